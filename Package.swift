@@ -1,0 +1,59 @@
+// swift-tools-version: 6.1
+// OfferLoop: a real-time decisioning cluster over ZeroMQ.
+import PackageDescription
+
+let package = Package(
+    name: "OfferLoop",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "offerloop", targets: ["CLI"]),
+        .executable(name: "offerloop-broker", targets: ["Broker"]),
+        .executable(name: "offerloop-echo", targets: ["Echo"]),
+        .executable(name: "offerloop-loadtest", targets: ["LoadTest"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    ],
+    targets: [
+        // Shared libraries: the boxes every service is built from.
+        .systemLibrary(
+            name: "CZeroMQ", path: "Shared/CZeroMQ", pkgConfig: "libzmq",
+            providers: [.apt(["libzmq3-dev"])]),
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], path: "Shared/ZeroMQ"),
+        .target(
+            name: "Wire",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Shared/Wire", exclude: ["offerloop.proto"]),
+        .target(name: "BrokerCore", dependencies: ["Wire"], path: "Shared/BrokerCore"),
+        .target(
+            name: "ServiceKit",
+            dependencies: [
+                "ZeroMQ", "Wire",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Shared/ServiceKit"),
+
+        // Services and tools: thin executables.
+        .executableTarget(name: "Broker", dependencies: ["BrokerCore", "ServiceKit"], path: "Services/Broker"),
+        .executableTarget(name: "Echo", dependencies: ["ServiceKit"], path: "Services/Echo"),
+        .executableTarget(name: "CLI", dependencies: ["ServiceKit"], path: "Services/CLI"),
+        .executableTarget(
+            name: "LoadTest",
+            dependencies: ["ServiceKit", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            path: "Services/LoadTest"),
+
+        // Tests: one target per module, plus real processes in IntegrationTests.
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire"]),
+        .testTarget(name: "BrokerCoreTests", dependencies: ["BrokerCore"]),
+        .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["ServiceKit"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

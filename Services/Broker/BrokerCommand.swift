@@ -1,0 +1,21 @@
+// offerloop-broker: the cluster's only bound endpoints; routes requests by service name.
+import ArgumentParser
+import ServiceKit
+import ZeroMQ
+
+@main
+struct BrokerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "offerloop-broker",
+        abstract: "Routes client requests to live workers of the named service.")
+
+    @OptionGroup var config: BrokerConfig
+
+    func run() async throws {
+        let logger = config.logging.bootstrap(service: "broker")
+        let context = try ZMQContext()
+        let loop = BrokerLoop(config: config.settings, context: context, logger: logger)
+        try await ServiceRunner.runGroup([ThreadService(name: "broker") { loop.run(until: $0) }], logger: logger)
+        context.terminate()
+    }
+}

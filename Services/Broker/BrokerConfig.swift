@@ -1,0 +1,59 @@
+// The broker's settings, from flags or OFFERLOOP_BROKER_* environment variables.
+import ArgumentParser
+import ServiceKit
+
+struct BrokerConfig: ParsableArguments {
+    @Option(help: "Endpoint to bind for clients (env OFFERLOOP_BROKER_FRONTEND_BIND).")
+    var frontend: String = Environment.string("OFFERLOOP_BROKER_FRONTEND_BIND", "tcp://127.0.0.1:5555")
+
+    @Option(help: "Endpoint to bind for workers (env OFFERLOOP_BROKER_BACKEND_BIND).")
+    var backend: String = Environment.string("OFFERLOOP_BROKER_BACKEND_BIND", "tcp://127.0.0.1:5556")
+
+    @Option(help: "Heartbeat interval in ms, both ways (env OFFERLOOP_HEARTBEAT_MS).")
+    var heartbeatMs: Int = Environment.int("OFFERLOOP_HEARTBEAT_MS", 1000)
+
+    @Option(help: "Missed heartbeats after which a worker is dropped (env OFFERLOOP_HEARTBEAT_LIVENESS).")
+    var heartbeatLiveness: Int = Environment.int("OFFERLOOP_HEARTBEAT_LIVENESS", 3)
+
+    @Option(help: "Requests that may wait per service when every worker is busy; more are refused OVERLOADED (env OFFERLOOP_BROKER_MAX_QUEUE).")
+    var maxQueue: Int = Environment.int("OFFERLOOP_BROKER_MAX_QUEUE", 1000)
+
+    @Option(help: "Largest request in bytes; larger ones get TOO_LARGE (env OFFERLOOP_MAX_REQUEST_BYTES).")
+    var maxRequestBytes: Int = Environment.int("OFFERLOOP_MAX_REQUEST_BYTES", 1 << 20)
+
+    @Option(help: "Deadline in ms for requests that name none (env OFFERLOOP_DEFAULT_DEADLINE_MS).")
+    var defaultDeadlineMs: Int = Environment.int("OFFERLOOP_DEFAULT_DEADLINE_MS", 1000)
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard heartbeatMs >= 10 else { throw ValidationError("--heartbeat-ms must be at least 10") }
+        guard heartbeatLiveness >= 1 else { throw ValidationError("--heartbeat-liveness must be at least 1") }
+        guard maxQueue >= 0 else { throw ValidationError("--max-queue must not be negative") }
+        guard maxRequestBytes >= 1024 else { throw ValidationError("--max-request-bytes must be at least 1024") }
+        guard defaultDeadlineMs >= 1 else { throw ValidationError("--default-deadline-ms must be at least 1") }
+    }
+
+    var settings: BrokerSettings {
+        BrokerSettings(
+            frontend: frontend, backend: backend,
+            heartbeatInterval: UInt64(heartbeatMs) * 1_000_000, heartbeatLiveness: UInt64(heartbeatLiveness),
+            maxQueue: maxQueue, maxRequestBytes: maxRequestBytes,
+            defaultDeadline: UInt64(defaultDeadlineMs) * 1_000_000)
+    }
+}
+
+/// The validated settings the broker loop runs with (times in nanoseconds).
+struct BrokerSettings: Sendable {
+    let frontend: String
+    let backend: String
+    let heartbeatInterval: UInt64
+    let heartbeatLiveness: UInt64
+    let maxQueue: Int
+    let maxRequestBytes: Int
+    let defaultDeadline: UInt64
+
+    /// Beyond this, libzmq drops the sending peer's connection before we see the message:
+    /// a hard cap on memory, well above the size that still gets a typed TOO_LARGE reply.
+    var hardMessageLimit: Int64 { Int64(maxRequestBytes) * 16 }
+}

@@ -1,0 +1,44 @@
+// Latency percentiles from an HdrHistogram, printed as a table or JSON.
+import Foundation
+import Histogram
+
+struct LatencyStats: Codable {
+    static let percentiles: [(label: String, value: Double)] = [("p50", 50), ("p90", 90), ("p99", 99), ("p99.9", 99.9)]
+
+    let count: UInt64
+    /// Microseconds, by percentile label, plus "max" and "mean".
+    let micros: [String: Double]
+
+    init(_ histogram: Histogram<UInt64>) {
+        count = histogram.totalCount
+        var micros = [String: Double]()
+        for (label, value) in Self.percentiles {
+            micros[label] = Double(histogram.valueAtPercentile(value)) / 1000
+        }
+        micros["max"] = Double(histogram.max) / 1000
+        micros["mean"] = histogram.mean / 1000
+        self.micros = micros
+    }
+
+    static var labels: [String] { percentiles.map(\.label) + ["max"] }
+
+    func row(_ name: String) -> String {
+        name.padding(toLength: 28, withPad: " ", startingAt: 0)
+            + Self.labels.map { String(format: "%10.1f", micros[$0] ?? 0) }.joined()
+    }
+
+    static func header() -> String {
+        "µs".padding(toLength: 28, withPad: " ", startingAt: 0) + labels.map { $0.leftAligned(10) }.joined()
+    }
+}
+
+extension String {
+    func leftAligned(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}
+
+func newHistogram() -> Histogram<UInt64> {
+    // Nanoseconds from 1 ns to 60 s at 3 significant digits.
+    Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+}

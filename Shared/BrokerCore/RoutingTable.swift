@@ -1,0 +1,264 @@
+// The broker's state and decisions, without I/O: which workers serve which service, how
+// many requests each holds, what waits in each service's bounded queue, who missed heartbeats.
+// The broker adapter feeds it events with the current monotonic time and carries out the
+// actions it returns.
+import Wire
+
+public struct WorkerID: Hashable, Sendable, CustomStringConvertible {
+    public let bytes: [UInt8]
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public var description: String { bytes.map { String($0, radix: 16) }.joined() }
+}
+
+/// A client's request as the broker holds it.
+public struct PendingRequest: Sendable {
+    public let client: [UInt8]
+    public let requestID: UInt64
+    /// Monotonic nanoseconds by which the client wants its answer.
+    public let deadline: UInt64
+    public let envelope: [UInt8]
+    public let routingKey: [UInt8]
+    public let attempt: UInt32
+
+    public init(client: [UInt8], requestID: UInt64, deadline: UInt64, envelope: [UInt8], routingKey: [UInt8] = [], attempt: UInt32 = 1) {
+        self.client = client
+        self.requestID = requestID
+        self.deadline = deadline
+        self.envelope = envelope
+        self.routingKey = routingKey
+        self.attempt = attempt
+    }
+}
+
+/// What the broker must do as a result of an event.
+public enum BrokerAction: Equatable, Sendable {
+    case toWorker(WorkerID, WorkerMessage)
+    case answer(client: [UInt8], requestID: UInt64, ServiceError)
+    /// For the operator's log: a worker registered or was dropped.
+    case joined(WorkerID, service: String)
+    case left(WorkerID, service: String, reason: String)
+}
+
+public struct RoutingTable: Sendable {
+    public struct Settings: Sendable {
+        /// Time between heartbeats, both ways, in nanoseconds.
+        public var heartbeatInterval: UInt64
+        /// A worker silent for this many intervals is dropped.
+        public var heartbeatLiveness: UInt64
+        /// Requests that may wait per service while every worker is at capacity.
+        public var maxQueuePerService: Int
+
+        public init(heartbeatInterval: UInt64 = 1_000_000_000, heartbeatLiveness: UInt64 = 3, maxQueuePerService: Int = 1000) {
+            self.heartbeatInterval = heartbeatInterval
+            self.heartbeatLiveness = heartbeatLiveness
+            self.maxQueuePerService = maxQueuePerService
+        }
+    }
+
+    struct Worker {
+        let service: String
+        let capacity: Int
+        var inFlight = 0
+        var expiry: UInt64
+    }
+
+    struct Service {
+        var workers: [WorkerID] = []
+        var queue = FIFOQueue<PendingRequest>()
+        var dispatched: UInt64 = 0
+        var nextStart = 0
+    }
+
+    struct RequestKey: Hashable {
+        let client: [UInt8]
+        let requestID: UInt64
+    }
+
+    public let settings: Settings
+    private var workers: [WorkerID: Worker] = [:]
+    private var services: [String: Service] = [:]
+    private var inFlight: [RequestKey: WorkerID] = [:]
+
+    public init(settings: Settings = Settings()) {
+        self.settings = settings
+    }
+
+    private var workerLifetime: UInt64 { settings.heartbeatInterval * settings.heartbeatLiveness }
+
+    // MARK: Client requests
+
+    /// Routes a request to a live worker, queues it, or refuses it with a typed error.
+    public mutating func route(_ request: PendingRequest, to serviceName: String, now: UInt64, into actions: inout [BrokerAction]) {
+        guard var service = services[serviceName], !service.workers.isEmpty else {
+            actions.append(.answer(client: request.client, requestID: request.requestID,
+                                   ServiceError(.noWorkers, "service '\(serviceName)' has no live workers")))
+            return
+        }
+        defer { services[serviceName] = service }
+        if request.deadline <= now {
+            actions.append(.answer(client: request.client, requestID: request.requestID, Self.expired(serviceName)))
+            return
+        }
+        let avoid = request.attempt > 1 ? inFlight[RequestKey(client: request.client, requestID: request.requestID)] : nil
+        if let worker = choose(in: &service, request: request, avoiding: avoid) {
+            dispatch(request, to: worker, in: &service, now: now, into: &actions)
+        } else if service.queue.count < settings.maxQueuePerService {
+            service.queue.append(request)
+        } else {
+            actions.append(.answer(client: request.client, requestID: request.requestID,
+                                   ServiceError(.overloaded, "service '\(serviceName)' is overloaded: \(service.queue.count) requests already waiting")))
+        }
+    }
+
+    /// With a routing key: the key's worker by rendezvous hashing, whatever its load, so that
+    /// one key's requests meet one worker. Otherwise: the worker with the most free capacity,
+    /// ties taken in turn. Nil when every worker is full.
+    private func choose(in service: inout Service, request: PendingRequest, avoiding avoid: WorkerID?) -> WorkerID? {
+        let candidates = service.workers.count > 1 && avoid != nil ? service.workers.filter { $0 != avoid } : service.workers
+        if !request.routingKey.isEmpty {
+            return candidates.max { Self.rendezvous(request.routingKey, $0) < Self.rendezvous(request.routingKey, $1) }
+        }
+        var best: WorkerID?
+        var bestFree = 0
+        let count = candidates.count
+        for offset in 0..<count {
+            let id = candidates[(service.nextStart + offset) % count]
+            let worker = workers[id]!
+            let free = worker.capacity - worker.inFlight
+            if free > bestFree {
+                best = id
+                bestFree = free
+            }
+        }
+        service.nextStart = (service.nextStart + 1) % max(count, 1)
+        return best
+    }
+
+    private mutating func dispatch(_ request: PendingRequest, to id: WorkerID, in service: inout Service, now: UInt64, into actions: inout [BrokerAction]) {
+        workers[id]!.inFlight += 1
+        service.dispatched += 1
+        inFlight[RequestKey(client: request.client, requestID: request.requestID)] = id
+        let budget = (request.deadline - now) / 1000
+        actions.append(.toWorker(id, .request(client: request.client, requestID: request.requestID, budgetMicros: budget, envelope: request.envelope)))
+    }
+
+    // MARK: Worker messages
+
+    public mutating func handle(_ message: WorkerMessage, from id: WorkerID, now: UInt64, into actions: inout [BrokerAction]) {
+        switch message {
+        case .ready(let serviceName, let capacity):
+            if workers[id] != nil {
+                // A second READY means the worker lost track of us: start it over.
+                remove(id, reason: "sent READY twice", into: &actions)
+                actions.append(.toWorker(id, .disconnect))
+                return
+            }
+            workers[id] = Worker(service: serviceName, capacity: Int(capacity), expiry: now + workerLifetime)
+            services[serviceName, default: Service()].workers.append(id)
+            actions.append(.joined(id, service: serviceName))
+            drainQueue(of: serviceName, now: now, into: &actions)
+        case .reply(let client, let requestID, _):
+            guard workers[id] != nil else { return }
+            workers[id]!.expiry = now + workerLifetime
+            workers[id]!.inFlight -= 1
+            let key = RequestKey(client: client, requestID: requestID)
+            if inFlight[key] == id { inFlight[key] = nil }
+            drainQueue(of: workers[id]!.service, now: now, into: &actions)
+        case .heartbeat:
+            if workers[id] != nil {
+                workers[id]!.expiry = now + workerLifetime
+            } else {
+                // Not registered (we dropped it, or restarted): ask it to reconnect and register.
+                actions.append(.toWorker(id, .disconnect))
+            }
+        case .disconnect:
+            remove(id, reason: "disconnected", into: &actions)
+        case .request:
+            remove(id, reason: "sent a REQUEST, which only the broker sends", into: &actions)
+            actions.append(.toWorker(id, .disconnect))
+        }
+    }
+
+    /// Whether the id belongs to a registered worker (replies from others are still forwarded).
+    public func isRegistered(_ id: WorkerID) -> Bool { workers[id] != nil }
+
+    private mutating func drainQueue(of serviceName: String, now: UInt64, into actions: inout [BrokerAction]) {
+        guard var service = services[serviceName] else { return }
+        defer { services[serviceName] = service }
+        while let next = service.queue.first {
+            if next.deadline <= now {
+                service.queue.removeFirst()
+                actions.append(.answer(client: next.client, requestID: next.requestID, Self.expired(serviceName)))
+                continue
+            }
+            guard let worker = choose(in: &service, request: next, avoiding: nil) else { return }
+            service.queue.removeFirst()
+            dispatch(next, to: worker, in: &service, now: now, into: &actions)
+        }
+    }
+
+    // MARK: Time
+
+    /// Drops workers that missed their heartbeats, answers queued requests whose deadline
+    /// passed, and heartbeats every live worker. Call once per heartbeat interval.
+    public mutating func tick(now: UInt64, into actions: inout [BrokerAction]) {
+        for (id, worker) in workers where worker.expiry <= now {
+            remove(id, reason: "missed \(settings.heartbeatLiveness) heartbeats", into: &actions)
+        }
+        for name in Array(services.keys) {
+            services[name]!.queue.removeAll { request in
+                guard request.deadline <= now else { return false }
+                actions.append(.answer(client: request.client, requestID: request.requestID, Self.expired(name)))
+                return true
+            }
+        }
+        for id in workers.keys { actions.append(.toWorker(id, .heartbeat)) }
+    }
+
+    private mutating func remove(_ id: WorkerID, reason: String, into actions: inout [BrokerAction]) {
+        guard let worker = workers.removeValue(forKey: id) else { return }
+        services[worker.service]!.workers.removeAll { $0 == id }
+        actions.append(.left(id, service: worker.service, reason: reason))
+        if worker.inFlight > 0 {
+            for (key, holder) in inFlight where holder == id {
+                inFlight[key] = nil
+                actions.append(.answer(client: key.client, requestID: key.requestID,
+                                       ServiceError(.unavailable, "worker \(id) of '\(worker.service)' \(reason) while holding the request; a retry goes to another worker")))
+            }
+        }
+        if services[worker.service]!.workers.isEmpty {
+            while let request = services[worker.service]!.queue.popFirst() {
+                actions.append(.answer(client: request.client, requestID: request.requestID,
+                                       ServiceError(.noWorkers, "service '\(worker.service)' lost its last worker")))
+            }
+        }
+    }
+
+    // MARK: Status
+
+    public func status() -> [ServiceStatus] {
+        services.keys.sorted().map { name in
+            let service = services[name]!
+            return ServiceStatus.with {
+                $0.name = name
+                $0.workers = UInt32(service.workers.count)
+                $0.capacity = UInt32(service.workers.reduce(0) { $0 + workers[$1]!.capacity })
+                $0.inFlight = UInt32(service.workers.reduce(0) { $0 + workers[$1]!.inFlight })
+                $0.queued = UInt32(service.queue.count)
+                $0.dispatched = service.dispatched
+            }
+        }
+    }
+
+    private static func expired(_ service: String) -> ServiceError {
+        ServiceError(.deadlineExceeded, "deadline passed while the request waited for a worker of '\(service)'")
+    }
+
+    /// Highest-random-weight hashing: FNV-1a over key and worker id.
+    static func rendezvous(_ key: [UInt8], _ worker: WorkerID) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        for byte in worker.bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return hash
+    }
+}

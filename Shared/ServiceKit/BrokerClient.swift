@@ -1,0 +1,181 @@
+// The client touchpoints and services use to call a service through the broker: every call
+// has a deadline and ends by it with an answer or a typed error; idempotent calls are retried
+// once on another worker. A DEALER socket owned by the calling thread; several requests may be
+// in flight at once (send, then receive).
+import Foundation
+import SwiftProtobuf
+import Wire
+import ZeroMQ
+
+public final class BrokerClient {
+    public struct Call: Sendable {
+        public var service: String
+        public var method: String
+        public var payload: [UInt8]
+        /// Microseconds the caller allows for the answer.
+        public var timeoutMicros: UInt64
+        /// Safe to run twice: then a lost or slow attempt is retried once on another worker.
+        public var idempotent: Bool
+        public var routingKey: [UInt8]
+
+        public init(service: String, method: String, payload: [UInt8] = [], timeoutMicros: UInt64 = 1_000_000, idempotent: Bool = false, routingKey: [UInt8] = []) {
+            self.service = service
+            self.method = method
+            self.payload = payload
+            self.timeoutMicros = timeoutMicros
+            self.idempotent = idempotent
+            self.routingKey = routingKey
+        }
+    }
+
+    /// A request in flight.
+    struct Pending {
+        let call: Call
+        let deadline: UInt64
+        /// When an idempotent call is retried if no answer came yet.
+        var retryAt: UInt64?
+        var attempt: UInt32
+    }
+
+    private let socket: ZMQSocket
+    public let endpoint: String
+    private var nextID: UInt64 = 1
+    private var pending: [UInt64: Pending] = [:]
+    private var answers: [(UInt64, Result<[UInt8], ServiceError>)] = []
+
+    public init(context: ZMQContext, endpoint: String, lingerMilliseconds: Int32 = 100) throws(ZMQError) {
+        socket = try ZMQSocket(context, .dealer)
+        try socket.set(.linger(lingerMilliseconds))
+        try socket.connect(endpoint)
+        self.endpoint = endpoint
+    }
+
+    deinit { socket.close() }
+
+    public func close() { socket.close() }
+
+    // MARK: One call
+
+    /// Calls a method and waits for its answer or a typed error, at the latest by the deadline.
+    public func call(_ call: Call) throws(ServiceError) -> [UInt8] {
+        let id = try send(call)
+        while true {
+            guard let (answered, result) = try receive() else { continue }
+            if answered == id { return try result.get() }
+        }
+    }
+
+    /// Calls a method with protobuf messages.
+    public func call<Response: Message>(
+        _ service: String, _ method: String, _ request: some Message, as: Response.Type = Response.self,
+        timeoutMicros: UInt64 = 1_000_000, idempotent: Bool = false, routingKey: [UInt8] = []
+    ) throws(ServiceError) -> Response {
+        let bytes = try call(Call(service: service, method: method, payload: request.wireBytes(), timeoutMicros: timeoutMicros, idempotent: idempotent, routingKey: routingKey))
+        return try Response(wireBytes: bytes)
+    }
+
+    // MARK: Several in flight
+
+    /// Sends a call and returns its request id; collect the answer with `receive`.
+    public func send(_ call: Call) throws(ServiceError) -> UInt64 {
+        let id = nextID
+        nextID += 1
+        let now = MonotonicClock.now()
+        let deadline = now + call.timeoutMicros * 1000
+        // An idempotent call gets half its time for the first attempt, the rest for one retry.
+        let retryAt = call.idempotent ? now + call.timeoutMicros * 500 : nil
+        pending[id] = Pending(call: call, deadline: deadline, retryAt: retryAt, attempt: 1)
+        try transmit(id, pending[id]!, now: now)
+        return id
+    }
+
+    public var inFlight: Int { pending.count }
+
+    /// Waits for the next answer (or typed timeout) of any call in flight, up to the earliest
+    /// deadline among them. Nil when nothing is in flight, or `waitMilliseconds` passed first.
+    public func receive(waitMilliseconds: Int? = nil) throws(ServiceError) -> (UInt64, Result<[UInt8], ServiceError>)? {
+        let giveUp = waitMilliseconds.map { MonotonicClock.now() + UInt64($0) * 1_000_000 }
+        while answers.isEmpty {
+            if pending.isEmpty { return nil }
+            let now = MonotonicClock.now()
+            if let giveUp, now >= giveUp { return nil }
+            try expire(now: now)
+            if !answers.isEmpty { break }
+            let nextEvent = pending.values.map { $0.retryAt ?? $0.deadline }.min()!
+            let until = giveUp.map { min($0, nextEvent) } ?? nextEvent
+            let waitMicros = until > now ? (until - now) / 1000 : 0
+            try waitForReply(upToMicros: waitMicros)
+        }
+        return answers.removeFirst()
+    }
+
+    private func transmit(_ id: UInt64, _ request: Pending, now: UInt64) throws(ServiceError) {
+        var envelope = Envelope()
+        envelope.protocolVersion = WireProtocol.version
+        envelope.requestID = id
+        envelope.deadlineUs = request.deadline > now ? (request.deadline - now) / 1000 : 1
+        envelope.service = request.call.service
+        envelope.method = request.call.method
+        envelope.payload = Data(request.call.payload)
+        envelope.routingKey = Data(request.call.routingKey)
+        envelope.attempt = request.attempt
+        do {
+            try socket.send([[], envelope.wireBytes()])
+        } catch {
+            throw ServiceError(.unavailable, "cannot send to the broker at \(endpoint): \(error)")
+        }
+    }
+
+    /// Answers calls whose deadline passed; retries idempotent calls whose first half passed.
+    private func expire(now: UInt64) throws(ServiceError) {
+        for (id, request) in pending {
+            if request.deadline <= now {
+                pending[id] = nil
+                answers.append((id, .failure(ServiceError(.deadlineExceeded, "no answer from '\(request.call.service)' within \(request.call.timeoutMicros / 1000) ms"))))
+            } else if let retryAt = request.retryAt, retryAt <= now {
+                try retry(id, now: now)
+            }
+        }
+    }
+
+    private func retry(_ id: UInt64, now: UInt64) throws(ServiceError) {
+        pending[id]!.retryAt = nil
+        pending[id]!.attempt = 2
+        try transmit(id, pending[id]!, now: now)
+    }
+
+    private func waitForReply(upToMicros micros: UInt64) throws(ServiceError) {
+        var poller = Poller()
+        poller.add(socket)
+        do {
+            // zmq_poll counts milliseconds: round up so a short wait still sleeps.
+            if try poller.poll(timeoutMilliseconds: Int((micros + 999) / 1000)) == 0 { return }
+            while let frames = try socket.receive(dontWait: true) {
+                accept(frames)
+            }
+        } catch {
+            throw ServiceError(.unavailable, "broker connection failed: \(error)")
+        }
+    }
+
+    private func accept(_ frames: [[UInt8]]) {
+        guard frames.count == 2, frames[0].isEmpty, let reply = try? Reply(serializedBytes: frames[1]) else { return }
+        guard let request = pending[reply.requestID] else { return }  // a late answer to a call already settled
+        switch reply.result {
+        case .payload(let data):
+            pending[reply.requestID] = nil
+            answers.append((reply.requestID, .success(Array(data))))
+        case .error(let error):
+            // A lost worker is worth one retry for an idempotent call, if time is left.
+            if error.code == .unavailable, request.call.idempotent, request.attempt == 1 {
+                try? retry(reply.requestID, now: MonotonicClock.now())
+                return
+            }
+            pending[reply.requestID] = nil
+            answers.append((reply.requestID, .failure(ServiceError(error.code, error.message))))
+        case nil:
+            pending[reply.requestID] = nil
+            answers.append((reply.requestID, .failure(ServiceError(.malformed, "reply carries neither payload nor error"))))
+        }
+    }
+}

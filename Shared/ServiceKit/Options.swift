@@ -1,0 +1,77 @@
+// Options every service shares, from flags or OFFERLOOP_* environment variables.
+import ArgumentParser
+import Logging
+
+/// Where the broker is, for clients.
+public struct ClientOptions: ParsableArguments {
+    @Option(help: "Broker frontend endpoint for clients (env OFFERLOOP_FRONTEND).")
+    public var frontend: String = Environment.string("OFFERLOOP_FRONTEND", "tcp://127.0.0.1:5555")
+
+    public init() {}
+}
+
+/// How a service's workers attach to the broker, and how it logs.
+public struct WorkerOptions: ParsableArguments {
+    @Option(help: "Broker backend endpoint for workers (env OFFERLOOP_BACKEND).")
+    public var backend: String = Environment.string("OFFERLOOP_BACKEND", "tcp://127.0.0.1:5556")
+
+    @Option(help: "Worker threads, each a separate worker at the broker (env OFFERLOOP_THREADS).")
+    public var threads: Int = Environment.int("OFFERLOOP_THREADS", 1)
+
+    @Option(help: "Requests each worker accepts in flight (env OFFERLOOP_CAPACITY).")
+    public var capacity: Int = Environment.int("OFFERLOOP_CAPACITY", 4)
+
+    @Option(help: "Heartbeat interval in ms; must match the broker's (env OFFERLOOP_HEARTBEAT_MS).")
+    public var heartbeatMs: Int = Environment.int("OFFERLOOP_HEARTBEAT_MS", 1000)
+
+    @Option(help: "Missed heartbeats before the broker is taken as gone (env OFFERLOOP_HEARTBEAT_LIVENESS).")
+    public var heartbeatLiveness: Int = Environment.int("OFFERLOOP_HEARTBEAT_LIVENESS", 3)
+
+    @Option(help: "Longest reconnect backoff in ms (env OFFERLOOP_RECONNECT_MAX_MS).")
+    public var reconnectMaxMs: Int = Environment.int("OFFERLOOP_RECONNECT_MAX_MS", 5000)
+
+    @OptionGroup public var logging: LoggingOptions
+
+    public init() {}
+
+    public func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard capacity >= 1 else { throw ValidationError("--capacity must be at least 1") }
+        guard heartbeatMs >= 10 else { throw ValidationError("--heartbeat-ms must be at least 10") }
+        guard heartbeatLiveness >= 1 else { throw ValidationError("--heartbeat-liveness must be at least 1") }
+    }
+
+    public func settings(service: String) -> WorkerSettings {
+        var settings = WorkerSettings(service: service, backend: backend, capacity: UInt32(capacity))
+        settings.heartbeatInterval = UInt64(heartbeatMs) * 1_000_000
+        settings.heartbeatLiveness = UInt64(heartbeatLiveness)
+        settings.reconnectMax = UInt64(reconnectMaxMs) * 1_000_000
+        return settings
+    }
+}
+
+public struct LoggingOptions: ParsableArguments {
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env OFFERLOOP_LOG_LEVEL).")
+    public var logLevel: String = Environment.string("OFFERLOOP_LOG_LEVEL", "info")
+
+    public init() {}
+
+    public func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
+        }
+    }
+
+    /// Sends logs to standard error with the level chosen; returns the service's logger.
+    public func bootstrap(service: String) -> Logger {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "offerloop.\(service)")
+        logger[metadataKey: "service"] = "\(service)"
+        return logger
+    }
+}

@@ -1,0 +1,173 @@
+// The worker loop every service runs on its threads: connect to the broker's backend,
+// announce the service, answer requests, heartbeat, and reconnect with backoff when the
+// broker goes silent. One socket, one thread, for the socket's whole life.
+import Foundation
+import Logging
+import Synchronization
+import Wire
+import ZeroMQ
+
+public struct WorkerSettings: Sendable {
+    public var service: String
+    public var backend: String
+    /// Requests the broker may send before this worker answers the first (pipelining).
+    public var capacity: UInt32
+    public var heartbeatInterval: UInt64 = 1_000_000_000
+    public var heartbeatLiveness: UInt64 = 3
+    public var reconnectMin: UInt64 = 100_000_000
+    public var reconnectMax: UInt64 = 5_000_000_000
+    public var lingerMilliseconds: Int32 = 500
+    public var maxMessageBytes: Int64 = 16 << 20
+
+    public init(service: String, backend: String, capacity: UInt32 = 4) {
+        self.service = service
+        self.backend = backend
+        self.capacity = capacity
+    }
+}
+
+public final class Worker: Sendable {
+    public let settings: WorkerSettings
+    let methods: Methods
+    let context: ZMQContext
+    let index: Int
+    let logger: Logger
+    let started = MonotonicClock.now()
+    private let served = Atomic<UInt64>(0)
+    private let generation = Atomic<Int>(0)
+
+    public init(settings: WorkerSettings, methods: Methods, context: ZMQContext, index: Int = 0, logger: Logger) {
+        self.settings = settings
+        self.methods = methods
+        self.context = context
+        self.index = index
+        self.logger = logger
+    }
+
+    public var requestsServed: UInt64 { served.load(ordering: .relaxed) }
+
+    /// Runs until `stop` is raised, on the calling thread. On stop it tells the broker it is
+    /// leaving, so no new requests come, and closes its socket with a bounded LINGER.
+    public func run(until stop: StopSignal) {
+        var backoff = settings.reconnectMin
+        while !stop.isRaised {
+            do {
+                if try session(until: stop) { backoff = settings.reconnectMin }
+            } catch {
+                logger.error("worker socket failed", metadata: ["error": "\(error)"])
+            }
+            if stop.isRaised { break }
+            logger.warning("broker silent, reconnecting", metadata: ["backoff_ms": "\(backoff / 1_000_000)"])
+            if stop.sleep(nanoseconds: backoff) { break }
+            backoff = min(backoff * 2, settings.reconnectMax)
+        }
+    }
+
+    /// One connection to the broker. Returns whether the broker answered at all (to reset backoff).
+    private func session(until stop: StopSignal) throws(ZMQError) -> Bool {
+        let socket = try ZMQSocket(context, .dealer)
+        defer { socket.close() }
+        let identity = "\(settings.service)-\(getpid())-\(index)-\(generation.add(1, ordering: .relaxed).newValue)"
+        try socket.set(.routingID(Array(identity.utf8)))
+        try socket.set(.linger(settings.lingerMilliseconds))
+        try socket.set(.maxMessageSize(settings.maxMessageBytes))
+        try socket.connect(settings.backend)
+        try socket.send(WorkerMessage.ready(service: settings.service, capacity: settings.capacity).frames)
+        logger.info("worker ready", metadata: ["worker": "\(identity)", "backend": "\(settings.backend)"])
+
+        var poller = Poller()
+        let socketIndex = poller.add(socket)
+        poller.add(fileDescriptor: stop.wake.fileDescriptor)
+        var heard = false
+        var lastHeard = MonotonicClock.now()
+        var nextHeartbeat = lastHeard + settings.heartbeatInterval
+        let silence = settings.heartbeatInterval * settings.heartbeatLiveness
+
+        while !stop.isRaised {
+            let now = MonotonicClock.now()
+            let wait = nextHeartbeat > now ? Int((nextHeartbeat - now) / 1_000_000) + 1 : 0
+            try poller.poll(timeoutMilliseconds: wait)
+            if poller.isReadable(socketIndex) {
+                while let frames = try socket.receive(dontWait: true) {
+                    heard = true
+                    lastHeard = MonotonicClock.now()
+                    let message: WorkerMessage
+                    do {
+                        message = try WorkerMessage(frames: frames)
+                    } catch {
+                        logger.error("malformed message from broker", metadata: ["error": "\(error)"])
+                        continue
+                    }
+                    switch message {
+                    case .request(let client, let requestID, let budget, let envelope):
+                        let reply = answer(envelope: envelope, requestID: requestID, budgetMicros: budget, worker: identity)
+                        try socket.send(WorkerMessage.reply(client: client, requestID: requestID, reply: reply).frames)
+                    case .disconnect:
+                        logger.info("broker asked to re-register", metadata: ["worker": "\(identity)"])
+                        return true
+                    case .heartbeat, .ready, .reply:
+                        break
+                    }
+                }
+            }
+            let after = MonotonicClock.now()
+            if after >= nextHeartbeat {
+                try socket.send(WorkerMessage.heartbeat.frames)
+                nextHeartbeat = after + settings.heartbeatInterval
+            }
+            if after - lastHeard > silence { return heard }
+        }
+        _ = try? socket.send(WorkerMessage.disconnect.frames, dontWait: true)
+        logger.info("worker stopped", metadata: ["worker": "\(identity)", "served": "\(requestsServed)"])
+        return heard
+    }
+
+    /// Decodes the envelope, skips it if its deadline passed, runs the method, encodes the reply.
+    func answer(envelope bytes: [UInt8], requestID: UInt64, budgetMicros: UInt64, worker: String) -> [UInt8] {
+        let deadline = MonotonicClock.now() + budgetMicros * 1000
+        let result: Reply
+        do throws(ServiceError) {
+            let envelope = try Envelope(wireBytes: bytes)
+            guard budgetMicros > 0 else {
+                throw ServiceError(.deadlineExceeded, "deadline passed before a worker of '\(settings.service)' could start")
+            }
+            let context = RequestContext(requestID: requestID, method: envelope.method, deadline: deadline, routingKey: Array(envelope.routingKey), worker: worker)
+            let payload = try call(envelope.method, Array(envelope.payload), context)
+            result = .success(requestID: requestID, payload: payload, servedBy: worker)
+        } catch {
+            if error.code == .internal {
+                logger.error("request failed", metadata: ["request_id": "\(requestID)", "error": "\(error.message)"])
+            }
+            result = .failure(requestID: requestID, error, servedBy: worker)
+        }
+        served.add(1, ordering: .relaxed)
+        return result.wireBytes()
+    }
+
+    private func call(_ method: String, _ payload: [UInt8], _ context: RequestContext) throws(ServiceError) -> [UInt8] {
+        if method == "ping" {
+            return PingReply.with {
+                $0.service = settings.service
+                $0.worker = context.worker
+                $0.pid = getpid()
+                $0.uptimeMs = (MonotonicClock.now() - started) / 1_000_000
+                $0.version = OfferLoopVersion.current
+                $0.requestsServed = requestsServed
+            }.wireBytes()
+        }
+        guard let handler = methods.handler(for: method) else {
+            throw ServiceError(.unknownMethod, "service '\(settings.service)' has no method '\(method)' (it has: \((["ping"] + methods.names).joined(separator: ", ")))")
+        }
+        do {
+            return try handler(payload, context)
+        } catch let error as ServiceError {
+            throw error
+        } catch {
+            throw ServiceError(.internal, "\(settings.service).\(method) failed: \(error)")
+        }
+    }
+}
+
+public enum OfferLoopVersion {
+    public static let current = "0.1.0"
+}

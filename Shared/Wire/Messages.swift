@@ -1,0 +1,109 @@
+// Short names for the generated protocol messages, and helpers every peer uses.
+import SwiftProtobuf
+
+public typealias Envelope = Offerloop_V1_Envelope
+public typealias Reply = Offerloop_V1_Reply
+public typealias ErrorCode = Offerloop_V1_ErrorCode
+public typealias WireErrorMessage = Offerloop_V1_Error
+public typealias PingRequest = Offerloop_V1_PingRequest
+public typealias PingReply = Offerloop_V1_PingReply
+public typealias ServicesRequest = Offerloop_V1_ServicesRequest
+public typealias ServicesReply = Offerloop_V1_ServicesReply
+public typealias ServiceStatus = Offerloop_V1_ServiceStatus
+public typealias Channel = Offerloop_V1_Channel
+public typealias Identity = Offerloop_V1_Identity
+public typealias DecideRequest = Offerloop_V1_DecideRequest
+public typealias DecideReply = Offerloop_V1_DecideReply
+public typealias Outcome = Offerloop_V1_Outcome
+public typealias OutcomeAck = Offerloop_V1_OutcomeAck
+public typealias CustomerViewRequest = Offerloop_V1_CustomerViewRequest
+public typealias CustomerView = Offerloop_V1_CustomerView
+public typealias ScoreRequest = Offerloop_V1_ScoreRequest
+public typealias ScoreReply = Offerloop_V1_ScoreReply
+public typealias EchoRequest = Offerloop_V1_EchoRequest
+public typealias EchoReply = Offerloop_V1_EchoReply
+
+public enum WireProtocol {
+    /// The version in every Envelope and Reply.
+    public static let version: UInt32 = 1
+    /// The first frame of every message between a worker and the broker's backend.
+    public static let workerHeader: [UInt8] = Array("OLW1".utf8)
+}
+
+/// A protocol-level failure: what went wrong, as a wire code and a message a person can act on.
+/// Every module's error type converts to this to put it on the wire.
+public struct ServiceError: Error, Equatable, CustomStringConvertible, Sendable {
+    public let code: ErrorCode
+    public let message: String
+
+    public init(_ code: ErrorCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.name): \(message)" }
+}
+
+extension ErrorCode {
+    /// The upper-case name used in docs and logs, e.g. "NO_WORKERS".
+    public var name: String {
+        switch self {
+        case .unspecified: "UNSPECIFIED"
+        case .malformed: "MALFORMED"
+        case .unsupportedVersion: "UNSUPPORTED_VERSION"
+        case .tooLarge: "TOO_LARGE"
+        case .noWorkers: "NO_WORKERS"
+        case .overloaded: "OVERLOADED"
+        case .deadlineExceeded: "DEADLINE_EXCEEDED"
+        case .unavailable: "UNAVAILABLE"
+        case .unknownMethod: "UNKNOWN_METHOD"
+        case .invalidArgument: "INVALID_ARGUMENT"
+        case .notFound: "NOT_FOUND"
+        case .alreadyExists: "ALREADY_EXISTS"
+        case .unauthorized: "UNAUTHORIZED"
+        case .internal: "INTERNAL"
+        case .shuttingDown: "SHUTTING_DOWN"
+        case .UNRECOGNIZED(let value): "UNRECOGNIZED(\(value))"
+        }
+    }
+}
+
+extension Reply {
+    /// A reply carrying an error.
+    public static func failure(requestID: UInt64, _ error: ServiceError, servedBy: String = "") -> Reply {
+        var reply = Reply()
+        reply.protocolVersion = WireProtocol.version
+        reply.requestID = requestID
+        reply.error = WireErrorMessage.with { $0.code = error.code; $0.message = error.message }
+        reply.servedBy = servedBy
+        return reply
+    }
+
+    /// A reply carrying a method's answer.
+    public static func success(requestID: UInt64, payload: [UInt8], servedBy: String) -> Reply {
+        var reply = Reply()
+        reply.protocolVersion = WireProtocol.version
+        reply.requestID = requestID
+        reply.payload = Data(payload)
+        reply.servedBy = servedBy
+        return reply
+    }
+}
+
+extension Message {
+    /// The message's wire bytes. Encoding a generated message cannot fail (no required fields).
+    public func wireBytes() -> [UInt8] {
+        (try? serializedBytes()) ?? []
+    }
+
+    /// Decodes wire bytes, naming the message type when they are not a valid encoding.
+    public init(wireBytes bytes: some Collection<UInt8>) throws(ServiceError) {
+        do {
+            try self.init(serializedBytes: Array(bytes))
+        } catch {
+            throw ServiceError(.malformed, "payload is not a valid \(Self.protoMessageName): \(error)")
+        }
+    }
+}
+
+import Foundation

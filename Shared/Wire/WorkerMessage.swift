@@ -1,0 +1,94 @@
+// The frames between a worker (DEALER) and the broker's backend (ROUTER), after the
+// ROUTER's identity frame: ["OLW1", command, ...]. Integers are big-endian.
+public enum WorkerMessage: Equatable, Sendable {
+    /// Worker → broker: serve `service`, accepting up to `capacity` requests in flight.
+    case ready(service: String, capacity: UInt32)
+    /// Broker → worker: a client's request; `budgetMicros` is what is left of its deadline.
+    case request(client: [UInt8], requestID: UInt64, budgetMicros: UInt64, envelope: [UInt8])
+    /// Worker → broker: the answer to `requestID` for `client`.
+    case reply(client: [UInt8], requestID: UInt64, reply: [UInt8])
+    /// Either way: I am alive.
+    case heartbeat
+    /// Either way: I am leaving (worker) / you are not registered, reconnect (broker).
+    case disconnect
+
+    enum Command: UInt8 {
+        case ready = 1, request = 2, reply = 3, heartbeat = 4, disconnect = 5
+    }
+
+    public var frames: [[UInt8]] {
+        let header = WireProtocol.workerHeader
+        switch self {
+        case .ready(let service, let capacity):
+            return [header, [Command.ready.rawValue], Array(service.utf8), BigEndian.bytes(UInt64(capacity), count: 4)]
+        case .request(let client, let requestID, let budget, let envelope):
+            return [header, [Command.request.rawValue], client, BigEndian.bytes(requestID), BigEndian.bytes(budget), envelope]
+        case .reply(let client, let requestID, let reply):
+            return [header, [Command.reply.rawValue], client, BigEndian.bytes(requestID), reply]
+        case .heartbeat:
+            return [header, [Command.heartbeat.rawValue]]
+        case .disconnect:
+            return [header, [Command.disconnect.rawValue]]
+        }
+    }
+
+    /// Decodes the frames of one message (without the ROUTER identity frame).
+    public init(frames: some RandomAccessCollection<[UInt8]>) throws(ServiceError) {
+        var frames = Array(frames)[...]
+        guard let header = frames.popFirst(), header == WireProtocol.workerHeader else {
+            throw ServiceError(.malformed, "worker message must start with the frame \"OLW1\"")
+        }
+        guard let commandFrame = frames.popFirst(), commandFrame.count == 1,
+            let command = Command(rawValue: commandFrame[0])
+        else {
+            throw ServiceError(.malformed, "worker message has no valid command frame (1 byte, 1...5)")
+        }
+        func expect(_ count: Int, _ shape: String) throws(ServiceError) {
+            guard frames.count == count else {
+                throw ServiceError(.malformed, "\(command) takes \(count) frames after the command (\(shape)), got \(frames.count)")
+            }
+        }
+        let f = Array(frames)
+        switch command {
+        case .ready:
+            try expect(2, "service, capacity")
+            guard let service = String(validating: f[0], as: UTF8.self), !service.isEmpty else {
+                throw ServiceError(.malformed, "READY service name must be non-empty UTF-8")
+            }
+            guard let capacity = BigEndian.value(f[1], count: 4), capacity > 0 else {
+                throw ServiceError(.malformed, "READY capacity must be a 4-byte integer above 0")
+            }
+            self = .ready(service: service, capacity: UInt32(capacity))
+        case .request:
+            try expect(4, "client, request id, budget, envelope")
+            guard let id = BigEndian.value(f[1], count: 8), let budget = BigEndian.value(f[2], count: 8) else {
+                throw ServiceError(.malformed, "REQUEST request id and budget must be 8-byte integers")
+            }
+            self = .request(client: f[0], requestID: id, budgetMicros: budget, envelope: f[3])
+        case .reply:
+            try expect(3, "client, request id, reply")
+            guard let id = BigEndian.value(f[1], count: 8) else {
+                throw ServiceError(.malformed, "REPLY request id must be an 8-byte integer")
+            }
+            self = .reply(client: f[0], requestID: id, reply: f[2])
+        case .heartbeat:
+            try expect(0, "none")
+            self = .heartbeat
+        case .disconnect:
+            try expect(0, "none")
+            self = .disconnect
+        }
+    }
+}
+
+/// Fixed-width big-endian integers in frames.
+public enum BigEndian {
+    public static func bytes(_ value: UInt64, count: Int = 8) -> [UInt8] {
+        (0..<count).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64(count - 1 - $0))) }
+    }
+
+    public static func value(_ bytes: [UInt8], count: Int) -> UInt64? {
+        guard bytes.count == count else { return nil }
+        return bytes.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+}
