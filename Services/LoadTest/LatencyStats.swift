@@ -27,6 +27,15 @@ struct LatencyStats: Codable {
             + Self.labels.map { String(format: "%10.1f", micros[$0] ?? 0) }.joined()
     }
 
+    /// This run's figures divided by a yardstick's, per percentile.
+    func ratio(to yardstick: LatencyStats) -> [String: Double] {
+        Dictionary(uniqueKeysWithValues: Self.labels.map { ($0, (micros[$0] ?? 0) / max(yardstick.micros[$0] ?? 1, 0.001)) })
+    }
+
+    static func ratioRow(_ name: String, _ ratio: [String: Double]) -> String {
+        name.padding(toLength: 28, withPad: " ", startingAt: 0) + labels.map { String(format: "%9.2fx", ratio[$0] ?? 0) }.joined()
+    }
+
     static func header() -> String {
         "µs".padding(toLength: 28, withPad: " ", startingAt: 0) + labels.map { $0.leftAligned(10) }.joined()
     }

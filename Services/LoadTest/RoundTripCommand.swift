@@ -41,9 +41,13 @@ struct RoundTripCommand: ParsableCommand {
         let requests: Int
         let payloadBytes: Int
         let raw: LatencyStats
+        /// libzmq's zmq_proxy between REQ and REP: the same four hops as the broker, no logic.
+        let proxyFloor: LatencyStats
         let broker: LatencyStats
         /// broker / raw, per percentile.
         let ratio: [String: Double]
+        /// broker / zmq_proxy floor, per percentile.
+        let ratioToFloor: [String: Double]
         let throughputClients: Int
         let throughputPerSecond: Double
         let throughputErrors: Int
@@ -54,18 +58,19 @@ struct RoundTripCommand: ParsableCommand {
         let payload = [UInt8](repeating: 0x5a, count: payloadBytes)
         progress("raw ZeroMQ REQ/REP over tcp loopback: \(requests) round trips")
         let raw = try measureRaw(context: context, payload: payload)
+        progress("REQ → zmq_proxy → REP (the floor for four hops): \(requests) round trips")
+        let floor = try measureProxyFloor(payload: payload)
         progress("client → broker → \(service) worker → client: \(requests) round trips")
         let broker = try measureBroker(context: context, payload: payload)
         progress("throughput: \(clients) clients in flight for \(seconds) s")
         let (rate, errors) = try measureThroughput(context: context, payload: payload)
 
-        var ratio = [String: Double]()
-        for label in LatencyStats.labels {
-            ratio[label] = (broker.micros[label] ?? 0) / max(raw.micros[label] ?? 1, 0.001)
-        }
+        let ratio = broker.ratio(to: raw)
+        let ratioToFloor = broker.ratio(to: floor)
         let result = Result(
             date: ISO8601DateFormatter().string(from: Date()), requests: requests, payloadBytes: payloadBytes,
-            raw: raw, broker: broker, ratio: ratio, throughputClients: clients, throughputPerSecond: rate, throughputErrors: errors)
+            raw: raw, proxyFloor: floor, broker: broker, ratio: ratio, ratioToFloor: ratioToFloor,
+            throughputClients: clients, throughputPerSecond: rate, throughputErrors: errors)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -74,9 +79,10 @@ struct RoundTripCommand: ParsableCommand {
         } else {
             print(LatencyStats.header())
             print(raw.row("raw ZeroMQ REQ/REP (tcp)"))
+            print(floor.row("REQ→zmq_proxy→REP (floor)"))
             print(broker.row("via broker (echo)"))
-            print("ratio".padding(toLength: 28, withPad: " ", startingAt: 0)
-                + LatencyStats.labels.map { String(format: "%9.2fx", ratio[$0] ?? 0) }.joined())
+            print(LatencyStats.ratioRow("broker / raw", ratio))
+            print(LatencyStats.ratioRow("broker / zmq_proxy floor", ratioToFloor))
             print(String(format: "throughput: %.0f requests/s with %d clients in flight (%d errors)", rate, clients, errors))
         }
         context.terminate()
@@ -84,37 +90,89 @@ struct RoundTripCommand: ParsableCommand {
 
     /// A REP echo thread and a REQ client on this thread, over tcp loopback.
     private func measureRaw(context: ZMQContext, payload: [UInt8]) throws -> LatencyStats {
-        let endpoint = Mutex<String?>(nil)
+        let address = try startRawEcho(context: context, connectTo: nil)
+        return try measureRequestReply(context: context, endpoint: address, payload: payload)
+    }
+
+    /// A zmq_proxy thread (ROUTER ↔ DEALER) with a REP echo thread behind it. Proxy, echo and
+    /// client each get a context, so each has its own I/O thread as separate processes would;
+    /// shutting the proxy's context down afterwards stops it.
+    private func measureProxyFloor(payload: [UInt8]) throws -> LatencyStats {
+        let context = try ZMQContext()
+        let echoContext = try ZMQContext()
+        let clientContext = try ZMQContext()
+        let endpoints = Mutex<(String, String)?>(nil)
         let bound = DispatchSemaphore(value: 0)
+        let stopped = DispatchSemaphore(value: 0)
+        Thread {
+            defer { stopped.signal() }
+            do {
+                let frontend = try ZMQSocket(context, .router)
+                let backend = try ZMQSocket(context, .dealer)
+                defer { frontend.close(); backend.close() }
+                for socket in [frontend, backend] {
+                    try socket.set(.linger(0))
+                    try socket.bind("tcp://127.0.0.1:*")
+                }
+                let pair = (try frontend.lastEndpoint, try backend.lastEndpoint)
+                endpoints.withLock { $0 = pair }
+                bound.signal()
+                try ZMQProxy.run(frontend: frontend, backend: backend)
+            } catch {
+                bound.signal()
+            }
+        }.start()
+        bound.wait()
+        guard let (front, back) = endpoints.withLock({ $0 }) else { throw ValidationError("zmq_proxy could not bind") }
+        _ = try startRawEcho(context: echoContext, connectTo: back)
+        let stats = try measureRequestReply(context: clientContext, endpoint: front, payload: payload)
+        context.shutdown()
+        stopped.wait()
+        return stats
+    }
+
+    /// Starts a REP thread that echoes warmup + requests messages; it binds on a free tcp port
+    /// (returned) or connects to `connectTo`.
+    private func startRawEcho(context: ZMQContext, connectTo: String?) throws -> String {
+        let endpoint = Mutex<String?>(nil)
+        let ready = DispatchSemaphore(value: 0)
         let total = warmup + requests
         Thread {
             do {
                 let server = try ZMQSocket(context, .rep)
                 defer { server.close() }
                 try server.set(.linger(0))
-                try server.bind("tcp://127.0.0.1:*")
-                endpoint.withLock { $0 = try? server.lastEndpoint }
-                bound.signal()
+                if let connectTo {
+                    try server.connect(connectTo)
+                    endpoint.withLock { $0 = connectTo }
+                } else {
+                    try server.bind("tcp://127.0.0.1:*")
+                    endpoint.withLock { $0 = try? server.lastEndpoint }
+                }
+                ready.signal()
                 for _ in 0..<total {
                     guard let frames = try server.receive() else { break }
                     try server.send(frames)
                 }
             } catch {
-                FileHandle.standardError.write(Data("raw echo server: \(error)\n".utf8))
-                bound.signal()
+                ready.signal()
             }
         }.start()
-        bound.wait()
-        guard let address = endpoint.withLock({ $0 }) else { throw ValidationError("raw echo server could not bind") }
+        ready.wait()
+        guard let address = endpoint.withLock({ $0 }) else { throw ValidationError("raw echo server could not start") }
+        return address
+    }
+
+    private func measureRequestReply(context: ZMQContext, endpoint: String, payload: [UInt8]) throws -> LatencyStats {
         let socket = try ZMQSocket(context, .req)
         defer { socket.close() }
         try socket.set(.linger(0))
-        try socket.connect(address)
+        try socket.connect(endpoint)
         var histogram = newHistogram()
-        for index in 0..<total {
+        for index in 0..<(warmup + requests) {
             let start = MonotonicClock.now()
             try socket.send([payload])
-            guard try socket.receive() != nil else { throw ValidationError("raw echo server did not answer") }
+            guard try socket.receive() != nil else { throw ValidationError("echo at \(endpoint) did not answer") }
             if index >= warmup { histogram.record(MonotonicClock.now() - start) }
         }
         return LatencyStats(histogram)

@@ -7,7 +7,9 @@ import Wire
 public struct WorkerID: Hashable, Sendable, CustomStringConvertible {
     public let bytes: [UInt8]
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
-    public var description: String { bytes.map { String($0, radix: 16) }.joined() }
+    public var description: String { String(decoding: bytes, as: UTF8.self) }
+    // Hash the bytes in one go rather than element by element: this is on every request.
+    public func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
 }
 
 /// A client's request as the broker holds it.
@@ -72,6 +74,11 @@ public struct RoutingTable: Sendable {
     struct RequestKey: Hashable {
         let client: [UInt8]
         let requestID: UInt64
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(requestID)
+            client.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
     }
 
     public let settings: Settings

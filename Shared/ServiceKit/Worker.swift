@@ -46,6 +46,9 @@ public final class Worker: Sendable {
 
     public var requestsServed: UInt64 { served.load(ordering: .relaxed) }
 
+    /// How often an idle worker looks at its stop signal.
+    static let stopCheckMilliseconds: UInt64 = 100
+
     /// Runs until `stop` is raised, on the calling thread. On stop it tells the broker it is
     /// leaving, so no new requests come, and closes its socket with a bounded LINGER.
     public func run(until stop: StopSignal) {
@@ -75,47 +78,37 @@ public final class Worker: Sendable {
         try socket.send(WorkerMessage.ready(service: settings.service, capacity: settings.capacity).frames)
         logger.info("worker ready", metadata: ["worker": "\(identity)", "backend": "\(settings.backend)"])
 
-        var poller = Poller()
-        let socketIndex = poller.add(socket)
-        poller.add(fileDescriptor: stop.wake.fileDescriptor)
         var heard = false
         var lastHeard = MonotonicClock.now()
         var nextHeartbeat = lastHeard + settings.heartbeatInterval
         let silence = settings.heartbeatInterval * settings.heartbeatLiveness
+        // A blocking receive with a timeout costs fewer system calls than zmq_poll on the
+        // request path; the timeout bounds how long a stop or a heartbeat waits.
+        try socket.set(.receiveTimeout(Int32(min(settings.heartbeatInterval / 1_000_000, Self.stopCheckMilliseconds))))
 
         while !stop.isRaised {
-            let now = MonotonicClock.now()
-            let wait = nextHeartbeat > now ? Int((nextHeartbeat - now) / 1_000_000) + 1 : 0
-            try poller.poll(timeoutMilliseconds: wait)
-            if poller.isReadable(socketIndex) {
-                while let frames = try socket.receive(dontWait: true) {
-                    heard = true
-                    lastHeard = MonotonicClock.now()
-                    let message: WorkerMessage
-                    do {
-                        message = try WorkerMessage(frames: frames)
-                    } catch {
-                        logger.error("malformed message from broker", metadata: ["error": "\(error)"])
-                        continue
-                    }
-                    switch message {
-                    case .request(let client, let requestID, let budget, let envelope):
-                        let reply = answer(envelope: envelope, requestID: requestID, budgetMicros: budget, worker: identity)
-                        try socket.send(WorkerMessage.reply(client: client, requestID: requestID, reply: reply).frames)
-                    case .disconnect:
-                        logger.info("broker asked to re-register", metadata: ["worker": "\(identity)"])
-                        return true
-                    case .heartbeat, .ready, .reply:
-                        break
-                    }
+            if let frames = try socket.receive() {
+                heard = true
+                lastHeard = MonotonicClock.now()
+                switch try? WorkerMessage(frames: frames) {
+                case .request(let client, let requestID, let budget, let envelope):
+                    let reply = answer(envelope: envelope, requestID: requestID, budgetMicros: budget, worker: identity)
+                    try socket.send(WorkerMessage.reply(client: client, requestID: requestID, reply: reply).frames)
+                case .disconnect:
+                    logger.info("broker asked to re-register", metadata: ["worker": "\(identity)"])
+                    return true
+                case .heartbeat, .ready, .reply:
+                    break
+                case nil:
+                    logger.error("malformed message from broker", metadata: ["frames": "\(frames.count)"])
                 }
             }
-            let after = MonotonicClock.now()
-            if after >= nextHeartbeat {
+            let now = MonotonicClock.now()
+            if now >= nextHeartbeat {
                 try socket.send(WorkerMessage.heartbeat.frames)
-                nextHeartbeat = after + settings.heartbeatInterval
+                nextHeartbeat = now + settings.heartbeatInterval
             }
-            if after - lastHeard > silence { return heard }
+            if now - lastHeard > silence { return heard }
         }
         _ = try? socket.send(WorkerMessage.disconnect.frames, dontWait: true)
         logger.info("worker stopped", metadata: ["worker": "\(identity)", "served": "\(requestsServed)"])

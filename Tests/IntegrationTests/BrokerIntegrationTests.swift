@@ -1,0 +1,182 @@
+// Real broker and worker processes over real sockets: sharing load, losing workers, refusing
+// bad input, shutting down cleanly.
+import Foundation
+import ServiceKit
+import Testing
+import Wire
+import ZeroMQ
+
+@Suite(.serialized) struct BrokerIntegrationTests {
+    @Test func threeWorkersShareTheLoad() throws {
+        let cluster = try Cluster()
+        for _ in 0..<3 { try cluster.startWorker() }
+        try cluster.waitForWorkers(3)
+        let client = try cluster.client()
+        defer { client.close() }
+        var servedBy: [String: Int] = [:]
+        for n in 0..<300 {
+            let reply = try EchoReply(wireBytes: try client.call(echo("m\(n)")))
+            #expect(reply.data == Data("m\(n)".utf8))
+            servedBy[reply.worker, default: 0] += 1
+        }
+        #expect(servedBy.count == 3, "\(servedBy)")
+        #expect(servedBy.values.allSatisfy { $0 >= 60 }, "\(servedBy)")
+        // The same spread holds with requests in flight together.
+        servedBy = [:]
+        let ids = try (0..<6).map { _ in try client.send(echo("p", delayMs: 100)) }
+        for _ in ids {
+            let (_, result) = try #require(try client.receive())
+            servedBy[try EchoReply(wireBytes: try result.get()).worker, default: 0] += 1
+        }
+        #expect(servedBy.count == 3 && servedBy.values.allSatisfy { $0 == 2 }, "\(servedBy)")
+        #expect(cluster.stop().allSatisfy { $0 == 0 }, "every process exits 0 on SIGTERM")
+    }
+
+    @Test func aWorkerKilledMidFlightLosesNoIdempotentAnswer() throws {
+        let cluster = try Cluster()
+        let victim = try cluster.startWorker()
+        try cluster.startWorker()
+        try cluster.startWorker()
+        try cluster.waitForWorkers(3)
+        let client = try cluster.client()
+        defer { client.close() }
+        // One slow request on each worker, then SIGKILL one worker while it holds its request.
+        let ids = try (0..<3).map { _ in try client.send(echo("x", delayMs: 300, timeoutMicros: 3_000_000)) }
+        Thread.sleep(forTimeInterval: 0.1)
+        cluster.signal(victim, SIGKILL)
+        var workers: Set<String> = []
+        for _ in ids {
+            let (_, result) = try #require(try client.receive())
+            workers.insert(try EchoReply(wireBytes: try result.get()).worker)
+        }
+        #expect(workers.count == 2, "the killed worker's request was answered by another worker: \(workers)")
+        #expect(!workers.contains { $0.hasPrefix("echo-\(victim.processIdentifier)-") })
+    }
+
+    @Test func aNonIdempotentRequestOnAKilledWorkerGetsATypedErrorByItsDeadline() throws {
+        let cluster = try Cluster()
+        let victim = try cluster.startWorker()
+        try cluster.waitForWorkers(1)
+        let client = try cluster.client()
+        defer { client.close() }
+        let start = MonotonicClock.now()
+        let id = try client.send(echo("x", delayMs: 1000, timeoutMicros: 2_000_000, idempotent: false))
+        Thread.sleep(forTimeInterval: 0.1)
+        cluster.signal(victim, SIGKILL)
+        let (answered, result) = try #require(try client.receive())
+        #expect(answered == id)
+        do {
+            _ = try result.get()
+            Issue.record("a request held by a killed worker succeeded")
+        } catch {
+            #expect([ErrorCode.unavailable, .deadlineExceeded].contains(error.code), "\(error)")
+        }
+        #expect(MonotonicClock.now() - start <= 2_100_000_000, "answered by its deadline")
+    }
+
+    @Test func aServiceWithNoWorkersIsATypedErrorNotATimeout() throws {
+        let cluster = try Cluster()
+        let client = try cluster.client()
+        defer { client.close() }
+        #expect(throws: ServiceError(.noWorkers, "service 'profile' has no live workers")) {
+            try client.call(.init(service: "profile", method: "get_view", timeoutMicros: 10_000_000))
+        }
+    }
+
+    @Test func malformedAndOversizedFramesGetTypedErrorsAndOthersAreStillServed() throws {
+        let cluster = try Cluster(brokerArguments: ["--max-request-bytes", "4096"])
+        try cluster.startWorker()
+        try cluster.waitForWorkers(1)
+        let good = try cluster.client()
+        defer { good.close() }
+
+        let raw = try ZMQSocket(cluster.context, .dealer)
+        defer { raw.close() }
+        try raw.set(.receiveTimeout(3000))
+        try raw.set(.linger(0))
+        try raw.connect(cluster.frontend)
+        func reply(to frames: [[UInt8]]) throws -> Reply {
+            try raw.send(frames)
+            let answer = try #require(try raw.receive(), "no reply to \(frames.map(\.count)) within 3 s")
+            #expect(answer.count == 2 && answer[0].isEmpty)
+            return try Reply(serializedBytes: answer[1])
+        }
+        #expect(try reply(to: [[], [0xff, 0xff, 0xff]]).error.code == .malformed)
+        #expect(try reply(to: [Array("no delimiter".utf8)]).error.code == .malformed)
+        #expect(try reply(to: [[], [], [], []]).error.code == .malformed)
+        var envelope = Envelope()
+        envelope.protocolVersion = 1
+        envelope.requestID = 5
+        envelope.service = "echo"
+        envelope.method = "echo"
+        envelope.payload = Data(count: 10_000)
+        let tooLarge = try reply(to: [[], envelope.wireBytes()])
+        #expect(tooLarge.error.code == .tooLarge)
+        #expect(tooLarge.error.message == "request of \(envelope.wireBytes().count) bytes is over the limit of 4096 bytes")
+        envelope.protocolVersion = 9
+        envelope.payload = Data()
+        let version = try reply(to: [[], envelope.wireBytes()])
+        #expect(version.error.code == .unsupportedVersion && version.requestID == 5)
+
+        // Past the hard limit (16 × 4096) libzmq drops that connection; everyone else is served.
+        let hog = try ZMQSocket(cluster.context, .dealer)
+        defer { hog.close() }
+        try hog.set(.linger(0))
+        try hog.connect(cluster.frontend)
+        try hog.send([[], [UInt8](repeating: 1, count: 100_000)])
+        for n in 0..<20 {
+            #expect(try EchoReply(wireBytes: try good.call(echo("ok\(n)"))).data == Data("ok\(n)".utf8))
+        }
+    }
+
+    @Test func workersComeBackByThemselvesAfterTheBrokerRestarts() throws {
+        let cluster = try Cluster()
+        try cluster.startWorker()
+        try cluster.startWorker()
+        try cluster.waitForWorkers(2)
+        cluster.signal(cluster.broker!, SIGKILL)
+        cluster.broker!.waitUntilExit()
+        try cluster.startBroker()
+        try cluster.waitForWorkers(2)
+        let client = try cluster.client()
+        defer { client.close() }
+        #expect(try EchoReply(wireBytes: try client.call(echo("again"))).data == Data("again".utf8))
+    }
+
+    @Test func theCommandLinePingsThroughTheBroker() throws {
+        let cluster = try Cluster()
+        try cluster.startWorker()
+        try cluster.waitForWorkers(1)
+        let (status, output) = try run("offerloop", ["ping", "echo", "--count", "3", "--frontend", cluster.frontend])
+        #expect(status == 0)
+        #expect(output.components(separatedBy: "pong from echo-").count == 4, "\(output)")
+        let (missing, _) = try run("offerloop", ["ping", "decision", "--frontend", cluster.frontend])
+        #expect(missing == 1)
+    }
+
+    @Test func thePythonTouchpointSpeaksTheProtocol() throws {
+        let cluster = try Cluster()
+        try cluster.startWorker(threads: 2)
+        try cluster.waitForWorkers(2)
+        let script = repositoryRoot.appendingPathComponent("examples/python/touchpoint.py").path
+        let (status, output) = try run("/usr/bin/env", ["python3", script, "--frontend", cluster.frontend])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("service echo: 2 workers"))
+        #expect(output.contains("echo: 'hello from python' from echo-"))
+        #expect(output.contains("typed error as documented: NO_WORKERS"))
+    }
+}
+
+/// Runs a binary (from the build directory unless given a path) and returns its status and output.
+func run(_ binary: String, _ arguments: [String]) throws -> (Int32, String) {
+    let process = Process()
+    process.executableURL = binary.hasPrefix("/") ? URL(fileURLWithPath: binary) : binDirectory.appendingPathComponent(binary)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}

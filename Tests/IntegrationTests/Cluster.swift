@@ -1,0 +1,119 @@
+// Starts the real broker and service binaries as processes on free loopback ports, for tests.
+import Foundation
+import ServiceKit
+import Testing
+import Wire
+import ZeroMQ
+
+/// The directory with the built executables (next to the test bundle), or OFFERLOOP_BIN_DIR.
+let binDirectory: URL = {
+    if let dir = ProcessInfo.processInfo.environment["OFFERLOOP_BIN_DIR"] { return URL(fileURLWithPath: dir) }
+    return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+}()
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// A loopback port no one listens on now.
+func freePort(_ context: ZMQContext) throws -> String {
+    let socket = try ZMQSocket(context, .rep)
+    defer { socket.close() }
+    try socket.bind("tcp://127.0.0.1:*")
+    return String(try socket.lastEndpoint.split(separator: ":").last!)
+}
+
+final class Cluster {
+    let context: ZMQContext
+    let frontend: String
+    let backend: String
+    let logDirectory: URL
+    private(set) var broker: Process?
+    private(set) var workers: [Process] = []
+    private let brokerArguments: [String]
+    /// Fast heartbeats so lost workers are noticed within a test's patience.
+    static let heartbeat = ["--heartbeat-ms", "100", "--heartbeat-liveness", "3"]
+
+    init(brokerArguments: [String] = []) throws {
+        context = try ZMQContext()
+        frontend = "tcp://127.0.0.1:\(try freePort(context))"
+        backend = "tcp://127.0.0.1:\(try freePort(context))"
+        logDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("offerloop-it-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
+        self.brokerArguments = brokerArguments
+        try startBroker()
+    }
+
+    func startBroker() throws {
+        broker = try launch("offerloop-broker", ["--frontend", frontend, "--backend", backend] + Self.heartbeat + brokerArguments, log: "broker")
+    }
+
+    @discardableResult
+    func startWorker(_ binary: String = "offerloop-echo", threads: Int = 1, capacity: Int = 4) throws -> Process {
+        let process = try launch(binary, ["--backend", backend, "--threads", "\(threads)", "--capacity", "\(capacity)", "--reconnect-max-ms", "200"] + Self.heartbeat,
+                                 log: "worker-\(workers.count)")
+        workers.append(process)
+        return process
+    }
+
+    func launch(_ binary: String, _ arguments: [String], log: String) throws -> Process {
+        let process = Process()
+        process.executableURL = binDirectory.appendingPathComponent(binary)
+        guard FileManager.default.isExecutableFile(atPath: process.executableURL!.path) else {
+            throw ServiceError(.internal, "\(process.executableURL!.path) is not built: run `swift build` first (or set OFFERLOOP_BIN_DIR)")
+        }
+        process.arguments = arguments
+        let logFile = logDirectory.appendingPathComponent("\(log).log")
+        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: logFile)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    func client() throws -> BrokerClient {
+        try BrokerClient(context: context, endpoint: frontend)
+    }
+
+    /// Waits until the broker reports `count` live workers of `service`.
+    func waitForWorkers(_ count: Int, of service: String = "echo", within seconds: Double = 15) throws {
+        let client = try client()
+        defer { client.close() }
+        let end = Date().addingTimeInterval(seconds)
+        var seen = -1
+        while Date() < end {
+            if let reply: ServicesReply = try? client.call("broker", "services", ServicesRequest(), timeoutMicros: 200_000) {
+                seen = Int(reply.services.first { $0.name == service }?.workers ?? 0)
+                if seen == count { return }
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw ServiceError(.deadlineExceeded, "broker saw \(seen) workers of '\(service)', not \(count), within \(seconds) s; logs in \(logDirectory.path)")
+    }
+
+    func signal(_ process: Process, _ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// SIGTERM everything and wait; returns the exit statuses (broker last).
+    @discardableResult
+    func stop() -> [Int32] {
+        var statuses: [Int32] = []
+        for process in workers + [broker].compactMap({ $0 }) where process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+            statuses.append(process.terminationStatus)
+        }
+        return statuses
+    }
+
+    deinit {
+        for process in workers + [broker].compactMap({ $0 }) where process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+}
+
+func echo(_ data: String, delayMs: UInt32 = 0, timeoutMicros: UInt64 = 2_000_000, idempotent: Bool = true) -> BrokerClient.Call {
+    BrokerClient.Call(service: "echo", method: "echo", payload: EchoRequest.with { $0.data = Data(data.utf8); $0.delayMs = delayMs }.wireBytes(),
+                      timeoutMicros: timeoutMicros, idempotent: idempotent)
+}

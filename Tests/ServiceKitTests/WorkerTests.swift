@@ -1,0 +1,140 @@
+// The worker loop against a real ROUTER socket playing the broker's backend.
+import Foundation
+import Logging
+import Testing
+import Wire
+import ZeroMQ
+@testable import ServiceKit
+
+/// A worker running on its own thread, with a ROUTER it talks to.
+final class WorkerBench {
+    let context: ZMQContext
+    let router: ZMQSocket
+    let stop = StopSignal()
+    let done = DispatchSemaphore(value: 0)
+
+    init(methods: Methods, heartbeatMs: UInt64 = 1000) throws {
+        context = try ZMQContext()
+        router = try ZMQSocket(context, .router)
+        try router.set(.receiveTimeout(3000))
+        try router.bind("tcp://127.0.0.1:*")
+        var settings = WorkerSettings(service: "test", backend: try router.lastEndpoint, capacity: 2)
+        settings.heartbeatInterval = heartbeatMs * 1_000_000
+        settings.reconnectMin = 10_000_000
+        let worker = Worker(settings: settings, methods: methods, context: context, logger: Logger(label: "test"))
+        Thread { [stop, done] in
+            worker.run(until: stop)
+            done.signal()
+        }.start()
+    }
+
+    /// The next message from a worker, skipping heartbeats.
+    func next() throws -> (id: [UInt8], WorkerMessage) {
+        while true {
+            let frames = try #require(try router.receive(), "no message from the worker within 3 s")
+            let message = try WorkerMessage(frames: frames[1...])
+            if message != .heartbeat { return (frames[0], message) }
+        }
+    }
+
+    func request(_ worker: [UInt8], id: UInt64, method: String, payload: [UInt8] = [], budgetMicros: UInt64 = 1_000_000) throws -> Reply {
+        var envelope = Envelope()
+        envelope.protocolVersion = 1
+        envelope.requestID = id
+        envelope.service = "test"
+        envelope.method = method
+        envelope.payload = Data(payload)
+        try router.send([worker] + WorkerMessage.request(client: [7], requestID: id, budgetMicros: budgetMicros, envelope: envelope.wireBytes()).frames)
+        let (_, message) = try next()
+        guard case .reply(let client, let requestID, let bytes) = message else { throw ServiceError(.malformed, "expected a reply, got \(message)") }
+        #expect(client == [7] && requestID == id)
+        return try Reply(serializedBytes: bytes)
+    }
+
+    func finish() {
+        stop.raise()
+        done.wait()
+        router.close()
+    }
+}
+
+@Suite struct WorkerTests {
+    static var methods: Methods {
+        var methods = Methods()
+        methods.on("upper") { (request: EchoRequest, _) -> EchoReply in
+            EchoReply.with { $0.data = Data(String(decoding: request.data, as: UTF8.self).uppercased().utf8) }
+        }
+        methods.on("fail") { (_: EchoRequest, _) -> EchoReply in throw ServiceError(.notFound, "no such thing") }
+        methods.on("crash") { (_: EchoRequest, _) -> EchoReply in throw CocoaError(.fileNoSuchFile) }
+        return methods
+    }
+
+    @Test func announcesItselfAndAnswersRequests() throws {
+        let bench = try WorkerBench(methods: Self.methods)
+        defer { bench.finish() }
+        let (id, ready) = try bench.next()
+        #expect(ready == .ready(service: "test", capacity: 2))
+        #expect(String(decoding: id, as: UTF8.self).hasPrefix("test-\(getpid())-0-"))
+
+        let reply = try bench.request(id, id: 1, method: "upper", payload: EchoRequest.with { $0.data = Data("abc".utf8) }.wireBytes())
+        #expect(try EchoReply(serializedBytes: reply.payload).data == Data("ABC".utf8))
+        #expect(reply.servedBy == String(decoding: id, as: UTF8.self))
+
+        let ping = try bench.request(id, id: 2, method: "ping")
+        let pong = try PingReply(serializedBytes: ping.payload)
+        #expect(pong.service == "test" && pong.pid == getpid() && pong.requestsServed == 1)
+    }
+
+    @Test func failuresAreTypedReplies() throws {
+        let bench = try WorkerBench(methods: Self.methods)
+        defer { bench.finish() }
+        let (id, _) = try bench.next()
+        #expect(try bench.request(id, id: 1, method: "fail").error.code == .notFound)
+        let crash = try bench.request(id, id: 2, method: "crash").error
+        #expect(crash.code == .internal && crash.message.hasPrefix("test.crash failed"))
+        let unknown = try bench.request(id, id: 3, method: "nope").error
+        #expect(unknown.code == .unknownMethod)
+        #expect(unknown.message == "service 'test' has no method 'nope' (it has: ping, crash, fail, upper)")
+        let garbage = try bench.request(id, id: 4, method: "upper", payload: [0xff, 0xff]).error
+        #expect(garbage.code == .malformed)
+        // And it keeps serving.
+        #expect(try bench.request(id, id: 5, method: "ping").error.code == .unspecified)
+    }
+
+    @Test func skipsRequestsWhoseDeadlinePassed() throws {
+        let bench = try WorkerBench(methods: Self.methods)
+        defer { bench.finish() }
+        let (id, _) = try bench.next()
+        let reply = try bench.request(id, id: 1, method: "upper", budgetMicros: 0)
+        #expect(reply.error.code == .deadlineExceeded)
+    }
+
+    @Test func reRegistersWhenTheBrokerSaysSo() throws {
+        let bench = try WorkerBench(methods: Self.methods)
+        defer { bench.finish() }
+        let (first, _) = try bench.next()
+        try bench.router.send([first] + WorkerMessage.disconnect.frames)
+        let (second, again) = try bench.next()
+        #expect(again == .ready(service: "test", capacity: 2))
+        #expect(second != first, "a new connection gets a new identity")
+    }
+
+    @Test func reconnectsWhenTheBrokerGoesSilent() throws {
+        let bench = try WorkerBench(methods: Self.methods, heartbeatMs: 50)
+        defer { bench.finish() }
+        let (first, _) = try bench.next()
+        // Say nothing: after 3 silent heartbeats (150 ms) the worker starts a new session.
+        let (second, again) = try bench.next()
+        #expect(again == .ready(service: "test", capacity: 2) && second != first)
+    }
+
+    @Test func saysGoodbyeOnStop() throws {
+        let bench = try WorkerBench(methods: Self.methods)
+        _ = try bench.next()
+        bench.stop.raise()
+        let (_, bye) = try bench.next()
+        #expect(bye == .disconnect)
+        bench.done.wait()
+        bench.router.close()
+    }
+}
