@@ -62,6 +62,13 @@ public struct RoutingTable: Sendable {
         let capacity: Int
         var inFlight = 0
         var expiry: UInt64
+        /// The latest deadline among the requests it was given: a worker busy with a request
+        /// cannot heartbeat, so it is not dropped for silence before that request is due.
+        var busyUntil: UInt64 = 0
+
+        func isSilent(now: UInt64, lifetime: UInt64) -> Bool {
+            expiry <= now && (inFlight == 0 || busyUntil + lifetime <= now)
+        }
     }
 
     struct Service {
@@ -143,6 +150,7 @@ public struct RoutingTable: Sendable {
 
     private mutating func dispatch(_ request: PendingRequest, to id: WorkerID, in service: inout Service, now: UInt64, into actions: inout [BrokerAction]) {
         workers[id]!.inFlight += 1
+        workers[id]!.busyUntil = max(workers[id]!.busyUntil, request.deadline)
         service.dispatched += 1
         inFlight[RequestKey(client: request.client, requestID: request.requestID)] = id
         let budget = (request.deadline - now) / 1000
@@ -209,7 +217,7 @@ public struct RoutingTable: Sendable {
     /// Drops workers that missed their heartbeats, answers queued requests whose deadline
     /// passed, and heartbeats every live worker. Call once per heartbeat interval.
     public mutating func tick(now: UInt64, into actions: inout [BrokerAction]) {
-        for (id, worker) in workers where worker.expiry <= now {
+        for (id, worker) in workers where worker.isSilent(now: now, lifetime: workerLifetime) {
             remove(id, reason: "missed \(settings.heartbeatLiveness) heartbeats", into: &actions)
         }
         for name in Array(services.keys) {

@@ -94,6 +94,8 @@ public final class Worker: Sendable {
                 case .request(let client, let requestID, let budget, let envelope):
                     let reply = answer(envelope: envelope, requestID: requestID, budgetMicros: budget, worker: identity)
                     try socket.send(WorkerMessage.reply(client: client, requestID: requestID, reply: reply).frames)
+                    // Time spent working is not silence: the broker's heartbeats wait in the queue.
+                    lastHeard = MonotonicClock.now()
                 case .disconnect:
                     logger.info("broker asked to re-register", metadata: ["worker": "\(identity)"])
                     return true

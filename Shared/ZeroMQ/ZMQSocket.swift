@@ -5,6 +5,12 @@ import CZeroMQ
 public final class ZMQSocket {
     private(set) var handle: UnsafeMutableRawPointer?
     public let type: SocketType
+    /// Held so the context outlives its sockets: terminating a context waits for them to close.
+    private let context: ZMQContext
+
+    /// LINGER every socket starts with, so that closing never blocks for long; set another
+    /// value with `.linger` where messages must get out before close.
+    public static let defaultLingerMilliseconds: Int32 = 1000
 
     public init(_ context: ZMQContext, _ type: SocketType) throws(ZMQError) {
         guard let handle = zmq_socket(context.handle, type.raw) else {
@@ -12,6 +18,8 @@ public final class ZMQSocket {
         }
         self.handle = handle
         self.type = type
+        self.context = context
+        try set(.linger(Self.defaultLingerMilliseconds))
     }
 
     deinit { close() }

@@ -116,12 +116,12 @@ func errors(_ actions: [BrokerAction]) -> [ErrorCode] {
         var h = Harness()
         _ = h.ready("a")
         _ = h.ready("b")
-        #expect(dispatchedTo(h.request(id: 1)) + dispatchedTo(h.request(id: 2)) == ["a", "b"])
+        #expect(dispatchedTo(h.request(id: 1, deadline: second)) + dispatchedTo(h.request(id: 2, deadline: second)) == ["a", "b"])
         h.now += 2 * second
         var heartbeat: [BrokerAction] = []
         h.table.handle(.heartbeat, from: WorkerID(Array("b".utf8)), now: h.now, into: &heartbeat)
         #expect(heartbeat.isEmpty)
-        h.now += 1 * second  // a: 3 s silent; b: 1 s
+        h.now += 2 * second  // a: 4 s silent, 3 s past its request's deadline; b: 2 s
         let actions = h.tick()
         #expect(errors(actions) == [.unavailable])
         #expect(actions.contains(.left(WorkerID(Array("a".utf8)), service: "echo", reason: "missed 3 heartbeats")))
@@ -139,14 +139,28 @@ func errors(_ actions: [BrokerAction]) -> [ErrorCode] {
         #expect(errors(actions).sorted { $0.rawValue < $1.rawValue } == [.noWorkers, .unavailable])
     }
 
+    @Test func aWorkerBusyWithARequestIsNotDroppedBeforeTheRequestIsDue() {
+        var h = Harness()
+        _ = h.ready("a")
+        _ = dispatchedTo(h.request(id: 1, deadline: 10 * second))
+        h.now += 5 * second  // silent for 5 s, but working on a request due in 5 s
+        #expect(h.tick().contains { if case .left = $0 { true } else { false } } == false)
+        #expect(h.table.status()[0].workers == 1)
+        _ = h.reply(from: "a", id: 1)
+        h.now += 3 * second
+        #expect(errors(h.tick()).isEmpty)
+        #expect(h.table.status()[0].workers == 0, "idle and silent for 3 intervals: dropped")
+    }
+
     @Test func aRetryAvoidsTheWorkerThatHadTheFirstAttempt() {
         var h = Harness()
         _ = h.ready("a", capacity: 4)
         _ = h.ready("b", capacity: 4)
-        let first = dispatchedTo(h.request(id: 9))[0]
-        for _ in 0..<5 {
-            let retry = dispatchedTo(h.request(id: 9, attempt: 2))[0]
-            #expect(retry != first)
+        for id: UInt64 in 10..<16 {
+            let first = dispatchedTo(h.request(id: id))
+            let retry = dispatchedTo(h.request(id: id, attempt: 2))
+            #expect(first.count == 1 && retry.count == 1 && retry != first, "request \(id)")
+            for worker in first + retry { _ = h.reply(from: worker, id: id) }
         }
     }
 
