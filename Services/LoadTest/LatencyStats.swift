@@ -5,9 +5,15 @@ import Histogram
 struct LatencyStats: Codable {
     static let percentiles: [(label: String, value: Double)] = [("p50", 50), ("p90", 90), ("p99", 99), ("p99.9", 99.9)]
 
+    /// Percentiles of the full spectrum, for the latency plot: 0 … 99.999.
+    static let spectrumPercentiles: [Double] = [0, 10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 92.5, 95, 96.875, 98, 99,
+                                                99.5, 99.75, 99.9, 99.95, 99.99, 99.995, 99.999]
+
     let count: UInt64
     /// Microseconds, by percentile label, plus "max" and "mean".
     let micros: [String: Double]
+    /// [percentile, microseconds] pairs across the whole distribution.
+    let spectrum: [[Double]]
 
     init(_ histogram: Histogram<UInt64>) {
         count = histogram.totalCount
@@ -18,6 +24,8 @@ struct LatencyStats: Codable {
         micros["max"] = Double(histogram.max) / 1000
         micros["mean"] = histogram.mean / 1000
         self.micros = micros
+        spectrum = Self.spectrumPercentiles.map { [$0, Double(histogram.valueAtPercentile($0)) / 1000] }
+            + [[100, Double(histogram.max) / 1000]]
     }
 
     static var labels: [String] { percentiles.map(\.label) + ["max"] }
