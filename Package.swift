@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "offerloop", targets: ["CLI"]),
         .executable(name: "offerloop-broker", targets: ["Broker"]),
         .executable(name: "offerloop-echo", targets: ["Echo"]),
+        .executable(name: "offerloop-profile", targets: ["Profile"]),
         .executable(name: "offerloop-loadtest", targets: ["LoadTest"]),
     ],
     dependencies: [
@@ -17,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // Shared libraries: the boxes every service is built from.
@@ -29,6 +33,22 @@ let package = Package(
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Shared/Wire", exclude: ["offerloop.proto"]),
         .target(name: "BrokerCore", dependencies: ["Wire"], path: "Shared/BrokerCore"),
+        // The system of record: SQLite (embedded default) or PostgreSQL (shared), one SQL dialect.
+        .target(
+            name: "Store",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Shared/Store"),
+        // The profile service: identity, attributes, activity, value (pure rules, then the store).
+        .target(name: "ProfileCore", dependencies: ["Wire"], path: "Shared/ProfileCore"),
+        .target(name: "ProfileStore", dependencies: ["ProfileCore", "Store", "CustomerValue", "CSV"], path: "Shared/ProfileStore"),
+        .target(name: "CSV", path: "Shared/CSV"),
+        // Customer lifetime value (BG/NBD, Gamma-Gamma) and churn risk: pure math, no I/O.
+        .target(name: "CustomerValue", path: "Shared/CustomerValue"),
         .target(
             name: "ServiceKit",
             dependencies: [
@@ -41,8 +61,12 @@ let package = Package(
 
         // Services and tools: thin executables.
         .executableTarget(name: "Broker", dependencies: ["BrokerCore", "ServiceKit"], path: "Services/Broker"),
+        .executableTarget(name: "Profile", dependencies: ["ProfileStore", "ServiceKit"], path: "Services/Profile"),
         .executableTarget(name: "Echo", dependencies: ["ServiceKit"], path: "Services/Echo"),
-        .executableTarget(name: "CLI", dependencies: ["ServiceKit"], path: "Services/CLI"),
+        .executableTarget(
+            name: "CLI",
+            dependencies: ["ServiceKit", "CustomerValue", "ProfileStore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Services/CLI"),
         .executableTarget(
             name: "LoadTest",
             dependencies: ["ServiceKit", .product(name: "Histogram", package: "hdrhistogram-swift")],
@@ -52,8 +76,13 @@ let package = Package(
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "BrokerCoreTests", dependencies: ["BrokerCore"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "CSVTests", dependencies: ["CSV"]),
+        .testTarget(name: "ProfileCoreTests", dependencies: ["ProfileCore"]),
+        .testTarget(name: "ProfileStoreTests", dependencies: ["ProfileStore", "CSV"]),
+        .testTarget(name: "CustomerValueTests", dependencies: ["CustomerValue"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["ServiceKit"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["ServiceKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     ],
     swiftLanguageModes: [.v6]
 )

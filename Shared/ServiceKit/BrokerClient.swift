@@ -43,6 +43,8 @@ public final class BrokerClient {
     private var pending: [UInt64: Pending] = [:]
     private var answers: [(UInt64, Result<[UInt8], ServiceError>)] = []
     private var receiveTimeout: Int32 = -1
+    /// The worker that sent the latest successful answer (its `served_by`).
+    public private(set) var lastServedBy = ""
 
     public init(context: ZMQContext, endpoint: String, lingerMilliseconds: Int32 = 100) throws(ZMQError) {
         socket = try ZMQSocket(context, .dealer)
@@ -167,6 +169,7 @@ public final class BrokerClient {
         switch reply.result {
         case .payload(let data):
             pending[reply.requestID] = nil
+            lastServedBy = reply.servedBy
             answers.append((reply.requestID, .success(Array(data))))
         case .error(let error):
             // A lost worker is worth one retry for an idempotent call, if time is left.

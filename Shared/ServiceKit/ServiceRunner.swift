@@ -10,10 +10,20 @@ public enum ServiceRunner {
     /// returns after a graceful shutdown.
     public static func run(service: String, methods: Methods, options: WorkerOptions, logger: Logger,
                            context: ZMQContext, extra: [any Service] = []) async throws {
+        try await run(service: service, options: options, logger: logger, context: context, extra: extra) { _ in methods }
+    }
+
+    /// Like `run`, with methods made by each worker thread for itself: for handlers that own
+    /// a resource bound to one thread, such as a database connection. A worker whose methods
+    /// cannot be made stops the process with that error.
+    public static func run(service: String, options: WorkerOptions, logger: Logger, context: ZMQContext,
+                           extra: [any Service] = [], makeMethods: @escaping @Sendable (_ worker: Int) throws -> Methods) async throws {
         let settings = options.settings(service: service)
         let workers: [any Service] = (0..<options.threads).map { index in
-            let worker = Worker(settings: settings, methods: methods, context: context, index: index, logger: logger)
-            return ThreadService(name: "\(service)-worker-\(index)") { stop in worker.run(until: stop) }
+            ThreadService(name: "\(service)-worker-\(index)") { stop in
+                let methods = try makeMethods(index)
+                Worker(settings: settings, methods: methods, context: context, index: index, logger: logger).run(until: stop)
+            }
         }
         try await runGroup(extra + workers, logger: logger)
         context.terminate()

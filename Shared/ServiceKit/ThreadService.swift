@@ -1,24 +1,24 @@
 // A blocking socket loop run on its own thread as a swift-service-lifecycle Service:
 // graceful shutdown raises its stop signal, and run() returns once the loop has closed its socket.
+// A loop that throws ends run() with its error, which stops the whole service group.
 import Foundation
 import ServiceLifecycle
 
 public struct ThreadService: Service {
     public let name: String
-    private let body: @Sendable (StopSignal) -> Void
+    private let body: @Sendable (StopSignal) throws -> Void
 
-    public init(name: String, body: @escaping @Sendable (StopSignal) -> Void) {
+    public init(name: String, body: @escaping @Sendable (StopSignal) throws -> Void) {
         self.name = name
         self.body = body
     }
 
     public func run() async throws {
         let stop = StopSignal()
-        await withGracefulShutdownHandler {
-            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+        try await withGracefulShutdownHandler {
+            try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
                 let thread = Thread { [body] in
-                    body(stop)
-                    done.resume()
+                    done.resume(with: Result { try body(stop) })
                 }
                 thread.name = name
                 thread.start()

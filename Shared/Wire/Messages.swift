@@ -1,27 +1,5 @@
-// Short names for the generated protocol messages, and helpers every peer uses.
+// Helpers every peer uses on the generated protocol messages (short names: MessageNames.swift).
 import SwiftProtobuf
-
-public typealias Envelope = Offerloop_V1_Envelope
-public typealias Reply = Offerloop_V1_Reply
-public typealias ErrorCode = Offerloop_V1_ErrorCode
-public typealias WireErrorMessage = Offerloop_V1_Error
-public typealias PingRequest = Offerloop_V1_PingRequest
-public typealias PingReply = Offerloop_V1_PingReply
-public typealias ServicesRequest = Offerloop_V1_ServicesRequest
-public typealias ServicesReply = Offerloop_V1_ServicesReply
-public typealias ServiceStatus = Offerloop_V1_ServiceStatus
-public typealias Channel = Offerloop_V1_Channel
-public typealias Identity = Offerloop_V1_Identity
-public typealias DecideRequest = Offerloop_V1_DecideRequest
-public typealias DecideReply = Offerloop_V1_DecideReply
-public typealias Outcome = Offerloop_V1_Outcome
-public typealias OutcomeAck = Offerloop_V1_OutcomeAck
-public typealias CustomerViewRequest = Offerloop_V1_CustomerViewRequest
-public typealias CustomerView = Offerloop_V1_CustomerView
-public typealias ScoreRequest = Offerloop_V1_ScoreRequest
-public typealias ScoreReply = Offerloop_V1_ScoreReply
-public typealias EchoRequest = Offerloop_V1_EchoRequest
-public typealias EchoReply = Offerloop_V1_EchoReply
 
 public enum WireProtocol {
     /// The version in every Envelope and Reply.

@@ -596,8 +596,470 @@ public nonisolated struct Offerloop_V1_OutcomeAck: Sendable {
   public init() {}
 }
 
-/// profile service, method "get_view".
+/// Method "view" (idempotent): what the decision service needs, in one round trip.
 public nonisolated struct Offerloop_V1_CustomerViewRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var identity: Offerloop_V1_Identity {
+    get {_identity ?? Offerloop_V1_Identity()}
+    set {_identity = newValue}
+  }
+  /// Returns true if `identity` has been explicitly set.
+  public var hasIdentity: Bool {self._identity != nil}
+  /// Clears the value of `identity`. Subsequent reads from it will return its default value.
+  public mutating func clearIdentity() {self._identity = nil}
+
+  /// how many of the latest events to include (0: none)
+  public var recentEvents: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _identity: Offerloop_V1_Identity? = nil
+}
+
+public nonisolated struct Offerloop_V1_Holding: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var product: String = String()
+
+  public var balance: Double = 0
+
+  public var openedUnixMs: Int64 = 0
+
+  public var updatedUnixMs: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Offerloop_V1_CustomerEvent: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// e.g. "atm_withdrawal", "page_view", "call", "complaint"
+  public var type: String = String()
+
+  public var channel: Offerloop_V1_Channel = .unspecified
+
+  public var timeUnixMs: Int64 = 0
+
+  public var data: Dictionary<String,String> = [:]
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Offerloop_V1_CustomerView: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var customerID: String {
+    get {_storage._customerID}
+    set {_uniqueStorage()._customerID = newValue}
+  }
+
+  public var attributes: Dictionary<String,String> {
+    get {_storage._attributes}
+    set {_uniqueStorage()._attributes = newValue}
+  }
+
+  /// products held
+  public var holdings: [String] {
+    get {_storage._holdings}
+    set {_uniqueStorage()._holdings = newValue}
+  }
+
+  /// value tier, or the attribute "segment_override"
+  public var segment: String {
+    get {_storage._segment}
+    set {_uniqueStorage()._segment = newValue}
+  }
+
+  /// customer lifetime value over the configured horizon
+  public var clv: Double {
+    get {_storage._clv}
+    set {_uniqueStorage()._clv = newValue}
+  }
+
+  /// BG/NBD probability the customer is still active
+  public var pAlive: Double {
+    get {_storage._pAlive}
+    set {_uniqueStorage()._pAlive = newValue}
+  }
+
+  /// [0, 1]
+  public var churnRisk: Double {
+    get {_storage._churnRisk}
+    set {_uniqueStorage()._churnRisk = newValue}
+  }
+
+  public var lastContactUnixMs: Int64 {
+    get {_storage._lastContactUnixMs}
+    set {_uniqueStorage()._lastContactUnixMs = newValue}
+  }
+
+  public var lastResponseUnixMs: Int64 {
+    get {_storage._lastResponseUnixMs}
+    set {_uniqueStorage()._lastResponseUnixMs = newValue}
+  }
+
+  /// live session context, while its TTL runs
+  public var session: Dictionary<String,String> {
+    get {_storage._session}
+    set {_uniqueStorage()._session = newValue}
+  }
+
+  public var identities: [Offerloop_V1_Identity] {
+    get {_storage._identities}
+    set {_uniqueStorage()._identities = newValue}
+  }
+
+  /// most important first
+  public var churnReasons: [String] {
+    get {_storage._churnReasons}
+    set {_uniqueStorage()._churnReasons = newValue}
+  }
+
+  /// in the next 52 weeks
+  public var expectedPurchases: Double {
+    get {_storage._expectedPurchases}
+    set {_uniqueStorage()._expectedPurchases = newValue}
+  }
+
+  /// channels the customer must not be contacted on
+  public var optedOut: [Offerloop_V1_Channel] {
+    get {_storage._optedOut}
+    set {_uniqueStorage()._optedOut = newValue}
+  }
+
+  public var transactions: UInt32 {
+    get {_storage._transactions}
+    set {_uniqueStorage()._transactions = newValue}
+  }
+
+  public var totalSpend: Double {
+    get {_storage._totalSpend}
+    set {_uniqueStorage()._totalSpend = newValue}
+  }
+
+  public var lastTransactionUnixMs: Int64 {
+    get {_storage._lastTransactionUnixMs}
+    set {_uniqueStorage()._lastTransactionUnixMs = newValue}
+  }
+
+  public var holdingDetails: [Offerloop_V1_Holding] {
+    get {_storage._holdingDetails}
+    set {_uniqueStorage()._holdingDetails = newValue}
+  }
+
+  public var recentEvents: [Offerloop_V1_CustomerEvent] {
+    get {_storage._recentEvents}
+    set {_uniqueStorage()._recentEvents = newValue}
+  }
+
+  /// known only by cookie/device ids
+  public var anonymous: Bool {
+    get {_storage._anonymous}
+    set {_uniqueStorage()._anonymous = newValue}
+  }
+
+  /// 0 when there is no live session
+  public var sessionExpiresUnixMs: Int64 {
+    get {_storage._sessionExpiresUnixMs}
+    set {_uniqueStorage()._sessionExpiresUnixMs = newValue}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// Method "upsert": set or remove attributes; creates the customer when asked to.
+public nonisolated struct Offerloop_V1_UpsertCustomerRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var identity: Offerloop_V1_Identity {
+    get {_identity ?? Offerloop_V1_Identity()}
+    set {_identity = newValue}
+  }
+  /// Returns true if `identity` has been explicitly set.
+  public var hasIdentity: Bool {self._identity != nil}
+  /// Clears the value of `identity`. Subsequent reads from it will return its default value.
+  public mutating func clearIdentity() {self._identity = nil}
+
+  public var attributes: Dictionary<String,String> = [:]
+
+  public var remove: [String] = []
+
+  /// create a customer for an unknown identity
+  public var create: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _identity: Offerloop_V1_Identity? = nil
+}
+
+public nonisolated struct Offerloop_V1_CustomerReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var customerID: String = String()
+
+  public var created: Bool = false
+
+  /// an idempotent write seen before: nothing changed
+  public var duplicate: Bool = false
+
+  /// set when the call merged another customer into this one
+  public var mergedCustomerID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Method "add_identity": another identifier for a known customer. An anonymous customer
+/// holding that identifier (a cookie before login) is merged into the known one.
+public nonisolated struct Offerloop_V1_AddIdentityRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var identity: Offerloop_V1_Identity {
+    get {_identity ?? Offerloop_V1_Identity()}
+    set {_identity = newValue}
+  }
+  /// Returns true if `identity` has been explicitly set.
+  public var hasIdentity: Bool {self._identity != nil}
+  /// Clears the value of `identity`. Subsequent reads from it will return its default value.
+  public mutating func clearIdentity() {self._identity = nil}
+
+  public var newIdentity: Offerloop_V1_Identity {
+    get {_newIdentity ?? Offerloop_V1_Identity()}
+    set {_newIdentity = newValue}
+  }
+  /// Returns true if `newIdentity` has been explicitly set.
+  public var hasNewIdentity: Bool {self._newIdentity != nil}
+  /// Clears the value of `newIdentity`. Subsequent reads from it will return its default value.
+  public mutating func clearNewIdentity() {self._newIdentity = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _identity: Offerloop_V1_Identity? = nil
+  fileprivate var _newIdentity: Offerloop_V1_Identity? = nil
+}
+
+/// Method "merge": two customers are the same person. The survivor keeps its id.
+public nonisolated struct Offerloop_V1_MergeRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var survivor: Offerloop_V1_Identity {
+    get {_survivor ?? Offerloop_V1_Identity()}
+    set {_survivor = newValue}
+  }
+  /// Returns true if `survivor` has been explicitly set.
+  public var hasSurvivor: Bool {self._survivor != nil}
+  /// Clears the value of `survivor`. Subsequent reads from it will return its default value.
+  public mutating func clearSurvivor() {self._survivor = nil}
+
+  public var merged: Offerloop_V1_Identity {
+    get {_merged ?? Offerloop_V1_Identity()}
+    set {_merged = newValue}
+  }
+  /// Returns true if `merged` has been explicitly set.
+  public var hasMerged: Bool {self._merged != nil}
+  /// Clears the value of `merged`. Subsequent reads from it will return its default value.
+  public mutating func clearMerged() {self._merged = nil}
+
+  public var reason: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _survivor: Offerloop_V1_Identity? = nil
+  fileprivate var _merged: Offerloop_V1_Identity? = nil
+}
+
+/// Method "record_transaction".
+public nonisolated struct Offerloop_V1_TransactionRecord: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var identity: Offerloop_V1_Identity {
+    get {_identity ?? Offerloop_V1_Identity()}
+    set {_identity = newValue}
+  }
+  /// Returns true if `identity` has been explicitly set.
+  public var hasIdentity: Bool {self._identity != nil}
+  /// Clears the value of `identity`. Subsequent reads from it will return its default value.
+  public mutating func clearIdentity() {self._identity = nil}
+
+  /// optional idempotency key
+  public var transactionID: String = String()
+
+  public var timeUnixMs: Int64 = 0
+
+  public var amount: Double = 0
+
+  /// 0 means 1
+  public var quantity: UInt32 = 0
+
+  public var channel: Offerloop_V1_Channel = .unspecified
+
+  public var product: String = String()
+
+  /// create a customer for an unknown identity
+  public var create: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _identity: Offerloop_V1_Identity? = nil
+}
+
+/// Method "record_event".
+public nonisolated struct Offerloop_V1_EventRecord: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var identity: Offerloop_V1_Identity {
+    get {_identity ?? Offerloop_V1_Identity()}
+    set {_identity = newValue}
+  }
+  /// Returns true if `identity` has been explicitly set.
+  public var hasIdentity: Bool {self._identity != nil}
+  /// Clears the value of `identity`. Subsequent reads from it will return its default value.
+  public mutating func clearIdentity() {self._identity = nil}
+
+  /// optional idempotency key
+  public var eventID: String = String()
+
+  public var event: Offerloop_V1_CustomerEvent {
+    get {_event ?? Offerloop_V1_CustomerEvent()}
+    set {_event = newValue}
+  }
+  /// Returns true if `event` has been explicitly set.
+  public var hasEvent: Bool {self._event != nil}
+  /// Clears the value of `event`. Subsequent reads from it will return its default value.
+  public mutating func clearEvent() {self._event = nil}
+
+  /// e.g. page views of an anonymous visitor by cookie
+  public var create: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _identity: Offerloop_V1_Identity? = nil
+  fileprivate var _event: Offerloop_V1_CustomerEvent? = nil
+}
+
+/// Method "set_holding": a product held, with its current balance (kept as history).
+public nonisolated struct Offerloop_V1_HoldingRecord: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var identity: Offerloop_V1_Identity {
+    get {_identity ?? Offerloop_V1_Identity()}
+    set {_identity = newValue}
+  }
+  /// Returns true if `identity` has been explicitly set.
+  public var hasIdentity: Bool {self._identity != nil}
+  /// Clears the value of `identity`. Subsequent reads from it will return its default value.
+  public mutating func clearIdentity() {self._identity = nil}
+
+  public var holding: Offerloop_V1_Holding {
+    get {_holding ?? Offerloop_V1_Holding()}
+    set {_holding = newValue}
+  }
+  /// Returns true if `holding` has been explicitly set.
+  public var hasHolding: Bool {self._holding != nil}
+  /// Clears the value of `holding`. Subsequent reads from it will return its default value.
+  public mutating func clearHolding() {self._holding = nil}
+
+  public var closed: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _identity: Offerloop_V1_Identity? = nil
+  fileprivate var _holding: Offerloop_V1_Holding? = nil
+}
+
+/// Methods "set_session" and "get_session": what the customer did in this visit.
+public nonisolated struct Offerloop_V1_SessionRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var identity: Offerloop_V1_Identity {
+    get {_identity ?? Offerloop_V1_Identity()}
+    set {_identity = newValue}
+  }
+  /// Returns true if `identity` has been explicitly set.
+  public var hasIdentity: Bool {self._identity != nil}
+  /// Clears the value of `identity`. Subsequent reads from it will return its default value.
+  public mutating func clearIdentity() {self._identity = nil}
+
+  public var set: Dictionary<String,String> = [:]
+
+  /// 0: the service default
+  public var ttlSeconds: UInt32 = 0
+
+  public var clear: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _identity: Offerloop_V1_Identity? = nil
+}
+
+public nonisolated struct Offerloop_V1_SessionReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var customerID: String = String()
+
+  public var session: Dictionary<String,String> = [:]
+
+  public var expiresUnixMs: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Method "export": everything stored about a customer (right of access), as JSON.
+public nonisolated struct Offerloop_V1_ExportRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -618,30 +1080,95 @@ public nonisolated struct Offerloop_V1_CustomerViewRequest: Sendable {
   fileprivate var _identity: Offerloop_V1_Identity? = nil
 }
 
-public nonisolated struct Offerloop_V1_CustomerView: Sendable {
+public nonisolated struct Offerloop_V1_ExportReply: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   public var customerID: String = String()
 
-  public var attributes: Dictionary<String,String> = [:]
+  public var json: Data = Data()
 
-  public var holdings: [String] = []
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public var segment: String = String()
+  public init() {}
+}
 
-  public var clv: Double = 0
+/// Method "erase": the right to erasure. Personal data and history are deleted; only the
+/// fact of the erasure is kept, so that the id is not reused.
+public nonisolated struct Offerloop_V1_EraseRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
 
-  public var pAlive: Double = 0
+  public var identity: Offerloop_V1_Identity {
+    get {_identity ?? Offerloop_V1_Identity()}
+    set {_identity = newValue}
+  }
+  /// Returns true if `identity` has been explicitly set.
+  public var hasIdentity: Bool {self._identity != nil}
+  /// Clears the value of `identity`. Subsequent reads from it will return its default value.
+  public mutating func clearIdentity() {self._identity = nil}
 
-  public var churnRisk: Double = 0
+  public var reason: String = String()
 
-  public var lastContactUnixMs: Int64 = 0
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public var lastResponseUnixMs: Int64 = 0
+  public init() {}
 
-  public var session: Dictionary<String,String> = [:]
+  fileprivate var _identity: Offerloop_V1_Identity? = nil
+}
+
+public nonisolated struct Offerloop_V1_EraseReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var customerID: String = String()
+
+  public var rowsDeleted: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Method "fit_value_model" (admin): refit BG/NBD + Gamma-Gamma from stored transactions.
+public nonisolated struct Offerloop_V1_FitValueModelRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Offerloop_V1_FitValueModelReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var r: Double = 0
+
+  public var alpha: Double = 0
+
+  public var a: Double = 0
+
+  public var b: Double = 0
+
+  public var p: Double = 0
+
+  public var q: Double = 0
+
+  public var gamma: Double = 0
+
+  public var logLikelihood: Double = 0
+
+  public var customers: UInt32 = 0
+
+  /// CLV cut points between value tiers
+  public var tierThresholds: [Double] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1489,6 +2016,769 @@ nonisolated extension Offerloop_V1_OutcomeAck: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Offerloop_V1_CustomerViewRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CustomerViewRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{3}recent_events\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._identity) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.recentEvents) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._identity {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.recentEvents != 0 {
+      try visitor.visitSingularUInt32Field(value: self.recentEvents, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_CustomerViewRequest, rhs: Offerloop_V1_CustomerViewRequest) -> Bool {
+    if lhs._identity != rhs._identity {return false}
+    if lhs.recentEvents != rhs.recentEvents {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_Holding: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Holding"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}product\0\u{1}balance\0\u{3}opened_unix_ms\0\u{3}updated_unix_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.product) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.balance) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.openedUnixMs) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.updatedUnixMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.product.isEmpty {
+      try visitor.visitSingularStringField(value: self.product, fieldNumber: 1)
+    }
+    if self.balance.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.balance, fieldNumber: 2)
+    }
+    if self.openedUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.openedUnixMs, fieldNumber: 3)
+    }
+    if self.updatedUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.updatedUnixMs, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_Holding, rhs: Offerloop_V1_Holding) -> Bool {
+    if lhs.product != rhs.product {return false}
+    if lhs.balance != rhs.balance {return false}
+    if lhs.openedUnixMs != rhs.openedUnixMs {return false}
+    if lhs.updatedUnixMs != rhs.updatedUnixMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_CustomerEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CustomerEvent"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}channel\0\u{3}time_unix_ms\0\u{1}data\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.type) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.channel) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      case 4: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.data) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.type.isEmpty {
+      try visitor.visitSingularStringField(value: self.type, fieldNumber: 1)
+    }
+    if self.channel != .unspecified {
+      try visitor.visitSingularEnumField(value: self.channel, fieldNumber: 2)
+    }
+    if self.timeUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 3)
+    }
+    if !self.data.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.data, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_CustomerEvent, rhs: Offerloop_V1_CustomerEvent) -> Bool {
+    if lhs.type != rhs.type {return false}
+    if lhs.channel != rhs.channel {return false}
+    if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs.data != rhs.data {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_CustomerView: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CustomerView"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{1}attributes\0\u{1}holdings\0\u{1}segment\0\u{1}clv\0\u{3}p_alive\0\u{3}churn_risk\0\u{3}last_contact_unix_ms\0\u{3}last_response_unix_ms\0\u{1}session\0\u{1}identities\0\u{3}churn_reasons\0\u{3}expected_purchases\0\u{3}opted_out\0\u{1}transactions\0\u{3}total_spend\0\u{3}last_transaction_unix_ms\0\u{3}holding_details\0\u{3}recent_events\0\u{1}anonymous\0\u{3}session_expires_unix_ms\0")
+
+  fileprivate class _StorageClass {
+    var _customerID: String = String()
+    var _attributes: Dictionary<String,String> = [:]
+    var _holdings: [String] = []
+    var _segment: String = String()
+    var _clv: Double = 0
+    var _pAlive: Double = 0
+    var _churnRisk: Double = 0
+    var _lastContactUnixMs: Int64 = 0
+    var _lastResponseUnixMs: Int64 = 0
+    var _session: Dictionary<String,String> = [:]
+    var _identities: [Offerloop_V1_Identity] = []
+    var _churnReasons: [String] = []
+    var _expectedPurchases: Double = 0
+    var _optedOut: [Offerloop_V1_Channel] = []
+    var _transactions: UInt32 = 0
+    var _totalSpend: Double = 0
+    var _lastTransactionUnixMs: Int64 = 0
+    var _holdingDetails: [Offerloop_V1_Holding] = []
+    var _recentEvents: [Offerloop_V1_CustomerEvent] = []
+    var _anonymous: Bool = false
+    var _sessionExpiresUnixMs: Int64 = 0
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _customerID = source._customerID
+      _attributes = source._attributes
+      _holdings = source._holdings
+      _segment = source._segment
+      _clv = source._clv
+      _pAlive = source._pAlive
+      _churnRisk = source._churnRisk
+      _lastContactUnixMs = source._lastContactUnixMs
+      _lastResponseUnixMs = source._lastResponseUnixMs
+      _session = source._session
+      _identities = source._identities
+      _churnReasons = source._churnReasons
+      _expectedPurchases = source._expectedPurchases
+      _optedOut = source._optedOut
+      _transactions = source._transactions
+      _totalSpend = source._totalSpend
+      _lastTransactionUnixMs = source._lastTransactionUnixMs
+      _holdingDetails = source._holdingDetails
+      _recentEvents = source._recentEvents
+      _anonymous = source._anonymous
+      _sessionExpiresUnixMs = source._sessionExpiresUnixMs
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._customerID) }()
+        case 2: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &_storage._attributes) }()
+        case 3: try { try decoder.decodeRepeatedStringField(value: &_storage._holdings) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._segment) }()
+        case 5: try { try decoder.decodeSingularDoubleField(value: &_storage._clv) }()
+        case 6: try { try decoder.decodeSingularDoubleField(value: &_storage._pAlive) }()
+        case 7: try { try decoder.decodeSingularDoubleField(value: &_storage._churnRisk) }()
+        case 8: try { try decoder.decodeSingularInt64Field(value: &_storage._lastContactUnixMs) }()
+        case 9: try { try decoder.decodeSingularInt64Field(value: &_storage._lastResponseUnixMs) }()
+        case 10: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &_storage._session) }()
+        case 11: try { try decoder.decodeRepeatedMessageField(value: &_storage._identities) }()
+        case 12: try { try decoder.decodeRepeatedStringField(value: &_storage._churnReasons) }()
+        case 13: try { try decoder.decodeSingularDoubleField(value: &_storage._expectedPurchases) }()
+        case 14: try { try decoder.decodeRepeatedEnumField(value: &_storage._optedOut) }()
+        case 15: try { try decoder.decodeSingularUInt32Field(value: &_storage._transactions) }()
+        case 16: try { try decoder.decodeSingularDoubleField(value: &_storage._totalSpend) }()
+        case 17: try { try decoder.decodeSingularInt64Field(value: &_storage._lastTransactionUnixMs) }()
+        case 18: try { try decoder.decodeRepeatedMessageField(value: &_storage._holdingDetails) }()
+        case 19: try { try decoder.decodeRepeatedMessageField(value: &_storage._recentEvents) }()
+        case 20: try { try decoder.decodeSingularBoolField(value: &_storage._anonymous) }()
+        case 21: try { try decoder.decodeSingularInt64Field(value: &_storage._sessionExpiresUnixMs) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      if !_storage._customerID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._customerID, fieldNumber: 1)
+      }
+      if !_storage._attributes.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: _storage._attributes, fieldNumber: 2)
+      }
+      if !_storage._holdings.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._holdings, fieldNumber: 3)
+      }
+      if !_storage._segment.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._segment, fieldNumber: 4)
+      }
+      if _storage._clv.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._clv, fieldNumber: 5)
+      }
+      if _storage._pAlive.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._pAlive, fieldNumber: 6)
+      }
+      if _storage._churnRisk.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._churnRisk, fieldNumber: 7)
+      }
+      if _storage._lastContactUnixMs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._lastContactUnixMs, fieldNumber: 8)
+      }
+      if _storage._lastResponseUnixMs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._lastResponseUnixMs, fieldNumber: 9)
+      }
+      if !_storage._session.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: _storage._session, fieldNumber: 10)
+      }
+      if !_storage._identities.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._identities, fieldNumber: 11)
+      }
+      if !_storage._churnReasons.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._churnReasons, fieldNumber: 12)
+      }
+      if _storage._expectedPurchases.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._expectedPurchases, fieldNumber: 13)
+      }
+      if !_storage._optedOut.isEmpty {
+        try visitor.visitPackedEnumField(value: _storage._optedOut, fieldNumber: 14)
+      }
+      if _storage._transactions != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._transactions, fieldNumber: 15)
+      }
+      if _storage._totalSpend.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._totalSpend, fieldNumber: 16)
+      }
+      if _storage._lastTransactionUnixMs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._lastTransactionUnixMs, fieldNumber: 17)
+      }
+      if !_storage._holdingDetails.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._holdingDetails, fieldNumber: 18)
+      }
+      if !_storage._recentEvents.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._recentEvents, fieldNumber: 19)
+      }
+      if _storage._anonymous != false {
+        try visitor.visitSingularBoolField(value: _storage._anonymous, fieldNumber: 20)
+      }
+      if _storage._sessionExpiresUnixMs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._sessionExpiresUnixMs, fieldNumber: 21)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_CustomerView, rhs: Offerloop_V1_CustomerView) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._customerID != rhs_storage._customerID {return false}
+        if _storage._attributes != rhs_storage._attributes {return false}
+        if _storage._holdings != rhs_storage._holdings {return false}
+        if _storage._segment != rhs_storage._segment {return false}
+        if _storage._clv != rhs_storage._clv {return false}
+        if _storage._pAlive != rhs_storage._pAlive {return false}
+        if _storage._churnRisk != rhs_storage._churnRisk {return false}
+        if _storage._lastContactUnixMs != rhs_storage._lastContactUnixMs {return false}
+        if _storage._lastResponseUnixMs != rhs_storage._lastResponseUnixMs {return false}
+        if _storage._session != rhs_storage._session {return false}
+        if _storage._identities != rhs_storage._identities {return false}
+        if _storage._churnReasons != rhs_storage._churnReasons {return false}
+        if _storage._expectedPurchases != rhs_storage._expectedPurchases {return false}
+        if _storage._optedOut != rhs_storage._optedOut {return false}
+        if _storage._transactions != rhs_storage._transactions {return false}
+        if _storage._totalSpend != rhs_storage._totalSpend {return false}
+        if _storage._lastTransactionUnixMs != rhs_storage._lastTransactionUnixMs {return false}
+        if _storage._holdingDetails != rhs_storage._holdingDetails {return false}
+        if _storage._recentEvents != rhs_storage._recentEvents {return false}
+        if _storage._anonymous != rhs_storage._anonymous {return false}
+        if _storage._sessionExpiresUnixMs != rhs_storage._sessionExpiresUnixMs {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_UpsertCustomerRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UpsertCustomerRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{1}attributes\0\u{1}remove\0\u{1}create\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._identity) }()
+      case 2: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.attributes) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.remove) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.create) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._identity {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.attributes.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.attributes, fieldNumber: 2)
+    }
+    if !self.remove.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.remove, fieldNumber: 3)
+    }
+    if self.create != false {
+      try visitor.visitSingularBoolField(value: self.create, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_UpsertCustomerRequest, rhs: Offerloop_V1_UpsertCustomerRequest) -> Bool {
+    if lhs._identity != rhs._identity {return false}
+    if lhs.attributes != rhs.attributes {return false}
+    if lhs.remove != rhs.remove {return false}
+    if lhs.create != rhs.create {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_CustomerReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CustomerReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{1}created\0\u{1}duplicate\0\u{3}merged_customer_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.customerID) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.created) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.duplicate) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.mergedCustomerID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.customerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.customerID, fieldNumber: 1)
+    }
+    if self.created != false {
+      try visitor.visitSingularBoolField(value: self.created, fieldNumber: 2)
+    }
+    if self.duplicate != false {
+      try visitor.visitSingularBoolField(value: self.duplicate, fieldNumber: 3)
+    }
+    if !self.mergedCustomerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.mergedCustomerID, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_CustomerReply, rhs: Offerloop_V1_CustomerReply) -> Bool {
+    if lhs.customerID != rhs.customerID {return false}
+    if lhs.created != rhs.created {return false}
+    if lhs.duplicate != rhs.duplicate {return false}
+    if lhs.mergedCustomerID != rhs.mergedCustomerID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_AddIdentityRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AddIdentityRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{3}new_identity\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._identity) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._newIdentity) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._identity {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._newIdentity {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_AddIdentityRequest, rhs: Offerloop_V1_AddIdentityRequest) -> Bool {
+    if lhs._identity != rhs._identity {return false}
+    if lhs._newIdentity != rhs._newIdentity {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_MergeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MergeRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}survivor\0\u{1}merged\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._survivor) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._merged) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._survivor {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._merged {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_MergeRequest, rhs: Offerloop_V1_MergeRequest) -> Bool {
+    if lhs._survivor != rhs._survivor {return false}
+    if lhs._merged != rhs._merged {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_TransactionRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TransactionRecord"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{3}transaction_id\0\u{3}time_unix_ms\0\u{1}amount\0\u{1}quantity\0\u{1}channel\0\u{1}product\0\u{1}create\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._identity) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.transactionID) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.amount) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.quantity) }()
+      case 6: try { try decoder.decodeSingularEnumField(value: &self.channel) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.product) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.create) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._identity {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.transactionID.isEmpty {
+      try visitor.visitSingularStringField(value: self.transactionID, fieldNumber: 2)
+    }
+    if self.timeUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 3)
+    }
+    if self.amount.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.amount, fieldNumber: 4)
+    }
+    if self.quantity != 0 {
+      try visitor.visitSingularUInt32Field(value: self.quantity, fieldNumber: 5)
+    }
+    if self.channel != .unspecified {
+      try visitor.visitSingularEnumField(value: self.channel, fieldNumber: 6)
+    }
+    if !self.product.isEmpty {
+      try visitor.visitSingularStringField(value: self.product, fieldNumber: 7)
+    }
+    if self.create != false {
+      try visitor.visitSingularBoolField(value: self.create, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_TransactionRecord, rhs: Offerloop_V1_TransactionRecord) -> Bool {
+    if lhs._identity != rhs._identity {return false}
+    if lhs.transactionID != rhs.transactionID {return false}
+    if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs.amount != rhs.amount {return false}
+    if lhs.quantity != rhs.quantity {return false}
+    if lhs.channel != rhs.channel {return false}
+    if lhs.product != rhs.product {return false}
+    if lhs.create != rhs.create {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_EventRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".EventRecord"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{3}event_id\0\u{1}event\0\u{1}create\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._identity) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.eventID) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._event) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.create) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._identity {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.eventID.isEmpty {
+      try visitor.visitSingularStringField(value: self.eventID, fieldNumber: 2)
+    }
+    try { if let v = self._event {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if self.create != false {
+      try visitor.visitSingularBoolField(value: self.create, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_EventRecord, rhs: Offerloop_V1_EventRecord) -> Bool {
+    if lhs._identity != rhs._identity {return false}
+    if lhs.eventID != rhs.eventID {return false}
+    if lhs._event != rhs._event {return false}
+    if lhs.create != rhs.create {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_HoldingRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".HoldingRecord"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{1}holding\0\u{1}closed\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._identity) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._holding) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.closed) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._identity {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._holding {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if self.closed != false {
+      try visitor.visitSingularBoolField(value: self.closed, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_HoldingRecord, rhs: Offerloop_V1_HoldingRecord) -> Bool {
+    if lhs._identity != rhs._identity {return false}
+    if lhs._holding != rhs._holding {return false}
+    if lhs.closed != rhs.closed {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_SessionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SessionRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{1}set\0\u{3}ttl_seconds\0\u{1}clear\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._identity) }()
+      case 2: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.set) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.ttlSeconds) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.clear) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._identity {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.set.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.set, fieldNumber: 2)
+    }
+    if self.ttlSeconds != 0 {
+      try visitor.visitSingularUInt32Field(value: self.ttlSeconds, fieldNumber: 3)
+    }
+    if self.clear != false {
+      try visitor.visitSingularBoolField(value: self.clear, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_SessionRequest, rhs: Offerloop_V1_SessionRequest) -> Bool {
+    if lhs._identity != rhs._identity {return false}
+    if lhs.set != rhs.set {return false}
+    if lhs.ttlSeconds != rhs.ttlSeconds {return false}
+    if lhs.clear != rhs.clear {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_SessionReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SessionReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{1}session\0\u{3}expires_unix_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.customerID) }()
+      case 2: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.session) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.expiresUnixMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.customerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.customerID, fieldNumber: 1)
+    }
+    if !self.session.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.session, fieldNumber: 2)
+    }
+    if self.expiresUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.expiresUnixMs, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_SessionReply, rhs: Offerloop_V1_SessionReply) -> Bool {
+    if lhs.customerID != rhs.customerID {return false}
+    if lhs.session != rhs.session {return false}
+    if lhs.expiresUnixMs != rhs.expiresUnixMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_ExportRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ExportRequest"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
@@ -1514,16 +2804,16 @@ nonisolated extension Offerloop_V1_CustomerViewRequest: SwiftProtobuf.Message, S
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Offerloop_V1_CustomerViewRequest, rhs: Offerloop_V1_CustomerViewRequest) -> Bool {
+  public static func ==(lhs: Offerloop_V1_ExportRequest, rhs: Offerloop_V1_ExportRequest) -> Bool {
     if lhs._identity != rhs._identity {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Offerloop_V1_CustomerView: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".CustomerView"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{1}attributes\0\u{1}holdings\0\u{1}segment\0\u{1}clv\0\u{3}p_alive\0\u{3}churn_risk\0\u{3}last_contact_unix_ms\0\u{3}last_response_unix_ms\0\u{1}session\0")
+nonisolated extension Offerloop_V1_ExportReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ExportReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{1}json\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1532,15 +2822,7 @@ nonisolated extension Offerloop_V1_CustomerView: SwiftProtobuf.Message, SwiftPro
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.customerID) }()
-      case 2: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.attributes) }()
-      case 3: try { try decoder.decodeRepeatedStringField(value: &self.holdings) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.segment) }()
-      case 5: try { try decoder.decodeSingularDoubleField(value: &self.clv) }()
-      case 6: try { try decoder.decodeSingularDoubleField(value: &self.pAlive) }()
-      case 7: try { try decoder.decodeSingularDoubleField(value: &self.churnRisk) }()
-      case 8: try { try decoder.decodeSingularInt64Field(value: &self.lastContactUnixMs) }()
-      case 9: try { try decoder.decodeSingularInt64Field(value: &self.lastResponseUnixMs) }()
-      case 10: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.session) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.json) }()
       default: break
       }
     }
@@ -1550,47 +2832,183 @@ nonisolated extension Offerloop_V1_CustomerView: SwiftProtobuf.Message, SwiftPro
     if !self.customerID.isEmpty {
       try visitor.visitSingularStringField(value: self.customerID, fieldNumber: 1)
     }
-    if !self.attributes.isEmpty {
-      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.attributes, fieldNumber: 2)
-    }
-    if !self.holdings.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.holdings, fieldNumber: 3)
-    }
-    if !self.segment.isEmpty {
-      try visitor.visitSingularStringField(value: self.segment, fieldNumber: 4)
-    }
-    if self.clv.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.clv, fieldNumber: 5)
-    }
-    if self.pAlive.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.pAlive, fieldNumber: 6)
-    }
-    if self.churnRisk.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.churnRisk, fieldNumber: 7)
-    }
-    if self.lastContactUnixMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.lastContactUnixMs, fieldNumber: 8)
-    }
-    if self.lastResponseUnixMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.lastResponseUnixMs, fieldNumber: 9)
-    }
-    if !self.session.isEmpty {
-      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.session, fieldNumber: 10)
+    if !self.json.isEmpty {
+      try visitor.visitSingularBytesField(value: self.json, fieldNumber: 2)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Offerloop_V1_CustomerView, rhs: Offerloop_V1_CustomerView) -> Bool {
+  public static func ==(lhs: Offerloop_V1_ExportReply, rhs: Offerloop_V1_ExportReply) -> Bool {
     if lhs.customerID != rhs.customerID {return false}
-    if lhs.attributes != rhs.attributes {return false}
-    if lhs.holdings != rhs.holdings {return false}
-    if lhs.segment != rhs.segment {return false}
-    if lhs.clv != rhs.clv {return false}
-    if lhs.pAlive != rhs.pAlive {return false}
-    if lhs.churnRisk != rhs.churnRisk {return false}
-    if lhs.lastContactUnixMs != rhs.lastContactUnixMs {return false}
-    if lhs.lastResponseUnixMs != rhs.lastResponseUnixMs {return false}
-    if lhs.session != rhs.session {return false}
+    if lhs.json != rhs.json {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_EraseRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".EraseRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._identity) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._identity {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_EraseRequest, rhs: Offerloop_V1_EraseRequest) -> Bool {
+    if lhs._identity != rhs._identity {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_EraseReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".EraseReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{3}rows_deleted\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.customerID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.rowsDeleted) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.customerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.customerID, fieldNumber: 1)
+    }
+    if self.rowsDeleted != 0 {
+      try visitor.visitSingularUInt64Field(value: self.rowsDeleted, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_EraseReply, rhs: Offerloop_V1_EraseReply) -> Bool {
+    if lhs.customerID != rhs.customerID {return false}
+    if lhs.rowsDeleted != rhs.rowsDeleted {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_FitValueModelRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FitValueModelRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_FitValueModelRequest, rhs: Offerloop_V1_FitValueModelRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_FitValueModelReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FitValueModelReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}r\0\u{1}alpha\0\u{1}a\0\u{1}b\0\u{1}p\0\u{1}q\0\u{1}gamma\0\u{3}log_likelihood\0\u{1}customers\0\u{3}tier_thresholds\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularDoubleField(value: &self.r) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.alpha) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.a) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.b) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.p) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.q) }()
+      case 7: try { try decoder.decodeSingularDoubleField(value: &self.gamma) }()
+      case 8: try { try decoder.decodeSingularDoubleField(value: &self.logLikelihood) }()
+      case 9: try { try decoder.decodeSingularUInt32Field(value: &self.customers) }()
+      case 10: try { try decoder.decodeRepeatedDoubleField(value: &self.tierThresholds) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.r.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.r, fieldNumber: 1)
+    }
+    if self.alpha.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.alpha, fieldNumber: 2)
+    }
+    if self.a.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.a, fieldNumber: 3)
+    }
+    if self.b.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.b, fieldNumber: 4)
+    }
+    if self.p.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.p, fieldNumber: 5)
+    }
+    if self.q.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.q, fieldNumber: 6)
+    }
+    if self.gamma.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.gamma, fieldNumber: 7)
+    }
+    if self.logLikelihood.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.logLikelihood, fieldNumber: 8)
+    }
+    if self.customers != 0 {
+      try visitor.visitSingularUInt32Field(value: self.customers, fieldNumber: 9)
+    }
+    if !self.tierThresholds.isEmpty {
+      try visitor.visitPackedDoubleField(value: self.tierThresholds, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_FitValueModelReply, rhs: Offerloop_V1_FitValueModelReply) -> Bool {
+    if lhs.r != rhs.r {return false}
+    if lhs.alpha != rhs.alpha {return false}
+    if lhs.a != rhs.a {return false}
+    if lhs.b != rhs.b {return false}
+    if lhs.p != rhs.p {return false}
+    if lhs.q != rhs.q {return false}
+    if lhs.gamma != rhs.gamma {return false}
+    if lhs.logLikelihood != rhs.logLikelihood {return false}
+    if lhs.customers != rhs.customers {return false}
+    if lhs.tierThresholds != rhs.tierThresholds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -47,8 +47,8 @@ final class Cluster {
     }
 
     @discardableResult
-    func startWorker(_ binary: String = "offerloop-echo", threads: Int = 1, capacity: Int = 4) throws -> Process {
-        let process = try launch(binary, ["--backend", backend, "--threads", "\(threads)", "--capacity", "\(capacity)", "--reconnect-max-ms", "200"] + Self.heartbeat,
+    func startWorker(_ binary: String = "offerloop-echo", threads: Int = 1, capacity: Int = 4, arguments: [String] = []) throws -> Process {
+        let process = try launch(binary, ["--backend", backend, "--threads", "\(threads)", "--capacity", "\(capacity)", "--reconnect-max-ms", "200"] + Self.heartbeat + arguments,
                                  log: "worker-\(workers.count)")
         workers.append(process)
         return process

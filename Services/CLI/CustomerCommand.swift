@@ -1,0 +1,97 @@
+// `offerloop customer`: the profile service's view of one customer, and the operations an
+// operator runs by hand (merge, export, erase), through the broker.
+import ArgumentParser
+import Foundation
+import ServiceKit
+import SwiftProtobuf
+import Wire
+import ZeroMQ
+
+struct CustomerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "customer", abstract: "Look up, merge, export or erase a customer (profile service).",
+        subcommands: [View.self, Merge.self, Export.self, Erase.self])
+
+    /// "kind:value", e.g. card:4111111111111111, login:ada, customer:c-42.
+    static func identity(_ text: String) throws -> Identity {
+        guard let colon = text.firstIndex(of: ":") else {
+            throw ValidationError("identity '\(text)' must be KIND:VALUE, e.g. card:4111111111111111 or login:ada")
+        }
+        return Identity.with { $0.kind = String(text[..<colon]); $0.value = String(text[text.index(after: colon)...]) }
+    }
+
+    static func call<Response: SwiftProtobuf.Message>(_ client: ClientOptions, _ method: String, _ request: some SwiftProtobuf.Message) throws -> Response {
+        let context = try ZMQContext()
+        let broker = try BrokerClient(context: context, endpoint: client.frontend)
+        defer { broker.close() }
+        do {
+            return try broker.call("profile", method, request, timeoutMicros: 5_000_000)
+        } catch {
+            printError("profile \(method): \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    static func printJSON(_ message: some SwiftProtobuf.Message) throws {
+        var options = JSONEncodingOptions()
+        options.preserveProtoFieldNames = true
+        print(try message.jsonString(options: options))
+    }
+
+    struct View: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the customer view (JSON).")
+        @Argument(help: "KIND:VALUE, e.g. card:4111111111111111") var identity: String
+        @Option(help: "Latest events to include.") var events: UInt32 = 5
+        @OptionGroup var client: ClientOptions
+
+        func run() throws {
+            let request = try CustomerViewRequest.with { $0.identity = try CustomerCommand.identity(identity); $0.recentEvents = events }
+            let view: CustomerView = try CustomerCommand.call(client, "view", request)
+            try CustomerCommand.printJSON(view)
+        }
+    }
+
+    struct Merge: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Merge a customer into another (the survivor keeps its id).")
+        @Argument(help: "Survivor, KIND:VALUE.") var survivor: String
+        @Argument(help: "Customer merged away, KIND:VALUE.") var merged: String
+        @Option(help: "Why, for the merge record.") var reason: String = "merged by an operator"
+        @OptionGroup var client: ClientOptions
+
+        func run() throws {
+            let request = try MergeRequest.with {
+                $0.survivor = try CustomerCommand.identity(survivor)
+                $0.merged = try CustomerCommand.identity(merged)
+                $0.reason = reason
+            }
+            let reply: CustomerReply = try CustomerCommand.call(client, "merge", request)
+            print("merged \(reply.mergedCustomerID) into \(reply.customerID)")
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print everything stored about a customer (right of access).")
+        @Argument(help: "KIND:VALUE.") var identity: String
+        @OptionGroup var client: ClientOptions
+
+        func run() throws {
+            let reply: ExportReply = try CustomerCommand.call(client, "export", try ExportRequest.with { $0.identity = try CustomerCommand.identity(identity) })
+            print(String(decoding: reply.json, as: UTF8.self))
+        }
+    }
+
+    struct Erase: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Erase a customer's personal data and history (right to erasure).")
+        @Argument(help: "KIND:VALUE.") var identity: String
+        @Option(help: "Why, for the log.") var reason: String = "customer request"
+        @OptionGroup var client: ClientOptions
+
+        func run() throws {
+            let reply: EraseReply = try CustomerCommand.call(client, "erase", try EraseRequest.with {
+                $0.identity = try CustomerCommand.identity(identity)
+                $0.reason = reason
+            })
+            print("erased customer \(reply.customerID): \(reply.rowsDeleted) rows deleted")
+        }
+    }
+}

@@ -1,0 +1,87 @@
+// `offerloop import customers|identities|transactions FILE.csv`: bulk loads into the profile
+// store, with a progress bar, every rejected line as file:line: reason, and a summary.
+import ArgumentParser
+import CSV
+import Foundation
+import ProfileStore
+import ServiceKit
+import Store
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Load customers, identities or transactions from CSV into the profile store.",
+        discussion: """
+            customers:    customer_id,ATTRIBUTE,...   (one column per attribute; empty cells are not set)
+            identities:   customer_id,kind,value      (kind: card, account, phone, login, loyalty, cookie, device)
+            transactions: customer_id,date,quantity,amount[,channel,product,transaction_id]   (date YYYY-MM-DD;
+                          unknown customers are created)
+            Bad lines are reported and skipped; everything else is imported. Exit status 2 when any line was rejected.
+            """)
+
+    @Argument(help: "What the file holds: customers, identities or transactions.")
+    var kind: String
+
+    @Argument(help: "The CSV file, with a header line.")
+    var file: String
+
+    @Option(help: "The profile store: sqlite:PATH or postgres://... (env OFFERLOOP_PROFILE_STORE).")
+    var store: String = Environment.string("OFFERLOOP_PROFILE_STORE", "sqlite:data/profile.sqlite")
+
+    @Option(help: "Records per transaction.")
+    var batchSize: Int = 5000
+
+    @Flag(help: "Print the summary as JSON.")
+    var json = false
+
+    func run() throws {
+        guard let kind = ProfileImporter.Kind(rawValue: kind) else {
+            throw ValidationError("unknown kind '\(kind)': customers, identities or transactions")
+        }
+        var reader = try CSVReader(contentsOf: file)
+        let db = try StoreLocation(store).open()
+        defer { db.close() }
+        let repository = try ProfileRepository(db: db, newCustomerID: { UUID().uuidString })
+        let importer = ProfileImporter(repository: repository, batchSize: max(batchSize, 1), now: Int64(Date().timeIntervalSince1970 * 1000))
+        let bar = ProgressBar(label: "importing \(kind.rawValue)")
+        let summary = try importer.run(kind, &reader) { done, total in bar.show(done, of: total) }
+        bar.finish()
+        for error in summary.errors { printError(error.description) }
+        if summary.rejected > summary.errors.count { printError("… and \(summary.rejected - summary.errors.count) more rejected lines") }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+        } else {
+            let rate = summary.seconds > 0 ? Double(summary.records) / summary.seconds : 0
+            print("\(file): \(summary.records) records, \(summary.imported) imported, \(summary.unchanged) already there, "
+                  + "\(summary.customersCreated) customers created, \(summary.rejected) rejected, "
+                  + String(format: "%.1f s (%.0f records/s)", summary.seconds, rate))
+        }
+        if summary.rejected > 0 { throw ExitCode(2) }
+    }
+}
+
+/// A one-line progress bar on stderr, redrawn at most 10 times a second.
+final class ProgressBar {
+    let label: String
+    private var lastDraw = Date.distantPast
+
+    init(label: String) {
+        self.label = label
+    }
+
+    func show(_ done: Int, of total: Int) {
+        guard Date().timeIntervalSince(lastDraw) >= 0.1 || done == total else { return }
+        lastDraw = Date()
+        let fraction = total > 0 ? Double(done) / Double(total) : 1
+        let filled = Int(fraction * 30)
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
+        FileHandle.standardError.write(Data(String(format: "\r%@ [%@] %3.0f%%", label, bar, fraction * 100).utf8))
+    }
+
+    func finish() {
+        FileHandle.standardError.write(Data("\n".utf8))
+    }
+}

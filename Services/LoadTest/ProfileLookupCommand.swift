@@ -1,0 +1,90 @@
+// `offerloop-loadtest profile`: the customer-view lookup as the decision service sees it,
+// through the broker, against ZeroMQ's raw round trip and the broker's own (echo) measured in
+// the same run. Expects customers with logins u1 … uN in the profile store (scripts/bench-profile).
+import ArgumentParser
+import Foundation
+import ServiceKit
+import Wire
+import ZeroMQ
+
+struct ProfileLookupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profile", abstract: "Customer-view lookups through the broker: a hot customer and random ones.")
+
+    @OptionGroup var client: ClientOptions
+
+    @OptionGroup var measure: MeasureOptions
+
+    @Option(help: "Customers in the store (logins u1 … uN).")
+    var customers: Int = 10_000
+
+    @Option(help: "Seed for the random customers.")
+    var seed: UInt64 = 1
+
+    struct Result: Codable {
+        let date: String
+        let requests: Int
+        let customers: Int
+        let raw: LatencyStats
+        let broker: LatencyStats
+        let hot: LatencyStats
+        let random: LatencyStats
+        /// hot lookup / broker echo round trip, per percentile.
+        let hotRatioToBroker: [String: Double]
+        let hotRatioToRaw: [String: Double]
+        let randomRatioToBroker: [String: Double]
+    }
+
+    func run() throws {
+        let context = try ZMQContext()
+        let trips = measure.roundTrips
+        let requests = measure.requests
+        progress("raw ZeroMQ REQ/REP over tcp loopback: \(requests) round trips")
+        let raw = try trips.raw(context: context, payload: [UInt8](repeating: 0x5a, count: 64))
+        progress("client → broker → echo → client: \(requests) round trips")
+        let echo = BrokerClient.Call(service: "echo", method: "echo", payload: EchoRequest.with { $0.data = Data(count: 64) }.wireBytes(), idempotent: true)
+        let broker = try trips.broker(context: context, frontend: client.frontend) { _ in echo }
+        progress("profile view of one hot customer (login u1): \(requests) lookups")
+        let hotCall = view("u1")
+        let hot = try trips.broker(context: context, frontend: client.frontend) { _ in hotCall }
+        progress("profile view of random customers among \(customers): \(requests) lookups")
+        var random = SplitMix64(seed: seed)
+        let spread = try trips.broker(context: context, frontend: client.frontend) { _ in
+            view("u\(1 + Int(random.next() % UInt64(max(customers, 1))))")
+        }
+        let result = Result(
+            date: ISO8601DateFormatter().string(from: Date()), requests: requests, customers: customers, raw: raw, broker: broker,
+            hot: hot, random: spread, hotRatioToBroker: hot.ratio(to: broker), hotRatioToRaw: hot.ratio(to: raw),
+            randomRatioToBroker: spread.ratio(to: broker))
+        try measure.report(result) { [
+            LatencyStats.header(),
+            raw.row("raw ZeroMQ REQ/REP (tcp)"),
+            broker.row("via broker (echo)"),
+            hot.row("profile view, hot customer"),
+            spread.row("profile view, random customer"),
+            LatencyStats.ratioRow("hot / broker echo", result.hotRatioToBroker),
+            LatencyStats.ratioRow("random / broker echo", result.randomRatioToBroker),
+        ] }
+        context.terminate()
+    }
+
+    private func view(_ login: String) -> BrokerClient.Call {
+        let request = CustomerViewRequest.with { $0.identity = .with { $0.kind = "login"; $0.value = login } }
+        return BrokerClient.Call(service: "profile", method: "view", payload: request.wireBytes(), idempotent: true)
+    }
+}
+
+/// A small seeded generator (Steele, Lea & Flood's SplitMix64), so runs are repeatable.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,120 @@
+// Round trips measured the same way for every mode: ZeroMQ's raw REQ/REP (the yardstick),
+// REQ → zmq_proxy → REP (the floor for any relay), and calls through the broker.
+import ArgumentParser
+import Foundation
+import Histogram
+import ServiceKit
+import Synchronization
+import Wire
+import ZeroMQ
+
+struct RoundTrips {
+    let warmup: Int
+    let requests: Int
+
+    /// A REP echo thread and a REQ client on this thread, over tcp loopback.
+    func raw(context: ZMQContext, payload: [UInt8]) throws -> LatencyStats {
+        let address = try startRawEcho(context: context, connectTo: nil)
+        return try measureRequestReply(context: context, endpoint: address, payload: payload)
+    }
+
+    /// A zmq_proxy thread (ROUTER ↔ DEALER) with a REP echo thread behind it. Proxy, echo and
+    /// client each get a context, so each has its own I/O thread as separate processes would;
+    /// shutting the proxy's context down afterwards stops it.
+    func proxyFloor(payload: [UInt8]) throws -> LatencyStats {
+        let context = try ZMQContext()
+        let echoContext = try ZMQContext()
+        let clientContext = try ZMQContext()
+        let endpoints = Mutex<(String, String)?>(nil)
+        let bound = DispatchSemaphore(value: 0)
+        let stopped = DispatchSemaphore(value: 0)
+        Thread {
+            defer { stopped.signal() }
+            do {
+                let frontend = try ZMQSocket(context, .router)
+                let backend = try ZMQSocket(context, .dealer)
+                defer { frontend.close(); backend.close() }
+                for socket in [frontend, backend] {
+                    try socket.set(.linger(0))
+                    try socket.bind("tcp://127.0.0.1:*")
+                }
+                let pair = (try frontend.lastEndpoint, try backend.lastEndpoint)
+                endpoints.withLock { $0 = pair }
+                bound.signal()
+                try ZMQProxy.run(frontend: frontend, backend: backend)
+            } catch {
+                bound.signal()
+            }
+        }.start()
+        bound.wait()
+        guard let (front, back) = endpoints.withLock({ $0 }) else { throw ValidationError("zmq_proxy could not bind") }
+        _ = try startRawEcho(context: echoContext, connectTo: back)
+        let stats = try measureRequestReply(context: clientContext, endpoint: front, payload: payload)
+        context.shutdown()
+        stopped.wait()
+        return stats
+    }
+
+    /// Starts a REP thread that echoes warmup + requests messages; it binds on a free tcp port
+    /// (returned) or connects to `connectTo`.
+    private func startRawEcho(context: ZMQContext, connectTo: String?) throws -> String {
+        let endpoint = Mutex<String?>(nil)
+        let ready = DispatchSemaphore(value: 0)
+        let total = warmup + requests
+        Thread {
+            do {
+                let server = try ZMQSocket(context, .rep)
+                defer { server.close() }
+                try server.set(.linger(0))
+                if let connectTo {
+                    try server.connect(connectTo)
+                    endpoint.withLock { $0 = connectTo }
+                } else {
+                    try server.bind("tcp://127.0.0.1:*")
+                    endpoint.withLock { $0 = try? server.lastEndpoint }
+                }
+                ready.signal()
+                for _ in 0..<total {
+                    guard let frames = try server.receive() else { break }
+                    try server.send(frames)
+                }
+            } catch {
+                ready.signal()
+            }
+        }.start()
+        ready.wait()
+        guard let address = endpoint.withLock({ $0 }) else { throw ValidationError("raw echo server could not start") }
+        return address
+    }
+
+    private func measureRequestReply(context: ZMQContext, endpoint: String, payload: [UInt8]) throws -> LatencyStats {
+        let socket = try ZMQSocket(context, .req)
+        defer { socket.close() }
+        try socket.set(.linger(0))
+        try socket.connect(endpoint)
+        var histogram = newHistogram()
+        for index in 0..<(warmup + requests) {
+            let start = MonotonicClock.now()
+            try socket.send([payload])
+            guard try socket.receive() != nil else { throw ValidationError("echo at \(endpoint) did not answer") }
+            if index >= warmup { histogram.record(MonotonicClock.now() - start) }
+        }
+        return LatencyStats(histogram)
+    }
+
+    /// `requests` calls through the broker, one in flight, after `warmup` unmeasured ones;
+    /// `call(n)` makes the n-th call.
+    func broker(context: ZMQContext, frontend: String, call: (Int) -> BrokerClient.Call) throws -> LatencyStats {
+        let broker = try BrokerClient(context: context, endpoint: frontend)
+        defer { broker.close() }
+        var histogram = newHistogram()
+        for index in 0..<(warmup + requests) {
+            let next = call(index)
+            let start = MonotonicClock.now()
+            _ = try broker.call(next)
+            if index >= warmup { histogram.record(MonotonicClock.now() - start) }
+            if index > warmup, (index - warmup) % 10_000 == 0 { progress("  \(index - warmup) / \(requests)") }
+        }
+        return LatencyStats(histogram)
+    }
+}

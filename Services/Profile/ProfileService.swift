@@ -1,0 +1,115 @@
+// The profile service's methods over one worker's repository and view cache. Each worker
+// thread makes its own, so its database connection stays on that thread.
+import Foundation
+import Logging
+import ProfileCore
+import ProfileStore
+import ServiceKit
+import Store
+import Wire
+
+final class ProfileService: @unchecked Sendable {
+    // @unchecked: an instance is made by a worker thread and used only by that thread.
+    struct Settings: Sendable {
+        var sessionTTLMs: Int64
+        var eventRetentionMs: Int64
+        var cacheSize: Int
+    }
+
+    let repository: ProfileRepository
+    let settings: Settings
+    let logger: Logger
+    var cache: ViewCache
+
+    init(location: StoreLocation, settings: Settings, logger: Logger) throws {
+        repository = try ProfileRepository(db: try location.open(), newCustomerID: Self.newCustomerID)
+        self.settings = settings
+        self.logger = logger
+        cache = ViewCache(capacity: settings.cacheSize)
+    }
+
+    static let newCustomerID: @Sendable () -> String = {
+        "c-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
+    }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    func methods() -> Methods {
+        var methods = Methods()
+        methods.on("view") { [self] (request: CustomerViewRequest, _) throws -> CustomerView in
+            try translated { try view(request) }
+        }
+        methods.on("upsert") { [self] (request: UpsertCustomerRequest, _) throws -> CustomerReply in
+            try translated { try repository.upsert(request, now: Self.now()) }
+        }
+        methods.on("add_identity") { [self] (request: AddIdentityRequest, _) throws -> CustomerReply in
+            try translated { try repository.addIdentity(request, now: Self.now()) }
+        }
+        methods.on("merge") { [self] (request: MergeRequest, _) throws -> CustomerReply in
+            try translated {
+                let reply = try repository.merge(request, now: Self.now())
+                logger.info("customers merged", metadata: ["customer_id": "\(reply.customerID)", "merged_customer_id": "\(reply.mergedCustomerID)"])
+                return reply
+            }
+        }
+        methods.on("record_transaction") { [self] (request: TransactionRecord, _) throws -> CustomerReply in
+            try translated { try repository.recordTransaction(request, now: Self.now()) }
+        }
+        methods.on("record_event") { [self] (request: EventRecord, _) throws -> CustomerReply in
+            try translated { try repository.recordEvent(request, now: Self.now()) }
+        }
+        methods.on("set_holding") { [self] (request: HoldingRecord, _) throws -> CustomerReply in
+            try translated { try repository.setHolding(request, now: Self.now()) }
+        }
+        for name in ["set_session", "get_session"] {
+            methods.on(name) { [self] (request: SessionRequest, context) throws -> SessionReply in
+                if context.method == "get_session", !request.set.isEmpty || request.clear {
+                    throw ServiceError(.invalidArgument, "get_session does not change the session: use set_session")
+                }
+                return try translated { try repository.session(request, defaultTTLMs: settings.sessionTTLMs, now: Self.now()) }
+            }
+        }
+        methods.on("export") { [self] (request: ExportRequest, _) throws -> ExportReply in
+            try translated { try repository.export(request, now: Self.now()) }
+        }
+        methods.on("erase") { [self] (request: EraseRequest, _) throws -> EraseReply in
+            try translated {
+                let reply = try repository.erase(request, now: Self.now())
+                logger.notice("customer erased", metadata: ["customer_id": "\(reply.customerID)", "rows_deleted": "\(reply.rowsDeleted)"])
+                return reply
+            }
+        }
+        return methods
+    }
+
+    /// The view from this worker's cache when the store says the customer has not changed
+    /// since (one indexed read), else from the store. Any replica's write bumps the version,
+    /// so a read after an acknowledged write always sees it.
+    func view(_ request: CustomerViewRequest) throws -> CustomerView {
+        let identity = try CustomerIdentity(request.identity)
+        let now = Self.now()
+        let (id, version) = try repository.resolve(identity)
+        let recent = Int(request.recentEvents)
+        if let cached = cache.view(id: id, version: version, recentEvents: recent, now: now) { return cached }
+        let view = try repository.view(of: id, recentEvents: recent, valuation: nil, now: now)
+        cache.store(view, id: id, version: version, recentEvents: recent, now: now)
+        return view
+    }
+
+    /// Store and profile errors as typed wire errors.
+    func translated<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as ProfileError {
+            throw error.serviceError
+        } catch let error as StoreError {
+            switch error.kind {
+            case .constraint: throw ServiceError(.alreadyExists, "the write conflicts with stored data: \(error.message)")
+            case .unavailable: throw ServiceError(.unavailable, "profile store unavailable: \(error.message)")
+            case .failed:
+                logger.error("store failure", metadata: ["error": "\(error.message)"])
+                throw ServiceError(.internal, "profile store failure: \(error.message)")
+            }
+        }
+    }
+}

@@ -1,0 +1,29 @@
+// Deletes channel events past their retention and expired sessions, hourly, on its own
+// connection. Every replica runs it; the deletes are idempotent.
+import Foundation
+import Logging
+import ProfileStore
+import ServiceKit
+import Store
+
+struct RetentionLoop {
+    let location: StoreLocation
+    let settings: ProfileService.Settings
+    let logger: Logger
+    static let interval: UInt64 = 3_600_000_000_000
+
+    func run(until stop: StopSignal) throws {
+        let db = try location.open()
+        defer { db.close() }
+        let repository = try ProfileRepository(db: db, newCustomerID: ProfileService.newCustomerID)
+        repeat {
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            do {
+                let deleted = try repository.applyRetention(eventsOlderThanMs: now - settings.eventRetentionMs, now: now)
+                if deleted > 0 { logger.info("retention applied", metadata: ["rows_deleted": "\(deleted)"]) }
+            } catch {
+                logger.error("retention failed", metadata: ["error": "\(error)"])
+            }
+        } while !stop.sleep(nanoseconds: Self.interval)
+    }
+}

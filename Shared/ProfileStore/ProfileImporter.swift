@@ -1,0 +1,188 @@
+// Bulk import of customers, identities and transactions from CSV straight into the store.
+// Every line is checked before anything is written; a bad line is reported as
+// "file:line: what is wrong" and skipped, good lines go in, in batches of one transaction each,
+// so an interrupted or partly bad import never leaves a half-written row.
+import CSV
+import Foundation
+import ProfileCore
+import Store
+
+public struct ImportSummary: Sendable, Codable {
+    public var kind: String
+    public var records = 0
+    public var imported = 0
+    public var unchanged = 0
+    public var customersCreated = 0
+    public var rejected = 0
+    public var seconds = 0.0
+    /// The first rejected lines, in file order.
+    public var errors: [CSVError] = []
+
+    public static let maxErrorsKept = 100
+}
+
+public final class ProfileImporter {
+    public enum Kind: String, CaseIterable, Sendable {
+        case customers, identities, transactions
+
+        public var header: (required: [String], optional: [String]) {
+            switch self {
+            case .customers: (["customer_id"], ["ATTRIBUTE..."])
+            case .identities: (["customer_id", "kind", "value"], [])
+            case .transactions: (["customer_id", "date", "quantity", "amount"], ["channel", "product", "transaction_id"])
+            }
+        }
+    }
+
+    let repository: ProfileRepository
+    let batchSize: Int
+    let now: Int64
+    private var known: Set<String> = []
+
+    public init(repository: ProfileRepository, batchSize: Int = 5000, now: Int64) {
+        self.repository = repository
+        self.batchSize = batchSize
+        self.now = now
+    }
+
+    /// Imports one file; `progress` is called after each batch with (bytes done, bytes total).
+    public func run(_ kind: Kind, _ reader: inout CSVReader, progress: (Int, Int) -> Void = { _, _ in }) throws -> ImportSummary {
+        let started = Date()
+        var summary = ImportSummary(kind: kind.rawValue)
+        let columns = try reader.header(required: kind.header.required, optional: kind.header.optional.filter { $0 != "ATTRIBUTE..." })
+        let attributeColumns = kind == .customers ? columns.filter { $0.key != "customer_id" }.sorted { $0.value < $1.value } : []
+        for (name, _) in attributeColumns {
+            do { try AttributeSchema.validateName(name) } catch { throw CSVError(file: reader.file, line: 1, error.message) }
+        }
+        var batch: [(line: Int, fields: [String])] = []
+        func flush() throws {
+            guard !batch.isEmpty else { return }
+            try repository.db.transaction {
+                var touched: Set<String> = []
+                for (line, fields) in batch {
+                    do {
+                        switch kind {
+                        case .customers: try importCustomer(fields, columns, attributeColumns, &summary, &touched)
+                        case .identities: try importIdentity(fields, columns, &summary, &touched)
+                        case .transactions: try importTransaction(fields, columns, &summary, &touched)
+                        }
+                    } catch let error as ProfileError {
+                        reject(CSVError(file: reader.file, line: line, error.message), &summary)
+                    }
+                }
+                for id in touched { try repository.touch(id, now: now) }
+            }
+            batch.removeAll(keepingCapacity: true)
+            progress(reader.progress.done, reader.progress.total)
+        }
+        while true {
+            let record: (line: Int, fields: [String])?
+            do {
+                record = try reader.next()
+            } catch {
+                reject(error, &summary)
+                break  // an unclosed quote swallows the rest of the file: nothing after it is trustworthy
+            }
+            guard let record else { break }
+            summary.records += 1
+            guard record.fields.count == columns.count else {
+                reject(CSVError(file: reader.file, line: record.line, "expected \(columns.count) fields, found \(record.fields.count)"), &summary)
+                continue
+            }
+            batch.append(record)
+            if batch.count >= batchSize { try flush() }
+        }
+        try flush()
+        summary.errors.sort { $0.line < $1.line }
+        summary.seconds = Date().timeIntervalSince(started)
+        return summary
+    }
+
+    private func reject(_ error: CSVError, _ summary: inout ImportSummary) {
+        summary.rejected += 1
+        if summary.errors.count < ImportSummary.maxErrorsKept { summary.errors.append(error) }
+    }
+
+    /// A live customer id from the file: must be well-formed and neither merged nor erased.
+    private func customerID(_ raw: String) throws -> String {
+        try CustomerIdentity(kind: .customer, value: raw).value
+    }
+
+    private func ensureCustomer(_ id: String, create: Bool, _ summary: inout ImportSummary) throws {
+        if known.contains(id) { return }
+        if let row = try repository.db.row("SELECT merged_into, erased_ms FROM customers WHERE id = $1", [.text(id)]) {
+            if let survivor = row.text(0) { throw ProfileError.invalidArgument("customer \(id) was merged into \(survivor): use that id") }
+            if row.int(1) != nil { throw ProfileError.invalidArgument("customer \(id) was erased") }
+        } else {
+            guard create else { throw ProfileError.notFound("unknown customer \(id): import customers first") }
+            try repository.insertCustomer(id, now: now)
+            summary.customersCreated += 1
+        }
+        known.insert(id)
+    }
+
+    private func importCustomer(_ fields: [String], _ columns: [String: Int], _ attributes: [(key: String, value: Int)],
+                                _ summary: inout ImportSummary, _ touched: inout Set<String>) throws {
+        let id = try customerID(fields[columns["customer_id"]!])
+        var values: [(String, String)] = []
+        for (name, index) in attributes where !fields[index].isEmpty {
+            values.append((name, try repository.schema.validate(name: name, value: fields[index])))
+        }
+        try ensureCustomer(id, create: true, &summary)
+        for (name, value) in values {
+            try repository.db.execute("""
+                INSERT INTO attributes (customer_id, name, value, updated_ms) VALUES ($1, $2, $3, $4)
+                ON CONFLICT (customer_id, name) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms
+                """, [.text(id), .text(name), .text(value), .integer(now)])
+        }
+        touched.insert(id)
+        summary.imported += 1
+    }
+
+    private func importIdentity(_ fields: [String], _ columns: [String: Int], _ summary: inout ImportSummary, _ touched: inout Set<String>) throws {
+        let id = try customerID(fields[columns["customer_id"]!])
+        guard let kind = IdentityKind(rawValue: fields[columns["kind"]!]), kind != .customer else {
+            throw ProfileError.invalidArgument("unknown identity kind '\(fields[columns["kind"]!].prefix(40))' (one of: \(IdentityKind.allCases.filter { $0 != .customer }.map(\.rawValue).joined(separator: ", ")))")
+        }
+        let identity = try CustomerIdentity(kind: kind, value: fields[columns["value"]!])
+        try ensureCustomer(id, create: false, &summary)
+        if let holder = try repository.find(identity) {
+            guard holder.id == id else { throw ProfileError.alreadyExists("\(identity) already belongs to customer \(holder.id)") }
+            summary.unchanged += 1
+            return
+        }
+        try repository.db.execute("INSERT INTO identities (kind, value, customer_id, added_ms) VALUES ($1, $2, $3, $4)",
+                                  [.text(kind.rawValue), .text(identity.value), .text(id), .integer(now)])
+        touched.insert(id)
+        summary.imported += 1
+    }
+
+    private func importTransaction(_ fields: [String], _ columns: [String: Int], _ summary: inout ImportSummary, _ touched: inout Set<String>) throws {
+        let id = try customerID(fields[columns["customer_id"]!])
+        let dateText = fields[columns["date"]!]
+        guard let date = CivilDate(dateText) else { throw ProfileError.invalidArgument("date '\(dateText.prefix(40))' is not YYYY-MM-DD") }
+        let quantityText = fields[columns["quantity"]!]
+        guard let quantity = Int64(quantityText), quantity >= 1 else {
+            throw ProfileError.invalidArgument("quantity '\(quantityText.prefix(40))' is not a whole number of at least 1")
+        }
+        let amountText = fields[columns["amount"]!]
+        guard let amount = Double(amountText), amount.isFinite else { throw ProfileError.invalidArgument("amount '\(amountText.prefix(40))' is not a number") }
+        let channel = columns["channel"].map { fields[$0] } ?? ""
+        guard channel.isEmpty || ChannelName.channel(channel) != nil else {
+            throw ProfileError.invalidArgument("channel '\(channel.prefix(40))' is not one of \(ChannelName.all.joined(separator: ", "))")
+        }
+        let product = columns["product"].map { fields[$0] } ?? ""
+        let key = columns["transaction_id"].map { fields[$0] } ?? ""
+        try ensureCustomer(id, create: true, &summary)
+        if !key.isEmpty, try repository.db.row("SELECT 1 FROM transactions WHERE key = $1", [.text(key)]) != nil {
+            summary.unchanged += 1
+            return
+        }
+        try repository.db.execute("""
+            INSERT INTO transactions (customer_id, time_ms, amount, quantity, channel, product, key) VALUES ($1, $2, $3, $4, $5, $6, $7)
+            """, [.text(id), .integer(Int64(date.daysSinceEpoch) * ProfileRepository.dayMs), .real(amount), .integer(quantity),
+                  .text(channel), .text(product), key.isEmpty ? .null : .text(key)])
+        touched.insert(id)
+        summary.imported += 1
+    }
+}

@@ -1,0 +1,134 @@
+// What customers do: transactions, channel events, product holdings with their balance
+// history, and the live session context. Writes with an idempotency key are applied once.
+import ProfileCore
+import Store
+import Wire
+
+extension ProfileRepository {
+    public func recordTransaction(_ record: TransactionRecord, now: Int64) throws -> CustomerReply {
+        let identity = try CustomerIdentity(record.identity)
+        guard record.amount.isFinite else { throw ProfileError.invalidArgument("transaction amount must be a finite number") }
+        guard record.timeUnixMs > 0 else { throw ProfileError.invalidArgument("transaction time_unix_ms must be set") }
+        try checkKey(record.transactionID, "transaction_id")
+        try checkText(record.product, "product")
+        return try db.transaction {
+            if !record.transactionID.isEmpty,
+               let seen = try db.row("SELECT customer_id FROM transactions WHERE key = $1", [.text(record.transactionID)]) {
+                return CustomerReply.with { $0.customerID = seen.text(0) ?? ""; $0.duplicate = true }
+            }
+            let (id, created) = try resolve(identity, create: record.create, now: now)
+            try db.execute("""
+                INSERT INTO transactions (customer_id, time_ms, amount, quantity, channel, product, key)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                """, [.text(id), .integer(record.timeUnixMs), .real(record.amount), .integer(Int64(max(record.quantity, 1))),
+                      .text(ChannelName.name(record.channel) ?? ""), .text(record.product),
+                      record.transactionID.isEmpty ? .null : .text(record.transactionID)])
+            try touch(id, now: now)
+            return CustomerReply.with { $0.customerID = id; $0.created = created }
+        }
+    }
+
+    public func recordEvent(_ record: EventRecord, now: Int64) throws -> CustomerReply {
+        let identity = try CustomerIdentity(record.identity)
+        let event = record.event
+        try AttributeSchema.validateName(event.type)
+        try checkKey(record.eventID, "event_id")
+        guard event.data.count <= SessionContext.maxEntries else {
+            throw ProfileError.tooLarge("an event carries at most \(SessionContext.maxEntries) data entries, not \(event.data.count)")
+        }
+        for (key, value) in event.data {
+            try AttributeSchema.validateName(key)
+            try checkText(value, "event data '\(key)'")
+        }
+        return try db.transaction {
+            if !record.eventID.isEmpty, let seen = try db.row("SELECT customer_id FROM events WHERE key = $1", [.text(record.eventID)]) {
+                return CustomerReply.with { $0.customerID = seen.text(0) ?? ""; $0.duplicate = true }
+            }
+            let (id, created) = try resolve(identity, create: record.create, now: now)
+            try db.execute("""
+                INSERT INTO events (customer_id, time_ms, type, channel, data, key) VALUES ($1, $2, $3, $4, $5, $6)
+                """, [.text(id), .integer(event.timeUnixMs > 0 ? event.timeUnixMs : now), .text(event.type),
+                      .text(ChannelName.name(event.channel) ?? ""), .text(KeyValueText.encode(event.data)),
+                      record.eventID.isEmpty ? .null : .text(record.eventID)])
+            try touch(id, now: now)
+            return CustomerReply.with { $0.customerID = id; $0.created = created }
+        }
+    }
+
+    /// Sets a product holding and its balance now; every change is kept as balance history.
+    public func setHolding(_ record: HoldingRecord, now: Int64) throws -> CustomerReply {
+        let identity = try CustomerIdentity(record.identity)
+        let holding = record.holding
+        try AttributeSchema.validateName(holding.product)
+        guard holding.balance.isFinite else { throw ProfileError.invalidArgument("holding balance must be a finite number") }
+        let time = holding.updatedUnixMs > 0 ? holding.updatedUnixMs : now
+        return try db.transaction {
+            let (id, _) = try resolve(identity)
+            if record.closed {
+                try db.execute("DELETE FROM holdings WHERE customer_id = $1 AND product = $2", [.text(id), .text(holding.product)])
+            } else {
+                try db.execute("""
+                    INSERT INTO holdings (customer_id, product, balance, opened_ms, updated_ms) VALUES ($1, $2, $3, $4, $5)
+                    ON CONFLICT (customer_id, product) DO UPDATE SET balance = excluded.balance, updated_ms = excluded.updated_ms
+                    """, [.text(id), .text(holding.product), .real(holding.balance),
+                          .integer(holding.openedUnixMs > 0 ? holding.openedUnixMs : time), .integer(time)])
+            }
+            try db.execute("INSERT INTO balances (customer_id, product, time_ms, balance) VALUES ($1, $2, $3, $4)",
+                           [.text(id), .text(holding.product), .integer(time), .real(record.closed ? 0 : holding.balance)])
+            try touch(id, now: now)
+            return CustomerReply.with { $0.customerID = id }
+        }
+    }
+
+    public func session(_ request: SessionRequest, defaultTTLMs: Int64, now: Int64) throws -> SessionReply {
+        let identity = try CustomerIdentity(request.identity)
+        let ttl = request.ttlSeconds > 0 ? Int64(request.ttlSeconds) * 1000 : defaultTTLMs
+        let changes = !request.set.isEmpty || request.clear
+        let work = { () throws -> SessionReply in
+            let (id, _) = try self.resolve(identity)
+            var session = try self.liveSession(id, now: now)
+            if changes {
+                session = try session.updated(set: request.set, clear: request.clear, ttlMs: ttl, now: now)
+                try self.db.execute("DELETE FROM sessions WHERE customer_id = $1", [.text(id)])
+                for (name, value) in session.values {
+                    try self.db.execute("INSERT INTO sessions (customer_id, name, value, expires_ms) VALUES ($1, $2, $3, $4)",
+                                        [.text(id), .text(name), .text(value), .integer(session.expiresUnixMs)])
+                }
+                try self.touch(id, now: now)
+            }
+            return SessionReply.with {
+                $0.customerID = id
+                $0.session = session.values
+                $0.expiresUnixMs = session.isLive(now: now) ? session.expiresUnixMs : 0
+            }
+        }
+        return changes ? try db.transaction(work) : try work()
+    }
+
+    func liveSession(_ id: String, now: Int64) throws -> SessionContext {
+        var session = SessionContext()
+        for row in try db.query("SELECT name, value, expires_ms FROM sessions WHERE customer_id = $1 AND expires_ms > $2", [.text(id), .integer(now)]) {
+            session.values[row.text(0) ?? ""] = row.text(1) ?? ""
+            session.expiresUnixMs = max(session.expiresUnixMs, row.int(2) ?? 0)
+        }
+        return session
+    }
+
+    /// Deletes events older than the retention period and expired sessions; returns rows deleted.
+    public func applyRetention(eventsOlderThanMs cutoff: Int64, now: Int64) throws -> Int {
+        try db.transaction {
+            try db.execute("DELETE FROM events WHERE time_ms < $1", [.integer(cutoff)])
+                + db.execute("DELETE FROM sessions WHERE expires_ms <= $1", [.integer(now)])
+        }
+    }
+
+    func checkKey(_ key: String, _ name: String) throws {
+        guard key.utf8.count <= 128 else { throw ProfileError.tooLarge("\(name) is longer than 128 bytes") }
+    }
+
+    func checkText(_ text: String, _ name: String) throws {
+        guard text.utf8.count <= AttributeSchema.maxValueBytes else {
+            throw ProfileError.tooLarge("\(name) is \(text.utf8.count) bytes; the limit is \(AttributeSchema.maxValueBytes)")
+        }
+    }
+}

@@ -1,0 +1,112 @@
+// The shared store: one PostgreSQL connection (postgres-nio) used synchronously by the thread
+// that owns it. Worker threads are plain blocking threads, so each statement waits on its
+// EventLoopFuture; the event loops are postgres-nio's, shared by every connection in the process.
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+
+public final class PostgreSQLDatabase: SQLDatabase {
+    public let dialect = SQLDialect.postgres
+    public let settings: PostgresSettings
+    private var connection: PostgresConnection?
+    private var inTransaction = false
+    private static let logger = Logger(label: "offerloop.store.postgres")
+
+    public init(_ settings: PostgresSettings) throws(StoreError) {
+        self.settings = settings
+        connection = try connect()
+    }
+
+    deinit { close() }
+
+    private func connect() throws(StoreError) -> PostgresConnection {
+        let configuration = PostgresConnection.Configuration(
+            host: settings.host, port: settings.port, username: settings.user, password: settings.password,
+            database: settings.database, tls: .disable)
+        do {
+            return try PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 1, logger: Self.logger
+            ).wait()
+        } catch {
+            throw Self.storeError(error, settings: settings)
+        }
+    }
+
+    @discardableResult
+    public func execute(_ sql: String, _ arguments: [SQLValue]) throws(StoreError) -> Int {
+        try run(sql, arguments).metadata.rows ?? 0
+    }
+
+    public func query(_ sql: String, _ arguments: [SQLValue]) throws(StoreError) -> [SQLRow] {
+        try run(sql, arguments).rows.map { row in SQLRow(row.map(Self.value)) }
+    }
+
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        precondition(!inTransaction, "transactions do not nest")
+        try execute("BEGIN")
+        inTransaction = true
+        defer { inTransaction = false }
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            _ = try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    public func close() {
+        guard let connection else { return }
+        try? connection.close().wait()
+        self.connection = nil
+    }
+
+    private func run(_ sql: String, _ arguments: [SQLValue]) throws(StoreError) -> PostgresQueryResult {
+        // A connection lost between requests is opened again; inside a transaction it is an error.
+        if connection == nil || (connection!.isClosed && !inTransaction) {
+            connection = try connect()
+        }
+        var binds = PostgresBindings(capacity: arguments.count)
+        for argument in arguments {
+            switch argument {
+            case .null: binds.appendNull()
+            case .integer(let v): binds.append(v)
+            case .real(let v): binds.append(v)
+            case .text(let v): binds.append(v)
+            case .blob(let v): binds.append(ByteBuffer(bytes: v))
+            }
+        }
+        do {
+            return try connection!.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: Self.logger).wait()
+        } catch {
+            throw Self.storeError(error, settings: settings)
+        }
+    }
+
+    private static func value(_ cell: PostgresCell) -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8: return (try? cell.decode(Int64.self)).map(SQLValue.integer) ?? .null
+        case .float4, .float8: return (try? cell.decode(Double.self)).map(SQLValue.real) ?? .null
+        case .bool: return (try? cell.decode(Bool.self)).map { .integer($0 ? 1 : 0) } ?? .null
+        case .bytea: return (try? cell.decode(ByteBuffer.self)).map { .blob(Array($0.readableBytesView)) } ?? .null
+        case .numeric: return (try? cell.decode(String.self)).flatMap(Double.init).map(SQLValue.real) ?? .null
+        default: return (try? cell.decode(String.self)).map(SQLValue.text) ?? .null
+        }
+    }
+
+    private static func storeError(_ error: any Error, settings: PostgresSettings) -> StoreError {
+        guard let error = error as? PSQLError else {
+            return StoreError(.unavailable, "PostgreSQL at \(settings.host):\(settings.port): \(error)")
+        }
+        if let state = error.serverInfo?[.sqlState] {
+            let message = error.serverInfo?[.message] ?? "\(error.code)"
+            let detail = error.serverInfo?[.detail].map { " (\($0))" } ?? ""
+            return StoreError(state.hasPrefix("23") ? .constraint : state.hasPrefix("08") || state.hasPrefix("57") ? .unavailable : .failed,
+                              "PostgreSQL: \(message)\(detail) [\(state)]")
+        }
+        return StoreError(.unavailable, "PostgreSQL at \(settings.host):\(settings.port): \(error.code)\(error.underlying.map { ": \($0)" } ?? "")")
+    }
+}

@@ -1,0 +1,56 @@
+// A connection to the system of record, SQLite or PostgreSQL. Statements are written once,
+// with PostgreSQL's `$1, $2` placeholders and the SQL both dialects share (ON CONFLICT,
+// RETURNING); schemas, which differ in column types, are given per dialect.
+// A connection belongs to one thread for its whole life, like a ZeroMQ socket.
+
+public enum SQLDialect: String, Sendable {
+    case sqlite, postgres
+}
+
+public protocol SQLDatabase: AnyObject {
+    var dialect: SQLDialect { get }
+
+    /// Runs a statement; returns the number of rows it changed.
+    @discardableResult
+    func execute(_ sql: String, _ arguments: [SQLValue]) throws(StoreError) -> Int
+
+    /// Runs a query and returns every row.
+    func query(_ sql: String, _ arguments: [SQLValue]) throws(StoreError) -> [SQLRow]
+
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws
+    /// (its error is rethrown). Durable once this returns: the caller may acknowledge.
+    func transaction<T>(_ body: () throws -> T) throws -> T
+
+    func close()
+}
+
+extension SQLDatabase {
+    public func execute(_ sql: String) throws(StoreError) { try execute(sql, []) }
+
+    /// The first row, or nil.
+    public func row(_ sql: String, _ arguments: [SQLValue]) throws(StoreError) -> SQLRow? {
+        try query(sql, arguments).first
+    }
+}
+
+/// What went wrong in the store, for the service to turn into a wire error.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable {
+        /// The database cannot be reached or opened.
+        case unavailable
+        /// A uniqueness or foreign-key constraint refused the write.
+        case constraint
+        /// The statement or the data is wrong: a programming error or a corrupt store.
+        case failed
+    }
+
+    public let kind: Kind
+    public let message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,68 @@
+// The profile service as real processes: two replicas on one store, through the broker.
+import Foundation
+import ServiceKit
+import SwiftProtobuf
+import Testing
+import Wire
+import ZeroMQ
+
+@Suite(.serialized) struct ProfileIntegrationTests {
+    func startProfiles(_ cluster: Cluster, replicas: Int) throws {
+        let store = "sqlite:" + cluster.logDirectory.appendingPathComponent("profile.sqlite").path
+        for _ in 0..<replicas { try cluster.startWorker("offerloop-profile", arguments: ["--store", store]) }
+        try cluster.waitForWorkers(replicas, of: "profile")
+    }
+
+    @Test func aReadAfterAnAcknowledgedWriteSeesItOnEitherReplica() throws {
+        let cluster = try Cluster()
+        try startProfiles(cluster, replicas: 2)
+        let client = try cluster.client()
+        defer { client.close() }
+        let login = Identity.with { $0.kind = "login"; $0.value = "ada" }
+        let created: CustomerReply = try client.call("profile", "upsert", UpsertCustomerRequest.with { $0.identity = login; $0.create = true })
+        var readers: Set<String> = []
+        var writers: Set<String> = []
+        for round in 0..<20 {
+            // Views on both replicas first, so each has the customer cached; three, so that
+            // with the broker's turn-taking the write and the read below change replicas each round.
+            for _ in 0..<3 { let _: CustomerView = try client.call("profile", "view", CustomerViewRequest.with { $0.identity = login }) }
+            let _: CustomerReply = try client.call("profile", "upsert", UpsertCustomerRequest.with { $0.identity = login; $0.attributes = ["household_size": "\(round)"] })
+            writers.insert(client.lastServedBy)
+            let view: CustomerView = try client.call("profile", "view", CustomerViewRequest.with { $0.identity = login })
+            readers.insert(client.lastServedBy)
+            #expect(view.customerID == created.customerID)
+            #expect(view.attributes["household_size"] == "\(round)", "round \(round): read on \(client.lastServedBy) after a write on another")
+        }
+        #expect(readers.count == 2 && writers.count == 2, "both replicas served reads and writes: \(readers) \(writers)")
+        #expect(cluster.stop().allSatisfy { $0 == 0 })
+    }
+
+    @Test func badRequestsGetTypedErrorsAndTheServiceGoesOn() throws {
+        let cluster = try Cluster()
+        try startProfiles(cluster, replicas: 1)
+        let client = try cluster.client()
+        defer { client.close() }
+        func failure(_ method: String, _ request: some SwiftProtobuf.Message) -> ServiceError? {
+            do {
+                _ = try client.call(BrokerClient.Call(service: "profile", method: method, payload: request.wireBytes()))
+                return nil
+            } catch {
+                return error
+            }
+        }
+        let unknown = failure("view", CustomerViewRequest.with { $0.identity = .with { $0.kind = "card"; $0.value = "4111111111111111" } })
+        #expect(unknown == ServiceError(.notFound, "no customer with card …1111"))
+        let malformed = failure("view", CustomerViewRequest.with { $0.identity = .with { $0.kind = "card"; $0.value = "12" } })
+        #expect(malformed?.code == .invalidArgument && malformed?.message.contains("12 to 19 digits") == true)
+        let login = Identity.with { $0.kind = "login"; $0.value = "bob" }
+        let _: CustomerReply = try client.call("profile", "upsert", UpsertCustomerRequest.with { $0.identity = login; $0.create = true })
+        let selfMerge = failure("merge", MergeRequest.with { $0.survivor = login; $0.merged = login })
+        #expect(selfMerge?.code == .invalidArgument && selfMerge?.message.contains("cannot be merged into itself") == true)
+        let oversized = failure("upsert", UpsertCustomerRequest.with { $0.identity = login; $0.attributes = ["note": String(repeating: "x", count: 5000)] })
+        #expect(oversized?.code == .tooLarge)
+        let garbage = try? client.call(BrokerClient.Call(service: "profile", method: "view", payload: [0xFF, 0xFF, 0xFF]))
+        #expect(garbage == nil)
+        let view: CustomerView = try client.call("profile", "view", CustomerViewRequest.with { $0.identity = login })
+        #expect(view.attributes.isEmpty && view.identities.map(\.value) == ["bob"], "nothing half-written, and still serving")
+    }
+}

@@ -1,0 +1,55 @@
+// Bulk import on both stores: good lines in, bad lines reported by file:line and skipped.
+import CSV
+import Foundation
+import ProfileCore
+import ProfileStore
+import Testing
+import Wire
+
+func reader(_ text: String, file: String = "in.csv") -> CSVReader {
+    CSVReader(file: file, bytes: Array(text.utf8))
+}
+
+@Suite struct ImportTests {
+    @Test(arguments: Backend.all)
+    func badLinesAreReportedAndEverythingElseIsImported(_ backend: Backend) throws {
+        let repo = try repository(backend)
+        let importer = ProfileImporter(repository: repo, batchSize: 2, now: t0)
+        var customers = reader("customer_id,first_name,vip,birth_date\n1,Ada,yes,1815-12-10\n2,Bob,maybe,\n3,\"Smith, Jr.\",,\n4,Dan\n", file: "customers.csv")
+        let first = try importer.run(.customers, &customers)
+        #expect(first.records == 4 && first.imported == 2 && first.rejected == 2 && first.customersCreated == 2)
+        #expect(first.errors.map(\.description) == [
+            "customers.csv:3: attribute 'vip' is boolean: expected true or false, got 'maybe'",
+            "customers.csv:5: expected 4 fields, found 2",
+        ])
+        #expect(try repo.view(of: "3", recentEvents: 0, valuation: nil, now: t0).attributes == ["first_name": "Smith, Jr."])
+        #expect(try repo.view(of: "1", recentEvents: 0, valuation: nil, now: t0).attributes == ["first_name": "Ada", "vip": "true", "birth_date": "1815-12-10"])
+        #expect(throws: ProfileError.self) { _ = try repo.resolve(CustomerIdentity(kind: .customer, value: "2")) }
+
+        var identities = reader("customer_id,kind,value\n1,card,4111111111111111\n3,card,4111111111111111\n9,login,x\n1,phone,123\n1,card,4111 1111 1111 1111\n", file: "ids.csv")
+        let second = try importer.run(.identities, &identities)
+        #expect(second.imported == 1 && second.unchanged == 1 && second.rejected == 3)
+        #expect(second.errors.map(\.description) == [
+            "ids.csv:3: card …1111 already belongs to customer 1",
+            "ids.csv:4: unknown customer 9: import customers first",
+            "ids.csv:5: invalid phone identity: a phone number is international: '+' and 7 to 15 digits, e.g. +442079460958",
+        ])
+
+        var transactions = reader("customer_id,date,quantity,amount,transaction_id\n1,2024-01-31,1,10.5,t1\n1,2024-02-30,1,3,t2\n5,2024-03-01,2,7,t3\n1,2024-01-31,1,10.5,t1\n1,2024-04-01,0,1,t4\n", file: "tx.csv")
+        let third = try importer.run(.transactions, &transactions)
+        #expect(third.imported == 2 && third.unchanged == 1 && third.customersCreated == 1 && third.rejected == 2)
+        #expect(third.errors.map(\.line) == [3, 6])
+        let view = try repo.view(of: "1", recentEvents: 0, valuation: nil, now: t0)
+        #expect(view.transactions == 1 && view.totalSpend == 10.5 && view.lastTransactionUnixMs == Int64(CivilDate("2024-01-31")!.daysSinceEpoch) * 86_400_000)
+    }
+
+    @Test(arguments: Backend.all)
+    func aFileWithoutTheRequiredColumnsIsRefusedWholly(_ backend: Backend) throws {
+        let repo = try repository(backend)
+        var bad = reader("customer,date,amount\n1,2024-01-01,3\n", file: "tx.csv")
+        #expect(throws: CSVError(file: "tx.csv", line: 1, "the header lacks 'customer_id', 'quantity' (expected customer_id,date,quantity,amount,[channel],[product],[transaction_id])")) {
+            _ = try ProfileImporter(repository: repo, now: t0).run(.transactions, &bad)
+        }
+        #expect(try repo.db.row("SELECT COUNT(*) FROM customers", [])?.int(0) == 0)
+    }
+}

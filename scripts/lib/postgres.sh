@@ -1,0 +1,43 @@
+# A throwaway PostgreSQL server on loopback for the tests: installed with apt-get when missing,
+# initialised in a temporary directory, started on a free port, stopped by the caller's trap.
+# Source it, then: offerloop_postgres_start (exports OFFERLOOP_TEST_POSTGRES_URL);
+# offerloop_postgres_stop.
+
+offerloop_postgres_bin() {
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1
+}
+
+offerloop_postgres_start() {
+  if [ -z "$(offerloop_postgres_bin)" ]; then
+    offerloop_apt_install postgresql
+  fi
+  local bin port dir run_as=()
+  bin="$(offerloop_postgres_bin)"
+  [ -n "$bin" ] || { echo "PostgreSQL binaries not found under /usr/lib/postgresql" >&2; return 1; }
+  port=55432
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  dir="$(mktemp -d /tmp/offerloop-pg.XXXXXX)"
+  # initdb refuses to run as root: the server runs as the postgres user, which owns its directory.
+  if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+    chown postgres "$dir"
+    run_as=(runuser -u postgres --)
+  fi
+  offerloop_log "starting a throwaway PostgreSQL ($("$bin/postgres" --version | awk '{print $3}')) on 127.0.0.1:$port"
+  "${run_as[@]}" "$bin/initdb" -D "$dir/data" -U offerloop --auth=trust -E UTF8 >"$dir/initdb.log" 2>&1 \
+    || { cat "$dir/initdb.log" >&2; return 1; }
+  "${run_as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200" start >/dev/null \
+    || { cat "$dir/server.log" >&2; return 1; }
+  "${run_as[@]}" "$bin/createdb" -h 127.0.0.1 -p "$port" -U offerloop offerloop_test
+  export OFFERLOOP_TEST_POSTGRES_URL="postgres://offerloop@127.0.0.1:$port/offerloop_test"
+  OFFERLOOP_POSTGRES_DIR="$dir"
+  OFFERLOOP_POSTGRES_RUN_AS=("${run_as[@]}")
+}
+
+offerloop_postgres_stop() {
+  [ -n "${OFFERLOOP_POSTGRES_DIR:-}" ] || return 0
+  "${OFFERLOOP_POSTGRES_RUN_AS[@]}" "$(offerloop_postgres_bin)/pg_ctl" -D "$OFFERLOOP_POSTGRES_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$OFFERLOOP_POSTGRES_DIR"
+  OFFERLOOP_POSTGRES_DIR=""
+}
