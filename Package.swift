@@ -44,7 +44,7 @@ let package = Package(
             ],
             path: "Shared/Store"),
         // The profile service: identity, attributes, activity, value (pure rules, then the store).
-        .target(name: "ProfileCore", dependencies: ["Wire"], path: "Shared/ProfileCore"),
+        .target(name: "ProfileCore", dependencies: ["Wire", "CSV"], path: "Shared/ProfileCore"),
         .target(name: "ProfileStore", dependencies: ["ProfileCore", "Store", "CustomerValue", "CSV"], path: "Shared/ProfileStore"),
         .target(name: "CSV", path: "Shared/CSV"),
         // Customer lifetime value (BG/NBD, Gamma-Gamma) and churn risk: pure math, no I/O.
@@ -65,7 +65,7 @@ let package = Package(
         .executableTarget(name: "Echo", dependencies: ["ServiceKit"], path: "Services/Echo"),
         .executableTarget(
             name: "CLI",
-            dependencies: ["ServiceKit", "CustomerValue", "ProfileStore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["ServiceKit", "CustomerValue", "ProfileStore", "CSV", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Services/CLI"),
         .executableTarget(
             name: "LoadTest",
@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "CSVTests", dependencies: ["CSV"]),
         .testTarget(name: "ProfileCoreTests", dependencies: ["ProfileCore"]),
         .testTarget(name: "ProfileStoreTests", dependencies: ["ProfileStore", "CSV"]),
-        .testTarget(name: "CustomerValueTests", dependencies: ["CustomerValue"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CustomerValueTests", dependencies: ["CustomerValue", "CSV", "ProfileCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit"]),
         .testTarget(name: "IntegrationTests", dependencies: ["ServiceKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     ],

@@ -2,6 +2,7 @@
 // operator runs by hand (merge, export, erase), through the broker.
 import ArgumentParser
 import Foundation
+import ProfileCore
 import ServiceKit
 import SwiftProtobuf
 import Wire
@@ -20,12 +21,13 @@ struct CustomerCommand: ParsableCommand {
         return Identity.with { $0.kind = String(text[..<colon]); $0.value = String(text[text.index(after: colon)...]) }
     }
 
-    static func call<Response: SwiftProtobuf.Message>(_ client: ClientOptions, _ method: String, _ request: some SwiftProtobuf.Message) throws -> Response {
+    static func call<Response: SwiftProtobuf.Message>(_ client: ClientOptions, _ method: String, _ request: some SwiftProtobuf.Message,
+                                                      timeoutMicros: UInt64 = 5_000_000) throws -> Response {
         let context = try ZMQContext()
         let broker = try BrokerClient(context: context, endpoint: client.frontend)
         defer { broker.close() }
         do {
-            return try broker.call("profile", method, request, timeoutMicros: 5_000_000)
+            return try broker.call("profile", method, request, timeoutMicros: timeoutMicros)
         } catch {
             printError("profile \(method): \(error)")
             throw ExitCode(1)
@@ -35,19 +37,28 @@ struct CustomerCommand: ParsableCommand {
     static func printJSON(_ message: some SwiftProtobuf.Message) throws {
         var options = JSONEncodingOptions()
         options.preserveProtoFieldNames = true
-        print(try message.jsonString(options: options))
+        let compact = try message.jsonUTF8Data(options: options)
+        let pretty = try JSONSerialization.data(withJSONObject: JSONSerialization.jsonObject(with: compact), options: [.prettyPrinted, .sortedKeys])
+        print(String(decoding: pretty, as: UTF8.self))
     }
 
     struct View: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the customer view (JSON).")
         @Argument(help: "KIND:VALUE, e.g. card:4111111111111111") var identity: String
         @Option(help: "Latest events to include.") var events: UInt32 = 5
+        @Flag(help: "A few lines for a person (an agent's screen) instead of JSON.") var brief = false
         @OptionGroup var client: ClientOptions
 
         func run() throws {
             let request = try CustomerViewRequest.with { $0.identity = try CustomerCommand.identity(identity); $0.recentEvents = events }
             let view: CustomerView = try CustomerCommand.call(client, "view", request)
-            try CustomerCommand.printJSON(view)
+            guard brief else { return try CustomerCommand.printJSON(view) }
+            let name = [view.attributes["first_name"], view.attributes["last_name"]].compactMap { $0 }.joined(separator: " ")
+            print("\(identity) → customer \(view.customerID)\(name.isEmpty ? "" : " (\(name))")\(view.anonymous ? ", anonymous" : "")")
+            print(String(format: "  value tier %@, CLV %.0f, P(alive) %.2f, %.1f purchases expected in 52 weeks; %d transactions, %.0f spent",
+                         view.segment.isEmpty ? "-" : view.segment, view.clv, view.pAlive, view.expectedPurchases, view.transactions, view.totalSpend))
+            print(String(format: "  churn risk %.2f", view.churnRisk) + (view.churnReasons.isEmpty ? "" : ": " + view.churnReasons.joined(separator: "; ")))
+            if !view.optedOut.isEmpty { print("  opted out of: \(view.optedOut.map { ChannelName.name($0) ?? "\($0)" }.joined(separator: ", "))") }
         }
     }
 

@@ -27,6 +27,32 @@ struct ProfileCommand: AsyncParsableCommand {
     @Option(help: "Customer views each worker keeps in memory (env OFFERLOOP_PROFILE_CACHE).")
     var cacheSize: Int = Environment.int("OFFERLOOP_PROFILE_CACHE", 100_000)
 
+    @Option(help: "CLV horizon in months (env OFFERLOOP_CLV_HORIZON_MONTHS).")
+    var clvHorizonMonths: Int = Environment.int("OFFERLOOP_CLV_HORIZON_MONTHS", 12)
+
+    @Option(help: "Monthly discount rate for CLV (env OFFERLOOP_CLV_MONTHLY_DISCOUNT).")
+    var clvMonthlyDiscount: Double = Double(Environment.string("OFFERLOOP_CLV_MONTHLY_DISCOUNT", "0.01")) ?? 0.01
+
+    @Option(help: "Value tiers as NAME:QUANTILE of CLV where the tier starts, lowest first (env OFFERLOOP_VALUE_TIERS).")
+    var valueTiers: String = Environment.string("OFFERLOOP_VALUE_TIERS", "bronze,silver:0.5,gold:0.8,platinum:0.95")
+
+    /// "bronze,silver:0.5,gold:0.8,platinum:0.95": the first tier starts at 0, each other at its quantile.
+    func valuationSettings() throws -> ValuationSettings {
+        var settings = ValuationSettings()
+        settings.horizonMonths = clvHorizonMonths
+        settings.monthlyDiscount = clvMonthlyDiscount
+        let tiers = valueTiers.split(separator: ",").map { $0.split(separator: ":", maxSplits: 1).map(String.init) }
+        guard let first = tiers.first, first.count == 1, tiers.dropFirst().allSatisfy({ $0.count == 2 && Double($0[1]) != nil }) else {
+            throw ValidationError("value tiers '\(valueTiers)' must look like bronze,silver:0.5,gold:0.8 (the first without a quantile)")
+        }
+        settings.tierNames = tiers.map { $0[0] }
+        settings.tierQuantiles = tiers.dropFirst().map { Double($0[1])! }
+        guard settings.tierQuantiles == settings.tierQuantiles.sorted(), settings.tierQuantiles.allSatisfy({ $0 > 0 && $0 < 1 }) else {
+            throw ValidationError("value tier quantiles must rise and lie between 0 and 1: '\(valueTiers)'")
+        }
+        return settings
+    }
+
     func run() async throws {
         let logger = options.logging.bootstrap(service: "profile")
         let location = try StoreLocation(store)
@@ -37,7 +63,8 @@ struct ProfileCommand: AsyncParsableCommand {
         logger.info("profile store ready", metadata: ["store": "\(location)"])
 
         let settings = ProfileService.Settings(
-            sessionTTLMs: Int64(sessionTTLSeconds) * 1000, eventRetentionMs: Int64(eventRetentionDays) * 86_400_000, cacheSize: cacheSize)
+            sessionTTLMs: Int64(sessionTTLSeconds) * 1000, eventRetentionMs: Int64(eventRetentionDays) * 86_400_000, cacheSize: cacheSize,
+            valuation: try valuationSettings())
         let retention = ThreadService(name: "profile-retention") { stop in
             try RetentionLoop(location: location, settings: settings, logger: logger).run(until: stop)
         }

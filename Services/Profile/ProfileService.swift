@@ -14,12 +14,19 @@ final class ProfileService: @unchecked Sendable {
         var sessionTTLMs: Int64
         var eventRetentionMs: Int64
         var cacheSize: Int
+        var valuation: ValuationSettings
     }
 
     let repository: ProfileRepository
     let settings: Settings
     let logger: Logger
     var cache: ViewCache
+    /// The value model and when it was fitted; checked against the store every 10 s, so a
+    /// refit by any replica reaches every replica.
+    var valuation: StoredValueModel?
+    var valuationVersion: Int64 = -1
+    var valuationCheckedAt: Int64 = 0
+    static let valuationCheckMs: Int64 = 10_000
 
     init(location: StoreLocation, settings: Settings, logger: Logger) throws {
         repository = try ProfileRepository(db: try location.open(), newCustomerID: Self.newCustomerID)
@@ -72,6 +79,15 @@ final class ProfileService: @unchecked Sendable {
         methods.on("export") { [self] (request: ExportRequest, _) throws -> ExportReply in
             try translated { try repository.export(request, now: Self.now()) }
         }
+        methods.on("fit_value_model") { [self] (_: FitValueModelRequest, _) throws -> FitValueModelReply in
+            try translated {
+                let now = Self.now()
+                let fitted = try repository.fitValueModel(settings: settings.valuation, today: Int(now / 86_400_000), now: now)
+                logger.notice("value model fitted", metadata: ["customers": "\(fitted.customers)", "log_likelihood": "\(fitted.logLikelihood)"])
+                valuationCheckedAt = 0
+                return fitted.reply
+            }
+        }
         methods.on("erase") { [self] (request: EraseRequest, _) throws -> EraseReply in
             try translated {
                 let reply = try repository.erase(request, now: Self.now())
@@ -88,12 +104,22 @@ final class ProfileService: @unchecked Sendable {
     func view(_ request: CustomerViewRequest) throws -> CustomerView {
         let identity = try CustomerIdentity(request.identity)
         let now = Self.now()
+        try refreshValuation(now: now)
         let (id, version) = try repository.resolve(identity)
-        let recent = Int(request.recentEvents)
-        if let cached = cache.view(id: id, version: version, recentEvents: recent, now: now) { return cached }
-        let view = try repository.view(of: id, recentEvents: recent, valuation: nil, now: now)
-        cache.store(view, id: id, version: version, recentEvents: recent, now: now)
+        let key = ViewCache.Key(version: version, valuationVersion: valuationVersion, recentEvents: Int(request.recentEvents))
+        if let cached = cache.view(id: id, key: key, now: now) { return cached }
+        let view = try repository.view(of: id, recentEvents: key.recentEvents, valuation: valuation, now: now)
+        cache.store(view, id: id, key: key, now: now)
         return view
+    }
+
+    func refreshValuation(now: Int64) throws {
+        guard now - valuationCheckedAt >= Self.valuationCheckMs else { return }
+        valuationCheckedAt = now
+        let version = try repository.valueModelVersion()
+        guard version != valuationVersion else { return }
+        valuation = try repository.loadValueModel()
+        valuationVersion = version
     }
 
     /// Store and profile errors as typed wire errors.

@@ -29,7 +29,7 @@ public final class ProfileImporter {
             switch self {
             case .customers: (["customer_id"], ["ATTRIBUTE..."])
             case .identities: (["customer_id", "kind", "value"], [])
-            case .transactions: (["customer_id", "date", "quantity", "amount"], ["channel", "product", "transaction_id"])
+            case .transactions: (TransactionRow.required, TransactionRow.optional)
             }
         }
     }
@@ -158,31 +158,17 @@ public final class ProfileImporter {
     }
 
     private func importTransaction(_ fields: [String], _ columns: [String: Int], _ summary: inout ImportSummary, _ touched: inout Set<String>) throws {
-        let id = try customerID(fields[columns["customer_id"]!])
-        let dateText = fields[columns["date"]!]
-        guard let date = CivilDate(dateText) else { throw ProfileError.invalidArgument("date '\(dateText.prefix(40))' is not YYYY-MM-DD") }
-        let quantityText = fields[columns["quantity"]!]
-        guard let quantity = Int64(quantityText), quantity >= 1 else {
-            throw ProfileError.invalidArgument("quantity '\(quantityText.prefix(40))' is not a whole number of at least 1")
-        }
-        let amountText = fields[columns["amount"]!]
-        guard let amount = Double(amountText), amount.isFinite else { throw ProfileError.invalidArgument("amount '\(amountText.prefix(40))' is not a number") }
-        let channel = columns["channel"].map { fields[$0] } ?? ""
-        guard channel.isEmpty || ChannelName.channel(channel) != nil else {
-            throw ProfileError.invalidArgument("channel '\(channel.prefix(40))' is not one of \(ChannelName.all.joined(separator: ", "))")
-        }
-        let product = columns["product"].map { fields[$0] } ?? ""
-        let key = columns["transaction_id"].map { fields[$0] } ?? ""
-        try ensureCustomer(id, create: true, &summary)
-        if !key.isEmpty, try repository.db.row("SELECT 1 FROM transactions WHERE key = $1", [.text(key)]) != nil {
+        let row = try TransactionRow(fields: fields, columns: columns)
+        try ensureCustomer(row.customerID, create: true, &summary)
+        if !row.transactionID.isEmpty, try repository.db.row("SELECT 1 FROM transactions WHERE key = $1", [.text(row.transactionID)]) != nil {
             summary.unchanged += 1
             return
         }
         try repository.db.execute("""
             INSERT INTO transactions (customer_id, time_ms, amount, quantity, channel, product, key) VALUES ($1, $2, $3, $4, $5, $6, $7)
-            """, [.text(id), .integer(Int64(date.daysSinceEpoch) * ProfileRepository.dayMs), .real(amount), .integer(quantity),
-                  .text(channel), .text(product), key.isEmpty ? .null : .text(key)])
-        touched.insert(id)
+            """, [.text(row.customerID), .integer(Int64(row.day) * ProfileRepository.dayMs), .real(row.amount), .integer(row.quantity),
+                  .text(row.channel), .text(row.product), row.transactionID.isEmpty ? .null : .text(row.transactionID)])
+        touched.insert(row.customerID)
         summary.imported += 1
     }
 }

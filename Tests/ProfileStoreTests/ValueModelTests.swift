@@ -1,0 +1,44 @@
+// The value model fitted from the store's own transactions, on both stores: the CDNOW sample
+// imported, fitted at the end of its calibration period, matches the published BG/NBD fit,
+// and the customer view carries the per-customer figures.
+import CSV
+import Foundation
+import ProfileCore
+import ProfileStore
+import Testing
+import Wire
+
+let cdnowFixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("CustomerValueTests/Fixtures/cdnow_transactions.csv").path
+
+@Suite struct ValueModelTests {
+    @Test(arguments: Backend.all)
+    func theCDNOWSampleFitsAsPublishedAndViewsCarryTheValue(_ backend: Backend) throws {
+        let repo = try repository(backend)
+        var reader = try CSVReader(contentsOf: cdnowFixture)
+        let imported = try ProfileImporter(repository: repo, now: t0).run(.transactions, &reader)
+        #expect(imported.imported == 6919 && imported.customersCreated == 2357 && imported.rejected == 0)
+
+        let end = CivilDate("1997-09-30")!.daysSinceEpoch
+        let endMs = Int64(end) * 86_400_000
+        let fitted = try repo.fitValueModel(settings: ValuationSettings(), today: end, now: endMs)
+        #expect(fitted.customers == 2357)
+        #expect(abs(fitted.model.purchases.r - 0.243) < 0.0005 && abs(fitted.model.purchases.alpha - 4.414) < 0.005)
+        #expect(abs(fitted.model.purchases.a - 0.793) < 0.0005 && abs(fitted.model.purchases.b - 2.426) < 0.005)
+        #expect(try repo.loadValueModel() == fitted)
+
+        let view = try repo.view(of: "4", recentEvents: 0, valuation: fitted, now: endMs)
+        #expect(abs(view.pAlive - 0.726620) < 1e-3 && abs(view.expectedPurchases - 1.558686) < 2e-3 && abs(view.clv - 36.274) < 0.05)
+        #expect(["bronze", "silver", "gold", "platinum"].contains(view.segment))
+        #expect(view.churnRisk > 0 && view.churnRisk < 1)
+    }
+
+    @Test(arguments: Backend.all)
+    func tooFewCustomersIsATypedError(_ backend: Backend) throws {
+        let repo = try repository(backend)
+        _ = try repo.recordTransaction(.with { $0.identity = id("login", "a"); $0.create = true; $0.timeUnixMs = t0; $0.amount = 5 }, now: t0)
+        expectError(.invalidArgument, containing: "at least 10 customers") {
+            _ = try repo.fitValueModel(settings: ValuationSettings(), today: Int(t0 / 86_400_000), now: t0)
+        }
+    }
+}
