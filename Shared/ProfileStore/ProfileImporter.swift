@@ -38,6 +38,7 @@ public final class ProfileImporter {
     let batchSize: Int
     let now: Int64
     private var known: Set<String> = []
+    private var created: Set<String> = []
 
     public init(repository: ProfileRepository, batchSize: Int = 5000, now: Int64) {
         self.repository = repository
@@ -48,6 +49,7 @@ public final class ProfileImporter {
     /// Imports one file; `progress` is called after each batch with (bytes done, bytes total).
     public func run(_ kind: Kind, _ reader: inout CSVReader, progress: (Int, Int) -> Void = { _, _ in }) throws -> ImportSummary {
         let started = Date()
+        created = []
         var summary = ImportSummary(kind: kind.rawValue)
         let columns = try reader.header(required: kind.header.required, optional: kind.header.optional.filter { $0 != "ATTRIBUTE..." })
         let attributeColumns = kind == .customers ? columns.filter { $0.key != "customer_id" }.sorted { $0.value < $1.value } : []
@@ -108,8 +110,14 @@ public final class ProfileImporter {
         try CustomerIdentity(kind: .customer, value: raw).value
     }
 
-    private func ensureCustomer(_ id: String, create: Bool, _ summary: inout ImportSummary) throws {
-        if known.contains(id) { return }
+    /// Makes sure the customer exists. Customers this import created need no version bump
+    /// (no replica can have cached them), so only older ones are `touched`.
+    private func ensureCustomer(_ id: String, create: Bool, _ summary: inout ImportSummary, _ touched: inout Set<String>) throws {
+        if created.contains(id) { return }
+        if known.contains(id) {
+            touched.insert(id)
+            return
+        }
         if let row = try repository.db.row("SELECT merged_into, erased_ms FROM customers WHERE id = $1", [.text(id)]) {
             if let survivor = row.text(0) { throw ProfileError.invalidArgument("customer \(id) was merged into \(survivor): use that id") }
             if row.int(1) != nil { throw ProfileError.invalidArgument("customer \(id) was erased") }
@@ -117,8 +125,11 @@ public final class ProfileImporter {
             guard create else { throw ProfileError.notFound("unknown customer \(id): import customers first") }
             try repository.insertCustomer(id, now: now)
             summary.customersCreated += 1
+            created.insert(id)
+            return
         }
         known.insert(id)
+        touched.insert(id)
     }
 
     private func importCustomer(_ fields: [String], _ columns: [String: Int], _ attributes: [(key: String, value: Int)],
@@ -128,14 +139,13 @@ public final class ProfileImporter {
         for (name, index) in attributes where !fields[index].isEmpty {
             values.append((name, try repository.schema.validate(name: name, value: fields[index])))
         }
-        try ensureCustomer(id, create: true, &summary)
+        try ensureCustomer(id, create: true, &summary, &touched)
         for (name, value) in values {
             try repository.db.execute("""
                 INSERT INTO attributes (customer_id, name, value, updated_ms) VALUES ($1, $2, $3, $4)
                 ON CONFLICT (customer_id, name) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms
                 """, [.text(id), .text(name), .text(value), .integer(now)])
         }
-        touched.insert(id)
         summary.imported += 1
     }
 
@@ -145,7 +155,7 @@ public final class ProfileImporter {
             throw ProfileError.invalidArgument("unknown identity kind '\(fields[columns["kind"]!].prefix(40))' (one of: \(IdentityKind.allCases.filter { $0 != .customer }.map(\.rawValue).joined(separator: ", ")))")
         }
         let identity = try CustomerIdentity(kind: kind, value: fields[columns["value"]!])
-        try ensureCustomer(id, create: false, &summary)
+        try ensureCustomer(id, create: false, &summary, &touched)
         if let holder = try repository.find(identity) {
             guard holder.id == id else { throw ProfileError.alreadyExists("\(identity) already belongs to customer \(holder.id)") }
             summary.unchanged += 1
@@ -153,13 +163,12 @@ public final class ProfileImporter {
         }
         try repository.db.execute("INSERT INTO identities (kind, value, customer_id, added_ms) VALUES ($1, $2, $3, $4)",
                                   [.text(kind.rawValue), .text(identity.value), .text(id), .integer(now)])
-        touched.insert(id)
         summary.imported += 1
     }
 
     private func importTransaction(_ fields: [String], _ columns: [String: Int], _ summary: inout ImportSummary, _ touched: inout Set<String>) throws {
         let row = try TransactionRow(fields: fields, columns: columns)
-        try ensureCustomer(row.customerID, create: true, &summary)
+        try ensureCustomer(row.customerID, create: true, &summary, &touched)
         if !row.transactionID.isEmpty, try repository.db.row("SELECT 1 FROM transactions WHERE key = $1", [.text(row.transactionID)]) != nil {
             summary.unchanged += 1
             return
@@ -168,7 +177,6 @@ public final class ProfileImporter {
             INSERT INTO transactions (customer_id, time_ms, amount, quantity, channel, product, key) VALUES ($1, $2, $3, $4, $5, $6, $7)
             """, [.text(row.customerID), .integer(Int64(row.day) * ProfileRepository.dayMs), .real(row.amount), .integer(row.quantity),
                   .text(row.channel), .text(row.product), row.transactionID.isEmpty ? .null : .text(row.transactionID)])
-        touched.insert(row.customerID)
         summary.imported += 1
     }
 }
