@@ -63,25 +63,35 @@ struct ImportCommand: ParsableCommand {
     }
 }
 
-/// A one-line progress bar on stderr, redrawn at most 10 times a second.
+/// A one-line progress bar on stderr, redrawn at most 10 times a second; into a log (not a
+/// terminal) it writes a line every 10 %.
 final class ProgressBar {
     let label: String
     private var lastDraw = Date.distantPast
+    private var lastTenth = -1
+    private let terminal = isatty(2) == 1
 
     init(label: String) {
         self.label = label
     }
 
     func show(_ done: Int, of total: Int) {
+        let fraction = total > 0 ? Double(done) / Double(total) : 1
+        if !terminal {
+            let tenth = Int(fraction * 10)
+            guard tenth > lastTenth else { return }
+            lastTenth = tenth
+            FileHandle.standardError.write(Data(String(format: "%@: %3.0f%%\n", label, fraction * 100).utf8))
+            return
+        }
         guard Date().timeIntervalSince(lastDraw) >= 0.1 || done == total else { return }
         lastDraw = Date()
-        let fraction = total > 0 ? Double(done) / Double(total) : 1
         let filled = Int(fraction * 30)
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
         FileHandle.standardError.write(Data(String(format: "\r%@ [%@] %3.0f%%", label, bar, fraction * 100).utf8))
     }
 
     func finish() {
-        FileHandle.standardError.write(Data("\n".utf8))
+        if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }

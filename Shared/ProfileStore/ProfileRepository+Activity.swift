@@ -11,20 +11,12 @@ extension ProfileRepository {
         guard record.timeUnixMs > 0 else { throw ProfileError.invalidArgument("transaction time_unix_ms must be set") }
         try checkKey(record.transactionID, "transaction_id")
         try checkText(record.product, "product")
-        return try db.transaction {
-            if !record.transactionID.isEmpty,
-               let seen = try db.row("SELECT customer_id FROM transactions WHERE key = $1", [.text(record.transactionID)]) {
-                return CustomerReply.with { $0.customerID = seen.text(0) ?? ""; $0.duplicate = true }
-            }
-            let (id, created) = try resolve(identity, create: record.create, now: now)
+        return try recordOnce(in: "transactions", key: record.transactionID, identity, create: record.create, now: now) { id, key in
             try db.execute("""
                 INSERT INTO transactions (customer_id, time_ms, amount, quantity, channel, product, key)
                 VALUES ($1, $2, $3, $4, $5, $6, $7)
                 """, [.text(id), .integer(record.timeUnixMs), .real(record.amount), .integer(Int64(max(record.quantity, 1))),
-                      .text(ChannelName.name(record.channel) ?? ""), .text(record.product),
-                      record.transactionID.isEmpty ? .null : .text(record.transactionID)])
-            try touch(id, now: now)
-            return CustomerReply.with { $0.customerID = id; $0.created = created }
+                      .text(ChannelName.name(record.channel) ?? ""), .text(record.product), key])
         }
     }
 
@@ -40,16 +32,24 @@ extension ProfileRepository {
             try AttributeSchema.validateName(key)
             try checkText(value, "event data '\(key)'")
         }
-        return try db.transaction {
-            if !record.eventID.isEmpty, let seen = try db.row("SELECT customer_id FROM events WHERE key = $1", [.text(record.eventID)]) {
-                return CustomerReply.with { $0.customerID = seen.text(0) ?? ""; $0.duplicate = true }
-            }
-            let (id, created) = try resolve(identity, create: record.create, now: now)
+        return try recordOnce(in: "events", key: record.eventID, identity, create: record.create, now: now) { id, key in
             try db.execute("""
                 INSERT INTO events (customer_id, time_ms, type, channel, data, key) VALUES ($1, $2, $3, $4, $5, $6)
                 """, [.text(id), .integer(event.timeUnixMs > 0 ? event.timeUnixMs : now), .text(event.type),
-                      .text(ChannelName.name(event.channel) ?? ""), .text(KeyValueText.encode(event.data)),
-                      record.eventID.isEmpty ? .null : .text(record.eventID)])
+                      .text(ChannelName.name(event.channel) ?? ""), .text(KeyValueText.encode(event.data)), key])
+        }
+    }
+
+    /// One write of a record that may carry an idempotency key: a key seen before answers
+    /// `duplicate` and writes nothing; otherwise `insert(customer, key)` runs in the transaction.
+    private func recordOnce(in table: String, key: String, _ identity: CustomerIdentity, create: Bool, now: Int64,
+                            insert: (String, SQLValue) throws -> Void) throws -> CustomerReply {
+        try db.transaction {
+            if !key.isEmpty, let seen = try db.row("SELECT customer_id FROM \(table) WHERE key = $1", [.text(key)]) {
+                return CustomerReply.with { $0.customerID = seen.text(0) ?? ""; $0.duplicate = true }
+            }
+            let (id, created) = try resolve(identity, create: create, now: now)
+            try insert(id, key.isEmpty ? .null : .text(key))
             try touch(id, now: now)
             return CustomerReply.with { $0.customerID = id; $0.created = created }
         }

@@ -71,6 +71,11 @@ public final class ProfileRepository {
         if try db.row("SELECT erased_ms FROM customers WHERE id = $1", [.text(id)]) != nil {
             throw ProfileError.alreadyExists("customer id \(id) is taken (by a live, merged or erased customer)")
         }
+        try insertNewCustomer(id, now: now)
+    }
+
+    /// Inserts a customer known not to exist.
+    func insertNewCustomer(_ id: String, now: Int64) throws {
         try db.execute("INSERT INTO customers (id, version, created_ms, updated_ms) VALUES ($1, 1, $2, $2)", [.text(id), .integer(now)])
     }
 

@@ -60,8 +60,6 @@ enum ProfileSchema {
 
     /// Creates what is missing. Safe to run from every replica at start-up.
     static func migrate(_ db: any SQLDatabase) throws {
-        try db.transaction {
-            for statement in statements { try db.execute(statement) }
-        }
+        try db.createSchema(statements)
     }
 }

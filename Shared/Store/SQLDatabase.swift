@@ -31,6 +31,21 @@ extension SQLDatabase {
     public func row(_ sql: String, _ arguments: [SQLValue]) throws(StoreError) -> SQLRow? {
         try query(sql, arguments).first
     }
+
+    /// Runs a schema's `CREATE … IF NOT EXISTS` statements in one transaction. Safe when several
+    /// replicas start at once: PostgreSQL's IF NOT EXISTS races on the catalog, so there the
+    /// transaction first takes an advisory lock (SQLite's write transaction already serializes).
+    public func createSchema(_ statements: [String]) throws {
+        try transaction {
+            if dialect == .postgres { try execute("SELECT pg_advisory_xact_lock(\(Self.schemaLock))") }
+            for statement in statements { try execute(statement) }
+        }
+    }
+}
+
+extension SQLDatabase {
+    /// The advisory lock key that serializes schema creation ("OFFRLOOP" in ASCII).
+    static var schemaLock: Int64 { 0x4F46_4652_4C4F_4F50 }
 }
 
 /// What went wrong in the store, for the service to turn into a wire error.

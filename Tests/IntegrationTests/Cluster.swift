@@ -29,8 +29,9 @@ final class Cluster {
     private(set) var broker: Process?
     private(set) var workers: [Process] = []
     private let brokerArguments: [String]
-    /// Fast heartbeats so lost workers are noticed within a test's patience.
-    static let heartbeat = ["--heartbeat-ms", "100", "--heartbeat-liveness", "3"]
+    /// Fast heartbeats so lost workers are noticed within a test's patience; liveness 5 (0.5 s)
+    /// so a process starved of CPU while tests run in parallel is not taken for dead.
+    static let heartbeat = ["--heartbeat-ms", "100", "--heartbeat-liveness", "5"]
 
     init(brokerArguments: [String] = []) throws {
         context = try ZMQContext()

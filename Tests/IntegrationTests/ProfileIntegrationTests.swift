@@ -6,16 +6,47 @@ import Testing
 import Wire
 import ZeroMQ
 
+/// The stores the profile replicas can share: a SQLite file, or a fresh database on the
+/// PostgreSQL server scripts/test starts (OFFERLOOP_TEST_POSTGRES_URL).
+enum ProfileStoreKind: String, CaseIterable, Sendable {
+    case sqlite, postgres
+
+    static var all: [ProfileStoreKind] {
+        // Set only to run without PostgreSQL on purpose (scripts/test never sets it).
+        ProcessInfo.processInfo.environment["OFFERLOOP_SKIP_POSTGRES"] == "1" ? [.sqlite] : allCases
+    }
+
+    func location(for cluster: Cluster) throws -> String {
+        switch self {
+        case .sqlite:
+            return "sqlite:" + cluster.logDirectory.appendingPathComponent("profile.sqlite").path
+        case .postgres:
+            guard let url = ProcessInfo.processInfo.environment["OFFERLOOP_TEST_POSTGRES_URL"], let slash = url.lastIndex(of: "/") else {
+                throw ServiceError(.unavailable, "OFFERLOOP_TEST_POSTGRES_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
+            }
+            let database = "it_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+            let psql = Process()
+            psql.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+            psql.arguments = [url, "-q", "-c", "CREATE DATABASE \(database)"]
+            try psql.run()
+            psql.waitUntilExit()
+            guard psql.terminationStatus == 0 else { throw ServiceError(.unavailable, "psql could not create database \(database)") }
+            return url[...slash] + database
+        }
+    }
+}
+
 @Suite(.serialized) struct ProfileIntegrationTests {
-    func startProfiles(_ cluster: Cluster, replicas: Int) throws {
-        let store = "sqlite:" + cluster.logDirectory.appendingPathComponent("profile.sqlite").path
-        for _ in 0..<replicas { try cluster.startWorker("offerloop-profile", arguments: ["--store", store]) }
+    func startProfiles(_ cluster: Cluster, replicas: Int, store: ProfileStoreKind = .sqlite) throws {
+        let location = try store.location(for: cluster)
+        for _ in 0..<replicas { try cluster.startWorker("offerloop-profile", arguments: ["--store", location]) }
         try cluster.waitForWorkers(replicas, of: "profile")
     }
 
-    @Test func aReadAfterAnAcknowledgedWriteSeesItOnEitherReplica() throws {
+    @Test(arguments: ProfileStoreKind.all)
+    func aReadAfterAnAcknowledgedWriteSeesItOnEitherReplica(_ store: ProfileStoreKind) throws {
         let cluster = try Cluster()
-        try startProfiles(cluster, replicas: 2)
+        try startProfiles(cluster, replicas: 2, store: store)
         let client = try cluster.client()
         defer { client.close() }
         let login = Identity.with { $0.kind = "login"; $0.value = "ada" }
