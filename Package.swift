@@ -49,6 +49,8 @@ let package = Package(
         .target(name: "CSV", path: "Shared/CSV"),
         // Customer lifetime value (BG/NBD, Gamma-Gamma) and churn risk: pure math, no I/O.
         .target(name: "CustomerValue", path: "Shared/CustomerValue"),
+        // Offer propensities: online Bayesian logistic regression per offer, Thompson sampling.
+        .target(name: "ScoringCore", path: "Shared/ScoringCore"),
         .target(
             name: "ServiceKit",
             dependencies: [
@@ -69,7 +71,7 @@ let package = Package(
             path: "Services/CLI"),
         .executableTarget(
             name: "LoadTest",
-            dependencies: ["ServiceKit", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            dependencies: ["ServiceKit", "ScoringCore", .product(name: "Histogram", package: "hdrhistogram-swift")],
             path: "Services/LoadTest"),
 
         // Tests: one target per module, plus real processes in IntegrationTests.
@@ -81,6 +83,7 @@ let package = Package(
         .testTarget(name: "ProfileCoreTests", dependencies: ["ProfileCore"]),
         .testTarget(name: "ProfileStoreTests", dependencies: ["ProfileStore", "CSV"]),
         .testTarget(name: "CustomerValueTests", dependencies: ["CustomerValue", "CSV", "ProfileCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ScoringCoreTests", dependencies: ["ScoringCore"]),
         .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit"]),
         .testTarget(name: "IntegrationTests", dependencies: ["ServiceKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     ],

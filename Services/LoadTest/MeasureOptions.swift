@@ -16,6 +16,10 @@ struct MeasureOptions: ParsableArguments {
 
     /// Prints the result as JSON (snake_case keys) when asked, else the table `lines` make.
     func report(_ result: some Encodable, table lines: () -> [String]) throws {
+        try Self.report(result, json: json, table: lines)
+    }
+
+    static func report(_ result: some Encodable, json: Bool, table lines: () -> [String]) throws {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

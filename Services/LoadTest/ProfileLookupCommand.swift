@@ -3,6 +3,7 @@
 // the same run. Expects customers with logins u1 … uN in the profile store (scripts/bench-profile).
 import ArgumentParser
 import Foundation
+import ScoringCore
 import ServiceKit
 import Wire
 import ZeroMQ
@@ -48,7 +49,7 @@ struct ProfileLookupCommand: ParsableCommand {
         let hotCall = view("u1")
         let hot = try trips.broker(context: context, frontend: client.frontend) { _ in hotCall }
         progress("profile view of random customers among \(customers): \(requests) lookups")
-        var random = SplitMix64(seed: seed)
+        var random = SeededRandom(seed: seed)
         let spread = try trips.broker(context: context, frontend: client.frontend) { _ in
             view("u\(1 + Int(random.next() % UInt64(max(customers, 1))))")
         }
@@ -71,20 +72,5 @@ struct ProfileLookupCommand: ParsableCommand {
     private func view(_ login: String) -> BrokerClient.Call {
         let request = CustomerViewRequest.with { $0.identity = .with { $0.kind = "login"; $0.value = login } }
         return BrokerClient.Call(service: "profile", method: "view", payload: request.wireBytes(), idempotent: true)
-    }
-}
-
-/// A small seeded generator (Steele, Lea & Flood's SplitMix64), so runs are repeatable.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,0 +1,66 @@
+// `offerloop-loadtest learn`: the offline learning check. The scoring model, choosing by Thompson
+// sampling, plays a seeded simulated world (ScoringCore.SimulatedWorld) for N rounds per seed;
+// its cumulative expected reward is reported as a share of the oracle's and next to uniform
+// random choice's, with the learning curve for scripts/plot-learning.
+import ArgumentParser
+import Foundation
+import ScoringCore
+
+struct LearnCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "learn", abstract: "Run the simulated world: Thompson sampling vs the oracle and uniform random choice.")
+
+    @Option(help: "Rounds per seed.")
+    var rounds = 200_000
+
+    @Option(help: "Comma-separated world seeds.")
+    var seeds = "1,2,3"
+
+    @Option(help: "Offers in the world.")
+    var offers = 12
+
+    @Option(help: "Customers in the world.")
+    var customers = 5_000
+
+    @Flag(help: "Print JSON (with the learning curves) instead of a table.")
+    var json = false
+
+    struct Report: Encodable {
+        var rounds: Int
+        var offers: Int
+        var hyperparameters: ModelHyperparameters
+        var runs: [SimulationResult]
+        var meanThompsonShare: Double
+        var meanRandomShare: Double
+        var applyPerSecond: Double
+    }
+
+    func run() throws {
+        let seedList = seeds.split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+        guard !seedList.isEmpty, rounds > 0, offers >= 2, customers > 0 else {
+            throw ValidationError("need at least one seed, rounds > 0, offers ≥ 2, customers > 0")
+        }
+        var runs: [SimulationResult] = []
+        let started = Date()
+        for seed in seedList {
+            let world = SimulatedWorld(seed: seed, customers: customers, offers: offers)
+            progress("seed \(seed): \(rounds) rounds, \(offers) offers, \(customers) customers")
+            runs.append(world.run(seed: seed, rounds: rounds, checkpointEvery: max(rounds / 200, 1)) { round in
+                if round % max(rounds / 10, 1) == 0 { progress("  \(round) / \(rounds)") }
+            })
+        }
+        let seconds = Date().timeIntervalSince(started)
+        let report = Report(
+            rounds: rounds, offers: offers, hyperparameters: ModelHyperparameters(), runs: runs,
+            meanThompsonShare: runs.map(\.thompsonShare).reduce(0, +) / Double(runs.count),
+            meanRandomShare: runs.map(\.randomShare).reduce(0, +) / Double(runs.count),
+            applyPerSecond: Double(rounds * runs.count) / seconds)
+        try MeasureOptions.report(report, json: json) {
+            ["seed   Thompson/oracle   random/oracle   Thompson/random"]
+                + runs.map { String(format: "%4llu   %15.1f%%   %13.1f%%   %14.2fx", $0.seed, 100 * $0.thompsonShare, 100 * $0.randomShare,
+                                    $0.thompson / $0.random) }
+                + [String(format: "mean   %15.1f%%   %13.1f%%", 100 * report.meanThompsonShare, 100 * report.meanRandomShare),
+                   String(format: "%.0f rounds/s (score %d offers + apply one outcome each)", report.applyPerSecond, offers)]
+        }
+    }
+}
