@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "offerloop-broker", targets: ["Broker"]),
         .executable(name: "offerloop-echo", targets: ["Echo"]),
         .executable(name: "offerloop-profile", targets: ["Profile"]),
+        .executable(name: "offerloop-scoring", targets: ["Scoring"]),
         .executable(name: "offerloop-loadtest", targets: ["LoadTest"]),
     ],
     dependencies: [
@@ -64,6 +65,7 @@ let package = Package(
         // Services and tools: thin executables.
         .executableTarget(name: "Broker", dependencies: ["BrokerCore", "ServiceKit"], path: "Services/Broker"),
         .executableTarget(name: "Profile", dependencies: ["ProfileStore", "ServiceKit"], path: "Services/Profile"),
+        .executableTarget(name: "Scoring", dependencies: ["ScoringCore", "ServiceKit", "Store"], path: "Services/Scoring"),
         .executableTarget(name: "Echo", dependencies: ["ServiceKit"], path: "Services/Echo"),
         .executableTarget(
             name: "CLI",

@@ -15,7 +15,11 @@ struct BrokerCommand: AsyncParsableCommand {
         let logger = config.logging.bootstrap(service: "broker")
         let context = try ZMQContext()
         let loop = BrokerLoop(config: config.settings, context: context, logger: logger)
-        try await ServiceRunner.runGroup([ThreadService(name: "broker") { loop.run(until: $0) }], logger: logger)
+        let relay = StreamRelay(publishers: config.streamIn, subscribers: config.streamOut, context: context, logger: logger)
+        try await ServiceRunner.runGroup([
+            ThreadService(name: "broker") { loop.run(until: $0) },
+            ThreadService(name: "stream-relay") { try relay.run(until: $0) },
+        ], logger: logger)
         context.terminate()
     }
 }

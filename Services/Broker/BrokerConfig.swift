@@ -9,6 +9,12 @@ struct BrokerConfig: ParsableArguments {
     @Option(help: "Endpoint to bind for workers (env OFFERLOOP_BROKER_BACKEND_BIND).")
     var backend: String = Environment.string("OFFERLOOP_BROKER_BACKEND_BIND", "tcp://127.0.0.1:5556")
 
+    @Option(help: "Endpoint to bind for stream publishers, XSUB (env OFFERLOOP_BROKER_STREAM_IN_BIND).")
+    var streamIn: String = Environment.string("OFFERLOOP_BROKER_STREAM_IN_BIND", "tcp://127.0.0.1:5557")
+
+    @Option(help: "Endpoint to bind for stream subscribers, XPUB (env OFFERLOOP_BROKER_STREAM_OUT_BIND).")
+    var streamOut: String = Environment.string("OFFERLOOP_BROKER_STREAM_OUT_BIND", "tcp://127.0.0.1:5558")
+
     @Option(help: "Heartbeat interval in ms, both ways (env OFFERLOOP_HEARTBEAT_MS).")
     var heartbeatMs: Int = Environment.int("OFFERLOOP_HEARTBEAT_MS", 1000)
 

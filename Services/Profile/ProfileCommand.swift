@@ -31,7 +31,7 @@ struct ProfileCommand: AsyncParsableCommand {
     var clvHorizonMonths: Int = Environment.int("OFFERLOOP_CLV_HORIZON_MONTHS", 12)
 
     @Option(help: "Monthly discount rate for CLV (env OFFERLOOP_CLV_MONTHLY_DISCOUNT).")
-    var clvMonthlyDiscount: Double = Double(Environment.string("OFFERLOOP_CLV_MONTHLY_DISCOUNT", "0.01")) ?? 0.01
+    var clvMonthlyDiscount: Double = Environment.double("OFFERLOOP_CLV_MONTHLY_DISCOUNT", 0.01)
 
     @Option(help: "Value tiers as NAME:QUANTILE of CLV where the tier starts, lowest first (env OFFERLOOP_VALUE_TIERS).")
     var valueTiers: String = Environment.string("OFFERLOOP_VALUE_TIERS", "bronze,silver:0.5,gold:0.8,platinum:0.95")

@@ -1,5 +1,7 @@
 // One line of a transactions CSV (customer_id,date,quantity,amount[,channel,product,
 // transaction_id]), checked field by field: shared by the bulk import and `offerloop clv`.
+import Wire
+
 
 public struct TransactionRow: Sendable, Equatable {
     public static let required = ["customer_id", "date", "quantity", "amount"]

@@ -1175,12 +1175,13 @@ public nonisolated struct Offerloop_V1_FitValueModelReply: Sendable {
   public init() {}
 }
 
-/// scoring service, method "score".
+/// scoring service, method "score" (idempotent; scoring never changes the model).
 public nonisolated struct Offerloop_V1_ScoreRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// segment, CLV, churn risk, holdings, contact recency
   public var customer: Offerloop_V1_CustomerView {
     get {_customer ?? Offerloop_V1_CustomerView()}
     set {_customer = newValue}
@@ -1192,15 +1193,66 @@ public nonisolated struct Offerloop_V1_ScoreRequest: Sendable {
 
   public var channel: Offerloop_V1_Channel = .unspecified
 
-  public var offerIds: [String] = []
-
+  /// categorical context, each entry a feature "ctx:key=value"
   public var context: Dictionary<String,String> = [:]
+
+  public var candidates: [Offerloop_V1_Candidate] = []
+
+  /// the moment of the request (recency); 0: now
+  public var timeUnixMs: Int64 = 0
+
+  /// the customer's local hour 0-23 (time of day); unset: unknown
+  public var localHour: Int32 {
+    get {_localHour ?? 0}
+    set {_localHour = newValue}
+  }
+  /// Returns true if `localHour` has been explicitly set.
+  public var hasLocalHour: Bool {self._localHour != nil}
+  /// Clears the value of `localHour`. Subsequent reads from it will return its default value.
+  public mutating func clearLocalHour() {self._localHour = nil}
+
+  /// feature contributions to return per offer (0: none)
+  public var explain: UInt32 = 0
+
+  /// seeds the Thompson samples (reproducible); 0: random
+  public var seed: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _customer: Offerloop_V1_CustomerView? = nil
+  fileprivate var _localHour: Int32? = nil
+}
+
+public nonisolated struct Offerloop_V1_Candidate: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var offerID: String = String()
+
+  /// the catalog's prior for an offer the model has not learned; 0: default
+  public var priorPropensity: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Offerloop_V1_FeatureContribution: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var feature: String = String()
+
+  /// this feature's share of the offer's logit (posterior mean)
+  public var weight: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Offerloop_V1_OfferScore: Sendable {
@@ -1210,11 +1262,21 @@ public nonisolated struct Offerloop_V1_OfferScore: Sendable {
 
   public var offerID: String = String()
 
+  /// posterior mean of P(accept)
   public var mean: Double = 0
 
+  /// a Thompson sample of P(accept)
   public var sample: Double = 0
 
-  public var topFeatures: [String] = []
+  /// the logit's posterior N(mean, variance), to draw more samples
+  public var logitMean: Double = 0
+
+  public var logitVariance: Double = 0
+
+  /// outcomes this offer has learned from (0: prior only)
+  public var observations: UInt64 = 0
+
+  public var contributions: [Offerloop_V1_FeatureContribution] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1228,7 +1290,132 @@ public nonisolated struct Offerloop_V1_ScoreReply: Sendable {
 
   public var scores: [Offerloop_V1_OfferScore] = []
 
+  /// "seq-N": the outcome stream position the model reflects
   public var modelVersion: String = String()
+
+  public var sequence: UInt64 = 0
+
+  /// the features scored: log them with the decision, for learning
+  public var features: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Method "model" (idempotent): what the model knows.
+public nonisolated struct Offerloop_V1_ModelRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Offerloop_V1_OfferModelStatus: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var offerID: String = String()
+
+  public var priorPropensity: Double = 0
+
+  public var observations: UInt64 = 0
+
+  public var accepted: UInt64 = 0
+
+  /// σ(bias weight): the propensity with no other feature
+  public var basePropensity: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Offerloop_V1_ModelReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var modelVersion: String = String()
+
+  public var sequence: UInt64 = 0
+
+  /// the last snapshot written or loaded
+  public var snapshotSequence: UInt64 = 0
+
+  public var offers: [Offerloop_V1_OfferModelStatus] = []
+
+  /// gaps seen on the stream, each filled by a replay
+  public var streamGaps: UInt64 = 0
+
+  /// JSON
+  public var hyperparameters: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Offerloop_V1_OutcomeEvent: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 1, 2, 3, … without gaps
+  public var sequence: UInt64 = 0
+
+  public var outcome: Offerloop_V1_Outcome {
+    get {_outcome ?? Offerloop_V1_Outcome()}
+    set {_outcome = newValue}
+  }
+  /// Returns true if `outcome` has been explicitly set.
+  public var hasOutcome: Bool {self._outcome != nil}
+  /// Clears the value of `outcome`. Subsequent reads from it will return its default value.
+  public mutating func clearOutcome() {self._outcome = nil}
+
+  /// the features the decision scored the offer with
+  public var features: [String] = []
+
+  /// the catalog's prior for the offer (0: default)
+  public var priorPropensity: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _outcome: Offerloop_V1_Outcome? = nil
+}
+
+public nonisolated struct Offerloop_V1_ReplayRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the first sequence wanted
+  public var fromSequence: UInt64 = 0
+
+  /// 0: the server's page size
+  public var maxEvents: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Offerloop_V1_ReplayReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// consecutive, from from_sequence
+  public var events: [Offerloop_V1_OutcomeEvent] = []
+
+  /// the last sequence published so far
+  public var headSequence: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -3016,7 +3203,7 @@ nonisolated extension Offerloop_V1_FitValueModelReply: SwiftProtobuf.Message, Sw
 
 nonisolated extension Offerloop_V1_ScoreRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ScoreRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}customer\0\u{1}channel\0\u{3}offer_ids\0\u{1}context\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}customer\0\u{1}channel\0\u{2}\u{2}context\0\u{1}candidates\0\u{3}time_unix_ms\0\u{3}local_hour\0\u{1}explain\0\u{1}seed\0\u{c}\u{3}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3026,8 +3213,12 @@ nonisolated extension Offerloop_V1_ScoreRequest: SwiftProtobuf.Message, SwiftPro
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularMessageField(value: &self._customer) }()
       case 2: try { try decoder.decodeSingularEnumField(value: &self.channel) }()
-      case 3: try { try decoder.decodeRepeatedStringField(value: &self.offerIds) }()
       case 4: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.context) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.candidates) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self._localHour) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.explain) }()
+      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.seed) }()
       default: break
       }
     }
@@ -3044,11 +3235,23 @@ nonisolated extension Offerloop_V1_ScoreRequest: SwiftProtobuf.Message, SwiftPro
     if self.channel != .unspecified {
       try visitor.visitSingularEnumField(value: self.channel, fieldNumber: 2)
     }
-    if !self.offerIds.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.offerIds, fieldNumber: 3)
-    }
     if !self.context.isEmpty {
       try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.context, fieldNumber: 4)
+    }
+    if !self.candidates.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.candidates, fieldNumber: 5)
+    }
+    if self.timeUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 6)
+    }
+    try { if let v = self._localHour {
+      try visitor.visitSingularInt32Field(value: v, fieldNumber: 7)
+    } }()
+    if self.explain != 0 {
+      try visitor.visitSingularUInt32Field(value: self.explain, fieldNumber: 8)
+    }
+    if self.seed != 0 {
+      try visitor.visitSingularUInt64Field(value: self.seed, fieldNumber: 9)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -3056,8 +3259,82 @@ nonisolated extension Offerloop_V1_ScoreRequest: SwiftProtobuf.Message, SwiftPro
   public static func ==(lhs: Offerloop_V1_ScoreRequest, rhs: Offerloop_V1_ScoreRequest) -> Bool {
     if lhs._customer != rhs._customer {return false}
     if lhs.channel != rhs.channel {return false}
-    if lhs.offerIds != rhs.offerIds {return false}
     if lhs.context != rhs.context {return false}
+    if lhs.candidates != rhs.candidates {return false}
+    if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs._localHour != rhs._localHour {return false}
+    if lhs.explain != rhs.explain {return false}
+    if lhs.seed != rhs.seed {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_Candidate: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Candidate"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}offer_id\0\u{3}prior_propensity\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.offerID) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.priorPropensity) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.offerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.offerID, fieldNumber: 1)
+    }
+    if self.priorPropensity.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.priorPropensity, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_Candidate, rhs: Offerloop_V1_Candidate) -> Bool {
+    if lhs.offerID != rhs.offerID {return false}
+    if lhs.priorPropensity != rhs.priorPropensity {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_FeatureContribution: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FeatureContribution"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}feature\0\u{1}weight\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.feature) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.weight) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.feature.isEmpty {
+      try visitor.visitSingularStringField(value: self.feature, fieldNumber: 1)
+    }
+    if self.weight.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.weight, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_FeatureContribution, rhs: Offerloop_V1_FeatureContribution) -> Bool {
+    if lhs.feature != rhs.feature {return false}
+    if lhs.weight != rhs.weight {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3065,7 +3342,7 @@ nonisolated extension Offerloop_V1_ScoreRequest: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Offerloop_V1_OfferScore: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OfferScore"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}offer_id\0\u{1}mean\0\u{1}sample\0\u{3}top_features\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}offer_id\0\u{1}mean\0\u{1}sample\0\u{4}\u{2}logit_mean\0\u{3}logit_variance\0\u{1}observations\0\u{1}contributions\0\u{c}\u{4}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3076,7 +3353,10 @@ nonisolated extension Offerloop_V1_OfferScore: SwiftProtobuf.Message, SwiftProto
       case 1: try { try decoder.decodeSingularStringField(value: &self.offerID) }()
       case 2: try { try decoder.decodeSingularDoubleField(value: &self.mean) }()
       case 3: try { try decoder.decodeSingularDoubleField(value: &self.sample) }()
-      case 4: try { try decoder.decodeRepeatedStringField(value: &self.topFeatures) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.logitMean) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.logitVariance) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.observations) }()
+      case 8: try { try decoder.decodeRepeatedMessageField(value: &self.contributions) }()
       default: break
       }
     }
@@ -3092,8 +3372,17 @@ nonisolated extension Offerloop_V1_OfferScore: SwiftProtobuf.Message, SwiftProto
     if self.sample.bitPattern != 0 {
       try visitor.visitSingularDoubleField(value: self.sample, fieldNumber: 3)
     }
-    if !self.topFeatures.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.topFeatures, fieldNumber: 4)
+    if self.logitMean.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.logitMean, fieldNumber: 5)
+    }
+    if self.logitVariance.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.logitVariance, fieldNumber: 6)
+    }
+    if self.observations != 0 {
+      try visitor.visitSingularUInt64Field(value: self.observations, fieldNumber: 7)
+    }
+    if !self.contributions.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.contributions, fieldNumber: 8)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -3102,7 +3391,10 @@ nonisolated extension Offerloop_V1_OfferScore: SwiftProtobuf.Message, SwiftProto
     if lhs.offerID != rhs.offerID {return false}
     if lhs.mean != rhs.mean {return false}
     if lhs.sample != rhs.sample {return false}
-    if lhs.topFeatures != rhs.topFeatures {return false}
+    if lhs.logitMean != rhs.logitMean {return false}
+    if lhs.logitVariance != rhs.logitVariance {return false}
+    if lhs.observations != rhs.observations {return false}
+    if lhs.contributions != rhs.contributions {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3110,7 +3402,7 @@ nonisolated extension Offerloop_V1_OfferScore: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Offerloop_V1_ScoreReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ScoreReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}scores\0\u{3}model_version\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}scores\0\u{3}model_version\0\u{1}sequence\0\u{1}features\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3120,6 +3412,8 @@ nonisolated extension Offerloop_V1_ScoreReply: SwiftProtobuf.Message, SwiftProto
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.scores) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.modelVersion) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.sequence) }()
+      case 4: try { try decoder.decodeRepeatedStringField(value: &self.features) }()
       default: break
       }
     }
@@ -3132,12 +3426,263 @@ nonisolated extension Offerloop_V1_ScoreReply: SwiftProtobuf.Message, SwiftProto
     if !self.modelVersion.isEmpty {
       try visitor.visitSingularStringField(value: self.modelVersion, fieldNumber: 2)
     }
+    if self.sequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.sequence, fieldNumber: 3)
+    }
+    if !self.features.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.features, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Offerloop_V1_ScoreReply, rhs: Offerloop_V1_ScoreReply) -> Bool {
     if lhs.scores != rhs.scores {return false}
     if lhs.modelVersion != rhs.modelVersion {return false}
+    if lhs.sequence != rhs.sequence {return false}
+    if lhs.features != rhs.features {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_ModelRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ModelRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_ModelRequest, rhs: Offerloop_V1_ModelRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_OfferModelStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OfferModelStatus"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}offer_id\0\u{3}prior_propensity\0\u{1}observations\0\u{1}accepted\0\u{3}base_propensity\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.offerID) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.priorPropensity) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.observations) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.accepted) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.basePropensity) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.offerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.offerID, fieldNumber: 1)
+    }
+    if self.priorPropensity.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.priorPropensity, fieldNumber: 2)
+    }
+    if self.observations != 0 {
+      try visitor.visitSingularUInt64Field(value: self.observations, fieldNumber: 3)
+    }
+    if self.accepted != 0 {
+      try visitor.visitSingularUInt64Field(value: self.accepted, fieldNumber: 4)
+    }
+    if self.basePropensity.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.basePropensity, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_OfferModelStatus, rhs: Offerloop_V1_OfferModelStatus) -> Bool {
+    if lhs.offerID != rhs.offerID {return false}
+    if lhs.priorPropensity != rhs.priorPropensity {return false}
+    if lhs.observations != rhs.observations {return false}
+    if lhs.accepted != rhs.accepted {return false}
+    if lhs.basePropensity != rhs.basePropensity {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_ModelReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ModelReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}model_version\0\u{1}sequence\0\u{3}snapshot_sequence\0\u{1}offers\0\u{3}stream_gaps\0\u{1}hyperparameters\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.modelVersion) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.sequence) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.snapshotSequence) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.offers) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.streamGaps) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.hyperparameters) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.modelVersion.isEmpty {
+      try visitor.visitSingularStringField(value: self.modelVersion, fieldNumber: 1)
+    }
+    if self.sequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.sequence, fieldNumber: 2)
+    }
+    if self.snapshotSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.snapshotSequence, fieldNumber: 3)
+    }
+    if !self.offers.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.offers, fieldNumber: 4)
+    }
+    if self.streamGaps != 0 {
+      try visitor.visitSingularUInt64Field(value: self.streamGaps, fieldNumber: 5)
+    }
+    if !self.hyperparameters.isEmpty {
+      try visitor.visitSingularStringField(value: self.hyperparameters, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_ModelReply, rhs: Offerloop_V1_ModelReply) -> Bool {
+    if lhs.modelVersion != rhs.modelVersion {return false}
+    if lhs.sequence != rhs.sequence {return false}
+    if lhs.snapshotSequence != rhs.snapshotSequence {return false}
+    if lhs.offers != rhs.offers {return false}
+    if lhs.streamGaps != rhs.streamGaps {return false}
+    if lhs.hyperparameters != rhs.hyperparameters {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_OutcomeEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OutcomeEvent"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{1}outcome\0\u{1}features\0\u{3}prior_propensity\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.sequence) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._outcome) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.features) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.priorPropensity) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.sequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.sequence, fieldNumber: 1)
+    }
+    try { if let v = self._outcome {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if !self.features.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.features, fieldNumber: 3)
+    }
+    if self.priorPropensity.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.priorPropensity, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_OutcomeEvent, rhs: Offerloop_V1_OutcomeEvent) -> Bool {
+    if lhs.sequence != rhs.sequence {return false}
+    if lhs._outcome != rhs._outcome {return false}
+    if lhs.features != rhs.features {return false}
+    if lhs.priorPropensity != rhs.priorPropensity {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_ReplayRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReplayRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}from_sequence\0\u{3}max_events\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.fromSequence) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.maxEvents) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.fromSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.fromSequence, fieldNumber: 1)
+    }
+    if self.maxEvents != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxEvents, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_ReplayRequest, rhs: Offerloop_V1_ReplayRequest) -> Bool {
+    if lhs.fromSequence != rhs.fromSequence {return false}
+    if lhs.maxEvents != rhs.maxEvents {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_ReplayReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReplayReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}events\0\u{3}head_sequence\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.events) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.headSequence) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.events.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.events, fieldNumber: 1)
+    }
+    if self.headSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.headSequence, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_ReplayReply, rhs: Offerloop_V1_ReplayReply) -> Bool {
+    if lhs.events != rhs.events {return false}
+    if lhs.headSequence != rhs.headSequence {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

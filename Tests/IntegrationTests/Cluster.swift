@@ -25,6 +25,9 @@ final class Cluster {
     let context: ZMQContext
     let frontend: String
     let backend: String
+    /// The broker's outcome-stream endpoints: publishers connect to `streamIn`, subscribers to `streamOut`.
+    let streamIn: String
+    let streamOut: String
     let logDirectory: URL
     private(set) var broker: Process?
     private(set) var workers: [Process] = []
@@ -37,6 +40,8 @@ final class Cluster {
         context = try ZMQContext()
         frontend = "tcp://127.0.0.1:\(try freePort(context))"
         backend = "tcp://127.0.0.1:\(try freePort(context))"
+        streamIn = "tcp://127.0.0.1:\(try freePort(context))"
+        streamOut = "tcp://127.0.0.1:\(try freePort(context))"
         logDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("offerloop-it-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
         self.brokerArguments = brokerArguments
@@ -44,7 +49,7 @@ final class Cluster {
     }
 
     func startBroker() throws {
-        broker = try launch("offerloop-broker", ["--frontend", frontend, "--backend", backend] + Self.heartbeat + brokerArguments, log: "broker")
+        broker = try launch("offerloop-broker", ["--frontend", frontend, "--backend", backend, "--stream-in", streamIn, "--stream-out", streamOut] + Self.heartbeat + brokerArguments, log: "broker")
     }
 
     @discardableResult

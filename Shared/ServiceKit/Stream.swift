@@ -1,0 +1,59 @@
+// The sequenced streams relayed by the broker (its XSUB endpoint for publishers, XPUB for
+// subscribers). A message is two frames: the topic, then the payload. Delivery is at most once
+// (a slow subscriber drops at its high-water mark); the payloads carry sequence numbers and the
+// publisher replays on request, so subscribers detect and fill gaps themselves.
+import ZeroMQ
+
+public enum StreamTopic {
+    /// The feedback service's outcomes, payload `OutcomeEvent`.
+    public static let outcomes = "outcomes"
+}
+
+/// Publishes on one topic; one thread owns it.
+public final class StreamPublisher {
+    private let socket: ZMQSocket
+    private let topic: [UInt8]
+
+    /// `endpoint` is the broker's stream-in (XSUB) endpoint.
+    public init(context: ZMQContext, endpoint: String, topic: String) throws(ZMQError) {
+        socket = try ZMQSocket(context, .pub)
+        self.topic = Array(topic.utf8)
+        try socket.set(.linger(1000))
+        try socket.set(.sendHighWaterMark(100_000))
+        try socket.connect(endpoint)
+    }
+
+    public func publish(_ payload: [UInt8]) throws(ZMQError) {
+        _ = try socket.send([topic, payload])
+    }
+
+    public func close() { socket.close() }
+}
+
+/// Receives one topic; one thread owns it.
+public final class StreamSubscriber {
+    private let socket: ZMQSocket
+    private let topic: [UInt8]
+
+    /// `endpoint` is the broker's stream-out (XPUB) endpoint.
+    public init(context: ZMQContext, endpoint: String, topic: String, receiveTimeoutMilliseconds: Int32 = 100) throws(ZMQError) {
+        socket = try ZMQSocket(context, .sub)
+        self.topic = Array(topic.utf8)
+        try socket.set(.linger(0))
+        try socket.set(.receiveHighWaterMark(100_000))
+        try socket.set(.receiveTimeout(receiveTimeoutMilliseconds))
+        try socket.set(.subscribe(self.topic))
+        try socket.connect(endpoint)
+    }
+
+    /// The next payload, or nil when none came within the receive timeout (or `dontWait`).
+    /// Messages of another shape (a topic that only shares the prefix, a missing frame) are skipped.
+    public func next(dontWait: Bool = false) throws(ZMQError) -> [UInt8]? {
+        while let frames = try socket.receive(dontWait: dontWait) {
+            if frames.count == 2, frames[0] == topic { return frames[1] }
+        }
+        return nil
+    }
+
+    public func close() { socket.close() }
+}
