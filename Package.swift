@@ -51,7 +51,7 @@ let package = Package(
         // Customer lifetime value (BG/NBD, Gamma-Gamma) and churn risk: pure math, no I/O.
         .target(name: "CustomerValue", path: "Shared/CustomerValue"),
         // Offer propensities: online Bayesian logistic regression per offer, Thompson sampling.
-        .target(name: "ScoringCore", path: "Shared/ScoringCore"),
+        .target(name: "ScoringCore", dependencies: ["Wire"], path: "Shared/ScoringCore"),
         .target(
             name: "ServiceKit",
             dependencies: [

@@ -95,7 +95,7 @@ struct OutcomeFollower: Sendable {
         model.update { model in
             for event in events {
                 do {
-                    _ = try model.apply(event.sequence, Self.example(event))
+                    _ = try model.apply(event.sequence, LearningExample(event))
                 } catch {
                     logger.debug("outcome stream gap", metadata: ["error": "\(error)"])
                     return false
@@ -144,16 +144,5 @@ struct OutcomeFollower: Sendable {
             logger.error("model snapshot failed; will retry", metadata: ["error": "\(error)"])
             state.snapshotAt = now
         }
-    }
-
-    /// What an outcome teaches: ACCEPT is a success; DECLINE and IGNORED are failures;
-    /// IMPRESSION, CLICK and PURCHASE (which follows an accept already counted) teach nothing.
-    static func example(_ event: OutcomeEvent) -> LearningExample {
-        let label: Bool? = switch event.outcome.type {
-        case .accept: true
-        case .decline, .ignored: false
-        default: nil
-        }
-        return LearningExample(offerID: event.outcome.offerID, features: event.features, label: label, prior: event.priorPropensity)
     }
 }

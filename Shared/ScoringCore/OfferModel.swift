@@ -104,7 +104,12 @@ public struct OfferModel: Sendable, Equatable {
     /// Posterior mean of P(accept).
     public func meanPropensity(_ x: SlotVector) -> Double {
         let (mu, v) = logitPosterior(x)
-        return sigmoid(mu / (1 + Double.pi * v / 8).squareRoot())
+        return Self.meanPropensity(mu, v)
+    }
+
+    /// σ(μ / √(1 + πv/8)) for a logit ~ N(μ, v).
+    public static func meanPropensity(_ mu: Double, _ v: Double) -> Double {
+        sigmoid(mu / (1 + Double.pi * v / 8).squareRoot())
     }
 
     /// Each feature's share of the logit's mean (weight × count), for explanations.

@@ -108,27 +108,27 @@ public struct ScoringModel: Sendable, Equatable {
 
     /// Scores every candidate: offers never seen score from their prior. `explain` is how many
     /// feature contributions to return per offer.
-    public func score<R: RandomNumberGenerator>(_ features: FeatureVector, _ candidates: [Candidate], explain: Int = 0,
-                                                using random: inout R) throws(ScoringError) -> [OfferScore] {
+    public func score(_ features: FeatureVector, _ candidates: [Candidate], explain: Int = 0,
+                      using random: inout SeededRandom) throws(ScoringError) -> [OfferScore] {
         guard !candidates.isEmpty else { throw .invalidArgument("no candidate offers to score") }
         guard candidates.count <= Self.maxCandidates else {
             throw .invalidArgument("\(candidates.count) candidate offers, more than the limit of \(Self.maxCandidates)")
         }
         let x = SlotVector(features, slots: hyperparameters.slots)
+        let slotNames = explain > 0 ? x.indices.map { Self.names(of: $0, in: features, slots: hyperparameters.slots) } : []
         var scores: [OfferScore] = []
         scores.reserveCapacity(candidates.count)
         for candidate in candidates {
             try Self.check(offerID: candidate.offerID)
             let model = offers[candidate.offerID] ?? OfferModel(offerID: candidate.offerID, prior: candidate.prior, hyperparameters: hyperparameters)
             let (mu, v) = model.logitPosterior(x)
-            let draw = mu + v.squareRoot() * Self.standardNormal(&random)
+            let draw = mu + v.squareRoot() * random.standardNormal()
             var contributions: [(name: String, weight: Double)] = []
             if explain > 0 {
-                let ranked = (0..<x.indices.count).map { (k: $0, weight: model.contribution(x, $0)) }
-                    .sorted { abs($0.weight) > abs($1.weight) }.prefix(explain)
-                contributions = ranked.map { (Self.names(of: x.indices[$0.k], in: features, slots: hyperparameters.slots), $0.weight) }
+                contributions = Self.largest(explain, of: (0..<x.indices.count).map { model.contribution(x, $0) })
+                    .map { (slotNames[$0], model.contribution(x, $0)) }
             }
-            scores.append(OfferScore(offerID: candidate.offerID, mean: model.meanPropensity(x), sample: sigmoid(draw),
+            scores.append(OfferScore(offerID: candidate.offerID, mean: OfferModel.meanPropensity(mu, v), sample: sigmoid(draw),
                                      logitMean: mu, logitVariance: v, observations: model.observations, contributions: contributions))
         }
         return scores
@@ -141,17 +141,23 @@ public struct ScoringModel: Sendable, Equatable {
         }
     }
 
+    /// The positions of the `count` values of largest magnitude, largest first.
+    static func largest(_ count: Int, of values: [Double]) -> [Int] {
+        var top: [Int] = []
+        for index in values.indices {
+            let position = top.firstIndex { abs(values[$0]) < abs(values[index]) } ?? top.count
+            if position < count {
+                top.insert(index, at: position)
+                if top.count > count { top.removeLast() }
+            }
+        }
+        return top
+    }
+
     /// The feature names that share a slot, joined ("a|b" on a hash collision).
     static func names(of slot: Int, in features: FeatureVector, slots: Int) -> String {
         let mask = UInt64(slots - 1)
         return zip(features.names, features.hashes).filter { Int($0.1 & mask) == slot }.map(\.0).joined(separator: "|")
-    }
-
-    /// Box–Muller; one normal per call keeps draws independent of how many offers came before.
-    static func standardNormal<R: RandomNumberGenerator>(_ random: inout R) -> Double {
-        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &random)
-        let u2 = Double.random(in: 0..<1, using: &random)
-        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
 
     /// Restores a model (from a snapshot).

@@ -7,6 +7,8 @@
 // counted as the chosen offer's true acceptance probability (the expected reward), which removes
 // the coin-flip noise from the comparison without favouring any policy.
 
+import Foundation
+
 /// A small seeded generator (Steele, Lea & Flood's SplitMix64), so runs are repeatable.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
@@ -19,6 +21,16 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1), from the top 53 bits.
+    public mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
+
+    /// A standard normal draw (Box–Muller, one per call).
+    public mutating func standardNormal() -> Double {
+        let u1 = 1 - unit()  // (0, 1]: log stays finite
+        let u2 = unit()
+        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
 }
 
@@ -52,7 +64,7 @@ public struct SimulatedWorld: Sendable {
 
     public init(seed: UInt64, customers customerCount: Int = 5_000, offers offerCount: Int = 12) {
         var random = SeededRandom(seed: seed)
-        func normal(_ sd: Double) -> Double { sd * ScoringModel.standardNormal(&random) }
+        func normal(_ sd: Double) -> Double { sd * random.standardNormal() }
         customers = (0..<customerCount).map { _ in
             let segment = Int.random(in: 0..<Self.segments.count, using: &random)
             return Customer(
