@@ -21,15 +21,15 @@ struct CustomerCommand: ParsableCommand {
         return Identity.with { $0.kind = String(text[..<colon]); $0.value = String(text[text.index(after: colon)...]) }
     }
 
-    static func call<Response: SwiftProtobuf.Message>(_ client: ClientOptions, _ method: String, _ request: some SwiftProtobuf.Message,
-                                                      timeoutMicros: UInt64 = 5_000_000) throws -> Response {
+    static func call<Response: SwiftProtobuf.Message>(_ client: ClientOptions, service: String = "profile", _ method: String,
+                                                      _ request: some SwiftProtobuf.Message, timeoutMicros: UInt64 = 5_000_000) throws -> Response {
         let context = try ZMQContext()
         let broker = try BrokerClient(context: context, endpoint: client.frontend)
         defer { broker.close() }
         do {
-            return try broker.call("profile", method, request, timeoutMicros: timeoutMicros)
+            return try broker.call(service, method, request, timeoutMicros: timeoutMicros)
         } catch {
-            printError("profile \(method): \(error)")
+            printError("\(service) \(method): \(error)")
             throw ExitCode(1)
         }
     }
