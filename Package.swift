@@ -52,6 +52,8 @@ let package = Package(
         .target(name: "CustomerValue", path: "Shared/CustomerValue"),
         // Offer propensities: online Bayesian logistic regression per offer, Thompson sampling.
         .target(name: "ScoringCore", dependencies: ["Wire"], path: "Shared/ScoringCore"),
+        // The offer-decision strategy: catalog, eligibility rules, contact policy, control groups, arbitration.
+        .target(name: "DecisionCore", dependencies: ["Wire"], path: "Shared/DecisionCore"),
         .target(
             name: "ServiceKit",
             dependencies: [
@@ -86,6 +88,7 @@ let package = Package(
         .testTarget(name: "ProfileStoreTests", dependencies: ["ProfileStore", "CSV"]),
         .testTarget(name: "CustomerValueTests", dependencies: ["CustomerValue", "CSV", "ProfileCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScoringCoreTests", dependencies: ["ScoringCore"]),
+        .testTarget(name: "DecisionCoreTests", dependencies: ["DecisionCore"]),
         .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit"]),
         .testTarget(name: "IntegrationTests", dependencies: ["ServiceKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     ],
