@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // Shared libraries: the boxes every service is built from.
@@ -53,7 +54,7 @@ let package = Package(
         // Offer propensities: online Bayesian logistic regression per offer, Thompson sampling.
         .target(name: "ScoringCore", dependencies: ["Wire"], path: "Shared/ScoringCore"),
         // The offer-decision strategy: catalog, eligibility rules, contact policy, control groups, arbitration.
-        .target(name: "DecisionCore", dependencies: ["Wire"], path: "Shared/DecisionCore"),
+        .target(name: "DecisionCore", dependencies: ["Wire", "ProfileCore", .product(name: "Yams", package: "Yams")], path: "Shared/DecisionCore"),
         .target(
             name: "ServiceKit",
             dependencies: [

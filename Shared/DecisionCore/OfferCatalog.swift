@@ -1,0 +1,101 @@
+// The offer catalog: what may be offered, to whom, on which channel, and how it looks there.
+// Written in YAML by the business (examples/catalog/retail-bank.yaml), validated as a whole
+// when it loads: every problem is reported as "file:line:column: what is wrong", and a catalog
+// with any problem is rejected (the running one stays). Rules are compiled at load time.
+
+/// The channels' presentation of an offer, with the limits of their screens.
+public struct Treatment: Sendable, Equatable {
+    /// The ATM screen text, the kiosk or web headline, or the call-center script.
+    public var text: String
+    /// Other fields: a kiosk or web body, image and link.
+    public var fields: [String: String]
+    /// Call center: what the agent can say.
+    public var talkingPoints: [String]
+
+    /// Per channel: the field that carries `text`, its limit, and the other fields allowed (with limits).
+    static let layout: [String: (main: String, limit: Int, others: [String: Int])] = [
+        "atm": ("text", 80, [:]),
+        "kiosk": ("headline", 60, ["body": 240, "image": 200]),
+        "web": ("headline", 80, ["body": 400, "image": 200, "link": 200]),
+        "call_center": ("script", 1_000, [:]),
+    ]
+}
+
+public struct Offer: Sendable {
+    public var id: String
+    public var name: String
+    public var category: String
+    /// Margin or expected revenue of an acceptance, in currency units.
+    public var value: Double
+    /// Days since 1970-01-01, inclusive; nil: open.
+    public var validFrom: Int?
+    public var validTo: Int?
+    /// Business levers by name (`priority` always among them, default 1): terms of the arbitration formula.
+    public var levers: [String: Double]
+    /// The propensity to assume before anything is learned; 0: the scoring service's default.
+    public var priorPropensity: Double
+    public var channels: [String]
+    public var treatments: [String: Treatment]
+    public var eligibility: EligibilityRule?
+    /// Percent of customers held out of this offer (never shown it), to measure its own lift.
+    public var holdoutPercent: Double
+
+    public func isValid(onDay day: Int) -> Bool {
+        (validFrom.map { day >= $0 } ?? true) && (validTo.map { day <= $0 } ?? true)
+    }
+}
+
+/// A catalog problem, where it is.
+public struct CatalogError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let file: String
+    public let line: Int
+    public let column: Int
+    public let message: String
+
+    public init(file: String, line: Int, column: Int, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
+    public var description: String { "\(file):\(line):\(column): \(message)" }
+}
+
+/// Every problem of a rejected catalog, in file order.
+public struct CatalogErrors: Error, Sendable, CustomStringConvertible {
+    public let errors: [CatalogError]
+
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
+}
+
+public struct ContactPolicy: Sendable, Equatable {
+    /// Offers shown per customer per day on each channel (absent: no cap).
+    public var perChannelPerDay: [String: Int] = [:]
+    /// Offers shown per customer per 7 days, all channels together (nil: no cap).
+    public var allChannelsPerWeek: Int?
+    /// Days an offer is not shown again, on any channel, after the customer declined it.
+    public var suppressDaysAfterDecline = 30
+    /// Days no offer of the same category is shown after the customer accepted one.
+    public var cooldownDaysAfterAccept = 90
+
+    public init() {}
+}
+
+public struct OfferCatalog: Sendable {
+    public var version: String
+    public var offers: [Offer]
+    /// Percent of customers in the global control group (they get the channel's default offer, or none).
+    public var controlPercent: Double
+    public var controlSalt: String
+    public var contactPolicy: ContactPolicy
+    /// The offer a channel shows when nothing else qualifies (and to the control group); none if absent.
+    public var defaultOffers: [String: String]
+    /// Who counts as high-value and at risk: they get offers of `retentionCategory` first.
+    public var retentionRule: EligibilityRule?
+    public var retentionCategory: String
+    /// Priority = this formula of named terms (propensity, value and the offers' levers).
+    public var priorityFormula: PriorityFormula
+
+    public func offer(_ id: String) -> Offer? { offers.first { $0.id == id } }
+}
