@@ -42,6 +42,7 @@ extension ProfileRepository {
                 $0.data = KeyValueText.decode(row.text(3) ?? "")
             } }
         }
+        try addContacts(&view, id, now: now)
         if let valuation {
             let today = Int(now / Self.dayMs)
             var activity = CustomerActivity()
@@ -60,6 +61,31 @@ extension ProfileRepository {
         }
         if let override = view.attributes["segment_override"], !override.isEmpty { view.segment = override }
         return view
+    }
+
+    /// Contact history kept in the view: this many days, at most `maxContacts` entries.
+    static let contactDays: Int64 = 180
+    static let maxContacts: Int64 = 500
+
+    /// The contact history (offer events) and, from it, the last contact and last response.
+    func addContacts(_ view: inout CustomerView, _ id: String, now: Int64) throws {
+        let rows = try db.query("""
+            SELECT type, channel, time_ms, data FROM events
+            WHERE customer_id = $1 AND type IN ('offer_shown', 'offer_accepted', 'offer_declined') AND time_ms >= $2
+            ORDER BY time_ms DESC LIMIT $3
+            """, [.text(id), .integer(now - Self.contactDays * Self.dayMs), .integer(Self.maxContacts)])
+        view.contacts = rows.map { row in
+            let data = KeyValueText.decode(row.text(3) ?? "")
+            return Contact.with {
+                $0.kind = String((row.text(0) ?? "").dropFirst("offer_".count))
+                $0.channel = ChannelName.channel(row.text(1) ?? "") ?? .unspecified
+                $0.timeUnixMs = row.int(2) ?? 0
+                $0.offerID = data["offer_id"] ?? ""
+                $0.category = data["category"] ?? ""
+            }
+        }
+        view.lastContactUnixMs = view.contacts.first { $0.kind == "shown" }?.timeUnixMs ?? 0
+        view.lastResponseUnixMs = view.contacts.first { $0.kind != "shown" }?.timeUnixMs ?? 0
     }
 
     /// Total balance across products after each change, by day.

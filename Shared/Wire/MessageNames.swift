@@ -22,6 +22,7 @@ public typealias CustomerViewRequest = Offerloop_V1_CustomerViewRequest
 public typealias Holding = Offerloop_V1_Holding
 public typealias CustomerEvent = Offerloop_V1_CustomerEvent
 public typealias CustomerView = Offerloop_V1_CustomerView
+public typealias Contact = Offerloop_V1_Contact
 public typealias UpsertCustomerRequest = Offerloop_V1_UpsertCustomerRequest
 public typealias CustomerReply = Offerloop_V1_CustomerReply
 public typealias AddIdentityRequest = Offerloop_V1_AddIdentityRequest

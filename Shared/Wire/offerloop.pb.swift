@@ -463,11 +463,25 @@ public nonisolated struct Offerloop_V1_DecideRequest: Sendable {
 
   public var explain: Bool = false
 
+  /// the customer's local hour 0-23 (time of day features and rules)
+  public var localHour: Int32 {
+    get {_localHour ?? 0}
+    set {_localHour = newValue}
+  }
+  /// Returns true if `localHour` has been explicitly set.
+  public var hasLocalHour: Bool {self._localHour != nil}
+  /// Clears the value of `localHour`. Subsequent reads from it will return its default value.
+  public mutating func clearLocalHour() {self._localHour = nil}
+
+  /// makes exploration reproducible (tests, replays); 0: random
+  public var seed: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _identity: Offerloop_V1_Identity? = nil
+  fileprivate var _localHour: Int32? = nil
 }
 
 public nonisolated struct Offerloop_V1_Treatment: Sendable {
@@ -779,11 +793,40 @@ public nonisolated struct Offerloop_V1_CustomerView: @unchecked Sendable {
     set {_uniqueStorage()._sessionExpiresUnixMs = newValue}
   }
 
+  /// offers shown, accepted, declined in the last 180 days, newest first
+  public var contacts: [Offerloop_V1_Contact] {
+    get {_storage._contacts}
+    set {_uniqueStorage()._contacts = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// One entry of the contact history: profile events of type offer_shown, offer_accepted or
+/// offer_declined (data: offer_id, category), written by the feedback service.
+public nonisolated struct Offerloop_V1_Contact: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var offerID: String = String()
+
+  public var category: String = String()
+
+  public var channel: Offerloop_V1_Channel = .unspecified
+
+  public var timeUnixMs: Int64 = 0
+
+  /// "shown", "accepted", "declined"
+  public var kind: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// Method "upsert": set or remove attributes; creates the customer when asked to.
@@ -1865,7 +1908,7 @@ nonisolated extension Offerloop_V1_Identity: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Offerloop_V1_DecideRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DecideRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{1}channel\0\u{1}slots\0\u{1}context\0\u{1}explain\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{1}channel\0\u{1}slots\0\u{1}context\0\u{1}explain\0\u{3}local_hour\0\u{1}seed\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1878,6 +1921,8 @@ nonisolated extension Offerloop_V1_DecideRequest: SwiftProtobuf.Message, SwiftPr
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.slots) }()
       case 4: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.context) }()
       case 5: try { try decoder.decodeSingularBoolField(value: &self.explain) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self._localHour) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.seed) }()
       default: break
       }
     }
@@ -1903,6 +1948,12 @@ nonisolated extension Offerloop_V1_DecideRequest: SwiftProtobuf.Message, SwiftPr
     if self.explain != false {
       try visitor.visitSingularBoolField(value: self.explain, fieldNumber: 5)
     }
+    try { if let v = self._localHour {
+      try visitor.visitSingularInt32Field(value: v, fieldNumber: 6)
+    } }()
+    if self.seed != 0 {
+      try visitor.visitSingularUInt64Field(value: self.seed, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1912,6 +1963,8 @@ nonisolated extension Offerloop_V1_DecideRequest: SwiftProtobuf.Message, SwiftPr
     if lhs.slots != rhs.slots {return false}
     if lhs.context != rhs.context {return false}
     if lhs.explain != rhs.explain {return false}
+    if lhs._localHour != rhs._localHour {return false}
+    if lhs.seed != rhs.seed {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2332,7 +2385,7 @@ nonisolated extension Offerloop_V1_CustomerEvent: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Offerloop_V1_CustomerView: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CustomerView"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{1}attributes\0\u{1}holdings\0\u{1}segment\0\u{1}clv\0\u{3}p_alive\0\u{3}churn_risk\0\u{3}last_contact_unix_ms\0\u{3}last_response_unix_ms\0\u{1}session\0\u{1}identities\0\u{3}churn_reasons\0\u{3}expected_purchases\0\u{3}opted_out\0\u{1}transactions\0\u{3}total_spend\0\u{3}last_transaction_unix_ms\0\u{3}holding_details\0\u{3}recent_events\0\u{1}anonymous\0\u{3}session_expires_unix_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{1}attributes\0\u{1}holdings\0\u{1}segment\0\u{1}clv\0\u{3}p_alive\0\u{3}churn_risk\0\u{3}last_contact_unix_ms\0\u{3}last_response_unix_ms\0\u{1}session\0\u{1}identities\0\u{3}churn_reasons\0\u{3}expected_purchases\0\u{3}opted_out\0\u{1}transactions\0\u{3}total_spend\0\u{3}last_transaction_unix_ms\0\u{3}holding_details\0\u{3}recent_events\0\u{1}anonymous\0\u{3}session_expires_unix_ms\0\u{1}contacts\0")
 
   fileprivate class _StorageClass {
     var _customerID: String = String()
@@ -2356,6 +2409,7 @@ nonisolated extension Offerloop_V1_CustomerView: SwiftProtobuf.Message, SwiftPro
     var _recentEvents: [Offerloop_V1_CustomerEvent] = []
     var _anonymous: Bool = false
     var _sessionExpiresUnixMs: Int64 = 0
+    var _contacts: [Offerloop_V1_Contact] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2387,6 +2441,7 @@ nonisolated extension Offerloop_V1_CustomerView: SwiftProtobuf.Message, SwiftPro
       _recentEvents = source._recentEvents
       _anonymous = source._anonymous
       _sessionExpiresUnixMs = source._sessionExpiresUnixMs
+      _contacts = source._contacts
     }
   }
 
@@ -2426,6 +2481,7 @@ nonisolated extension Offerloop_V1_CustomerView: SwiftProtobuf.Message, SwiftPro
         case 19: try { try decoder.decodeRepeatedMessageField(value: &_storage._recentEvents) }()
         case 20: try { try decoder.decodeSingularBoolField(value: &_storage._anonymous) }()
         case 21: try { try decoder.decodeSingularInt64Field(value: &_storage._sessionExpiresUnixMs) }()
+        case 22: try { try decoder.decodeRepeatedMessageField(value: &_storage._contacts) }()
         default: break
         }
       }
@@ -2497,6 +2553,9 @@ nonisolated extension Offerloop_V1_CustomerView: SwiftProtobuf.Message, SwiftPro
       if _storage._sessionExpiresUnixMs != 0 {
         try visitor.visitSingularInt64Field(value: _storage._sessionExpiresUnixMs, fieldNumber: 21)
       }
+      if !_storage._contacts.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._contacts, fieldNumber: 22)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2527,10 +2586,61 @@ nonisolated extension Offerloop_V1_CustomerView: SwiftProtobuf.Message, SwiftPro
         if _storage._recentEvents != rhs_storage._recentEvents {return false}
         if _storage._anonymous != rhs_storage._anonymous {return false}
         if _storage._sessionExpiresUnixMs != rhs_storage._sessionExpiresUnixMs {return false}
+        if _storage._contacts != rhs_storage._contacts {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_Contact: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Contact"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}offer_id\0\u{1}category\0\u{1}channel\0\u{3}time_unix_ms\0\u{1}kind\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.offerID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.category) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.channel) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.kind) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.offerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.offerID, fieldNumber: 1)
+    }
+    if !self.category.isEmpty {
+      try visitor.visitSingularStringField(value: self.category, fieldNumber: 2)
+    }
+    if self.channel != .unspecified {
+      try visitor.visitSingularEnumField(value: self.channel, fieldNumber: 3)
+    }
+    if self.timeUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 4)
+    }
+    if !self.kind.isEmpty {
+      try visitor.visitSingularStringField(value: self.kind, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_Contact, rhs: Offerloop_V1_Contact) -> Bool {
+    if lhs.offerID != rhs.offerID {return false}
+    if lhs.category != rhs.category {return false}
+    if lhs.channel != rhs.channel {return false}
+    if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs.kind != rhs.kind {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -83,6 +83,28 @@ import Wire
     }
 
     @Test(arguments: Backend.all)
+    func offerEventsAreTheContactHistoryOnEveryChannel(_ backend: Backend) throws {
+        let repo = try repository(backend)
+        let day: Int64 = 86_400_000
+        let events: [(String, Channel, Int64, String)] = [
+            ("offer_shown", .atm, t0 - 200 * day, "old_offer"), ("offer_shown", .atm, t0 - 3 * day, "loan"),
+            ("offer_declined", .atm, t0 - 3 * day + 1000, "loan"), ("page_view", .web, t0 - day, ""), ("offer_shown", .web, t0 - day, "card"),
+        ]
+        for (n, (type, channel, time, offer)) in events.enumerated() {
+            _ = try repo.recordEvent(.with {
+                $0.identity = id("login", "a"); $0.create = true; $0.eventID = "e\(n)"
+                $0.event = .with { $0.type = type; $0.channel = channel; $0.timeUnixMs = time; $0.data = offer.isEmpty ? [:] : ["offer_id": offer, "category": "x"] }
+            }, now: t0)
+        }
+        let view = try repo.view(of: "c1", recentEvents: 0, valuation: nil, now: t0)
+        #expect(view.contacts.map(\.kind) == ["shown", "declined", "shown"])  // newest first, none older than 180 days
+        #expect(view.contacts.map(\.offerID) == ["card", "loan", "loan"])
+        #expect(view.contacts[1].channel == .atm && view.contacts[1].category == "x")
+        #expect(view.lastContactUnixMs == t0 - day)
+        #expect(view.lastResponseUnixMs == t0 - 3 * day + 1000)
+    }
+
+    @Test(arguments: Backend.all)
     func erasureDeletesEverythingAndTheIdsNeverResolveAgain(_ backend: Backend) throws {
         let repo = try repository(backend)
         _ = try repo.upsert(.with { $0.identity = id("login", "a"); $0.create = true; $0.attributes = ["first_name": "Ada"] }, now: t0)
