@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "offerloop-echo", targets: ["Echo"]),
         .executable(name: "offerloop-profile", targets: ["Profile"]),
         .executable(name: "offerloop-scoring", targets: ["Scoring"]),
+        .executable(name: "offerloop-decision", targets: ["Decision"]),
         .executable(name: "offerloop-loadtest", targets: ["LoadTest"]),
     ],
     dependencies: [
@@ -69,6 +70,7 @@ let package = Package(
         .executableTarget(name: "Broker", dependencies: ["BrokerCore", "ServiceKit"], path: "Services/Broker"),
         .executableTarget(name: "Profile", dependencies: ["ProfileStore", "ServiceKit"], path: "Services/Profile"),
         .executableTarget(name: "Scoring", dependencies: ["ScoringCore", "ServiceKit", "Store"], path: "Services/Scoring"),
+        .executableTarget(name: "Decision", dependencies: ["DecisionCore", "ScoringCore", "ServiceKit", "Store"], path: "Services/Decision"),
         .executableTarget(name: "Echo", dependencies: ["ServiceKit"], path: "Services/Echo"),
         .executableTarget(
             name: "CLI",

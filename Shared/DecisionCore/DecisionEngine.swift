@@ -146,7 +146,7 @@ public struct DecisionEngine: Sendable {
             }
             let chosen = remaining[pick]
             let probability = (pick == 0 ? 1 - epsilon : 0) + share
-            var reason = pick == 0 ? "best priority \(formatted(chosen.priority))" : "explored (ε = \(epsilon.formatted))"
+            var reason = (pick == 0 ? "highest priority " : "explored (ε = \(epsilon.formatted)); priority ") + formatted(chosen.priority)
             reason += " = \(catalog.priorityFormula.text) with propensity \(formatted(chosen.propensity)), value \(chosen.offer.value.formatted)"
             if retentionFirst, chosen.offer.category == catalog.retentionCategory { reason = "retention first; " + reason }
             decision.offers.append(choice(chosen.offer, channel, propensity: chosen.propensity, probability: probability, priority: chosen.priority, reason: reason))

@@ -66,6 +66,8 @@ public struct CatalogError: Error, Sendable, Equatable, CustomStringConvertible 
 public struct CatalogErrors: Error, Sendable, CustomStringConvertible {
     public let errors: [CatalogError]
 
+    public init(errors: [CatalogError]) { self.errors = errors }
+
     public var description: String { errors.map(\.description).joined(separator: "\n") }
 }
 

@@ -23,13 +23,14 @@ public struct ImportSummary: Sendable, Codable {
 
 public final class ProfileImporter {
     public enum Kind: String, CaseIterable, Sendable {
-        case customers, identities, transactions
+        case customers, identities, transactions, holdings
 
         public var header: (required: [String], optional: [String]) {
             switch self {
             case .customers: (["customer_id"], ["ATTRIBUTE..."])
             case .identities: (["customer_id", "kind", "value"], [])
             case .transactions: (TransactionRow.required, TransactionRow.optional)
+            case .holdings: (["customer_id", "product", "balance"], [])
             }
         }
     }
@@ -70,6 +71,7 @@ public final class ProfileImporter {
                         case .customers: try importCustomer(fields, columns, attributeColumns, &summary, &touched)
                         case .identities: try importIdentity(fields, columns, &summary, &touched)
                         case .transactions: try importTransaction(fields, columns, &summary, &touched)
+                        case .holdings: try importHolding(fields, columns, &summary, &touched)
                         }
                     } catch let error as ProfileError {
                         reject(CSVError(file: reader.file, line: line, error.message), &summary)
@@ -185,6 +187,24 @@ public final class ProfileImporter {
         }
         try repository.db.execute("INSERT INTO identities (kind, value, customer_id, added_ms) VALUES ($1, $2, $3, $4)",
                                   [.text(kind.rawValue), .text(identity.value), .text(id), .integer(now)])
+        summary.imported += 1
+    }
+
+    /// A product the customer holds now, with its balance (also kept as balance history).
+    private func importHolding(_ fields: [String], _ columns: [String: Int], _ summary: inout ImportSummary, _ touched: inout Set<String>) throws {
+        let id = try customerID(fields[columns["customer_id"]!])
+        let product = fields[columns["product"]!]
+        try AttributeSchema.validateName(product)
+        guard let balance = Double(fields[columns["balance"]!]), balance.isFinite else {
+            throw ProfileError.invalidArgument("balance '\(fields[columns["balance"]!].prefix(40))' is not a number")
+        }
+        try ensureCustomer(id, create: false, &summary, &touched)
+        try repository.db.execute("""
+            INSERT INTO holdings (customer_id, product, balance, opened_ms, updated_ms) VALUES ($1, $2, $3, $4, $4)
+            ON CONFLICT (customer_id, product) DO UPDATE SET balance = excluded.balance, updated_ms = excluded.updated_ms
+            """, [.text(id), .text(product), .real(balance), .integer(now)])
+        try repository.db.execute("INSERT INTO balances (customer_id, product, time_ms, balance) VALUES ($1, $2, $3, $4)",
+                                  [.text(id), .text(product), .integer(now), .real(balance)])
         summary.imported += 1
     }
 

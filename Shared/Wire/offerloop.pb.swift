@@ -568,6 +568,107 @@ public nonisolated struct Offerloop_V1_DecideReply: Sendable {
   public init() {}
 }
 
+/// The decision log: one record per decision, written by the decision service (journal, then the
+/// store's `decisions` table), read by the feedback service to attribute outcomes.
+public nonisolated struct Offerloop_V1_DecisionRecord: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var decisionID: String = String()
+
+  public var timeUnixMs: Int64 = 0
+
+  public var customerID: String = String()
+
+  public var channel: Offerloop_V1_Channel = .unspecified
+
+  public var control: Bool = false
+
+  public var degraded: Bool = false
+
+  public var degradedReason: String = String()
+
+  public var catalogVersion: String = String()
+
+  public var modelVersion: String = String()
+
+  /// shown, in slot order, with the logged probability
+  public var offers: [Offerloop_V1_OfferChoice] = []
+
+  /// every catalog offer: kept or dropped, and why
+  public var candidates: [Offerloop_V1_CandidateRecord] = []
+
+  /// the features the offers were scored with
+  public var features: [String] = []
+
+  public var context: Dictionary<String,String> = [:]
+
+  public var retention: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Offerloop_V1_CandidateRecord: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var offerID: String = String()
+
+  public var kept: Bool = false
+
+  public var reason: String = String()
+
+  public var propensity: Double = 0
+
+  public var priority: Double = 0
+
+  public var firstSlotProbability: Double = 0
+
+  public var category: String = String()
+
+  public var priorPropensity: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// decision service, method "reload_catalog" (admin): load the catalog file again now.
+public nonisolated struct Offerloop_V1_ReloadCatalogRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Offerloop_V1_CatalogReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var version: String = String()
+
+  public var path: String = String()
+
+  public var offers: UInt32 = 0
+
+  /// "file:line:column: message" when the reload was refused
+  public var errors: [String] = []
+
+  public var reloaded: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Offerloop_V1_Outcome: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -2144,6 +2245,235 @@ nonisolated extension Offerloop_V1_DecideReply: SwiftProtobuf.Message, SwiftProt
     if lhs.catalogVersion != rhs.catalogVersion {return false}
     if lhs.modelVersion != rhs.modelVersion {return false}
     if lhs.explanation != rhs.explanation {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_DecisionRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DecisionRecord"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}decision_id\0\u{3}time_unix_ms\0\u{3}customer_id\0\u{1}channel\0\u{1}control\0\u{1}degraded\0\u{3}degraded_reason\0\u{3}catalog_version\0\u{3}model_version\0\u{1}offers\0\u{1}candidates\0\u{1}features\0\u{1}context\0\u{1}retention\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.decisionID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.customerID) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.channel) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.control) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.degraded) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.degradedReason) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.catalogVersion) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.modelVersion) }()
+      case 10: try { try decoder.decodeRepeatedMessageField(value: &self.offers) }()
+      case 11: try { try decoder.decodeRepeatedMessageField(value: &self.candidates) }()
+      case 12: try { try decoder.decodeRepeatedStringField(value: &self.features) }()
+      case 13: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.context) }()
+      case 14: try { try decoder.decodeSingularBoolField(value: &self.retention) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.decisionID.isEmpty {
+      try visitor.visitSingularStringField(value: self.decisionID, fieldNumber: 1)
+    }
+    if self.timeUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 2)
+    }
+    if !self.customerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.customerID, fieldNumber: 3)
+    }
+    if self.channel != .unspecified {
+      try visitor.visitSingularEnumField(value: self.channel, fieldNumber: 4)
+    }
+    if self.control != false {
+      try visitor.visitSingularBoolField(value: self.control, fieldNumber: 5)
+    }
+    if self.degraded != false {
+      try visitor.visitSingularBoolField(value: self.degraded, fieldNumber: 6)
+    }
+    if !self.degradedReason.isEmpty {
+      try visitor.visitSingularStringField(value: self.degradedReason, fieldNumber: 7)
+    }
+    if !self.catalogVersion.isEmpty {
+      try visitor.visitSingularStringField(value: self.catalogVersion, fieldNumber: 8)
+    }
+    if !self.modelVersion.isEmpty {
+      try visitor.visitSingularStringField(value: self.modelVersion, fieldNumber: 9)
+    }
+    if !self.offers.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.offers, fieldNumber: 10)
+    }
+    if !self.candidates.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.candidates, fieldNumber: 11)
+    }
+    if !self.features.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.features, fieldNumber: 12)
+    }
+    if !self.context.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.context, fieldNumber: 13)
+    }
+    if self.retention != false {
+      try visitor.visitSingularBoolField(value: self.retention, fieldNumber: 14)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_DecisionRecord, rhs: Offerloop_V1_DecisionRecord) -> Bool {
+    if lhs.decisionID != rhs.decisionID {return false}
+    if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs.customerID != rhs.customerID {return false}
+    if lhs.channel != rhs.channel {return false}
+    if lhs.control != rhs.control {return false}
+    if lhs.degraded != rhs.degraded {return false}
+    if lhs.degradedReason != rhs.degradedReason {return false}
+    if lhs.catalogVersion != rhs.catalogVersion {return false}
+    if lhs.modelVersion != rhs.modelVersion {return false}
+    if lhs.offers != rhs.offers {return false}
+    if lhs.candidates != rhs.candidates {return false}
+    if lhs.features != rhs.features {return false}
+    if lhs.context != rhs.context {return false}
+    if lhs.retention != rhs.retention {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_CandidateRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CandidateRecord"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}offer_id\0\u{1}kept\0\u{1}reason\0\u{1}propensity\0\u{1}priority\0\u{3}first_slot_probability\0\u{1}category\0\u{3}prior_propensity\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.offerID) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.kept) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.propensity) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.priority) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.firstSlotProbability) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.category) }()
+      case 8: try { try decoder.decodeSingularDoubleField(value: &self.priorPropensity) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.offerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.offerID, fieldNumber: 1)
+    }
+    if self.kept != false {
+      try visitor.visitSingularBoolField(value: self.kept, fieldNumber: 2)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 3)
+    }
+    if self.propensity.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.propensity, fieldNumber: 4)
+    }
+    if self.priority.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.priority, fieldNumber: 5)
+    }
+    if self.firstSlotProbability.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.firstSlotProbability, fieldNumber: 6)
+    }
+    if !self.category.isEmpty {
+      try visitor.visitSingularStringField(value: self.category, fieldNumber: 7)
+    }
+    if self.priorPropensity.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.priorPropensity, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_CandidateRecord, rhs: Offerloop_V1_CandidateRecord) -> Bool {
+    if lhs.offerID != rhs.offerID {return false}
+    if lhs.kept != rhs.kept {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.propensity != rhs.propensity {return false}
+    if lhs.priority != rhs.priority {return false}
+    if lhs.firstSlotProbability != rhs.firstSlotProbability {return false}
+    if lhs.category != rhs.category {return false}
+    if lhs.priorPropensity != rhs.priorPropensity {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_ReloadCatalogRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReloadCatalogRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_ReloadCatalogRequest, rhs: Offerloop_V1_ReloadCatalogRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_CatalogReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CatalogReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{1}path\0\u{1}offers\0\u{1}errors\0\u{1}reloaded\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.version) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.path) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.offers) }()
+      case 4: try { try decoder.decodeRepeatedStringField(value: &self.errors) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.reloaded) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.version.isEmpty {
+      try visitor.visitSingularStringField(value: self.version, fieldNumber: 1)
+    }
+    if !self.path.isEmpty {
+      try visitor.visitSingularStringField(value: self.path, fieldNumber: 2)
+    }
+    if self.offers != 0 {
+      try visitor.visitSingularUInt32Field(value: self.offers, fieldNumber: 3)
+    }
+    if !self.errors.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.errors, fieldNumber: 4)
+    }
+    if self.reloaded != false {
+      try visitor.visitSingularBoolField(value: self.reloaded, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_CatalogReply, rhs: Offerloop_V1_CatalogReply) -> Bool {
+    if lhs.version != rhs.version {return false}
+    if lhs.path != rhs.path {return false}
+    if lhs.offers != rhs.offers {return false}
+    if lhs.errors != rhs.errors {return false}
+    if lhs.reloaded != rhs.reloaded {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

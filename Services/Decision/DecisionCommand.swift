@@ -1,0 +1,79 @@
+// offerloop-decision: what touchpoints call — the offers to show this customer, here, now.
+import ArgumentParser
+import DecisionCore
+import Foundation
+import ServiceKit
+import Store
+import Wire
+import ZeroMQ
+
+@main
+struct DecisionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "offerloop-decision",
+        abstract: "Decides which offers a touchpoint shows: catalog, eligibility, contact policy, control groups, arbitration.")
+
+    @OptionGroup var options: WorkerOptions
+    @OptionGroup var client: ClientOptions
+
+    @Option(help: "The offer catalog, YAML; reloaded when it changes (env OFFERLOOP_CATALOG).")
+    var catalog: String = Environment.string("OFFERLOOP_CATALOG", "examples/catalog/retail-bank.yaml")
+
+    @Option(help: "Where the decision log is kept: sqlite:PATH or postgres://… (env OFFERLOOP_DECISION_STORE).")
+    var store: String = Environment.string("OFFERLOOP_DECISION_STORE", "sqlite:data/decisions.sqlite")
+
+    @Option(help: "Directory of the decision journals (env OFFERLOOP_JOURNAL_DIR).")
+    var journalDir: String = Environment.string("OFFERLOOP_JOURNAL_DIR", "data/decision-journal")
+
+    @Option(help: "Milliseconds between journal syncs and copies into the store: the durability bound (env OFFERLOOP_JOURNAL_SYNC_MS).")
+    var journalSyncMs: Int = Environment.int("OFFERLOOP_JOURNAL_SYNC_MS", 100)
+
+    @Option(help: "Exploration rate ε of the ε-greedy policy (env OFFERLOOP_EPSILON).")
+    var epsilon: Double = Environment.double("OFFERLOOP_EPSILON", 0.1)
+
+    @Option(help: "Deadline per channel in ms, when the request's own is later (env OFFERLOOP_CHANNEL_DEADLINES).")
+    var channelDeadlines: String = Environment.string("OFFERLOOP_CHANNEL_DEADLINES", "atm:50,kiosk:80,web:100,call_center:200")
+
+    func validate() throws {
+        guard epsilon >= 0, epsilon <= 1 else { throw ValidationError("--epsilon must lie in [0, 1]") }
+        guard journalSyncMs >= 1 else { throw ValidationError("--journal-sync-ms must be at least 1") }
+        _ = try deadlines()
+    }
+
+    func deadlines() throws -> [String: Int] {
+        var result: [String: Int] = [:]
+        for item in channelDeadlines.split(separator: ",") {
+            let parts = item.split(separator: ":")
+            guard parts.count == 2, ChannelName.all.contains(String(parts[0])), let ms = Int(parts[1]), ms > 0 else {
+                throw ValidationError("--channel-deadlines takes CHANNEL:MS pairs, e.g. atm:50,web:100; not '\(item)'")
+            }
+            result[String(parts[0])] = ms
+        }
+        return result
+    }
+
+    func run() async throws {
+        let logger = options.logging.bootstrap(service: "decision")
+        let holder: CatalogHolder
+        do {
+            holder = try CatalogHolder(path: catalog, epsilon: epsilon, logger: logger)
+        } catch {
+            logger.critical("the catalog cannot be used", metadata: ["errors": "\(error)"])
+            throw ExitCode(1)
+        }
+        logger.info("catalog loaded", metadata: ["path": "\(catalog)", "version": "\(holder.engine.catalog.version)", "offers": "\(holder.engine.catalog.offers.count)"])
+        let journal = try DecisionJournal(directory: URL(fileURLWithPath: journalDir))
+        let loader = DecisionLogLoader(journal: journal, store: try StoreLocation(store), interval: UInt64(journalSyncMs) * 1_000_000, logger: logger)
+        var configured = DecisionService.Settings()
+        configured.channelDeadlinesMs = try deadlines()
+        let settings = configured
+        let context = try ZMQContext()
+        let frontend = client.frontend
+        try await ServiceRunner.run(service: "decision", options: options, logger: logger, context: context, extra: [
+            ThreadService(name: "decision-log") { try loader.run(until: $0) },
+            ThreadService(name: "catalog-watch") { holder.watch(until: $0) },
+        ]) { _ in
+            try DecisionService(catalog: holder, journal: journal, settings: settings, context: context, frontend: frontend, logger: logger).methods()
+        }
+    }
+}

@@ -1,0 +1,137 @@
+// The decision log, durable without slowing the answer: each decision is appended to this
+// process's journal file (one write(2), a few microseconds) before the reply goes out, so it
+// survives a crash of the service; a background thread fsyncs the journal and copies new records
+// into the store's `decisions` table every `interval` (100 ms), so a machine crash loses at most
+// that long, and the feedback service sees a decision within about that long.
+//
+// Journal files are data/decision-journal/journal-PID-START.log: records as u32 big-endian length
+// + DecisionRecord. At start, files left by processes that are gone are copied to the store and
+// deleted (inserts ignore decision ids already there, so a file copied twice does no harm).
+import Foundation
+import Logging
+import ServiceKit
+import Store
+import Synchronization
+import Wire
+
+final class DecisionJournal: Sendable {
+    let directory: URL
+    let file: URL
+    private let descriptor: Int32
+    private let writeLock = Mutex(())
+
+    init(directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        self.directory = directory
+        file = directory.appendingPathComponent("journal-\(getpid())-\(Int64(Date().timeIntervalSince1970 * 1000)).log")
+        descriptor = open(file.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw ServiceError(.internal, "cannot open the decision journal \(file.path): \(String(cString: strerror(errno)))") }
+    }
+
+    /// Appends one record; returns once the bytes are in the file (the OS's page cache).
+    func append(_ record: DecisionRecord) throws {
+        let payload: [UInt8] = try record.serializedBytes()
+        var bytes = [UInt8](repeating: 0, count: 4)
+        for i in 0..<4 { bytes[i] = UInt8(truncatingIfNeeded: payload.count >> (8 * (3 - i))) }
+        bytes += payload
+        try writeLock.withLock { _ in
+            var offset = 0
+            while offset < bytes.count {
+                let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw ServiceError(.internal, "decision journal write failed: \(String(cString: strerror(errno)))")
+                }
+                offset += written
+            }
+        }
+    }
+
+    func sync() { fsync(descriptor) }
+
+    /// Reads complete records from `offset` on; returns them and the offset after the last one.
+    static func read(_ file: URL, from offset: Int) throws -> (records: [DecisionRecord], end: Int) {
+        let handle = try FileHandle(forReadingFrom: file)
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(offset))
+        let data = [UInt8](try handle.readToEnd() ?? Data())
+        var records: [DecisionRecord] = []
+        var position = 0
+        while data.count - position >= 4 {
+            let length = data[position..<position + 4].reduce(0) { $0 << 8 | Int($1) }
+            guard data.count - position - 4 >= length else { break }  // a record still being written
+            records.append(try DecisionRecord(serializedBytes: Array(data[position + 4..<position + 4 + length])))
+            position += 4 + length
+        }
+        return (records, offset + position)
+    }
+}
+
+/// Copies journals into the store: this process's own, continuously; orphans, at start.
+struct DecisionLogLoader: Sendable {
+    let journal: DecisionJournal
+    let store: StoreLocation
+    let interval: UInt64
+    let logger: Logger
+
+    func run(until stop: StopSignal) throws {
+        let db = try store.open()
+        defer { db.close() }
+        try DecisionLogTable.create(db)
+        for orphan in try orphans() {
+            let (records, _) = try DecisionJournal.read(orphan, from: 0)
+            try DecisionLogTable.insert(records, db)
+            try FileManager.default.removeItem(at: orphan)
+            logger.info("decision journal of a stopped process copied to the store", metadata: ["file": "\(orphan.lastPathComponent)", "decisions": "\(records.count)"])
+        }
+        var offset = 0
+        while true {
+            let stopping = stop.isRaised
+            journal.sync()
+            let (records, end) = try DecisionJournal.read(journal.file, from: offset)
+            if !records.isEmpty {
+                try DecisionLogTable.insert(records, db)
+                offset = end
+            }
+            if stopping { break }
+            _ = stop.sleep(nanoseconds: interval)
+        }
+        // Everything is in the store now: the journal is no longer needed.
+        try? FileManager.default.removeItem(at: journal.file)
+    }
+
+    /// Journals whose writer process is gone.
+    func orphans() throws -> [URL] {
+        try FileManager.default.contentsOfDirectory(at: journal.directory, includingPropertiesForKeys: nil).filter { url in
+            let parts = url.lastPathComponent.split(separator: "-")
+            guard url != journal.file, parts.count == 3, parts[0] == "journal", let pid = Int32(parts[1]) else { return false }
+            return kill(pid, 0) != 0 && errno == ESRCH
+        }
+    }
+}
+
+enum DecisionLogTable {
+    static func create(_ db: any SQLDatabase) throws {
+        let blob = db.dialect == .postgres ? "BYTEA" : "BLOB"
+        try db.createSchema([
+            """
+            CREATE TABLE IF NOT EXISTS decisions (id TEXT PRIMARY KEY, time_ms BIGINT NOT NULL, customer_id TEXT NOT NULL,
+            channel TEXT NOT NULL, control INTEGER NOT NULL, degraded INTEGER NOT NULL, record \(blob) NOT NULL)
+            """,
+            "CREATE INDEX IF NOT EXISTS decisions_customer ON decisions (customer_id, time_ms)",
+        ])
+    }
+
+    static func insert(_ records: [DecisionRecord], _ db: any SQLDatabase) throws {
+        try db.transaction {
+            for record in records {
+                try db.execute("""
+                    INSERT INTO decisions (id, time_ms, customer_id, channel, control, degraded, record) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                    ON CONFLICT (id) DO NOTHING
+                    """, [.text(record.decisionID), .integer(record.timeUnixMs), .text(record.customerID),
+                          .text(ChannelName.name(record.channel) ?? ""), .integer(record.control ? 1 : 0), .integer(record.degraded ? 1 : 0),
+                          .blob(try record.serializedBytes())])
+            }
+        }
+    }
+}

@@ -1,0 +1,215 @@
+// The decision service's methods for one worker thread: "decide" (profile → scoring → strategy →
+// decision log → answer, all within the request's deadline) and "reload_catalog" / "catalog".
+// Each worker thread owns its broker client (a socket belongs to one thread) and its cache of
+// recent customer views, the fallback when the profile service is slow or down.
+import DecisionCore
+import Foundation
+import Logging
+import ScoringCore
+import ServiceKit
+import Wire
+import ZeroMQ
+
+final class DecisionService: @unchecked Sendable {
+    // @unchecked: made by a worker thread and used only by that thread.
+    struct Settings: Sendable {
+        /// Deadline per channel when the request's own is later (ms).
+        var channelDeadlinesMs: [String: Int] = ["atm": 50, "kiosk": 80, "web": 100, "call_center": 200]
+        /// Share of the time left that the profile call may take; scoring gets the rest but `reserve`.
+        var profileShare = 0.4
+        /// Time kept for the strategy, the log and the reply (ns).
+        var reserve: UInt64 = 2_000_000
+        var cacheSize = 10_000
+        static let maxSlots = 5
+    }
+
+    let catalog: CatalogHolder
+    let journal: DecisionJournal
+    let settings: Settings
+    let client: BrokerClient
+    let logger: Logger
+    var views: [String: CustomerView] = [:]
+
+    init(catalog: CatalogHolder, journal: DecisionJournal, settings: Settings, context: ZMQContext, frontend: String, logger: Logger) throws {
+        self.catalog = catalog
+        self.journal = journal
+        self.settings = settings
+        self.client = try BrokerClient(context: context, endpoint: frontend)
+        self.logger = logger
+    }
+
+    func methods() -> Methods {
+        var methods = Methods()
+        methods.on("decide") { [self] (request: DecideRequest, context) throws -> DecideReply in try decide(request, context) }
+        methods.on("reload_catalog") { [self] (_: ReloadCatalogRequest, _) throws -> CatalogReply in
+            let errors = catalog.reload()
+            return status(errors)
+        }
+        methods.on("catalog") { [self] (_: ReloadCatalogRequest, _) throws -> CatalogReply in status([]) }
+        return methods
+    }
+
+    func status(_ errors: [CatalogError]) -> CatalogReply {
+        let running = catalog.engine.catalog
+        return CatalogReply.with {
+            $0.version = running.version
+            $0.path = catalog.path
+            $0.offers = UInt32(running.offers.count)
+            $0.errors = errors.map(\.description)
+            $0.reloaded = errors.isEmpty
+        }
+    }
+
+    func decide(_ request: DecideRequest, _ context: RequestContext) throws -> DecideReply {
+        let started = MonotonicClock.now()
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        guard let channel = ChannelName.name(request.channel) else {
+            throw ServiceError(.invalidArgument, "channel is required (atm, kiosk, web or call_center)")
+        }
+        guard !request.identity.kind.isEmpty, !request.identity.value.isEmpty else {
+            throw ServiceError(.invalidArgument, "identity is required: kind and value, e.g. card and its number")
+        }
+        guard request.slots <= Settings.maxSlots else { throw ServiceError(.invalidArgument, "at most \(Settings.maxSlots) slots, not \(request.slots)") }
+        if request.hasLocalHour, !(0..<24).contains(request.localHour) {
+            throw ServiceError(.invalidArgument, "local_hour \(request.localHour) is not 0-23")
+        }
+        let deadline = min(context.deadline, started + UInt64(settings.channelDeadlinesMs[channel] ?? 100) * 1_000_000)
+        let engine = catalog.engine
+        var degraded: [String] = []
+
+        // 1. Who is this? The profile service, within its share of the time left.
+        let identityKey = request.identity.kind + ":" + request.identity.value
+        var view: CustomerView
+        do {
+            view = try client.call("profile", "view", CustomerViewRequest.with { $0.identity = request.identity },
+                                   timeoutMicros: budget(until: deadline, share: settings.profileShare), idempotent: true)
+            remember(identityKey, view)
+        } catch let error where error.code == .notFound || error.code == .invalidArgument {
+            throw error
+        } catch {
+            if let cached = views[identityKey] {
+                view = cached
+                degraded.append("profile: \(error.code.name); used the view cached at this replica")
+            } else {
+                view = CustomerView()
+                degraded.append("profile: \(error.code.name); decided without the customer's view")
+            }
+        }
+
+        // 2. How likely is each offer on this channel? Scoring, with what time is left.
+        let day = Int(now / 86_400_000)
+        let offers = engine.catalog.offers.filter { $0.channels.contains(channel) && $0.isValid(onDay: day) }
+        var propensities: [String: Propensity]?
+        var modelVersion = ""
+        var features: [String] = []
+        do {
+            let scores: ScoreReply = try client.call("scoring", "score", ScoreRequest.with {
+                $0.customer = view
+                $0.channel = request.channel
+                $0.context = request.context
+                $0.candidates = offers.map { offer in Wire.Candidate.with { $0.offerID = offer.id; $0.priorPropensity = offer.priorPropensity } }
+                $0.timeUnixMs = now
+                if request.hasLocalHour { $0.localHour = request.localHour }
+                $0.seed = request.seed
+            }, timeoutMicros: budget(until: deadline, share: 1), idempotent: true)
+            propensities = Dictionary(scores.scores.map { ($0.offerID, Propensity(mean: $0.mean)) }, uniquingKeysWith: { a, _ in a })
+            modelVersion = scores.modelVersion
+            features = scores.features
+        } catch {
+            degraded.append("scoring: \(error.code.name); used the catalog's prior propensities")
+        }
+
+        // 3. The strategy.
+        let input = CustomerViewInput(
+            customerID: view.customerID, optedOut: Set(view.optedOut.compactMap(ChannelName.name)),
+            rules: RuleInput(view: view, channel: channel, context: request.context, hour: request.hasLocalHour ? Int(request.localHour) : nil, now: now))
+        var random = SeededRandom(seed: request.seed != 0 ? request.seed : UInt64.random(in: 1...UInt64.max))
+        let decision = engine.decide(DecisionRequest(channel: channel, slots: Int(max(request.slots, 1)), context: request.context,
+                                                     hour: request.hasLocalHour ? Int(request.localHour) : nil, now: now),
+                                     view: input, history: Self.history(view), propensities: propensities, using: &random)
+
+        // 4. The log, before the answer.
+        let reply = DecideReply.with {
+            $0.decisionID = "d-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
+            $0.customerID = view.customerID
+            $0.offers = decision.offers.map { Self.wire($0) }
+            $0.control = decision.control
+            $0.degraded = !degraded.isEmpty
+            $0.degradedReason = degraded.joined(separator: "; ")
+            $0.catalogVersion = engine.catalog.version
+            $0.modelVersion = modelVersion
+            if request.explain {
+                $0.explanation = decision.explanation + decision.candidates.map { "\($0.offerID): \($0.reason)" }
+            }
+        }
+        try journal.append(DecisionRecord.with {
+            $0.decisionID = reply.decisionID
+            $0.timeUnixMs = now
+            $0.customerID = view.customerID
+            $0.channel = request.channel
+            $0.control = decision.control
+            $0.degraded = reply.degraded
+            $0.degradedReason = reply.degradedReason
+            $0.catalogVersion = reply.catalogVersion
+            $0.modelVersion = modelVersion
+            $0.offers = reply.offers
+            $0.retention = decision.retention
+            $0.features = features
+            $0.context = request.context
+            $0.candidates = decision.candidates.map { candidate in
+                let offer = engine.catalog.offer(candidate.offerID)
+                return CandidateRecord.with {
+                    $0.offerID = candidate.offerID
+                    $0.kept = candidate.kept
+                    $0.reason = candidate.reason
+                    $0.propensity = candidate.propensity ?? 0
+                    $0.priority = candidate.priority ?? 0
+                    $0.firstSlotProbability = candidate.firstSlotProbability ?? 0
+                    $0.category = offer?.category ?? ""
+                    $0.priorPropensity = offer?.priorPropensity ?? 0
+                }
+            }
+        })
+        if !degraded.isEmpty {
+            logger.warning("degraded decision", metadata: ["decision_id": "\(reply.decisionID)", "reason": "\(reply.degradedReason)"])
+        }
+        return reply
+    }
+
+    /// Microseconds for a call: `share` of the time left before the deadline, less the reserve.
+    func budget(until deadline: UInt64, share: Double) -> UInt64 {
+        let now = MonotonicClock.now()
+        let left = deadline > now + settings.reserve ? deadline - now - settings.reserve : 0
+        return max(UInt64(Double(left) * share) / 1000, 1)
+    }
+
+    func remember(_ key: String, _ view: CustomerView) {
+        if views.count >= settings.cacheSize, views[key] == nil { views.remove(at: views.startIndex) }
+        views[key] = view
+    }
+
+    static func history(_ view: CustomerView) -> [ContactRecord] {
+        view.contacts.compactMap { contact in
+            guard let kind = ContactRecord.Kind(rawValue: contact.kind) else { return nil }
+            return ContactRecord(offerID: contact.offerID, category: contact.category, channel: ChannelName.name(contact.channel) ?? "",
+                                 timeMs: contact.timeUnixMs, kind: kind)
+        }
+    }
+
+    static func wire(_ choice: Decision.Choice) -> OfferChoice {
+        OfferChoice.with {
+            $0.offerID = choice.offer.id
+            $0.name = choice.offer.name
+            $0.category = choice.offer.category
+            $0.treatment = .with {
+                $0.channelText = choice.treatment.text
+                $0.fields = choice.treatment.fields
+                $0.talkingPoints = choice.treatment.talkingPoints
+            }
+            $0.propensity = choice.propensity
+            $0.probability = choice.probability
+            $0.priority = choice.priority
+            $0.reason = choice.reason
+        }
+    }
+}

@@ -1,0 +1,159 @@
+// The decision service as real processes with profile and scoring behind the broker: decisions on
+// every channel, the decision log in the store, degraded answers when a dependency is frozen or
+// killed, and catalog reloads under load.
+import Foundation
+import ServiceKit
+import SwiftProtobuf
+import Testing
+import Wire
+import ZeroMQ
+
+@Suite(.serialized) struct DecisionIntegrationTests {
+    /// Broker, profile (loaded with examples/data), scoring and one decision worker.
+    struct Stack {
+        let cluster: Cluster
+        let catalog: URL
+        let decisionStore: String
+
+        init(deadlineMs: Int = 5_000) throws {
+            cluster = try Cluster()
+            let dir = cluster.logDirectory
+            let profileStore = "sqlite:" + dir.appendingPathComponent("profile.sqlite").path
+            for kind in ["customers", "identities", "transactions", "holdings"] {
+                let (status, output) = try run("offerloop", ["import", kind, repositoryRoot.appendingPathComponent("examples/data/\(kind).csv").path, "--store", profileStore])
+                guard status == 0 else { throw ServiceError(.internal, "import \(kind): \(output)") }
+            }
+            catalog = dir.appendingPathComponent("catalog.yaml")
+            try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("examples/catalog/retail-bank.yaml"), to: catalog)
+            decisionStore = "sqlite:" + dir.appendingPathComponent("decisions.sqlite").path
+            try cluster.startWorker("offerloop-profile", arguments: ["--store", profileStore])
+            try cluster.startWorker("offerloop-scoring", arguments: ["--store", "sqlite:" + dir.appendingPathComponent("scoring.sqlite").path,
+                                                                    "--stream", cluster.streamOut, "--frontend", cluster.frontend])
+            try cluster.startWorker("offerloop-decision", arguments: [
+                "--catalog", catalog.path, "--store", decisionStore, "--journal-dir", dir.appendingPathComponent("journal").path,
+                "--frontend", cluster.frontend,
+                "--channel-deadlines", "atm:\(deadlineMs),kiosk:\(deadlineMs),web:\(deadlineMs),call_center:\(deadlineMs)",
+            ])
+            for service in ["profile", "scoring", "decision"] { try cluster.waitForWorkers(1, of: service) }
+        }
+
+        func process(_ name: String) -> Process { cluster.workers[["profile": 0, "scoring": 1, "decision": 2][name]!] }
+    }
+
+    static func decide(_ client: BrokerClient, _ identity: (String, String), _ channel: Channel, slots: UInt32 = 1,
+                       timeoutMicros: UInt64 = 5_000_000) throws -> DecideReply {
+        try client.call("decision", "decide", DecideRequest.with {
+            $0.identity = .with { $0.kind = identity.0; $0.value = identity.1 }
+            $0.channel = channel
+            $0.slots = slots
+            $0.explain = true
+        }, timeoutMicros: timeoutMicros)
+    }
+
+    @Test func everyTouchpointGetsOffersAndEveryDecisionIsLogged() throws {
+        let stack = try Stack()
+        let client = try stack.cluster.client()
+        defer { client.close() }
+        var ids: [String] = []
+        for (channel, identity) in [(Channel.atm, ("card", "4111111111110006")), (.kiosk, ("login", "chloe")), (.web, ("login", "ada")),
+                                    (.callCenter, ("phone", "+447700900029"))] {
+            let reply = try Self.decide(client, identity, channel, slots: 2)
+            #expect(!reply.degraded, "\(reply.degradedReason)")
+            #expect(!reply.offers.isEmpty && reply.offers.allSatisfy { !$0.treatment.channelText.isEmpty })
+            #expect(reply.catalogVersion == "2026-11-25.1" && reply.modelVersion == "seq-0")
+            ids.append(reply.decisionID)
+        }
+        // Dario (card …0295, phone +447700900029): high spend, lapsed: retention first, with the agent's script.
+        let agent = try Self.decide(client, ("phone", "+447700900029"), .callCenter)
+        #expect(agent.offers.first?.category == "retention")
+        #expect(agent.offers.first?.treatment.talkingPoints.isEmpty == false)
+        // Unknown customers are a typed error.
+        #expect(throws: ServiceError.self) { try Self.decide(client, ("card", "4000000000000002"), .atm) }
+
+        // Within the journal's sync interval (100 ms), every answered decision is in the store.
+        let expected = Set(ids + [agent.decisionID])
+        var logged: Set<String> = []
+        for _ in 0..<50 where !expected.isSubset(of: logged) {
+            Thread.sleep(forTimeInterval: 0.1)
+            let (_, output) = try run("/usr/bin/env", ["python3", "-c", "import sqlite3,sys; print('\\n'.join(r[0] for r in sqlite3.connect(sys.argv[1]).execute('select id from decisions')))",
+                                                       String(stack.decisionStore.dropFirst("sqlite:".count))])
+            logged = Set(output.split(separator: "\n").map(String.init))
+        }
+        #expect(expected.isSubset(of: logged))
+    }
+
+    @Test(arguments: ["profile", "scoring"])
+    func aFrozenOrKilledDependencyGivesADegradedAnswerInTime(dependency: String) throws {
+        let stack = try Stack(deadlineMs: 300)
+        let client = try stack.cluster.client()
+        defer { client.close() }
+        // Warm: the replica caches the view for the profile fallback.
+        #expect(try !Self.decide(client, ("login", "ada"), .web).degraded)
+        let victim = stack.process(dependency)
+        stack.cluster.signal(victim, SIGSTOP)
+        let frozen = try Self.decide(client, ("login", "ada"), .web, timeoutMicros: 1_000_000)
+        #expect(frozen.degraded && frozen.degradedReason.hasPrefix("\(dependency): "), "\(frozen.degradedReason)")
+        #expect(!frozen.offers.isEmpty)
+        if dependency == "profile" { #expect(frozen.customerID == "1001" && frozen.degradedReason.contains("cached")) }
+        stack.cluster.signal(victim, SIGKILL)
+        victim.waitUntilExit()
+        let killed = try Self.decide(client, ("login", "ada"), .atm, timeoutMicros: 1_000_000)
+        #expect(killed.degraded && killed.degradedReason.hasPrefix("\(dependency): "), "\(killed.degradedReason)")
+        withExtendedLifetime(stack.cluster) {}
+    }
+
+    @Test func theCatalogReloadsUnderLoadWithoutAFailedRequest() throws {
+        let stack = try Stack()
+        let original = try String(contentsOf: stack.catalog, encoding: .utf8)
+        let failures = Counter(), answered = Counter()
+        let versions = VersionSet()
+        let stop = StopSignal()
+        let done = DispatchSemaphore(value: 0)
+        let frontend = stack.cluster.frontend
+        let context = stack.cluster.context
+        Thread {
+            defer { done.signal() }
+            guard let client = try? BrokerClient(context: context, endpoint: frontend) else { return }
+            defer { client.close() }
+            while !stop.isRaised {
+                do {
+                    versions.insert(try Self.decide(client, ("login", "ada"), .web).catalogVersion)
+                    answered.increment()
+                } catch {
+                    failures.increment()
+                }
+            }
+        }.start()
+        let admin = try stack.cluster.client()
+        defer { admin.close() }
+        Thread.sleep(forTimeInterval: 0.3)
+        // A broken catalog is refused with its positions; the running one stays.
+        try (original + "\n  - id: broken\n    value: x\n").write(to: stack.catalog, atomically: true, encoding: .utf8)
+        let refused: CatalogReply = try admin.call("decision", "reload_catalog", ReloadCatalogRequest())
+        #expect(!refused.reloaded && refused.version == "2026-11-25.1")
+        #expect(refused.errors.contains { $0.contains("catalog.yaml:") && $0.contains("value must be a number") }, "\(refused.errors)")
+        // A good new version is picked up by the file watch (within a second or two).
+        try original.replacingOccurrences(of: "2026-11-25.1", with: "2026-11-25.2").write(to: stack.catalog, atomically: true, encoding: .utf8)
+        for _ in 0..<50 where !versions.contains("2026-11-25.2") { Thread.sleep(forTimeInterval: 0.1) }
+        Thread.sleep(forTimeInterval: 0.2)
+        stop.raise()
+        done.wait()
+        #expect(versions.contains("2026-11-25.1") && versions.contains("2026-11-25.2"))
+        #expect(failures.value == 0, "\(failures.value) failed of \(answered.value + failures.value)")
+        #expect(answered.value > 20)
+    }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
+}
+
+final class VersionSet: @unchecked Sendable {
+    private let lock = NSLock()
+    private var versions: Set<String> = []
+    func insert(_ version: String) { _ = lock.withLock { versions.insert(version) } }
+    func contains(_ version: String) -> Bool { lock.withLock { versions.contains(version) } }
+}
