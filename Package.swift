@@ -78,7 +78,7 @@ let package = Package(
             path: "Services/CLI"),
         .executableTarget(
             name: "LoadTest",
-            dependencies: ["ServiceKit", "ScoringCore", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            dependencies: ["ServiceKit", "ScoringCore", "DecisionCore", .product(name: "Histogram", package: "hdrhistogram-swift")],
             path: "Services/LoadTest"),
 
         // Tests: one target per module, plus real processes in IntegrationTests.

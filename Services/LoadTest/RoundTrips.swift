@@ -104,15 +104,18 @@ struct RoundTrips {
 
     /// `requests` calls through the broker, one in flight, after `warmup` unmeasured ones;
     /// `call(n)` makes the n-th call.
-    func broker(context: ZMQContext, frontend: String, call: (Int) -> BrokerClient.Call) throws -> LatencyStats {
+    /// `inspect` sees every reply's payload, after its time is taken.
+    func broker(context: ZMQContext, frontend: String, call: (Int) -> BrokerClient.Call,
+                inspect: ([UInt8]) -> Void = { _ in }) throws -> LatencyStats {
         let broker = try BrokerClient(context: context, endpoint: frontend)
         defer { broker.close() }
         var histogram = newHistogram()
         for index in 0..<(warmup + requests) {
             let next = call(index)
             let start = MonotonicClock.now()
-            _ = try broker.call(next)
+            let reply = try broker.call(next)
             if index >= warmup { histogram.record(MonotonicClock.now() - start) }
+            inspect(reply)
             if index > warmup, (index - warmup) % 10_000 == 0 { progress("  \(index - warmup) / \(requests)") }
         }
         return LatencyStats(histogram)
