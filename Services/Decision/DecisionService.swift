@@ -96,39 +96,44 @@ final class DecisionService: @unchecked Sendable {
             }
         }
 
-        // 2. How likely is each offer on this channel? Scoring, with what time is left.
-        let day = Int(now / 86_400_000)
-        let offers = engine.catalog.offers.filter { $0.channels.contains(channel) && $0.isValid(onDay: day) }
+        // 2. Who may be shown what, before any propensity is known.
+        let hour = request.hasLocalHour ? Int(request.localHour) : nil
+        let decisionRequest = DecisionRequest(channel: channel, slots: Int(max(request.slots, 1)), context: request.context, hour: hour, now: now)
+        let input = CustomerViewInput(customerID: view.customerID, optedOut: Set(view.optedOut.compactMap(ChannelName.name)),
+                                      rules: RuleInput(view: view, channel: channel, context: request.context, hour: hour, now: now))
+        let history = Self.history(view)
+        let screening = engine.screen(decisionRequest, view: input, history: history)
+
+        // 3. How likely is each eligible offer? Scoring, with what time is left.
         var propensities: [String: Propensity]?
         var modelVersion = ""
         var features: [String] = []
-        do {
-            let scores: ScoreReply = try client.call("scoring", "score", ScoreRequest.with {
-                $0.customer = view
-                $0.channel = request.channel
-                $0.context = request.context
-                $0.candidates = offers.map { offer in Wire.Candidate.with { $0.offerID = offer.id; $0.priorPropensity = offer.priorPropensity } }
-                $0.timeUnixMs = now
-                if request.hasLocalHour { $0.localHour = request.localHour }
-                $0.seed = request.seed
-            }, timeoutMicros: budget(until: deadline, share: 1), idempotent: true)
-            propensities = Dictionary(scores.scores.map { ($0.offerID, Propensity(mean: $0.mean)) }, uniquingKeysWith: { a, _ in a })
-            modelVersion = scores.modelVersion
-            features = scores.features
-        } catch {
-            degraded.append("scoring: \(error.code.name); used the catalog's prior propensities")
+        if let eligible = screening.eligible, !eligible.isEmpty {
+            do {
+                let scores: ScoreReply = try client.call("scoring", "score", ScoreRequest.with {
+                    $0.customer = view
+                    $0.channel = request.channel
+                    $0.context = request.context
+                    $0.candidates = eligible.map { index in
+                        Wire.Candidate.with { $0.offerID = engine.catalog.offers[index].id; $0.priorPropensity = engine.catalog.offers[index].priorPropensity }
+                    }
+                    $0.timeUnixMs = now
+                    if let hour { $0.localHour = Int32(hour) }
+                    $0.seed = request.seed
+                }, timeoutMicros: budget(until: deadline, share: 1), idempotent: true)
+                propensities = Dictionary(scores.scores.map { ($0.offerID, Propensity(mean: $0.mean)) }, uniquingKeysWith: { a, _ in a })
+                modelVersion = scores.modelVersion
+                features = scores.features
+            } catch {
+                degraded.append("scoring: \(error.code.name); used the catalog's prior propensities")
+            }
         }
 
-        // 3. The strategy.
-        let input = CustomerViewInput(
-            customerID: view.customerID, optedOut: Set(view.optedOut.compactMap(ChannelName.name)),
-            rules: RuleInput(view: view, channel: channel, context: request.context, hour: request.hasLocalHour ? Int(request.localHour) : nil, now: now))
+        // 4. Arbitration.
         var random = SeededRandom(seed: request.seed != 0 ? request.seed : UInt64.random(in: 1...UInt64.max))
-        let decision = engine.decide(DecisionRequest(channel: channel, slots: Int(max(request.slots, 1)), context: request.context,
-                                                     hour: request.hasLocalHour ? Int(request.localHour) : nil, now: now),
-                                     view: input, history: Self.history(view), propensities: propensities, using: &random)
+        let decision = engine.arbitrate(screening, decisionRequest, history: history, propensities: propensities, using: &random)
 
-        // 4. The log, before the answer.
+        // 5. The log, before the answer.
         let reply = DecideReply.with {
             $0.decisionID = "d-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
             $0.customerID = view.customerID

@@ -52,14 +52,36 @@ public struct Decision: Sendable {
         public var reason: String
     }
 
+    /// Why a candidate was kept or dropped; rendered as text only when it is read.
+    public enum Reason: Sendable, CustomStringConvertible {
+        case controlGroup, outsideValidity, shown, lowerPriority
+        case notOnChannel(String), heldOut(Double), notEligible(String), suppressed(String), categoryTaken(String)
+
+        public var description: String {
+            switch self {
+            case .controlGroup: "control group"
+            case .outsideValidity: "outside its validity dates"
+            case .shown: "shown"
+            case .lowerPriority: "lower priority"
+            case .notOnChannel(let channel): "not shown on \(channel)"
+            case .heldOut(let percent): "held out of this offer (\(percent.formatted)%)"
+            case .notEligible(let rule): "not eligible: \(rule)"
+            case .suppressed(let why): why
+            case .categoryTaken(let category): "another \(category) offer was shown"
+            }
+        }
+    }
+
     public struct Candidate: Sendable {
         public var offerID: String
         public var kept: Bool
-        public var reason: String
+        public var why: Reason
         public var propensity: Double?
         public var priority: Double?
         /// P(chosen for the first slot), for kept candidates; these sum to 1 when any was kept.
         public var firstSlotProbability: Double?
+
+        public var reason: String { why.description }
     }
 
     public var offers: [Choice] = []
@@ -76,107 +98,143 @@ public struct DecisionEngine: Sendable {
     /// The prior when neither scoring nor the catalog gives one.
     public static let defaultPropensity = 0.05
 
+    /// Per offer (catalog order): its category as a small number, whether it is a retention
+    /// offer, and its lever terms of the priority formula — so arbitration handles numbers, not strings.
+    let categoryIndex: [Int]
+    let isRetention: [Bool]
+    let leverTerms: [[Double]]
+
     public init(catalog: OfferCatalog, epsilon: Double = 0.1) {
         self.catalog = catalog
         self.epsilon = min(max(epsilon, 0), 1)
+        let categories = Array(Set(catalog.offers.map(\.category))).sorted()
+        categoryIndex = catalog.offers.map { categories.firstIndex(of: $0.category)! }
+        isRetention = catalog.offers.map { $0.category == catalog.retentionCategory }
+        let terms = catalog.priorityFormula.terms
+        leverTerms = catalog.offers.map { offer in terms.dropFirst(2).map { offer.levers[$0] ?? 1 } }
     }
 
-    public func decide<R: RandomNumberGenerator>(_ request: DecisionRequest, view: CustomerViewInput, history: [ContactRecord],
-                                                 propensities: [String: Propensity]?, using random: inout R) -> Decision {
-        var decision = Decision()
+    /// The first half of a decision, before any propensity is known: who may be shown what.
+    /// `eligible` are the offers scoring should score; the rest is settled already.
+    public struct Screening: Sendable {
+        public var decision = Decision()
+        /// Offers that passed every check, as positions in the catalog; nil when the decision is
+        /// already made (opted out, control group, contact cap).
+        public var eligible: [Int]?
+    }
+
+    public func screen(_ request: DecisionRequest, view: CustomerViewInput, history: [ContactRecord]) -> Screening {
+        var screening = Screening()
         let channel = request.channel
         if view.optedOut.contains(channel) {
-            decision.explanation.append("customer opted out of \(channel): no offer")
-            return decision
+            screening.decision.explanation.append("customer opted out of \(channel): no offer")
+            return screening
         }
         if !view.customerID.isEmpty, ControlGroup.contains(view.customerID, percent: catalog.controlPercent, salt: catalog.controlSalt) {
-            decision.control = true
-            decision.explanation.append("control group (\(catalog.controlPercent.formatted)%): the channel's default offer only")
-            decision.candidates = catalog.offers.map { Decision.Candidate(offerID: $0.id, kept: false, reason: "control group") }
-            if let offer = defaultOffer(channel, view: view, history: history, now: request.now) {
-                decision.offers = [choice(offer, channel, propensity: prior(offer), probability: 1, priority: 0, reason: "control group: default offer")]
+            screening.decision.control = true
+            screening.decision.explanation.append("control group (\(catalog.controlPercent.formatted)%): the channel's default offer only")
+            screening.decision.candidates = catalog.offers.map { Decision.Candidate(offerID: $0.id, kept: false, why: .controlGroup) }
+            if let offer = defaultOffer(channel, history: history, now: request.now) {
+                screening.decision.offers = [choice(offer, channel, propensity: prior(offer), probability: 1, priority: 0, reason: "control group: default offer")]
             }
-            return decision
+            return screening
         }
         if let cap = catalog.contactPolicy.capReached(channel: channel, history: history, now: request.now) {
-            decision.explanation.append(cap + ": no offer")
-            return decision
+            screening.decision.explanation.append(cap + ": no offer")
+            return screening
         }
-
         let day = Int(request.now / 86_400_000)
-        var kept: [(offer: Offer, propensity: Double, priority: Double)] = []
-        for offer in catalog.offers {
-            let reason: String? = if !offer.channels.contains(channel) { "not shown on \(channel)" }
-                else if !offer.isValid(onDay: day) { "outside its validity dates" }
+        var eligible: [Int] = []
+        for (index, offer) in catalog.offers.enumerated() {
+            let why: Decision.Reason? = if !offer.channels.contains(channel) { .notOnChannel(channel) }
+                else if !offer.isValid(onDay: day) { .outsideValidity }
                 else if offer.holdoutPercent > 0, ControlGroup.contains(view.customerID, percent: offer.holdoutPercent, salt: catalog.controlSalt + "/" + offer.id) {
-                    "held out of this offer (\(offer.holdoutPercent.formatted)%)"
-                } else if let rule = offer.eligibility, !rule.admits(view.rules) { "not eligible: \(rule.text)" }
-                else { catalog.contactPolicy.suppression(of: offer, history: history, now: request.now) }
-            if let reason {
-                decision.candidates.append(Decision.Candidate(offerID: offer.id, kept: false, reason: reason))
-                continue
+                    .heldOut(offer.holdoutPercent)
+                } else if let rule = offer.eligibility, !rule.admits(view.rules) { .notEligible(rule.text) }
+                else { catalog.contactPolicy.suppression(of: offer, history: history, now: request.now).map(Decision.Reason.suppressed) }
+            if let why {
+                screening.decision.candidates.append(Decision.Candidate(offerID: offer.id, kept: false, why: why))
+            } else {
+                eligible.append(index)
             }
-            let propensity = propensities?[offer.id]?.mean ?? prior(offer)
-            kept.append((offer, propensity, priority(offer, propensity)))
         }
+        screening.eligible = eligible
+        screening.decision.retention = catalog.retentionRule?.admits(view.rules) ?? false
+        return screening
+    }
 
-        decision.retention = catalog.retentionRule?.admits(view.rules) ?? false
-        let retentionFirst = decision.retention && kept.contains { $0.offer.category == catalog.retentionCategory }
+    /// The second half: ranks the eligible offers with their propensities (nil: the priors) and fills the slots.
+    public func arbitrate<R: RandomNumberGenerator>(_ screening: Screening, _ request: DecisionRequest, history: [ContactRecord],
+                                                    propensities: [String: Propensity]?, using random: inout R) -> Decision {
+        var decision = screening.decision
+        guard let eligible = screening.eligible else { return decision }
+        let channel = request.channel
+        let offers = catalog.offers
+        var terms = [Double](repeating: 1, count: catalog.priorityFormula.terms.count)
+        var kept: [(index: Int, propensity: Double, priority: Double)] = []
+        kept.reserveCapacity(eligible.count)
+        for index in eligible {
+            let propensity = propensities?[offers[index].id]?.mean ?? prior(offers[index])
+            terms[0] = propensity
+            terms[1] = offers[index].value
+            for (k, lever) in leverTerms[index].enumerated() { terms[k + 2] = lever }
+            kept.append((index, propensity, catalog.priorityFormula.priority(terms)))
+        }
+        let retentionFirst = decision.retention && kept.contains { isRetention[$0.index] }
         if retentionFirst { decision.explanation.append("high-value customer at risk: retention offers first") }
         kept.sort { a, b in
-            let ra = retentionFirst && a.offer.category == catalog.retentionCategory
-            let rb = retentionFirst && b.offer.category == catalog.retentionCategory
+            let ra = retentionFirst && isRetention[a.index], rb = retentionFirst && isRetention[b.index]
             if ra != rb { return ra }
-            return a.priority != b.priority ? a.priority > b.priority : a.offer.id < b.offer.id
+            return a.priority != b.priority ? a.priority > b.priority : offers[a.index].id < offers[b.index].id
         }
 
-        var usedCategories: Set<String> = []
-        var firstSlot: [String: Double] = [:]
+        var usedCategories: Set<Int> = []
+        var shownAt: [Int: Int] = [:]  // kept position → slot
+        var firstSlot = [Double](repeating: 0, count: kept.count)
         for slot in 0..<max(request.slots, 1) {
-            var remaining = kept.filter { !usedCategories.contains($0.offer.category) }
-            if retentionFirst, remaining.contains(where: { $0.offer.category == catalog.retentionCategory }) {
-                remaining = remaining.filter { $0.offer.category == catalog.retentionCategory }
+            var remaining = kept.indices.filter { !usedCategories.contains(categoryIndex[kept[$0].index]) }
+            if retentionFirst, remaining.contains(where: { isRetention[kept[$0].index] }) {
+                remaining = remaining.filter { isRetention[kept[$0].index] }
             }
             guard !remaining.isEmpty else { break }
             let explore = Double.random(in: 0..<1, using: &random) < epsilon
             let pick = explore ? Int.random(in: 0..<remaining.count, using: &random) : 0
             let share = epsilon / Double(remaining.count)
             if slot == 0 {
-                for (index, item) in remaining.enumerated() { firstSlot[item.offer.id] = (index == 0 ? 1 - epsilon : 0) + share }
+                for (rank, position) in remaining.enumerated() { firstSlot[position] = (rank == 0 ? 1 - epsilon : 0) + share }
             }
-            let chosen = remaining[pick]
+            let chosen = kept[remaining[pick]]
+            let offer = offers[chosen.index]
             let probability = (pick == 0 ? 1 - epsilon : 0) + share
             var reason = (pick == 0 ? "highest priority " : "explored (ε = \(epsilon.formatted)); priority ") + formatted(chosen.priority)
-            reason += " = \(catalog.priorityFormula.text) with propensity \(formatted(chosen.propensity)), value \(chosen.offer.value.formatted)"
-            if retentionFirst, chosen.offer.category == catalog.retentionCategory { reason = "retention first; " + reason }
-            decision.offers.append(choice(chosen.offer, channel, propensity: chosen.propensity, probability: probability, priority: chosen.priority, reason: reason))
-            usedCategories.insert(chosen.offer.category)
+            reason += " = \(catalog.priorityFormula.text) with propensity \(formatted(chosen.propensity)), value \(offer.value.formatted)"
+            if retentionFirst, isRetention[chosen.index] { reason = "retention first; " + reason }
+            decision.offers.append(choice(offer, channel, propensity: chosen.propensity, probability: probability, priority: chosen.priority, reason: reason))
+            usedCategories.insert(categoryIndex[chosen.index])
+            shownAt[remaining[pick]] = slot
         }
-        for item in kept {
-            let shown = decision.offers.contains { $0.offer.id == item.offer.id }
-            let reason = shown ? "shown" : usedCategories.contains(item.offer.category) ? "another \(item.offer.category) offer was shown" : "lower priority"
-            decision.candidates.append(Decision.Candidate(offerID: item.offer.id, kept: true, reason: reason, propensity: item.propensity,
-                                                          priority: item.priority, firstSlotProbability: firstSlot[item.offer.id] ?? 0))
+        for (position, item) in kept.enumerated() {
+            let offer = offers[item.index]
+            let why: Decision.Reason = shownAt[position] != nil ? .shown
+                : usedCategories.contains(categoryIndex[item.index]) ? .categoryTaken(offer.category) : .lowerPriority
+            decision.candidates.append(Decision.Candidate(offerID: offer.id, kept: true, why: why, propensity: item.propensity,
+                                                          priority: item.priority, firstSlotProbability: firstSlot[position]))
         }
-        if decision.offers.isEmpty, let offer = defaultOffer(channel, view: view, history: history, now: request.now) {
+        if decision.offers.isEmpty, let offer = defaultOffer(channel, history: history, now: request.now) {
             decision.offers = [choice(offer, channel, propensity: prior(offer), probability: 1, priority: 0, reason: "default offer: nothing else qualified")]
         }
         return decision
     }
 
-    func prior(_ offer: Offer) -> Double { offer.priorPropensity > 0 ? offer.priorPropensity : Self.defaultPropensity }
-
-    func priority(_ offer: Offer, _ propensity: Double) -> Double {
-        catalog.priorityFormula.priority(catalog.priorityFormula.terms.map { term in
-            switch term {
-            case "propensity": propensity
-            case "value": offer.value
-            default: offer.levers[term] ?? 1
-            }
-        })
+    /// Both halves at once.
+    public func decide<R: RandomNumberGenerator>(_ request: DecisionRequest, view: CustomerViewInput, history: [ContactRecord],
+                                                 propensities: [String: Propensity]?, using random: inout R) -> Decision {
+        arbitrate(screen(request, view: view, history: history), request, history: history, propensities: propensities, using: &random)
     }
 
-    func defaultOffer(_ channel: String, view: CustomerViewInput, history: [ContactRecord], now: Int64) -> Offer? {
+    func prior(_ offer: Offer) -> Double { offer.priorPropensity > 0 ? offer.priorPropensity : Self.defaultPropensity }
+
+    func defaultOffer(_ channel: String, history: [ContactRecord], now: Int64) -> Offer? {
         guard let id = catalog.defaultOffers[channel], let offer = catalog.offer(id),
               catalog.contactPolicy.suppression(of: offer, history: history, now: now) == nil else { return nil }
         return offer

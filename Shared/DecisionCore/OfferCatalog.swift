@@ -21,24 +21,42 @@ public struct Treatment: Sendable, Equatable {
     ]
 }
 
-public struct Offer: Sendable {
-    public var id: String
-    public var name: String
-    public var category: String
+/// An offer of the catalog; immutable once loaded (a class, so the strategy passes references,
+/// not copies of its strings and tables).
+public final class Offer: Sendable {
+    public let id: String
+    public let name: String
+    public let category: String
     /// Margin or expected revenue of an acceptance, in currency units.
-    public var value: Double
+    public let value: Double
     /// Days since 1970-01-01, inclusive; nil: open.
-    public var validFrom: Int?
-    public var validTo: Int?
+    public let validFrom: Int?
+    public let validTo: Int?
     /// Business levers by name (`priority` always among them, default 1): terms of the arbitration formula.
-    public var levers: [String: Double]
+    public let levers: [String: Double]
     /// The propensity to assume before anything is learned; 0: the scoring service's default.
-    public var priorPropensity: Double
-    public var channels: [String]
-    public var treatments: [String: Treatment]
-    public var eligibility: EligibilityRule?
+    public let priorPropensity: Double
+    public let channels: [String]
+    public let treatments: [String: Treatment]
+    public let eligibility: EligibilityRule?
     /// Percent of customers held out of this offer (never shown it), to measure its own lift.
-    public var holdoutPercent: Double
+    public let holdoutPercent: Double
+
+    init(id: String, name: String, category: String, value: Double, validFrom: Int?, validTo: Int?, levers: [String: Double],
+         priorPropensity: Double, channels: [String], treatments: [String: Treatment], eligibility: EligibilityRule?, holdoutPercent: Double) {
+        self.id = id
+        self.name = name
+        self.category = category
+        self.value = value
+        self.validFrom = validFrom
+        self.validTo = validTo
+        self.levers = levers
+        self.priorPropensity = priorPropensity
+        self.channels = channels
+        self.treatments = treatments
+        self.eligibility = eligibility
+        self.holdoutPercent = holdoutPercent
+    }
 
     public func isValid(onDay day: Int) -> Bool {
         (validFrom.map { day >= $0 } ?? true) && (validTo.map { day <= $0 } ?? true)
