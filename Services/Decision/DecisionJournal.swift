@@ -4,9 +4,10 @@
 // into the store's `decisions` table every `interval` (100 ms), so a machine crash loses at most
 // that long, and the feedback service sees a decision within about that long.
 //
-// Journal files are data/decision-journal/journal-PID-START.log: records as u32 big-endian length
-// + DecisionRecord. At start, files left by processes that are gone are copied to the store and
-// deleted (inserts ignore decision ids already there, so a file copied twice does no harm).
+// Journal files are data/decision-journal/journal-PID-MICROS.log: records as u32 big-endian length
+// + DecisionRecord; the loader starts a new file each interval, so its fsync never stalls a write.
+// At start, files left by processes that are gone are copied to the store and deleted (inserts
+// ignore decision ids already there, so a file copied twice does no harm).
 import Foundation
 import Logging
 import ServiceKit
@@ -16,16 +17,21 @@ import Wire
 
 final class DecisionJournal: Sendable {
     let directory: URL
-    let file: URL
-    private let descriptor: Int32
-    private let writeLock = Mutex(())
+    /// The file being written and its descriptor. The loader swaps in a new file before it syncs
+    /// and reads the old one: an fsync would otherwise stall the writes to the same file.
+    private let current: Mutex<(file: URL, descriptor: Int32, written: Bool)>
 
     init(directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         self.directory = directory
-        file = directory.appendingPathComponent("journal-\(getpid())-\(Int64(Date().timeIntervalSince1970 * 1000)).log")
-        descriptor = open(file.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        current = Mutex(try Self.create(in: directory))
+    }
+
+    static func create(in directory: URL) throws -> (file: URL, descriptor: Int32, written: Bool) {
+        let file = directory.appendingPathComponent("journal-\(getpid())-\(UInt64(Date().timeIntervalSince1970 * 1_000_000)).log")
+        let descriptor = open(file.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw ServiceError(.internal, "cannot open the decision journal \(file.path): \(String(cString: strerror(errno)))") }
+        return (file, descriptor, false)
     }
 
     /// Appends one record; returns once the bytes are in the file (the OS's page cache).
@@ -34,40 +40,59 @@ final class DecisionJournal: Sendable {
         var bytes = [UInt8](repeating: 0, count: 4)
         for i in 0..<4 { bytes[i] = UInt8(truncatingIfNeeded: payload.count >> (8 * (3 - i))) }
         bytes += payload
-        try writeLock.withLock { _ in
+        try current.withLock { current in
             var offset = 0
             while offset < bytes.count {
-                let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+                let written = bytes[offset...].withUnsafeBytes { write(current.descriptor, $0.baseAddress, $0.count) }
                 if written < 0 {
                     if errno == EINTR { continue }
                     throw ServiceError(.internal, "decision journal write failed: \(String(cString: strerror(errno)))")
                 }
                 offset += written
             }
+            current.written = true
         }
     }
 
-    func sync() { fsync(descriptor) }
+    /// Starts a new file for the writers and returns the finished one, synced and closed; nil
+    /// when nothing was written since the last rotation.
+    func rotate() throws -> URL? {
+        guard current.withLock({ $0.written }) else { return nil }
+        let next = try Self.create(in: directory)
+        let finished = current.withLock { current in
+            defer { current = next }
+            return current
+        }
+        fsync(finished.descriptor)
+        close(finished.descriptor)
+        return finished.file
+    }
 
-    /// Reads complete records from `offset` on; returns them and the offset after the last one.
-    static func read(_ file: URL, from offset: Int) throws -> (records: [DecisionRecord], end: Int) {
-        let handle = try FileHandle(forReadingFrom: file)
-        defer { try? handle.close() }
-        try handle.seek(toOffset: UInt64(offset))
-        let data = [UInt8](try handle.readToEnd() ?? Data())
+    /// At shutdown: removes the current file if nothing was written to it.
+    func discardIfEmpty() {
+        current.withLock { current in
+            guard !current.written else { return }
+            close(current.descriptor)
+            unlink(current.file.path)
+        }
+    }
+
+    /// Every complete record of a file.
+    static func read(_ file: URL) throws -> [DecisionRecord] {
+        let data = [UInt8](try Data(contentsOf: file))
         var records: [DecisionRecord] = []
         var position = 0
         while data.count - position >= 4 {
             let length = data[position..<position + 4].reduce(0) { $0 << 8 | Int($1) }
-            guard data.count - position - 4 >= length else { break }  // a record still being written
+            guard data.count - position - 4 >= length else { break }  // cut short by a crash mid-write
             records.append(try DecisionRecord(serializedBytes: Array(data[position + 4..<position + 4 + length])))
             position += 4 + length
         }
-        return (records, offset + position)
+        return records
     }
 }
 
-/// Copies journals into the store: this process's own, continuously; orphans, at start.
+/// Copies journals into the store: this process's, every interval; orphans, at start.
 struct DecisionLogLoader: Sendable {
     let journal: DecisionJournal
     let store: StoreLocation
@@ -79,32 +104,28 @@ struct DecisionLogLoader: Sendable {
         defer { db.close() }
         try DecisionLogTable.create(db)
         for orphan in try orphans() {
-            let (records, _) = try DecisionJournal.read(orphan, from: 0)
+            let records = try DecisionJournal.read(orphan)
             try DecisionLogTable.insert(records, db)
             try FileManager.default.removeItem(at: orphan)
             logger.info("decision journal of a stopped process copied to the store", metadata: ["file": "\(orphan.lastPathComponent)", "decisions": "\(records.count)"])
         }
-        var offset = 0
         while true {
             let stopping = stop.isRaised
-            journal.sync()
-            let (records, end) = try DecisionJournal.read(journal.file, from: offset)
-            if !records.isEmpty {
-                try DecisionLogTable.insert(records, db)
-                offset = end
+            if let finished = try journal.rotate() {
+                try DecisionLogTable.insert(try DecisionJournal.read(finished), db)
+                try FileManager.default.removeItem(at: finished)
             }
             if stopping { break }
             _ = stop.sleep(nanoseconds: interval)
         }
-        // Everything is in the store now: the journal is no longer needed.
-        try? FileManager.default.removeItem(at: journal.file)
+        journal.discardIfEmpty()
     }
 
     /// Journals whose writer process is gone.
     func orphans() throws -> [URL] {
         try FileManager.default.contentsOfDirectory(at: journal.directory, includingPropertiesForKeys: nil).filter { url in
             let parts = url.lastPathComponent.split(separator: "-")
-            guard url != journal.file, parts.count == 3, parts[0] == "journal", let pid = Int32(parts[1]) else { return false }
+            guard parts.count == 3, parts[0] == "journal", let pid = Int32(parts[1]), pid != getpid() else { return false }
             return kill(pid, 0) != 0 && errno == ESRCH
         }
     }

@@ -29,12 +29,27 @@ import ZeroMQ
             try cluster.startWorker("offerloop-profile", arguments: ["--store", profileStore])
             try cluster.startWorker("offerloop-scoring", arguments: ["--store", "sqlite:" + dir.appendingPathComponent("scoring.sqlite").path,
                                                                     "--stream", cluster.streamOut, "--frontend", cluster.frontend])
-            try cluster.startWorker("offerloop-decision", arguments: [
+            decisionArguments = [
                 "--catalog", catalog.path, "--store", decisionStore, "--journal-dir", dir.appendingPathComponent("journal").path,
                 "--frontend", cluster.frontend,
                 "--channel-deadlines", "atm:\(deadlineMs),kiosk:\(deadlineMs),web:\(deadlineMs),call_center:\(deadlineMs)",
-            ])
+            ]
+            try cluster.startWorker("offerloop-decision", arguments: decisionArguments)
             for service in ["profile", "scoring", "decision"] { try cluster.waitForWorkers(1, of: service) }
+        }
+
+        let decisionArguments: [String]
+
+        /// The decision ids in the store's decision log, once `expected` are all there (or after 5 s).
+        func logged(_ expected: Set<String>) throws -> Set<String> {
+            var logged: Set<String> = []
+            for _ in 0..<50 where !expected.isSubset(of: logged) {
+                Thread.sleep(forTimeInterval: 0.1)
+                let (_, output) = try run("/usr/bin/env", ["python3", "-c", "import sqlite3,sys; print('\\n'.join(r[0] for r in sqlite3.connect(sys.argv[1]).execute('select id from decisions')))",
+                                                           String(decisionStore.dropFirst("sqlite:".count))])
+                logged = Set(output.split(separator: "\n").map(String.init))
+            }
+            return logged
         }
 
         func process(_ name: String) -> Process { cluster.workers[["profile": 0, "scoring": 1, "decision": 2][name]!] }
@@ -71,15 +86,21 @@ import ZeroMQ
         #expect(throws: ServiceError.self) { try Self.decide(client, ("card", "4000000000000002"), .atm) }
 
         // Within the journal's sync interval (100 ms), every answered decision is in the store.
-        let expected = Set(ids + [agent.decisionID])
-        var logged: Set<String> = []
-        for _ in 0..<50 where !expected.isSubset(of: logged) {
-            Thread.sleep(forTimeInterval: 0.1)
-            let (_, output) = try run("/usr/bin/env", ["python3", "-c", "import sqlite3,sys; print('\\n'.join(r[0] for r in sqlite3.connect(sys.argv[1]).execute('select id from decisions')))",
-                                                       String(stack.decisionStore.dropFirst("sqlite:".count))])
-            logged = Set(output.split(separator: "\n").map(String.init))
-        }
-        #expect(expected.isSubset(of: logged))
+        #expect(Set(ids + [agent.decisionID]).isSubset(of: try stack.logged(Set(ids + [agent.decisionID]))))
+    }
+
+    @Test func answeredDecisionsSurviveAKilledDecisionService() throws {
+        let stack = try Stack()
+        let client = try stack.cluster.client()
+        defer { client.close() }
+        let ids = try (0..<20).map { _ in try Self.decide(client, ("login", "ada"), .web).decisionID }
+        // SIGKILL right after the answers: no time to copy the journal to the store.
+        let victim = stack.process("decision")
+        stack.cluster.signal(victim, SIGKILL)
+        victim.waitUntilExit()
+        // The next replica finds the dead one's journal and copies it.
+        try stack.cluster.startWorker("offerloop-decision", arguments: stack.decisionArguments)
+        #expect(Set(ids).isSubset(of: try stack.logged(Set(ids))))
     }
 
     @Test(arguments: ["profile", "scoring"])
