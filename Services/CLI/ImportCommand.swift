@@ -1,4 +1,4 @@
-// `offerloop import customers|identities|transactions FILE.csv`: bulk loads into the profile
+// `offerloop import customers|identities|transactions|holdings FILE.csv`: bulk loads into the profile
 // store, with a progress bar, every rejected line as file:line: reason, and a summary.
 import ArgumentParser
 import CSV
@@ -10,16 +10,17 @@ import Store
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Load customers, identities or transactions from CSV into the profile store.",
+        abstract: "Load customers, identities, transactions or holdings from CSV into the profile store.",
         discussion: """
             customers:    customer_id,ATTRIBUTE,...   (one column per attribute; empty cells are not set)
             identities:   customer_id,kind,value      (kind: card, account, phone, login, loyalty, cookie, device)
+            holdings:     customer_id,product,balance (products held now; customers must exist)
             transactions: customer_id,date,quantity,amount[,channel,product,transaction_id]   (date YYYY-MM-DD;
                           unknown customers are created)
             Bad lines are reported and skipped; everything else is imported. Exit status 2 when any line was rejected.
             """)
 
-    @Argument(help: "What the file holds: customers, identities or transactions.")
+    @Argument(help: "What the file holds: customers, identities, transactions or holdings.")
     var kind: String
 
     @Argument(help: "The CSV file, with a header line.")

@@ -103,19 +103,36 @@ public struct ContactPolicy: Sendable, Equatable {
 }
 
 public struct OfferCatalog: Sendable {
-    public var version: String
-    public var offers: [Offer]
+    public let version: String
+    public let offers: [Offer]
     /// Percent of customers in the global control group (they get the channel's default offer, or none).
-    public var controlPercent: Double
-    public var controlSalt: String
-    public var contactPolicy: ContactPolicy
+    public let controlPercent: Double
+    public let controlSalt: String
+    public let contactPolicy: ContactPolicy
     /// The offer a channel shows when nothing else qualifies (and to the control group); none if absent.
-    public var defaultOffers: [String: String]
+    public let defaultOffers: [String: String]
     /// Who counts as high-value and at risk: they get offers of `retentionCategory` first.
-    public var retentionRule: EligibilityRule?
-    public var retentionCategory: String
+    public let retentionRule: EligibilityRule?
+    public let retentionCategory: String
     /// Priority = this formula of named terms (propensity, value and the offers' levers).
-    public var priorityFormula: PriorityFormula
+    public let priorityFormula: PriorityFormula
 
-    public func offer(_ id: String) -> Offer? { offers.first { $0.id == id } }
+    /// Offers by id, built once when the catalog loads.
+    let byID: [String: Offer]
+
+    init(version: String, offers: [Offer], controlPercent: Double, controlSalt: String, contactPolicy: ContactPolicy,
+         defaultOffers: [String: String], retentionRule: EligibilityRule?, retentionCategory: String, priorityFormula: PriorityFormula) {
+        self.version = version
+        self.offers = offers
+        self.controlPercent = controlPercent
+        self.controlSalt = controlSalt
+        self.contactPolicy = contactPolicy
+        self.defaultOffers = defaultOffers
+        self.retentionRule = retentionRule
+        self.retentionCategory = retentionCategory
+        self.priorityFormula = priorityFormula
+        byID = Dictionary(offers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public func offer(_ id: String) -> Offer? { byID[id] }
 }
