@@ -77,15 +77,16 @@ final class DecisionJournal: Sendable {
         }
     }
 
-    /// Every complete record of a file.
-    static func read(_ file: URL) throws -> [DecisionRecord] {
+    /// Every complete record of a file, decoded and as the bytes that were written.
+    static func read(_ file: URL) throws -> [(record: DecisionRecord, bytes: [UInt8])] {
         let data = [UInt8](try Data(contentsOf: file))
-        var records: [DecisionRecord] = []
+        var records: [(DecisionRecord, [UInt8])] = []
         var position = 0
         while data.count - position >= 4 {
             let length = data[position..<position + 4].reduce(0) { $0 << 8 | Int($1) }
             guard data.count - position - 4 >= length else { break }  // cut short by a crash mid-write
-            records.append(try DecisionRecord(serializedBytes: Array(data[position + 4..<position + 4 + length])))
+            let bytes = Array(data[position + 4..<position + 4 + length])
+            records.append((try DecisionRecord(serializedBytes: bytes), bytes))
             position += 4 + length
         }
         return records
@@ -143,15 +144,15 @@ enum DecisionLogTable {
         ])
     }
 
-    static func insert(_ records: [DecisionRecord], _ db: any SQLDatabase) throws {
+    static func insert(_ records: [(record: DecisionRecord, bytes: [UInt8])], _ db: any SQLDatabase) throws {
         try db.transaction {
-            for record in records {
+            for (record, bytes) in records {
                 try db.execute("""
                     INSERT INTO decisions (id, time_ms, customer_id, channel, control, degraded, record) VALUES ($1, $2, $3, $4, $5, $6, $7)
                     ON CONFLICT (id) DO NOTHING
                     """, [.text(record.decisionID), .integer(record.timeUnixMs), .text(record.customerID),
                           .text(ChannelName.name(record.channel) ?? ""), .integer(record.control ? 1 : 0), .integer(record.degraded ? 1 : 0),
-                          .blob(try record.serializedBytes())])
+                          .blob(bytes)])
             }
         }
     }

@@ -111,7 +111,16 @@ final class DecisionService: @unchecked Sendable {
         if let eligible = screening.eligible, !eligible.isEmpty {
             do {
                 let scores: ScoreReply = try client.call("scoring", "score", ScoreRequest.with {
-                    $0.customer = view
+                    // Only what the model's features read: the request stays small.
+                    $0.customer = .with {
+                        $0.customerID = view.customerID
+                        $0.segment = view.segment
+                        $0.clv = view.clv
+                        $0.churnRisk = view.churnRisk
+                        $0.holdings = view.holdings
+                        $0.lastContactUnixMs = view.lastContactUnixMs
+                        $0.lastResponseUnixMs = view.lastResponseUnixMs
+                    }
                     $0.channel = request.channel
                     $0.context = request.context
                     $0.candidates = eligible.map { index in
@@ -166,7 +175,7 @@ final class DecisionService: @unchecked Sendable {
                 return CandidateRecord.with {
                     $0.offerID = candidate.offerID
                     $0.kept = candidate.kept
-                    $0.reason = candidate.reason
+                    $0.reason = candidate.why.code
                     $0.propensity = candidate.propensity ?? 0
                     $0.priority = candidate.priority ?? 0
                     $0.firstSlotProbability = candidate.firstSlotProbability ?? 0

@@ -70,6 +70,21 @@ public struct Decision: Sendable {
             case .categoryTaken(let category): "another \(category) offer was shown"
             }
         }
+
+        /// A short, stable form for the decision log: the rule's text is in the logged catalog version.
+        public var code: String {
+            switch self {
+            case .controlGroup: "control_group"
+            case .outsideValidity: "outside_validity"
+            case .shown: "shown"
+            case .lowerPriority: "lower_priority"
+            case .notOnChannel: "not_on_channel"
+            case .heldOut: "held_out"
+            case .notEligible: "not_eligible"
+            case .suppressed(let why): "suppressed: " + why
+            case .categoryTaken: "category_taken"
+            }
+        }
     }
 
     public struct Candidate: Sendable {

@@ -41,6 +41,14 @@ func reader(_ text: String, file: String = "in.csv") -> CSVReader {
         #expect(third.errors.map(\.line) == [3, 6])
         let view = try repo.view(of: "1", recentEvents: 0, valuation: nil, now: t0)
         #expect(view.transactions == 1 && view.totalSpend == 10.5 && view.lastTransactionUnixMs == Int64(CivilDate("2024-01-31")!.daysSinceEpoch) * 86_400_000)
+
+        var holdings = reader("customer_id,product,balance\n1,credit_card,-420.5\n1,savings,lots\n9,savings,1\n1,bad product,1\n1,credit_card,-100\n", file: "holdings.csv")
+        let fourth = try importer.run(.holdings, &holdings)
+        #expect(fourth.imported == 2 && fourth.rejected == 3)
+        #expect(fourth.errors.map(\.line) == [3, 4, 5])
+        #expect(fourth.errors[0].description == "holdings.csv:3: balance 'lots' is not a number")
+        let held = try repo.view(of: "1", recentEvents: 0, valuation: nil, now: t0)
+        #expect(held.holdings == ["credit_card"] && held.holdingDetails[0].balance == -100)
     }
 
     @Test(arguments: Backend.all)
