@@ -2,22 +2,12 @@
 // who have left or will leave within 90 days above those who stay, and do better than
 // P(alive) alone. AUCs are printed for docs/CUSTOMER_VALUE.md.
 import Foundation
+import ScoringCore
 import Testing
 @testable import CustomerValue
 
-/// Seeded randomness for the simulation (SplitMix64).
-struct Seeded: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    mutating func exponential(rate: Double) -> Double { -log(1 - uniform()) / rate }
-    mutating func normal() -> Double { sqrt(-2 * log(1 - uniform())) * cos(2 * .pi * uniform()) }
+extension SeededRandom {
+    mutating func exponential(rate: Double) -> Double { -log(1 - unit()) / rate }
 }
 
 /// A customer of the simulated bank: buys at their own Poisson rate until they leave; in the
@@ -34,12 +24,12 @@ enum ChurnWorld {
     static let horizon = 90
 
     static func simulate(customers: Int, seed: UInt64) -> [SimulatedCustomer] {
-        var rng = Seeded(state: seed)
+        var rng = SeededRandom(seed: seed)
         return (0..<customers).map { _ in
             var c = SimulatedCustomer()
-            let joined = Int(rng.uniform() * 150)
-            let rate = exp(log(1.0 / 12) + 0.7 * rng.normal())  // purchases per day
-            if rng.uniform() < 0.45 { c.leaves = joined + 60 + Int(rng.uniform() * Double(today + horizon - joined - 60)) }
+            let joined = Int(rng.unit() * 150)
+            let rate = exp(log(1.0 / 12) + 0.7 * rng.standardNormal())  // purchases per day
+            if rng.unit() < 0.45 { c.leaves = joined + 60 + Int(rng.unit() * Double(today + horizon - joined - 60)) }
             let end = min(c.leaves ?? .max, today)
             var day = Double(joined)
             while Int(day) <= end {
@@ -52,9 +42,9 @@ enum ChurnWorld {
                 d += rng.exponential(rate: nearLeaving ? 1.0 / 45 : 1.0 / 500)
                 if Int(d) <= min(end, today) { c.complaintDays.append(Int(d)) }
             }
-            var balance = 2000 + 8000 * rng.uniform()
+            var balance = 2000 + 8000 * rng.unit()
             for month in stride(from: joined, through: today, by: 30) {
-                if let leaves = c.leaves, month >= leaves - 90 { balance *= 0.55 + 0.3 * rng.uniform() } else { balance *= 0.95 + 0.1 * rng.uniform() }
+                if let leaves = c.leaves, month >= leaves - 90 { balance *= 0.55 + 0.3 * rng.unit() } else { balance *= 0.95 + 0.1 * rng.unit() }
                 if let leaves = c.leaves, month > leaves { break }
                 c.balances.append((month, balance))
             }

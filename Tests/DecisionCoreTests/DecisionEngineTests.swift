@@ -1,18 +1,7 @@
 import DecisionCore
+import ScoringCore
 import Testing
 import Wire
-
-/// A seeded generator for exact tests (SplitMix64).
-struct Seeded: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 struct DecisionEngineTests {
     static let now: Int64 = 1_790_000_000_000
@@ -37,7 +26,7 @@ struct DecisionEngineTests {
 
     func decide(_ engine: DecisionEngine, _ view: CustomerViewInput, channel: String = "web", slots: Int = 1, history: [ContactRecord] = [],
                 propensities: [String: Double]? = nil, seed: UInt64 = 1) -> Decision {
-        var random = Seeded(state: seed)
+        var random = SeededRandom(seed: seed)
         return engine.decide(DecisionRequest(channel: channel, slots: slots, now: Self.now), view: view, history: history,
                              propensities: propensities?.mapValues { Propensity(mean: $0) }, using: &random)
     }
