@@ -5,7 +5,7 @@ enum CompiledRule {
     case number(@Sendable (RuleInput) -> Double)
     case string(@Sendable (RuleInput) -> String)
     case bool(@Sendable (RuleInput) -> Bool)
-    case stringList(@Sendable (RuleInput) -> Set<String>)
+    case stringList(@Sendable (RuleInput) -> [String])
     /// A literal list: its strings or its numbers.
     case strings(Set<String>)
     case numbers(Set<Double>)
@@ -142,7 +142,11 @@ enum RuleCompiler {
     static func membership(_ item: RuleNode, _ collection: RuleNode, _ offset: Int) throws(RuleError) -> @Sendable (RuleInput) -> Bool {
         let a = try compile(item), b = try compile(collection)
         switch (a, b) {
-        case (.string(let x), .strings(let set)): return { set.contains(x($0)) }
+        case (.string(let x), .strings(let set)):
+            // Lists in rules are short: comparing a few strings is cheaper than hashing one.
+            if set.count > 16 { return { set.contains(x($0)) } }
+            let list = Array(set)
+            return { list.contains(x($0)) }
         case (.number(let x), .numbers(let set)): return { set.contains(x($0)) }
         case (.string(let x), .stringList(let list)): return { list($0).contains(x($0)) }
         default:

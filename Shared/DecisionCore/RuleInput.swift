@@ -14,7 +14,8 @@ public struct RuleInput: Sendable {
     public var numbers: [Double]
     public var strings: [String]
     public var bools: [Bool]
-    public var holdings: Set<String>
+    /// A customer holds a handful of products: a linear scan beats hashing every lookup.
+    public var holdings: [String]
     public var attributes: [String: String]
     public var context: [String: String]
 
@@ -35,7 +36,7 @@ public struct RuleInput: Sendable {
         self.numbers = numbers
         strings = [view.segment, channel, view.customerID]
         bools = [view.anonymous, !view.customerID.isEmpty]
-        holdings = Set(view.holdings)
+        holdings = view.holdings
         attributes = view.attributes
         self.context = context
     }
