@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "offerloop-profile", targets: ["Profile"]),
         .executable(name: "offerloop-scoring", targets: ["Scoring"]),
         .executable(name: "offerloop-decision", targets: ["Decision"]),
+        .executable(name: "offerloop-feedback", targets: ["Feedback"]),
         .executable(name: "offerloop-loadtest", targets: ["LoadTest"]),
     ],
     dependencies: [
@@ -55,6 +56,7 @@ let package = Package(
         // Offer propensities: online Bayesian logistic regression per offer, Thompson sampling.
         .target(name: "ScoringCore", dependencies: ["Wire"], path: "Shared/ScoringCore"),
         // The offer-decision strategy: catalog, eligibility rules, contact policy, control groups, arbitration.
+        .target(name: "DecisionLog", dependencies: ["Store", "Wire"], path: "Shared/DecisionLog"),
         .target(name: "DecisionCore", dependencies: ["Wire", "ProfileCore", .product(name: "Yams", package: "Yams")], path: "Shared/DecisionCore"),
         .target(
             name: "ServiceKit",
@@ -70,7 +72,8 @@ let package = Package(
         .executableTarget(name: "Broker", dependencies: ["BrokerCore", "ServiceKit"], path: "Services/Broker"),
         .executableTarget(name: "Profile", dependencies: ["ProfileStore", "ServiceKit"], path: "Services/Profile"),
         .executableTarget(name: "Scoring", dependencies: ["ScoringCore", "ServiceKit", "Store"], path: "Services/Scoring"),
-        .executableTarget(name: "Decision", dependencies: ["DecisionCore", "ScoringCore", "ServiceKit", "Store"], path: "Services/Decision"),
+        .executableTarget(name: "Decision", dependencies: ["DecisionCore", "DecisionLog", "ScoringCore", "ServiceKit", "Store"], path: "Services/Decision"),
+        .executableTarget(name: "Feedback", dependencies: ["DecisionLog", "ServiceKit", "Store"], path: "Services/Feedback"),
         .executableTarget(name: "Echo", dependencies: ["ServiceKit"], path: "Services/Echo"),
         .executableTarget(
             name: "CLI",

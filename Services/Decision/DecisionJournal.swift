@@ -11,6 +11,7 @@
 import Foundation
 import Logging
 import ServiceKit
+import DecisionLog
 import Store
 import Synchronization
 import Wire
@@ -128,32 +129,6 @@ struct DecisionLogLoader: Sendable {
             let parts = url.lastPathComponent.split(separator: "-")
             guard parts.count == 3, parts[0] == "journal", let pid = Int32(parts[1]), pid != getpid() else { return false }
             return kill(pid, 0) != 0 && errno == ESRCH
-        }
-    }
-}
-
-enum DecisionLogTable {
-    static func create(_ db: any SQLDatabase) throws {
-        let blob = db.dialect == .postgres ? "BYTEA" : "BLOB"
-        try db.createSchema([
-            """
-            CREATE TABLE IF NOT EXISTS decisions (id TEXT PRIMARY KEY, time_ms BIGINT NOT NULL, customer_id TEXT NOT NULL,
-            channel TEXT NOT NULL, control INTEGER NOT NULL, degraded INTEGER NOT NULL, record \(blob) NOT NULL)
-            """,
-            "CREATE INDEX IF NOT EXISTS decisions_customer ON decisions (customer_id, time_ms)",
-        ])
-    }
-
-    static func insert(_ records: [(record: DecisionRecord, bytes: [UInt8])], _ db: any SQLDatabase) throws {
-        try db.transaction {
-            for (record, bytes) in records {
-                try db.execute("""
-                    INSERT INTO decisions (id, time_ms, customer_id, channel, control, degraded, record) VALUES ($1, $2, $3, $4, $5, $6, $7)
-                    ON CONFLICT (id) DO NOTHING
-                    """, [.text(record.decisionID), .integer(record.timeUnixMs), .text(record.customerID),
-                          .text(ChannelName.name(record.channel) ?? ""), .integer(record.control ? 1 : 0), .integer(record.degraded ? 1 : 0),
-                          .blob(bytes)])
-            }
         }
     }
 }
