@@ -35,7 +35,8 @@ import ZeroMQ
                 "--channel-deadlines", "atm:\(deadlineMs),kiosk:\(deadlineMs),web:\(deadlineMs),call_center:\(deadlineMs)",
             ]
             try cluster.startWorker("offerloop-decision", arguments: decisionArguments)
-            for service in ["profile", "scoring", "decision"] { try cluster.waitForWorkers(1, of: service) }
+            try cluster.startWorker("offerloop-feedback", arguments: ["--store", decisionStore, "--stream-in", cluster.streamIn, "--frontend", cluster.frontend])
+            for service in ["profile", "scoring", "decision", "feedback"] { try cluster.waitForWorkers(1, of: service) }
         }
 
         let decisionArguments: [String]
@@ -52,7 +53,7 @@ import ZeroMQ
             return logged
         }
 
-        func process(_ name: String) -> Process { cluster.workers[["profile": 0, "scoring": 1, "decision": 2][name]!] }
+        func process(_ name: String) -> Process { cluster.workers[["profile": 0, "scoring": 1, "decision": 2, "feedback": 3][name]!] }
     }
 
     static func decide(_ client: BrokerClient, _ identity: (String, String), _ channel: Channel, slots: UInt32 = 1,
@@ -101,6 +102,47 @@ import ZeroMQ
         // The next replica finds the dead one's journal and copies it.
         try stack.cluster.startWorker("offerloop-decision", arguments: stack.decisionArguments)
         #expect(Set(ids).isSubset(of: try stack.logged(Set(ids))))
+    }
+
+    /// The loop closed: outcomes of a decision are stored once, learned by scoring from the
+    /// stream, and a decline on the web suppresses the offer at the call center.
+    @Test func outcomesAreStoredOnceLearnedAndSuppressAcrossChannels() throws {
+        let stack = try Stack()
+        let client = try stack.cluster.client()
+        defer { client.close() }
+        let web = try Self.decide(client, ("login", "ada"), .web)
+        let offer = try #require(web.offers.first?.offerID)
+        _ = try stack.logged([web.decisionID])
+        func report(_ event: String, _ type: OutcomeType, decision: String = web.decisionID, offer: String = offer) throws -> OutcomeAck {
+            try client.call("feedback", "outcome", Outcome.with { $0.eventID = event; $0.decisionID = decision; $0.offerID = offer; $0.type = type })
+        }
+        #expect(try report("e1", .impression).sequence == 1)
+        let decline = try report("e2", .decline)
+        #expect(decline.sequence == 2 && !decline.duplicate)
+        let again = try report("e2", .decline)
+        #expect(again.sequence == 2 && again.duplicate)
+        #expect(throws: ServiceError.self) { try report("e3", .accept, decision: "d-unknown") }
+        #expect(throws: ServiceError.self) { try report("e4", .accept, offer: "not_shown") }
+        #expect(throws: ServiceError.self) { try report("", .accept) }
+
+        // Scoring learned the decline from the stream (the impression only advanced the sequence).
+        var model = ModelReply()
+        for _ in 0..<50 where model.sequence < 2 {
+            model = try client.call("scoring", "model", ModelRequest(), idempotent: true)
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect(model.sequence == 2)
+        #expect(model.offers.first { $0.offerID == offer }?.observations == 1)
+
+        // The decline is in the profile's contact history: the offer is suppressed on every channel.
+        let view: CustomerView = try client.call("profile", "view", CustomerViewRequest.with { $0.identity = .with { $0.kind = "login"; $0.value = "ada" } })
+        #expect(view.contacts.map(\.kind) == ["declined", "shown"])
+        let agent = try Self.decide(client, ("login", "ada"), .callCenter)
+        #expect(!agent.offers.contains { $0.offerID == offer })
+        // Of the sample catalog's web offers, only these two are not shown at the call center.
+        if !["travel_insurance", "mobile_app"].contains(offer) {
+            #expect(agent.explanation.contains { $0.hasPrefix("\(offer): declined on web") }, "\(agent.explanation)")
+        }
     }
 
     @Test(arguments: ["profile", "scoring"])
