@@ -18,6 +18,8 @@ final class FeedbackService: @unchecked Sendable {
     let logger: Logger
     static let maxReplay = 5_000
     static let maxIDBytes = 128
+    /// The largest purchase amount taken as real.
+    static let maxAmount = 1e9
 
     init(store: StoreLocation, context: ZMQContext, streamIn: String, frontend: String, logger: Logger) throws {
         log = try OutcomeLog(db: try store.open())
@@ -48,7 +50,9 @@ final class FeedbackService: @unchecked Sendable {
         case .unspecified, .UNRECOGNIZED:
             throw ServiceError(.invalidArgument, "type is required: IMPRESSION, CLICK, ACCEPT, DECLINE, PURCHASE or IGNORED")
         }
-        guard outcome.amount.isFinite else { throw ServiceError(.invalidArgument, "amount must be a finite number") }
+        guard outcome.amount.isFinite, outcome.amount >= 0, outcome.amount <= Self.maxAmount else {
+            throw ServiceError(.invalidArgument, "amount \(outcome.amount) is not between 0 and \(Int(Self.maxAmount))")
+        }
         if let sequence = try log.sequence(ofEvent: outcome.eventID) {
             return OutcomeAck.with { $0.eventID = outcome.eventID; $0.sequence = sequence; $0.duplicate = true }
         }
@@ -57,6 +61,9 @@ final class FeedbackService: @unchecked Sendable {
         }
         guard decision.offers.contains(where: { $0.offerID == outcome.offerID }) else {
             throw ServiceError(.invalidArgument, "offer \(outcome.offerID) was not shown in decision \(outcome.decisionID) (shown: \(decision.offers.map(\.offerID).joined(separator: ", ")))")
+        }
+        guard outcome.customerID.isEmpty || outcome.customerID == decision.customerID else {
+            throw ServiceError(.invalidArgument, "decision \(outcome.decisionID) was for another customer, not \(outcome.customerID)")
         }
         outcome.customerID = decision.customerID
         if outcome.channel == .unspecified { outcome.channel = decision.channel }

@@ -124,6 +124,16 @@ import ZeroMQ
         #expect(throws: ServiceError.self) { try report("e3", .accept, decision: "d-unknown") }
         #expect(throws: ServiceError.self) { try report("e4", .accept, offer: "not_shown") }
         #expect(throws: ServiceError.self) { try report("", .accept) }
+        #expect(throws: ServiceError.self) {
+            let _: OutcomeAck = try client.call("feedback", "outcome", Outcome.with {
+                $0.eventID = "e5"; $0.decisionID = web.decisionID; $0.offerID = offer; $0.type = .purchase; $0.amount = -3
+            })
+        }
+        #expect(throws: ServiceError.self) {
+            let _: OutcomeAck = try client.call("feedback", "outcome", Outcome.with {
+                $0.eventID = "e6"; $0.decisionID = web.decisionID; $0.offerID = offer; $0.type = .accept; $0.customerID = "1002"
+            })
+        }
 
         // Scoring learned the decline from the stream (the impression only advanced the sequence).
         var model = ModelReply()
