@@ -1,7 +1,7 @@
 // The scoring service as real processes: learning from the outcome stream through the broker's
 // relay, filling gaps by replay, snapshots across a restart, replicas that agree.
-// Until the feedback service exists, the test plays its part (the stream's publisher and its
-// "replay" method) over the same sockets and protocol.
+// The test plays the feedback service's part (the stream's publisher and its
+// "replay" method) over the same sockets and protocol, so gaps and duplicates can be staged exactly.
 import Foundation
 import Logging
 import ServiceKit
