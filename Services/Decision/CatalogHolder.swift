@@ -24,7 +24,7 @@ final class CatalogHolder: Sendable {
     var engine: DecisionEngine { state.withLock { $0.engine } }
 
     static func read(_ path: String) throws -> (OfferCatalog, Date?) {
-        let modified = try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date
+        let modified = Self.modified(path)
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)

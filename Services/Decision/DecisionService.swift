@@ -98,7 +98,7 @@ final class DecisionService: @unchecked Sendable {
 
         // 2. Who may be shown what, before any propensity is known.
         let hour = request.hasLocalHour ? Int(request.localHour) : nil
-        let decisionRequest = DecisionRequest(channel: channel, slots: Int(max(request.slots, 1)), context: request.context, hour: hour, now: now)
+        let decisionRequest = DecisionRequest(channel: channel, slots: Int(max(request.slots, 1)), now: now)
         let input = CustomerViewInput(customerID: view.customerID, optedOut: Set(view.optedOut.compactMap(ChannelName.name)),
                                       rules: RuleInput(view: view, channel: channel, context: request.context, hour: hour, now: now))
         let history = Self.history(view)

@@ -53,9 +53,6 @@ final class FeedbackService: @unchecked Sendable {
         guard outcome.amount.isFinite, outcome.amount >= 0, outcome.amount <= Self.maxAmount else {
             throw ServiceError(.invalidArgument, "amount \(outcome.amount) is not between 0 and \(Int(Self.maxAmount))")
         }
-        if let sequence = try log.sequence(ofEvent: outcome.eventID) {
-            return OutcomeAck.with { $0.eventID = outcome.eventID; $0.sequence = sequence; $0.duplicate = true }
-        }
         guard let decision = try DecisionLogTable.find(outcome.decisionID, log.db) else {
             throw ServiceError(.notFound, "unknown decision \(outcome.decisionID) (a decision reaches the log within 100 ms of its answer: retry then)")
         }

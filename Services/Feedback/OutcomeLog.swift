@@ -14,11 +14,10 @@ struct OutcomeLog {
     init(db: any SQLDatabase) throws {
         self.db = db
         try DecisionLogTable.create(db)
-        let blob = db.dialect == .postgres ? "BYTEA" : "BLOB"
         try db.createSchema([
             """
             CREATE TABLE IF NOT EXISTS outcomes (sequence BIGINT PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, decision_id TEXT NOT NULL,
-            offer_id TEXT NOT NULL, customer_id TEXT NOT NULL, type TEXT NOT NULL, time_ms BIGINT NOT NULL, event \(blob) NOT NULL)
+            offer_id TEXT NOT NULL, customer_id TEXT NOT NULL, type TEXT NOT NULL, time_ms BIGINT NOT NULL, event \(db.dialect.blobType) NOT NULL)
             """,
             "CREATE INDEX IF NOT EXISTS outcomes_decision ON outcomes (decision_id)",
         ])

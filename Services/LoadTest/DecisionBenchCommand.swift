@@ -83,11 +83,7 @@ struct DecisionBenchCommand: ParsableCommand {
             let context = try ZMQContext()
             defer { context.terminate() }
             let trips = measure.roundTrips
-            progress("raw ZeroMQ REQ/REP over tcp loopback: \(measure.requests) round trips")
-            let raw = try trips.raw(context: context, payload: [UInt8](repeating: 0x5a, count: 64))
-            progress("client → broker → echo → client: \(measure.requests) round trips")
-            let echo = BrokerClient.Call(service: "echo", method: "echo", payload: EchoRequest.with { $0.data = Data(count: 64) }.wireBytes(), idempotent: true)
-            let broker = try trips.broker(context: context, frontend: client.frontend) { _ in echo }
+            let (raw, broker) = try trips.yardsticks(context: context, frontend: client.frontend)
             progress("decide on \(channel) for random customers of \(customers): \(measure.requests) decisions")
             var pick = SeededRandom(seed: 11)
             var degraded = 0

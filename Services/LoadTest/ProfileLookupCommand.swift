@@ -40,11 +40,7 @@ struct ProfileLookupCommand: ParsableCommand {
         let context = try ZMQContext()
         let trips = measure.roundTrips
         let requests = measure.requests
-        progress("raw ZeroMQ REQ/REP over tcp loopback: \(requests) round trips")
-        let raw = try trips.raw(context: context, payload: [UInt8](repeating: 0x5a, count: 64))
-        progress("client → broker → echo → client: \(requests) round trips")
-        let echo = BrokerClient.Call(service: "echo", method: "echo", payload: EchoRequest.with { $0.data = Data(count: 64) }.wireBytes(), idempotent: true)
-        let broker = try trips.broker(context: context, frontend: client.frontend) { _ in echo }
+        let (raw, broker) = try trips.yardsticks(context: context, frontend: client.frontend)
         progress("profile view of one hot customer (login u1): \(requests) lookups")
         let hotCall = view("u1")
         let hot = try trips.broker(context: context, frontend: client.frontend) { _ in hotCall }

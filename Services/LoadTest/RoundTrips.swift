@@ -12,6 +12,16 @@ struct RoundTrips {
     let warmup: Int
     let requests: Int
 
+    /// The two yardsticks every service benchmark reports beside its own figures, measured in
+    /// the same run: ZeroMQ's raw round trip and the broker's echo round trip (64-byte payloads).
+    func yardsticks(context: ZMQContext, frontend: String) throws -> (raw: LatencyStats, broker: LatencyStats) {
+        progress("raw ZeroMQ REQ/REP over tcp loopback: \(requests) round trips")
+        let raw = try self.raw(context: context, payload: [UInt8](repeating: 0x5a, count: 64))
+        progress("client → broker → echo → client: \(requests) round trips")
+        let echo = BrokerClient.Call(service: "echo", method: "echo", payload: EchoRequest.with { $0.data = Data(count: 64) }.wireBytes(), idempotent: true)
+        return (raw, try broker(context: context, frontend: frontend) { _ in echo })
+    }
+
     /// A REP echo thread and a REQ client on this thread, over tcp loopback.
     func raw(context: ZMQContext, payload: [UInt8]) throws -> LatencyStats {
         let address = try startRawEcho(context: context, connectTo: nil)

@@ -158,11 +158,7 @@ struct ScoringBenchCommand: ParsableCommand {
         result.serviceApplyPerSecond = Double(events.count) / (Double(MonotonicClock.now() - started) / 1e9)
 
         let trips = measure.roundTrips
-        progress("raw ZeroMQ REQ/REP over tcp loopback: \(measure.requests) round trips")
-        let raw = try trips.raw(context: context, payload: [UInt8](repeating: 0x5a, count: 64))
-        progress("client → broker → echo → client: \(measure.requests) round trips")
-        let echo = BrokerClient.Call(service: "echo", method: "echo", payload: EchoRequest.with { $0.data = Data(count: 64) }.wireBytes(), idempotent: true)
-        let brokerStats = try trips.broker(context: context, frontend: client.frontend) { _ in echo }
+        let (raw, brokerStats) = try trips.yardsticks(context: context, frontend: client.frontend)
         progress("score \(candidates.count) offers through the broker: \(measure.requests) requests")
         let requests = customers.map { customer in
             BrokerClient.Call(service: "scoring", method: "score", payload: ScoreRequest.with {

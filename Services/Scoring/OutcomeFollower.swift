@@ -72,7 +72,7 @@ struct OutcomeFollower: Sendable {
                 }
                 payload = events.count < Self.batch ? try subscriber.next(dontWait: true) : nil
             }
-            if !events.isEmpty, !apply(events, &state) {
+            if !events.isEmpty, !apply(events) {
                 status.gapSeen()
                 catchUp(client, &state)
                 nextCatchUp = MonotonicClock.now() + settings.catchUpInterval
@@ -91,7 +91,7 @@ struct OutcomeFollower: Sendable {
     }
 
     /// Applies events in order; false at a gap (the events after it wait for the replay).
-    private func apply(_ events: [OutcomeEvent], _ state: inout State) -> Bool {
+    private func apply(_ events: [OutcomeEvent]) -> Bool {
         model.update { model in
             for event in events {
                 do {
@@ -121,7 +121,7 @@ struct OutcomeFollower: Sendable {
             if state.replayFailing { logger.info("outcome stream replay works again") }
             state.replayFailing = false
             guard !reply.events.isEmpty else { return }
-            if !apply(reply.events, &state) {
+            if !apply(reply.events) {
                 logger.error("the replay itself has a gap; will retry", metadata: ["from": "\(from)"])
                 return
             }

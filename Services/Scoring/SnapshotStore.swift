@@ -11,8 +11,7 @@ struct SnapshotStore {
 
     init(db: any SQLDatabase) throws {
         self.db = db
-        let blob = db.dialect == .postgres ? "BYTEA" : "BLOB"
-        try db.createSchema(["CREATE TABLE IF NOT EXISTS scoring_snapshots (sequence BIGINT PRIMARY KEY, created_ms BIGINT NOT NULL, model \(blob) NOT NULL)"])
+        try db.createSchema(["CREATE TABLE IF NOT EXISTS scoring_snapshots (sequence BIGINT PRIMARY KEY, created_ms BIGINT NOT NULL, model \(db.dialect.blobType) NOT NULL)"])
     }
 
     func save(_ model: ScoringModel) throws {

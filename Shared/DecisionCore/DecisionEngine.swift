@@ -17,19 +17,17 @@
 //      exact chance this policy picks it at its slot, given the slots before it.
 //   8. nothing qualified → the channel's default offer, if it may be shown.
 
+/// What the strategy needs of a request beyond the customer (whose rule input already holds the
+/// request's context and hour).
 public struct DecisionRequest: Sendable {
     public var channel: String
     public var slots: Int
-    public var context: [String: String]
-    public var hour: Int?
     /// Unix milliseconds.
     public var now: Int64
 
-    public init(channel: String, slots: Int = 1, context: [String: String] = [:], hour: Int? = nil, now: Int64) {
+    public init(channel: String, slots: Int = 1, now: Int64) {
         self.channel = channel
         self.slots = slots
-        self.context = context
-        self.hour = hour
         self.now = now
     }
 }

@@ -44,9 +44,9 @@ enum RuleCompiler {
     }
 
     static func variable(_ name: String, _ offset: Int) throws(RuleError) -> CompiledRule {
-        if let index = RuleVariables.numberNames.firstIndex(of: name) { return .number { $0.numbers[index] } }
-        if let index = RuleVariables.stringNames.firstIndex(of: name) { return .string { $0.strings[index] } }
-        if let index = RuleVariables.boolNames.firstIndex(of: name) { return .bool { $0.bools[index] } }
+        if let index = RuleVariables.numbers.firstIndex(where: { $0.name == name }) { return .number { $0.numbers[index] } }
+        if let index = RuleVariables.strings.firstIndex(where: { $0.name == name }) { return .string { $0.strings[index] } }
+        if let index = RuleVariables.bools.firstIndex(where: { $0.name == name }) { return .bool { $0.bools[index] } }
         if name == "holdings" { return .stringList { $0.holdings } }
         let known = RuleVariables.all.map(\.name) + RuleVariables.functions
         let hint = closest(to: name, in: known).map { " (did you mean '\($0)'?)" } ?? " (known: \(known.joined(separator: ", ")))"

@@ -21,41 +21,51 @@ public struct RuleInput: Sendable {
 
     /// Builds the input from a customer view and the request; `now` in Unix milliseconds.
     public init(view: CustomerView, channel: String, context: [String: String], hour: Int?, now: Int64) {
-        func days(_ ms: Int64) -> Double { ms > 0 ? Double(now - ms) / 86_400_000 : .infinity }
-        var numbers = [Double](repeating: .nan, count: RuleVariables.numberNames.count)
-        numbers[RuleVariables.index("clv")] = view.clv
-        numbers[RuleVariables.index("churn_risk")] = view.churnRisk
-        numbers[RuleVariables.index("p_alive")] = view.pAlive
-        numbers[RuleVariables.index("expected_purchases")] = view.expectedPurchases
-        numbers[RuleVariables.index("transactions")] = Double(view.transactions)
-        numbers[RuleVariables.index("total_spend")] = view.totalSpend
-        numbers[RuleVariables.index("days_since_last_transaction")] = days(view.lastTransactionUnixMs)
-        numbers[RuleVariables.index("days_since_last_contact")] = days(view.lastContactUnixMs)
-        numbers[RuleVariables.index("days_since_last_response")] = days(view.lastResponseUnixMs)
-        numbers[RuleVariables.index("hour")] = hour.map(Double.init) ?? .nan
-        self.numbers = numbers
-        strings = [view.segment, channel, view.customerID]
-        bools = [view.anonymous, !view.customerID.isEmpty]
+        let source = RuleVariables.Source(view: view, channel: channel, hour: hour, now: now)
+        numbers = RuleVariables.numbers.map { $0.value(source) }
+        strings = RuleVariables.strings.map { $0.value(source) }
+        bools = RuleVariables.bools.map { $0.value(source) }
         holdings = view.holdings
         attributes = view.attributes
         self.context = context
     }
 }
 
-/// The variables rules may name, by type, and their slots in `RuleInput`.
+/// The variables rules may name, by type: each with how its value is read, in the order of its
+/// slot in `RuleInput`.
 public enum RuleVariables {
-    static let numberNames = [
-        "clv", "churn_risk", "p_alive", "expected_purchases", "transactions", "total_spend",
-        "days_since_last_transaction", "days_since_last_contact", "days_since_last_response", "hour",
-    ]
-    static let stringNames = ["segment", "channel", "customer_id"]
-    static let boolNames = ["anonymous", "known"]
+    struct Source {
+        let view: CustomerView
+        let channel: String
+        let hour: Int?
+        let now: Int64
 
-    static func index(_ number: String) -> Int { numberNames.firstIndex(of: number)! }
+        /// Days since a moment; +∞ when it never happened.
+        func days(_ ms: Int64) -> Double { ms > 0 ? Double(now - ms) / 86_400_000 : .infinity }
+    }
+
+    static let numbers: [(name: String, value: @Sendable (Source) -> Double)] = [
+        ("clv", { $0.view.clv }),
+        ("churn_risk", { $0.view.churnRisk }),
+        ("p_alive", { $0.view.pAlive }),
+        ("expected_purchases", { $0.view.expectedPurchases }),
+        ("transactions", { Double($0.view.transactions) }),
+        ("total_spend", { $0.view.totalSpend }),
+        ("days_since_last_transaction", { $0.days($0.view.lastTransactionUnixMs) }),
+        ("days_since_last_contact", { $0.days($0.view.lastContactUnixMs) }),
+        ("days_since_last_response", { $0.days($0.view.lastResponseUnixMs) }),
+        ("hour", { $0.hour.map(Double.init) ?? .nan }),
+    ]
+    static let strings: [(name: String, value: @Sendable (Source) -> String)] = [
+        ("segment", { $0.view.segment }), ("channel", { $0.channel }), ("customer_id", { $0.view.customerID }),
+    ]
+    static let bools: [(name: String, value: @Sendable (Source) -> Bool)] = [
+        ("anonymous", { $0.view.anonymous }), ("known", { !$0.view.customerID.isEmpty }),
+    ]
 
     /// Every name a rule may use: variables, `holdings`, and the functions.
     public static var all: [(name: String, type: RuleType)] {
-        numberNames.map { ($0, .number) } + stringNames.map { ($0, .string) } + boolNames.map { ($0, .bool) }
+        numbers.map { ($0.name, .number) } + strings.map { ($0.name, .string) } + bools.map { ($0.name, .bool) }
             + [("holdings", .stringList)]
     }
 

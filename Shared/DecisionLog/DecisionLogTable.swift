@@ -5,11 +5,10 @@ import Wire
 
 public enum DecisionLogTable {
     public static func create(_ db: any SQLDatabase) throws {
-        let blob = db.dialect == .postgres ? "BYTEA" : "BLOB"
         try db.createSchema([
             """
             CREATE TABLE IF NOT EXISTS decisions (id TEXT PRIMARY KEY, time_ms BIGINT NOT NULL, customer_id TEXT NOT NULL,
-            channel TEXT NOT NULL, control INTEGER NOT NULL, degraded INTEGER NOT NULL, record \(blob) NOT NULL)
+            channel TEXT NOT NULL, control INTEGER NOT NULL, degraded INTEGER NOT NULL, record \(db.dialect.blobType) NOT NULL)
             """,
             "CREATE INDEX IF NOT EXISTS decisions_customer ON decisions (customer_id, time_ms)",
         ])

@@ -119,10 +119,7 @@ public final class ProfileImporter {
     /// one query per 500 ids instead of one per line.
     private func prefetchCustomers(_ ids: [String]) throws {
         existing = [:]
-        let unknown = Array(Set(ids).subtracting(created))
-        for start in stride(from: 0, to: unknown.count, by: Self.chunk) {
-            let chunk = unknown[start..<min(start + Self.chunk, unknown.count)]
-            let placeholders = (1...chunk.count).map { "$\($0)" }.joined(separator: ", ")
+        try Self.inChunks(Array(Set(ids).subtracting(created)), firstPlaceholder: 1) { chunk, placeholders in
             for row in try repository.db.query("SELECT id, merged_into, erased_ms FROM customers WHERE id IN (\(placeholders))", chunk.map { .text($0) }) {
                 existing[row.text(0) ?? ""] = (row.text(1), row.int(2) != nil)
             }
@@ -131,12 +128,17 @@ public final class ProfileImporter {
 
     /// Bumps the version of customers the batch changed, so replicas' caches let go of them.
     private func touch(_ ids: Set<String>) throws {
-        let ids = Array(ids)
-        for start in stride(from: 0, to: ids.count, by: Self.chunk) {
-            let chunk = ids[start..<min(start + Self.chunk, ids.count)]
-            let placeholders = (2...chunk.count + 1).map { "$\($0)" }.joined(separator: ", ")
+        try Self.inChunks(Array(ids), firstPlaceholder: 2) { chunk, placeholders in
             try repository.db.execute("UPDATE customers SET version = version + 1, updated_ms = $1 WHERE id IN (\(placeholders))",
                                       [.integer(now)] + chunk.map { .text($0) })
+        }
+    }
+
+    /// Runs `body` per `chunk` ids with the placeholder list for them ("$2, $3, …" from `firstPlaceholder`).
+    static func inChunks(_ ids: [String], firstPlaceholder: Int, _ body: (ArraySlice<String>, String) throws -> Void) throws {
+        for start in stride(from: 0, to: ids.count, by: chunk) {
+            let slice = ids[start..<min(start + chunk, ids.count)]
+            try body(slice, (firstPlaceholder..<firstPlaceholder + slice.count).map { "$\($0)" }.joined(separator: ", "))
         }
     }
 
@@ -199,12 +201,7 @@ public final class ProfileImporter {
             throw ProfileError.invalidArgument("balance '\(fields[columns["balance"]!].prefix(40))' is not a number")
         }
         try ensureCustomer(id, create: false, &summary, &touched)
-        try repository.db.execute("""
-            INSERT INTO holdings (customer_id, product, balance, opened_ms, updated_ms) VALUES ($1, $2, $3, $4, $4)
-            ON CONFLICT (customer_id, product) DO UPDATE SET balance = excluded.balance, updated_ms = excluded.updated_ms
-            """, [.text(id), .text(product), .real(balance), .integer(now)])
-        try repository.db.execute("INSERT INTO balances (customer_id, product, time_ms, balance) VALUES ($1, $2, $3, $4)",
-                                  [.text(id), .text(product), .integer(now), .real(balance)])
+        try repository.storeHolding(id, product: product, balance: balance, openedMs: now, timeMs: now)
         summary.imported += 1
     }
 

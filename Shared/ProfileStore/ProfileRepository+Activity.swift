@@ -64,20 +64,26 @@ extension ProfileRepository {
         let time = holding.updatedUnixMs > 0 ? holding.updatedUnixMs : now
         return try db.transaction {
             let (id, _) = try resolve(identity)
-            if record.closed {
-                try db.execute("DELETE FROM holdings WHERE customer_id = $1 AND product = $2", [.text(id), .text(holding.product)])
-            } else {
-                try db.execute("""
-                    INSERT INTO holdings (customer_id, product, balance, opened_ms, updated_ms) VALUES ($1, $2, $3, $4, $5)
-                    ON CONFLICT (customer_id, product) DO UPDATE SET balance = excluded.balance, updated_ms = excluded.updated_ms
-                    """, [.text(id), .text(holding.product), .real(holding.balance),
-                          .integer(holding.openedUnixMs > 0 ? holding.openedUnixMs : time), .integer(time)])
-            }
-            try db.execute("INSERT INTO balances (customer_id, product, time_ms, balance) VALUES ($1, $2, $3, $4)",
-                           [.text(id), .text(holding.product), .integer(time), .real(record.closed ? 0 : holding.balance)])
+            try storeHolding(id, product: holding.product, balance: holding.balance,
+                             openedMs: holding.openedUnixMs > 0 ? holding.openedUnixMs : time, timeMs: time, closed: record.closed)
             try touch(id, now: now)
             return CustomerReply.with { $0.customerID = id }
         }
+    }
+
+    /// Writes a product held now (or closes it) and appends its balance to the history, inside
+    /// the caller's transaction. Shared by `set_holding` and the bulk import.
+    func storeHolding(_ id: String, product: String, balance: Double, openedMs: Int64, timeMs: Int64, closed: Bool = false) throws {
+        if closed {
+            try db.execute("DELETE FROM holdings WHERE customer_id = $1 AND product = $2", [.text(id), .text(product)])
+        } else {
+            try db.execute("""
+                INSERT INTO holdings (customer_id, product, balance, opened_ms, updated_ms) VALUES ($1, $2, $3, $4, $5)
+                ON CONFLICT (customer_id, product) DO UPDATE SET balance = excluded.balance, updated_ms = excluded.updated_ms
+                """, [.text(id), .text(product), .real(balance), .integer(openedMs), .integer(timeMs)])
+        }
+        try db.execute("INSERT INTO balances (customer_id, product, time_ms, balance) VALUES ($1, $2, $3, $4)",
+                       [.text(id), .text(product), .integer(timeMs), .real(closed ? 0 : balance)])
     }
 
     public func session(_ request: SessionRequest, defaultTTLMs: Int64, now: Int64) throws -> SessionReply {

@@ -5,6 +5,9 @@
 
 public enum SQLDialect: String, Sendable {
     case sqlite, postgres
+
+    /// The column type for bytes.
+    public var blobType: String { self == .postgres ? "BYTEA" : "BLOB" }
 }
 
 public protocol SQLDatabase: AnyObject {

@@ -43,15 +43,16 @@ final class OutcomeJournal: Sendable {
     /// Appends events to the journal (assigning sequences) and returns them, not yet published.
     func append(_ outcomes: [(offer: String, features: [String], type: OutcomeType)]) -> [OutcomeEvent] {
         events.withLock { events in
-            let added = outcomes.map { outcome in
-                OutcomeEvent.with {
-                    $0.sequence = UInt64(events.count + 1)
-                    $0.outcome = .with { $0.offerID = outcome.offer; $0.type = outcome.type; $0.eventID = "e\(events.count + 1)" }
+            for outcome in outcomes {
+                let sequence = events.count + 1
+                events.append(OutcomeEvent.with {
+                    $0.sequence = UInt64(sequence)
+                    $0.outcome = .with { $0.offerID = outcome.offer; $0.type = outcome.type; $0.eventID = "e\(sequence)" }
                     $0.features = outcome.features
                     $0.priorPropensity = 0.1
-                }.also { events.append($0) }
+                })
             }
-            return added
+            return Array(events.suffix(outcomes.count))
         }
     }
 
@@ -60,13 +61,6 @@ final class OutcomeJournal: Sendable {
         guard !stop.isRaised else { return }
         stop.raise()
         done.wait()
-    }
-}
-
-extension Message {
-    func also(_ body: (Self) -> Void) -> Self {
-        body(self)
-        return self
     }
 }
 
