@@ -37,6 +37,11 @@ import ZeroMQ
             try cluster.startWorker("offerloop-decision", arguments: decisionArguments)
             try cluster.startWorker("offerloop-feedback", arguments: ["--store", decisionStore, "--stream-in", cluster.streamIn, "--frontend", cluster.frontend])
             for service in ["profile", "scoring", "decision", "feedback"] { try cluster.waitForWorkers(1, of: service) }
+            // The value model (CLV, churn risk, segments) from the imported transactions; the one
+            // profile worker that fits it serves it at once.
+            let client = try cluster.client()
+            defer { client.close() }
+            let _: FitValueModelReply = try client.call("profile", "fit_value_model", FitValueModelRequest(), timeoutMicros: 30_000_000)
         }
 
         let decisionArguments: [String]
@@ -81,6 +86,7 @@ import ZeroMQ
         }
         // Dario (card …0295, phone +447700900029): high spend, lapsed: retention first, with the agent's script.
         let agent = try Self.decide(client, ("phone", "+447700900029"), .callCenter)
+        #expect(agent.explanation.contains("high-value customer at risk: retention offers first"))
         #expect(agent.offers.first?.category == "retention")
         #expect(agent.offers.first?.treatment.talkingPoints.isEmpty == false)
         // Unknown customers are a typed error.
