@@ -16,9 +16,9 @@ struct OutcomeCommand: ParsableCommand {
     @OptionGroup var client: ClientOptions
 
     func run() throws {
-        let types: [String: OutcomeType] = ["impression": .impression, "click": .click, "accept": .accept, "decline": .decline,
-                                            "purchase": .purchase, "ignored": .ignored]
-        guard let outcomeType = types[type] else { throw ValidationError("unknown type '\(type)' (one of: \(types.keys.sorted().joined(separator: ", ")))") }
+        guard let outcomeType = OutcomeType.named[type] else {
+            throw ValidationError("unknown type '\(type)' (one of: \(OutcomeType.named.keys.sorted().joined(separator: ", ")))")
+        }
         let ack: OutcomeAck = try CustomerCommand.call(client, service: "feedback", "outcome", Outcome.with {
             $0.eventID = eventID ?? "cli-" + UUID().uuidString.lowercased()
             $0.decisionID = decision

@@ -41,15 +41,7 @@ struct DecisionCommand: AsyncParsableCommand {
     }
 
     func deadlines() throws -> [String: Int] {
-        var result: [String: Int] = [:]
-        for item in channelDeadlines.split(separator: ",") {
-            let parts = item.split(separator: ":")
-            guard parts.count == 2, ChannelName.all.contains(String(parts[0])), let ms = Int(parts[1]), ms > 0 else {
-                throw ValidationError("--channel-deadlines takes CHANNEL:MS pairs, e.g. atm:50,web:100; not '\(item)'")
-            }
-            result[String(parts[0])] = ms
-        }
-        return result
+        try ChannelValues.parse(channelDeadlines, option: "--channel-deadlines", example: "atm:50,web:100") { Int($0).flatMap { $0 > 0 ? $0 : nil } }
     }
 
     func run() async throws {

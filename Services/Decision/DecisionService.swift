@@ -167,6 +167,8 @@ final class DecisionService: @unchecked Sendable {
             $0.catalogVersion = reply.catalogVersion
             $0.modelVersion = modelVersion
             $0.offers = reply.offers
+            $0.heldOut = decision.heldOut.map { Self.wire($0) }
+            $0.segment = view.segment
             $0.retention = decision.retention
             $0.features = features
             $0.context = request.context

@@ -12,7 +12,6 @@ struct FeedbackCommand: AsyncParsableCommand {
         abstract: "Takes outcomes, checks them against the decision log, stores them once and publishes the outcome stream.")
 
     @OptionGroup var options: WorkerOptions
-    @OptionGroup var client: ClientOptions
 
     @Option(help: "The store holding the decision log; outcomes go there too (env OFFERLOOP_DECISION_STORE).")
     var store: String = Environment.string("OFFERLOOP_DECISION_STORE", "sqlite:data/decisions.sqlite")
@@ -20,15 +19,39 @@ struct FeedbackCommand: AsyncParsableCommand {
     @Option(help: "The broker's stream endpoint for publishers (env OFFERLOOP_STREAM_IN).")
     var streamIn: String = Environment.string("OFFERLOOP_STREAM_IN", "tcp://127.0.0.1:5557")
 
+    @Option(help: "How long outcomes of a decision are taken, per channel; then unanswered offers become ignored (env OFFERLOOP_RESPONSE_WINDOWS).")
+    var responseWindows: String = Environment.string("OFFERLOOP_RESPONSE_WINDOWS", "atm:10m,kiosk:30m,web:7d,call_center:7d")
+
+    @Option(help: "Milliseconds between sweeps for unanswered offers (env OFFERLOOP_SWEEP_MS).")
+    var sweepMs: Int = Environment.int("OFFERLOOP_SWEEP_MS", 1000)
+
+    func validate() throws {
+        _ = try settings()
+        guard sweepMs >= 1 else { throw ValidationError("--sweep-ms must be at least 1") }
+    }
+
+    func settings() throws -> FeedbackSettings {
+        var settings = FeedbackSettings()
+        for (channel, window) in try ChannelValues.parse(responseWindows, option: "--response-windows", example: "atm:10m,web:7d", ChannelValues.milliseconds) {
+            settings.responseWindowsMs[channel] = window
+        }
+        return settings
+    }
+
     func run() async throws {
         let logger = options.logging.bootstrap(service: "feedback")
         let location = try StoreLocation(store)
         let setup = try OutcomeLog(db: try location.open())  // the schema, once, before the workers
         setup.db.close()
         let context = try ZMQContext()
-        let (streamIn, frontend) = (streamIn, client.frontend)
-        try await ServiceRunner.run(service: "feedback", options: options, logger: logger, context: context) { _ in
-            try FeedbackService(store: location, context: context, streamIn: streamIn, frontend: frontend, logger: logger).methods()
+        let settings = try settings()
+        let implicit = ImplicitOutcomes(store: location, settings: settings, context: context, streamIn: streamIn,
+                                        interval: UInt64(sweepMs) * 1_000_000, logger: logger)
+        let streamIn = streamIn
+        try await ServiceRunner.run(service: "feedback", options: options, logger: logger, context: context, extra: [
+            ThreadService(name: "implicit-outcomes") { try implicit.run(until: $0) },
+        ]) { _ in
+            try FeedbackService(store: location, context: context, streamIn: streamIn, settings: settings, logger: logger).methods()
         }
     }
 }

@@ -1,7 +1,8 @@
-// The feedback service's methods for one worker thread: "outcome" (validate against the decision
-// log, store once, publish on the outcome stream, note the contact in the profile, acknowledge)
-// and "replay" (the stream from a sequence on). Each worker owns its store connection, its
-// stream publisher and its broker client.
+// The feedback service's methods for one worker thread: "outcome" and "outcomes" (validate
+// against the decision log and the response window, store once — a batch in one commit —,
+// publish on the outcome stream, acknowledge) and "replay" (the stream from a sequence on). Each
+// worker owns its store connection and its stream publisher. The profile's contact history and
+// the scoring models follow the stream.
 import DecisionLog
 import Foundation
 import Logging
@@ -10,27 +11,58 @@ import Store
 import Wire
 import ZeroMQ
 
+struct FeedbackSettings: Sendable {
+    /// How long after a decision its outcomes are taken, per channel (ms); after that the
+    /// decision's unanswered offers become "ignored".
+    var responseWindowsMs: [String: Int64] = ["atm": 600_000, "kiosk": 1_800_000, "web": 604_800_000, "call_center": 604_800_000]
+    static let defaultWindowMs: Int64 = 86_400_000
+    /// How far a touchpoint's clock may be off ours.
+    static let clockSkewMs: Int64 = 300_000
+
+    func window(_ channel: Channel) -> Int64 { ChannelName.name(channel).flatMap { responseWindowsMs[$0] } ?? Self.defaultWindowMs }
+}
+
 final class FeedbackService: @unchecked Sendable {
     // @unchecked: made by a worker thread and used only by that thread.
     let log: OutcomeLog
     let publisher: StreamPublisher
-    let client: BrokerClient
+    let settings: FeedbackSettings
     let logger: Logger
     static let maxReplay = 5_000
+    static let maxBatch = 1_000
     static let maxIDBytes = 128
     /// The largest purchase amount taken as real.
     static let maxAmount = 1e9
 
-    init(store: StoreLocation, context: ZMQContext, streamIn: String, frontend: String, logger: Logger) throws {
+    init(store: StoreLocation, context: ZMQContext, streamIn: String, settings: FeedbackSettings, logger: Logger) throws {
         log = try OutcomeLog(db: try store.open())
         publisher = try StreamPublisher(context: context, endpoint: streamIn, topic: StreamTopic.outcomes)
-        client = try BrokerClient(context: context, endpoint: frontend)
+        self.settings = settings
         self.logger = logger
     }
 
     func methods() -> Methods {
         var methods = Methods()
-        methods.on("outcome") { [self] (outcome: Outcome, _) throws -> OutcomeAck in try record(outcome) }
+        methods.on("outcome") { [self] (outcome: Outcome, _) throws -> OutcomeAck in
+            switch try record([outcome])[0] {
+            case .success(let ack): return ack
+            case .failure(let error): throw error
+            }
+        }
+        methods.on("outcomes") { [self] (batch: OutcomeBatch, _) throws -> OutcomeBatchReply in
+            guard batch.outcomes.count <= Self.maxBatch else {
+                throw ServiceError(.invalidArgument, "a batch holds at most \(Self.maxBatch) outcomes, not \(batch.outcomes.count)")
+            }
+            let results = try record(batch.outcomes).map { result in
+                OutcomeResult.with {
+                    switch result {
+                    case .success(let ack): $0.ack = ack
+                    case .failure(let error): $0.error = .with { $0.code = error.code; $0.message = error.message }
+                    }
+                }
+            }
+            return OutcomeBatchReply.with { $0.results = results }
+        }
         methods.on("replay") { [self] (request: ReplayRequest, _) throws -> ReplayReply in
             let limit = request.maxEvents == 0 ? Self.maxReplay : min(Int(request.maxEvents), Self.maxReplay)
             return try log.replay(from: request.fromSequence, limit: limit)
@@ -38,69 +70,78 @@ final class FeedbackService: @unchecked Sendable {
         return methods
     }
 
-    func record(_ request: Outcome) throws -> OutcomeAck {
+    /// Checks every outcome, stores the valid ones in one transaction, publishes the new ones and
+    /// acknowledges each; a refused outcome is its own typed error and stores nothing.
+    func record(_ outcomes: [Outcome]) throws -> [Result<OutcomeAck, ServiceError>] {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        var results = [Result<OutcomeAck, ServiceError>?](repeating: nil, count: outcomes.count)
+        var valid: [(index: Int, event: OutcomeEvent)] = []
+        for (index, outcome) in outcomes.enumerated() {
+            do {
+                valid.append((index, try validate(outcome, now: now)))
+            } catch {
+                results[index] = .failure(error)
+            }
+        }
+        let stored = try log.append(valid.map(\.event))
+        for ((index, _), (event, duplicate)) in zip(valid, stored) {
+            if !duplicate { try publisher.publish(try event.serializedBytes()) }
+            results[index] = .success(OutcomeAck.with { $0.eventID = event.outcome.eventID; $0.sequence = event.sequence; $0.duplicate = duplicate })
+        }
+        return results.map { $0! }
+    }
+
+    /// The outcome as a stream event, completed from its decision; or why it is refused.
+    func validate(_ request: Outcome, now: Int64) throws(ServiceError) -> OutcomeEvent {
         var outcome = request
         for (name, value) in [("event_id", outcome.eventID), ("decision_id", outcome.decisionID), ("offer_id", outcome.offerID)] {
             guard !value.isEmpty, value.utf8.count <= Self.maxIDBytes else {
                 throw ServiceError(.invalidArgument, "\(name) is required (1–\(Self.maxIDBytes) bytes)")
             }
         }
-        switch outcome.type {
-        case .impression, .click, .accept, .decline, .purchase, .ignored: break
-        case .unspecified, .UNRECOGNIZED:
+        guard !outcome.type.name.isEmpty else {
             throw ServiceError(.invalidArgument, "type is required: IMPRESSION, CLICK, ACCEPT, DECLINE, PURCHASE or IGNORED")
         }
         guard outcome.amount.isFinite, outcome.amount >= 0, outcome.amount <= Self.maxAmount else {
             throw ServiceError(.invalidArgument, "amount \(outcome.amount) is not between 0 and \(Int(Self.maxAmount))")
         }
-        guard let decision = try DecisionLogTable.find(outcome.decisionID, log.db) else {
-            throw ServiceError(.notFound, "unknown decision \(outcome.decisionID) (a decision reaches the log within 100 ms of its answer: retry then)")
-        }
-        guard decision.offers.contains(where: { $0.offerID == outcome.offerID }) else {
-            throw ServiceError(.invalidArgument, "offer \(outcome.offerID) was not shown in decision \(outcome.decisionID) (shown: \(decision.offers.map(\.offerID).joined(separator: ", ")))")
-        }
-        guard outcome.customerID.isEmpty || outcome.customerID == decision.customerID else {
-            throw ServiceError(.invalidArgument, "decision \(outcome.decisionID) was for another customer, not \(outcome.customerID)")
-        }
-        outcome.customerID = decision.customerID
-        if outcome.channel == .unspecified { outcome.channel = decision.channel }
-        if outcome.timeUnixMs == 0 { outcome.timeUnixMs = Int64(Date().timeIntervalSince1970 * 1000) }
-        let candidate = decision.candidates.first { $0.offerID == outcome.offerID }
-        let (stored, duplicate) = try log.append(OutcomeEvent.with {
-            $0.outcome = outcome
-            $0.features = decision.features
-            $0.priorPropensity = candidate?.priorPropensity ?? 0
-        })
-        if !duplicate {
-            try publisher.publish(try stored.serializedBytes())
-            noteContact(stored.outcome, category: candidate?.category ?? "")
-        }
-        return OutcomeAck.with { $0.eventID = outcome.eventID; $0.sequence = stored.sequence; $0.duplicate = duplicate }
-    }
-
-    /// Impressions, accepts and declines become the customer's contact history in the profile
-    /// (the contact policy reads it). Idempotent by event id; a failure is logged, the outcome is kept.
-    func noteContact(_ outcome: Outcome, category: String) {
-        let type: String
-        switch outcome.type {
-        case .impression: type = "offer_shown"
-        case .accept: type = "offer_accepted"
-        case .decline: type = "offer_declined"
-        default: return
-        }
         do {
-            let _: CustomerReply = try client.call("profile", "record_event", EventRecord.with {
-                $0.identity = .with { $0.kind = "customer"; $0.value = outcome.customerID }
-                $0.eventID = "outcome:" + outcome.eventID
-                $0.event = .with {
-                    $0.type = type
-                    $0.channel = outcome.channel
-                    $0.timeUnixMs = outcome.timeUnixMs
-                    $0.data = ["offer_id": outcome.offerID, "category": category, "decision_id": outcome.decisionID]
+            guard let decision = try DecisionLogTable.find(outcome.decisionID, log.db) else {
+                throw ServiceError(.notFound, "unknown decision \(outcome.decisionID) (a decision reaches the log within 100 ms of its answer: retry then)")
+            }
+            // The offers shown; for a control decision also those the policy would have shown.
+            let offers = decision.offers + decision.heldOut
+            guard let offer = offers.first(where: { $0.offerID == outcome.offerID }) else {
+                throw ServiceError(.invalidArgument, "offer \(outcome.offerID) was not shown in decision \(outcome.decisionID) (shown: \(decision.offers.map(\.offerID).joined(separator: ", ")))")
+            }
+            guard outcome.customerID.isEmpty || outcome.customerID == decision.customerID else {
+                throw ServiceError(.invalidArgument, "decision \(outcome.decisionID) was for another customer, not \(outcome.customerID)")
+            }
+            outcome.customerID = decision.customerID
+            if outcome.channel == .unspecified { outcome.channel = decision.channel }
+            if outcome.timeUnixMs == 0 { outcome.timeUnixMs = now }
+            guard outcome.timeUnixMs >= decision.timeUnixMs - FeedbackSettings.clockSkewMs, outcome.timeUnixMs <= now + FeedbackSettings.clockSkewMs else {
+                throw ServiceError(.invalidArgument, "time \(outcome.timeUnixMs) is before decision \(outcome.decisionID) (\(decision.timeUnixMs)) or in the future")
+            }
+            // A retry of a stored outcome is acknowledged again whenever it comes.
+            if try log.sequence(ofEvent: outcome.eventID) == nil {
+                let closes = decision.timeUnixMs + settings.window(decision.channel)
+                let ignored = try log.types(ofDecision: decision.decisionID)[offer.offerID]?.contains("ignored") ?? false
+                if now > closes || ignored {
+                    throw ServiceError(.outOfWindow, "the response window of decision \(decision.decisionID) closed at \(closes) (Unix ms; \(ChannelName.name(decision.channel) ?? "?") window \(settings.window(decision.channel) / 1000) s)")
                 }
-            }, timeoutMicros: 1_000_000, idempotent: true)
+            }
+            let candidate = decision.candidates.first { $0.offerID == outcome.offerID }
+            return OutcomeEvent.with {
+                $0.outcome = outcome
+                $0.features = decision.features
+                $0.priorPropensity = candidate?.priorPropensity ?? 0
+                $0.category = offer.category
+            }
+        } catch let error as ServiceError {
+            throw error
         } catch {
-            logger.warning("contact not noted in the profile", metadata: ["event_id": "\(outcome.eventID)", "error": "\(error)"])
+            throw ServiceError(.internal, "the decision log cannot be read: \(error)")
         }
     }
 }

@@ -1,7 +1,7 @@
 // The outcome log in the store: every accepted outcome once (by event id), numbered 1, 2, 3, …
-// without gaps. The number is taken inside the inserting transaction under a lock (SQLite's write
-// transaction, PostgreSQL's advisory lock), so concurrent replicas never leave a hole that a
-// subscriber would wait on forever.
+// without gaps. The numbers are taken inside the inserting transaction under a lock (SQLite's
+// write transaction, PostgreSQL's advisory lock), so concurrent replicas never leave a hole that a
+// subscriber would wait on forever. A batch is one transaction: one commit (one fsync) for all.
 import DecisionLog
 import Foundation
 import Store
@@ -20,6 +20,8 @@ struct OutcomeLog {
             offer_id TEXT NOT NULL, customer_id TEXT NOT NULL, type TEXT NOT NULL, time_ms BIGINT NOT NULL, event \(db.dialect.blobType) NOT NULL)
             """,
             "CREATE INDEX IF NOT EXISTS outcomes_decision ON outcomes (decision_id)",
+            // How far each channel's decisions have been swept for implicit "ignored" outcomes.
+            "CREATE TABLE IF NOT EXISTS implicit_sweeps (channel TEXT PRIMARY KEY, through_ms BIGINT NOT NULL)",
         ])
     }
 
@@ -28,25 +30,39 @@ struct OutcomeLog {
         try db.row("SELECT sequence FROM outcomes WHERE event_id = $1", [.text(eventID)])?.int(0).map(UInt64.init)
     }
 
-    /// Stores the event under the next sequence (set in the returned copy), durably; or returns the
-    /// stored one's sequence when the event id is already there (a retry).
-    func append(_ event: OutcomeEvent) throws -> (event: OutcomeEvent, duplicate: Bool) {
-        try db.transaction {
-            if let existing = try sequence(ofEvent: event.outcome.eventID) {
-                var stored = event
-                stored.sequence = existing
-                return (stored, true)
-            }
+    /// The outcome types stored for a decision, per offer.
+    func types(ofDecision decisionID: String) throws -> [String: Set<String>] {
+        var types: [String: Set<String>] = [:]
+        for row in try db.query("SELECT offer_id, type FROM outcomes WHERE decision_id = $1", [.text(decisionID)]) {
+            types[row.text(0) ?? "", default: []].insert(row.text(1) ?? "")
+        }
+        return types
+    }
+
+    /// Stores the events under the next sequences (set in the returned copies), in one durable
+    /// transaction; an event id already stored (a retry) keeps its first sequence and is marked duplicate.
+    func append(_ events: [OutcomeEvent]) throws -> [(event: OutcomeEvent, duplicate: Bool)] {
+        guard !events.isEmpty else { return [] }
+        return try db.transaction {
             if db.dialect == .postgres { try db.execute("SELECT pg_advisory_xact_lock(\(Self.sequenceLock))") }
-            var stored = event
-            stored.sequence = UInt64(try db.row("SELECT COALESCE(MAX(sequence), 0) + 1 FROM outcomes", [])?.int(0) ?? 1)
-            let outcome = stored.outcome
-            try db.execute("""
-                INSERT INTO outcomes (sequence, event_id, decision_id, offer_id, customer_id, type, time_ms, event)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                """, [.integer(Int64(stored.sequence)), .text(outcome.eventID), .text(outcome.decisionID), .text(outcome.offerID),
-                      .text(outcome.customerID), .text("\(outcome.type)"), .integer(outcome.timeUnixMs), .blob(try stored.serializedBytes())])
-            return (stored, false)
+            var next = UInt64(try db.row("SELECT COALESCE(MAX(sequence), 0) + 1 FROM outcomes", [])?.int(0) ?? 1)
+            return try events.map { event in
+                var stored = event
+                if let existing = try sequence(ofEvent: event.outcome.eventID) {
+                    stored.sequence = existing
+                    return (stored, true)
+                }
+                stored.sequence = next
+                next += 1
+                let outcome = stored.outcome
+                try db.execute("""
+                    INSERT INTO outcomes (sequence, event_id, decision_id, offer_id, customer_id, type, time_ms, event)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                    """, [.integer(Int64(stored.sequence)), .text(outcome.eventID), .text(outcome.decisionID), .text(outcome.offerID),
+                          .text(outcome.customerID), .text(outcome.type.name), .integer(outcome.timeUnixMs),
+                          .blob(try stored.serializedBytes())])
+                return (stored, false)
+            }
         }
     }
 
@@ -59,5 +75,28 @@ struct OutcomeLog {
             $0.events = try rows.map { try OutcomeEvent(serializedBytes: $0.blob(0) ?? []) }
             $0.headSequence = UInt64(head)
         }
+    }
+
+    // MARK: implicit outcomes
+
+    /// Up to `limit` decisions of a channel logged after `after` and at or before `through`
+    /// (Unix ms), oldest first.
+    func decisions(channel: String, after: Int64, through: Int64, limit: Int) throws -> [DecisionRecord] {
+        try db.query("SELECT record FROM decisions WHERE channel = $1 AND time_ms > $2 AND time_ms <= $3 ORDER BY time_ms LIMIT $4",
+                     [.text(channel), .integer(after), .integer(through), .integer(Int64(limit))])
+            .map { try DecisionRecord(serializedBytes: $0.blob(0) ?? []) }
+    }
+
+    /// How far a channel has been swept (Unix ms; 0 when never).
+    func swept(channel: String) throws -> Int64 {
+        try db.row("SELECT through_ms FROM implicit_sweeps WHERE channel = $1", [.text(channel)])?.int(0) ?? 0
+    }
+
+    func setSwept(channel: String, through: Int64) throws {
+        try db.execute("""
+            INSERT INTO implicit_sweeps (channel, through_ms) VALUES ($1, $2)
+            ON CONFLICT (channel) DO UPDATE SET through_ms = CASE WHEN implicit_sweeps.through_ms > excluded.through_ms
+            THEN implicit_sweeps.through_ms ELSE excluded.through_ms END
+            """, [.text(channel), .integer(through)])
     }
 }

@@ -14,6 +14,10 @@ struct ProfileCommand: AsyncParsableCommand {
         abstract: "Serves the customer view: identities, attributes, activity, value and churn risk.")
 
     @OptionGroup var options: WorkerOptions
+    @OptionGroup var client: ClientOptions
+
+    @Option(help: "The broker's stream endpoint for subscribers: outcomes become the contact history (env OFFERLOOP_STREAM_OUT).")
+    var stream: String = Environment.string("OFFERLOOP_STREAM_OUT", "tcp://127.0.0.1:5558")
 
     @Option(help: "The store: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE (env OFFERLOOP_PROFILE_STORE).")
     var store: String = Environment.string("OFFERLOOP_PROFILE_STORE", "sqlite:data/profile.sqlite")
@@ -68,8 +72,25 @@ struct ProfileCommand: AsyncParsableCommand {
         let retention = ThreadService(name: "profile-retention") { stop in
             try RetentionLoop(location: location, settings: settings, logger: logger).run(until: stop)
         }
-        try await ServiceRunner.run(service: "profile", options: options, logger: logger, context: try ZMQContext(), extra: [retention]) { _ in
+        let context = try ZMQContext()
+        let follower = OutcomeStreamFollower(settings: .init(stream: stream, frontend: client.frontend), context: context, logger: logger)
+        let contactHistory = ThreadService(name: "contact-history") { stop in
+            let repository = try ProfileRepository(db: try location.open(), newCustomerID: ProfileService.newCustomerID)
+            defer { repository.db.close() }
+            try follower.run(ContactHistory(repository: repository), until: stop)
+        }
+        try await ServiceRunner.run(service: "profile", options: options, logger: logger, context: context, extra: [retention, contactHistory]) { _ in
             try ProfileService(location: location, settings: settings, logger: logger).methods()
         }
     }
+}
+
+/// The profile store as a consumer of the outcome stream: outcomes become the customers' contact
+/// and response history.
+struct ContactHistory: OutcomeStreamConsumer {
+    let repository: ProfileRepository
+
+    func position() throws -> UInt64 { try repository.outcomePosition() }
+
+    func apply(_ events: [OutcomeEvent]) throws -> Bool { try repository.applyOutcomes(events, now: ProfileService.now()) }
 }

@@ -82,8 +82,8 @@ struct ScoringCommand: AsyncParsableCommand {
         let model = LiveModel(start)
         let status = FollowerStatus()
         let context = try ZMQContext()
-        var settings = OutcomeFollower.Settings(stream: stream, frontend: client.frontend, store: location)
-        settings.catchUpInterval = UInt64(catchUpMs) * 1_000_000
+        var settings = OutcomeFollower.Settings(stream: OutcomeStreamFollower.Settings(stream: stream, frontend: client.frontend), store: location)
+        settings.stream.catchUpInterval = UInt64(catchUpMs) * 1_000_000
         settings.snapshotInterval = UInt64(snapshotSeconds) * 1_000_000_000
         settings.snapshotEvents = UInt64(snapshotEvents)
         let follower = OutcomeFollower(settings: settings, model: model, status: status, context: context, logger: logger)

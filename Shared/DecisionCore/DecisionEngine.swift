@@ -100,6 +100,9 @@ public struct Decision: Sendable {
     public var offers: [Choice] = []
     public var candidates: [Candidate] = []
     public var control = false
+    /// Control decisions: the offers the policy would have shown had the customer not been in
+    /// the control group (not shown; logged so that their outcomes measure lift).
+    public var heldOut: [Choice] = []
     public var retention = false
     public var explanation: [String] = []
 }
@@ -132,7 +135,8 @@ public struct DecisionEngine: Sendable {
     public struct Screening: Sendable {
         public var decision = Decision()
         /// Offers that passed every check, as positions in the catalog; nil when the decision is
-        /// already made (opted out, control group, contact cap).
+        /// already made (opted out, contact cap). For the control group, the offers the policy
+        /// would have considered.
         public var eligible: [Int]?
     }
 
@@ -143,17 +147,17 @@ public struct DecisionEngine: Sendable {
             screening.decision.explanation.append("customer opted out of \(channel): no offer")
             return screening
         }
-        if !view.customerID.isEmpty, ControlGroup.contains(view.customerID, percent: catalog.controlPercent, salt: catalog.controlSalt) {
+        let control = !view.customerID.isEmpty && ControlGroup.contains(view.customerID, percent: catalog.controlPercent, salt: catalog.controlSalt)
+        if control {
             screening.decision.control = true
             screening.decision.explanation.append("control group (\(catalog.controlPercent.formatted)%): the channel's default offer only")
-            screening.decision.candidates = catalog.offers.map { Decision.Candidate(offerID: $0.id, kept: false, why: .controlGroup) }
             if let offer = defaultOffer(channel, history: history, now: request.now) {
                 screening.decision.offers = [choice(offer, channel, propensity: prior(offer), probability: 1, priority: 0, reason: "control group: default offer")]
             }
-            return screening
         }
         if let cap = catalog.contactPolicy.capReached(channel: channel, history: history, now: request.now) {
-            screening.decision.explanation.append(cap + ": no offer")
+            screening.decision.explanation.append(cap + (control ? "" : ": no offer"))
+            if control { screening.decision.candidates = controlCandidates }
             return screening
         }
         let day = Int(request.now / 86_400_000)
@@ -173,14 +177,27 @@ public struct DecisionEngine: Sendable {
         }
         screening.eligible = eligible
         screening.decision.retention = catalog.retentionRule?.admits(view.rules) ?? false
+        if control { screening.decision.candidates = controlCandidates }
         return screening
     }
+
+    /// A control decision's candidates: every offer, dropped as "control group".
+    var controlCandidates: [Decision.Candidate] { catalog.offers.map { Decision.Candidate(offerID: $0.id, kept: false, why: .controlGroup) } }
 
     /// The second half: ranks the eligible offers with their propensities (nil: the priors) and fills the slots.
     public func arbitrate<R: RandomNumberGenerator>(_ screening: Screening, _ request: DecisionRequest, history: [ContactRecord],
                                                     propensities: [String: Propensity]?, using random: inout R) -> Decision {
         var decision = screening.decision
         guard let eligible = screening.eligible else { return decision }
+        if decision.control {
+            // What the policy would have shown (its default offer when nothing qualified is no treatment).
+            var policy = screening
+            policy.decision = Decision()
+            policy.decision.retention = decision.retention
+            let would = arbitrate(policy, request, history: history, propensities: propensities, using: &random)
+            decision.heldOut = would.candidates.contains { $0.kept } ? would.offers : []
+            return decision
+        }
         let channel = request.channel
         let offers = catalog.offers
         var terms = [Double](repeating: 1, count: catalog.priorityFormula.terms.count)

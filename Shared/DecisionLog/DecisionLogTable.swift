@@ -11,6 +11,7 @@ public enum DecisionLogTable {
             channel TEXT NOT NULL, control INTEGER NOT NULL, degraded INTEGER NOT NULL, record \(db.dialect.blobType) NOT NULL)
             """,
             "CREATE INDEX IF NOT EXISTS decisions_customer ON decisions (customer_id, time_ms)",
+            "CREATE INDEX IF NOT EXISTS decisions_channel ON decisions (channel, time_ms)",
         ])
     }
 

@@ -56,6 +56,8 @@ enum ProfileSchema {
             overruled TEXT NOT NULL)
         """,
         "CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_ms BIGINT NOT NULL)",
+        // How far the outcome stream has been applied to the events (contact and response history).
+        "CREATE TABLE IF NOT EXISTS stream_positions (stream TEXT PRIMARY KEY, sequence BIGINT NOT NULL)",
     ]
 
     /// Creates what is missing. Safe to run from every replica at start-up.

@@ -1,6 +1,7 @@
 // Options every service shares, from flags or OFFERLOOP_* environment variables.
 import ArgumentParser
 import Logging
+import Wire
 
 /// Where the broker is, for clients.
 public struct ClientOptions: ParsableArguments {
@@ -73,5 +74,30 @@ public struct LoggingOptions: ParsableArguments {
         var logger = Logger(label: "offerloop.\(service)")
         logger[metadataKey: "service"] = "\(service)"
         return logger
+    }
+}
+
+/// Per-channel settings written CHANNEL:VALUE,CHANNEL:VALUE (e.g. "atm:50,web:100").
+public enum ChannelValues {
+    /// The pairs of `text`; `value` reads one value (nil: invalid). Throws naming the option and
+    /// the bad pair, with `example`.
+    public static func parse<T>(_ text: String, option: String, example: String, _ value: (Substring) -> T?) throws -> [String: T] {
+        var result: [String: T] = [:]
+        for item in text.split(separator: ",") {
+            let parts = item.split(separator: ":")
+            guard parts.count == 2, ChannelName.all.contains(String(parts[0])), let parsed = value(parts[1]) else {
+                throw ValidationError("\(option) takes CHANNEL:VALUE pairs (channels: \(ChannelName.all.joined(separator: ", "))), e.g. \(example); not '\(item)'")
+            }
+            result[String(parts[0])] = parsed
+        }
+        return result
+    }
+
+    /// A positive duration as milliseconds: "250ms", "30s", "10m", "24h", "7d".
+    public static func milliseconds(_ text: Substring) -> Int64? {
+        let units: [(String, Int64)] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
+        guard let (suffix, scale) = units.first(where: { text.hasSuffix($0.0) && Int64(text.dropLast($0.0.count)) != nil }),
+              let count = Int64(text.dropLast(suffix.count)), count > 0, count <= Int64.max / scale else { return nil }
+        return count * scale
     }
 }

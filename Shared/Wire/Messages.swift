@@ -41,9 +41,20 @@ extension ErrorCode {
         case .unauthorized: "UNAUTHORIZED"
         case .internal: "INTERNAL"
         case .shuttingDown: "SHUTTING_DOWN"
+        case .outOfWindow: "OUT_OF_WINDOW"
         case .UNRECOGNIZED(let value): "UNRECOGNIZED(\(value))"
         }
     }
+}
+
+extension OutcomeType {
+    /// The outcome types by their lower-case names, as the CLI, the store and reports spell them.
+    public static let named: [String: OutcomeType] = [
+        "impression": .impression, "click": .click, "accept": .accept, "decline": .decline, "purchase": .purchase, "ignored": .ignored,
+    ]
+
+    /// "impression", "accept", …; "" when unspecified or unknown.
+    public var name: String { Self.named.first { $0.value == self }?.key ?? "" }
 }
 
 extension Reply {

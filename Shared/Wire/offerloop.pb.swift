@@ -73,6 +73,9 @@ public nonisolated enum Offerloop_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIt
 
   /// the worker is draining; retry elsewhere
   case shuttingDown // = 14
+
+  /// an outcome after its decision's response window closed
+  case outOfWindow // = 15
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -96,6 +99,7 @@ public nonisolated enum Offerloop_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIt
     case 12: self = .unauthorized
     case 13: self = .internal
     case 14: self = .shuttingDown
+    case 15: self = .outOfWindow
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -117,6 +121,7 @@ public nonisolated enum Offerloop_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIt
     case .unauthorized: return 12
     case .internal: return 13
     case .shuttingDown: return 14
+    case .outOfWindow: return 15
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -138,6 +143,7 @@ public nonisolated enum Offerloop_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIt
     .unauthorized,
     .internal,
     .shuttingDown,
+    .outOfWindow,
   ]
 
 }
@@ -606,6 +612,12 @@ public nonisolated struct Offerloop_V1_DecisionRecord: Sendable {
 
   public var retention: Bool = false
 
+  /// the customer's value segment at decision time
+  public var segment: String = String()
+
+  /// control: what the policy would have shown (not shown)
+  public var heldOut: [Offerloop_V1_OfferChoice] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -707,6 +719,69 @@ public nonisolated struct Offerloop_V1_OutcomeAck: Sendable {
   public var duplicate: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// feedback service, method "outcomes": many outcomes, stored in one transaction (one commit).
+public nonisolated struct Offerloop_V1_OutcomeBatch: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// at most 1,000
+  public var outcomes: [Offerloop_V1_Outcome] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Offerloop_V1_OutcomeBatchReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// one per outcome, in order
+  public var results: [Offerloop_V1_OutcomeResult] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Offerloop_V1_OutcomeResult: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var result: Offerloop_V1_OutcomeResult.OneOf_Result? = nil
+
+  public var ack: Offerloop_V1_OutcomeAck {
+    get {
+      if case .ack(let v)? = result {return v}
+      return Offerloop_V1_OutcomeAck()
+    }
+    set {result = .ack(newValue)}
+  }
+
+  /// this outcome was refused (nothing stored); the others stand
+  public var error: Offerloop_V1_Error {
+    get {
+      if case .error(let v)? = result {return v}
+      return Offerloop_V1_Error()
+    }
+    set {result = .error(newValue)}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Result: Equatable, Sendable {
+    case ack(Offerloop_V1_OutcomeAck)
+    /// this outcome was refused (nothing stored); the others stand
+    case error(Offerloop_V1_Error)
+
+  }
 
   public init() {}
 }
@@ -1527,6 +1602,9 @@ public nonisolated struct Offerloop_V1_OutcomeEvent: Sendable {
   /// the catalog's prior for the offer (0: default)
   public var priorPropensity: Double = 0
 
+  /// the offer's category (contact policy: cool-down by category)
+  public var category: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1601,7 +1679,7 @@ public nonisolated struct Offerloop_V1_EchoReply: Sendable {
 fileprivate nonisolated let _protobuf_package = "offerloop.v1"
 
 nonisolated extension Offerloop_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_CODE_UNSPECIFIED\0\u{1}MALFORMED\0\u{1}UNSUPPORTED_VERSION\0\u{1}TOO_LARGE\0\u{1}NO_WORKERS\0\u{1}OVERLOADED\0\u{1}DEADLINE_EXCEEDED\0\u{1}UNAVAILABLE\0\u{1}UNKNOWN_METHOD\0\u{1}INVALID_ARGUMENT\0\u{1}NOT_FOUND\0\u{1}ALREADY_EXISTS\0\u{1}UNAUTHORIZED\0\u{1}INTERNAL\0\u{1}SHUTTING_DOWN\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_CODE_UNSPECIFIED\0\u{1}MALFORMED\0\u{1}UNSUPPORTED_VERSION\0\u{1}TOO_LARGE\0\u{1}NO_WORKERS\0\u{1}OVERLOADED\0\u{1}DEADLINE_EXCEEDED\0\u{1}UNAVAILABLE\0\u{1}UNKNOWN_METHOD\0\u{1}INVALID_ARGUMENT\0\u{1}NOT_FOUND\0\u{1}ALREADY_EXISTS\0\u{1}UNAUTHORIZED\0\u{1}INTERNAL\0\u{1}SHUTTING_DOWN\0\u{1}OUT_OF_WINDOW\0")
 }
 
 nonisolated extension Offerloop_V1_Channel: SwiftProtobuf._ProtoNameProviding {
@@ -2252,7 +2330,7 @@ nonisolated extension Offerloop_V1_DecideReply: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Offerloop_V1_DecisionRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DecisionRecord"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}decision_id\0\u{3}time_unix_ms\0\u{3}customer_id\0\u{1}channel\0\u{1}control\0\u{1}degraded\0\u{3}degraded_reason\0\u{3}catalog_version\0\u{3}model_version\0\u{1}offers\0\u{1}candidates\0\u{1}features\0\u{1}context\0\u{1}retention\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}decision_id\0\u{3}time_unix_ms\0\u{3}customer_id\0\u{1}channel\0\u{1}control\0\u{1}degraded\0\u{3}degraded_reason\0\u{3}catalog_version\0\u{3}model_version\0\u{1}offers\0\u{1}candidates\0\u{1}features\0\u{1}context\0\u{1}retention\0\u{1}segment\0\u{3}held_out\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2274,6 +2352,8 @@ nonisolated extension Offerloop_V1_DecisionRecord: SwiftProtobuf.Message, SwiftP
       case 12: try { try decoder.decodeRepeatedStringField(value: &self.features) }()
       case 13: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.context) }()
       case 14: try { try decoder.decodeSingularBoolField(value: &self.retention) }()
+      case 15: try { try decoder.decodeSingularStringField(value: &self.segment) }()
+      case 16: try { try decoder.decodeRepeatedMessageField(value: &self.heldOut) }()
       default: break
       }
     }
@@ -2322,6 +2402,12 @@ nonisolated extension Offerloop_V1_DecisionRecord: SwiftProtobuf.Message, SwiftP
     if self.retention != false {
       try visitor.visitSingularBoolField(value: self.retention, fieldNumber: 14)
     }
+    if !self.segment.isEmpty {
+      try visitor.visitSingularStringField(value: self.segment, fieldNumber: 15)
+    }
+    if !self.heldOut.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.heldOut, fieldNumber: 16)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2340,6 +2426,8 @@ nonisolated extension Offerloop_V1_DecisionRecord: SwiftProtobuf.Message, SwiftP
     if lhs.features != rhs.features {return false}
     if lhs.context != rhs.context {return false}
     if lhs.retention != rhs.retention {return false}
+    if lhs.segment != rhs.segment {return false}
+    if lhs.heldOut != rhs.heldOut {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2579,6 +2667,133 @@ nonisolated extension Offerloop_V1_OutcomeAck: SwiftProtobuf.Message, SwiftProto
     if lhs.eventID != rhs.eventID {return false}
     if lhs.sequence != rhs.sequence {return false}
     if lhs.duplicate != rhs.duplicate {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_OutcomeBatch: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OutcomeBatch"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}outcomes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.outcomes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.outcomes.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.outcomes, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_OutcomeBatch, rhs: Offerloop_V1_OutcomeBatch) -> Bool {
+    if lhs.outcomes != rhs.outcomes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_OutcomeBatchReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OutcomeBatchReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}results\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.results) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.results.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.results, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_OutcomeBatchReply, rhs: Offerloop_V1_OutcomeBatchReply) -> Bool {
+    if lhs.results != rhs.results {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_OutcomeResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OutcomeResult"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ack\0\u{1}error\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try {
+        var v: Offerloop_V1_OutcomeAck?
+        var hadOneofValue = false
+        if let current = self.result {
+          hadOneofValue = true
+          if case .ack(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.result = .ack(v)
+        }
+      }()
+      case 2: try {
+        var v: Offerloop_V1_Error?
+        var hadOneofValue = false
+        if let current = self.result {
+          hadOneofValue = true
+          if case .error(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.result = .error(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    switch self.result {
+    case .ack?: try {
+      guard case .ack(let v)? = self.result else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    }()
+    case .error?: try {
+      guard case .error(let v)? = self.result else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_OutcomeResult, rhs: Offerloop_V1_OutcomeResult) -> Bool {
+    if lhs.result != rhs.result {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -4011,7 +4226,7 @@ nonisolated extension Offerloop_V1_ModelReply: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Offerloop_V1_OutcomeEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OutcomeEvent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{1}outcome\0\u{1}features\0\u{3}prior_propensity\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{1}outcome\0\u{1}features\0\u{3}prior_propensity\0\u{1}category\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4023,6 +4238,7 @@ nonisolated extension Offerloop_V1_OutcomeEvent: SwiftProtobuf.Message, SwiftPro
       case 2: try { try decoder.decodeSingularMessageField(value: &self._outcome) }()
       case 3: try { try decoder.decodeRepeatedStringField(value: &self.features) }()
       case 4: try { try decoder.decodeSingularDoubleField(value: &self.priorPropensity) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.category) }()
       default: break
       }
     }
@@ -4045,6 +4261,9 @@ nonisolated extension Offerloop_V1_OutcomeEvent: SwiftProtobuf.Message, SwiftPro
     if self.priorPropensity.bitPattern != 0 {
       try visitor.visitSingularDoubleField(value: self.priorPropensity, fieldNumber: 4)
     }
+    if !self.category.isEmpty {
+      try visitor.visitSingularStringField(value: self.category, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -4053,6 +4272,7 @@ nonisolated extension Offerloop_V1_OutcomeEvent: SwiftProtobuf.Message, SwiftPro
     if lhs._outcome != rhs._outcome {return false}
     if lhs.features != rhs.features {return false}
     if lhs.priorPropensity != rhs.priorPropensity {return false}
+    if lhs.category != rhs.category {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

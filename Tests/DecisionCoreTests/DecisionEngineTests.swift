@@ -46,6 +46,12 @@ struct DecisionEngineTests {
         #expect(decision.control)
         #expect(decision.offers.map(\.offer.id) == ["mobile_app"])
         #expect(decision.candidates.allSatisfy { !$0.kept && $0.reason == "control group" })
+        // What the policy would have shown is logged (not shown), so control outcomes measure lift.
+        let exploiting = DecisionEngine(catalog: catalog, epsilon: 0)
+        let held = decide(exploiting, Self.customer(id: member), slots: 2)
+        let treated = decide(exploiting, Self.customer(id: Self.idOutsideControl(catalog)), slots: 2)
+        #expect(held.control && held.offers.map(\.offer.id) == ["mobile_app"] && !treated.control)
+        #expect(held.heldOut.count == 2 && held.heldOut.map(\.offer.id) == treated.offers.map(\.offer.id))
     }
 
     @Test func offersAreRankedByPriorityWithOnePerCategory() throws {

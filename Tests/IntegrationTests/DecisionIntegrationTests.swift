@@ -15,7 +15,8 @@ import ZeroMQ
         let catalog: URL
         let decisionStore: String
 
-        init(deadlineMs: Int = 5_000) throws {
+        /// `feedback`: the feedback service's options besides its store and stream.
+        init(deadlineMs: Int = 5_000, store: StoreKind = .sqlite, feedback: [String] = []) throws {
             cluster = try Cluster()
             let dir = cluster.logDirectory
             let profileStore = "sqlite:" + dir.appendingPathComponent("profile.sqlite").path
@@ -25,8 +26,8 @@ import ZeroMQ
             }
             catalog = dir.appendingPathComponent("catalog.yaml")
             try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("examples/catalog/retail-bank.yaml"), to: catalog)
-            decisionStore = "sqlite:" + dir.appendingPathComponent("decisions.sqlite").path
-            try cluster.startWorker("offerloop-profile", arguments: ["--store", profileStore])
+            decisionStore = try store.location(for: cluster, name: "decisions")
+            try cluster.startWorker("offerloop-profile", arguments: ["--store", profileStore, "--stream", cluster.streamOut, "--frontend", cluster.frontend])
             try cluster.startWorker("offerloop-scoring", arguments: ["--store", "sqlite:" + dir.appendingPathComponent("scoring.sqlite").path,
                                                                     "--stream", cluster.streamOut, "--frontend", cluster.frontend])
             decisionArguments = [
@@ -35,7 +36,8 @@ import ZeroMQ
                 "--channel-deadlines", "atm:\(deadlineMs),kiosk:\(deadlineMs),web:\(deadlineMs),call_center:\(deadlineMs)",
             ]
             try cluster.startWorker("offerloop-decision", arguments: decisionArguments)
-            try cluster.startWorker("offerloop-feedback", arguments: ["--store", decisionStore, "--stream-in", cluster.streamIn, "--frontend", cluster.frontend])
+            feedbackArguments = ["--store", decisionStore, "--stream-in", cluster.streamIn] + feedback
+            try cluster.startWorker("offerloop-feedback", arguments: feedbackArguments)
             for service in ["profile", "scoring", "decision", "feedback"] { try cluster.waitForWorkers(1, of: service) }
             // The value model (CLV, churn risk, segments) from the imported transactions; the one
             // profile worker that fits it serves it at once.
@@ -45,17 +47,26 @@ import ZeroMQ
         }
 
         let decisionArguments: [String]
+        let feedbackArguments: [String]
 
         /// The decision ids in the store's decision log, once `expected` are all there (or after 5 s).
         func logged(_ expected: Set<String>) throws -> Set<String> {
             var logged: Set<String> = []
             for _ in 0..<50 where !expected.isSubset(of: logged) {
                 Thread.sleep(forTimeInterval: 0.1)
-                let (_, output) = try run("/usr/bin/env", ["python3", "-c", "import sqlite3,sys; print('\\n'.join(r[0] for r in sqlite3.connect(sys.argv[1]).execute('select id from decisions')))",
-                                                           String(decisionStore.dropFirst("sqlite:".count))])
-                logged = Set(output.split(separator: "\n").map(String.init))
+                logged = Set(try query("SELECT id FROM decisions"))
             }
             return logged
+        }
+
+        /// The first column of a query's rows, as text, read from the decision store by another process.
+        func query(_ sql: String) throws -> [String] {
+            let (status, output) = decisionStore.hasPrefix("sqlite:")
+                ? try run("/usr/bin/env", ["python3", "-c", "import sqlite3,sys; print('\\n'.join(str(r[0]) for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2])))",
+                                             String(decisionStore.dropFirst("sqlite:".count)), sql])
+                : try run("/usr/bin/psql", [decisionStore, "-qtA", "-c", sql])
+            guard status == 0 else { throw ServiceError(.internal, "query \(sql): \(output)") }
+            return output.split(separator: "\n").map(String.init)
         }
 
         func process(_ name: String) -> Process { cluster.workers[["profile": 0, "scoring": 1, "decision": 2, "feedback": 3][name]!] }
@@ -151,7 +162,12 @@ import ZeroMQ
         #expect(model.offers.first { $0.offerID == offer }?.observations == 1)
 
         // The decline is in the profile's contact history: the offer is suppressed on every channel.
-        let view: CustomerView = try client.call("profile", "view", CustomerViewRequest.with { $0.identity = .with { $0.kind = "login"; $0.value = "ada" } })
+        // (The profile follows the outcome stream: within milliseconds.)
+        var view = CustomerView()
+        for _ in 0..<100 where view.contacts.count < 2 {
+            view = try client.call("profile", "view", CustomerViewRequest.with { $0.identity = .with { $0.kind = "login"; $0.value = "ada" } })
+            Thread.sleep(forTimeInterval: 0.05)
+        }
         #expect(view.contacts.map(\.kind) == ["declined", "shown"])
         let agent = try Self.decide(client, ("login", "ada"), .callCenter)
         #expect(!agent.offers.contains { $0.offerID == offer })

@@ -6,20 +6,21 @@ import Testing
 import Wire
 import ZeroMQ
 
-/// The stores the profile replicas can share: a SQLite file, or a fresh database on the
-/// PostgreSQL server scripts/test starts (OFFERLOOP_TEST_POSTGRES_URL).
-enum ProfileStoreKind: String, CaseIterable, Sendable {
+/// The stores replicas can share: a SQLite file, or a fresh database on the PostgreSQL server
+/// scripts/test starts (OFFERLOOP_TEST_POSTGRES_URL).
+enum StoreKind: String, CaseIterable, Sendable {
     case sqlite, postgres
 
-    static var all: [ProfileStoreKind] {
+    static var all: [StoreKind] {
         // Set only to run without PostgreSQL on purpose (scripts/test never sets it).
         ProcessInfo.processInfo.environment["OFFERLOOP_SKIP_POSTGRES"] == "1" ? [.sqlite] : allCases
     }
 
-    func location(for cluster: Cluster) throws -> String {
+    /// A new store; `name` names the SQLite file.
+    func location(for cluster: Cluster, name: String = "profile") throws -> String {
         switch self {
         case .sqlite:
-            return "sqlite:" + cluster.logDirectory.appendingPathComponent("profile.sqlite").path
+            return "sqlite:" + cluster.logDirectory.appendingPathComponent(name + ".sqlite").path
         case .postgres:
             guard let url = ProcessInfo.processInfo.environment["OFFERLOOP_TEST_POSTGRES_URL"], let slash = url.lastIndex(of: "/") else {
                 throw ServiceError(.unavailable, "OFFERLOOP_TEST_POSTGRES_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
@@ -37,14 +38,14 @@ enum ProfileStoreKind: String, CaseIterable, Sendable {
 }
 
 @Suite(.serialized) struct ProfileIntegrationTests {
-    func startProfiles(_ cluster: Cluster, replicas: Int, store: ProfileStoreKind = .sqlite) throws {
+    func startProfiles(_ cluster: Cluster, replicas: Int, store: StoreKind = .sqlite) throws {
         let location = try store.location(for: cluster)
-        for _ in 0..<replicas { try cluster.startWorker("offerloop-profile", arguments: ["--store", location]) }
+        for _ in 0..<replicas { try cluster.startWorker("offerloop-profile", arguments: ["--store", location, "--stream", cluster.streamOut, "--frontend", cluster.frontend]) }
         try cluster.waitForWorkers(replicas, of: "profile")
     }
 
-    @Test(arguments: ProfileStoreKind.all)
-    func aReadAfterAnAcknowledgedWriteSeesItOnEitherReplica(_ store: ProfileStoreKind) throws {
+    @Test(arguments: StoreKind.all)
+    func aReadAfterAnAcknowledgedWriteSeesItOnEitherReplica(_ store: StoreKind) throws {
         let cluster = try Cluster()
         try startProfiles(cluster, replicas: 2, store: store)
         let client = try cluster.client()

@@ -1,0 +1,85 @@
+// Implicit outcomes: an offer shown in a decision that got no response (click, accept, decline,
+// purchase) within its channel's response window becomes "ignored" — once, stored and published
+// like any outcome, with event id "ignored:DECISION:OFFER" (so replicas sweeping at the same time
+// store it once). Each channel is swept in time order up to `now − window − grace`; the grace
+// (5 s, or half the window when that is shorter) covers outcomes accepted just before the window
+// closed and decisions still on their way from the decision journals (≤ 100 ms). A decision that reaches the log later than that (the journal
+// of a crashed decision replica, copied when its successor starts) is not swept.
+import Foundation
+import Logging
+import ServiceKit
+import Store
+import Wire
+import ZeroMQ
+
+struct ImplicitOutcomes: Sendable {
+    let store: StoreLocation
+    let settings: FeedbackSettings
+    let context: ZMQContext
+    let streamIn: String
+    let interval: UInt64
+    let logger: Logger
+    static func grace(_ window: Int64) -> Int64 { min(5_000, window / 2) }
+    static let page = 1_000
+    static let responses: Set<String> = ["click", "accept", "decline", "purchase", "ignored"]
+
+    func run(until stop: StopSignal) throws {
+        let log = try OutcomeLog(db: try store.open())
+        defer { log.db.close() }
+        let publisher = try StreamPublisher(context: context, endpoint: streamIn, topic: StreamTopic.outcomes)
+        defer { publisher.close() }
+        while !stop.isRaised {
+            do {
+                let ignored = try sweep(log, publisher, now: Int64(Date().timeIntervalSince1970 * 1000))
+                if ignored > 0 { logger.info("unanswered offers recorded as ignored", metadata: ["outcomes": "\(ignored)"]) }
+            } catch {
+                logger.error("implicit outcome sweep failed; will retry", metadata: ["error": "\(error)"])
+            }
+            _ = stop.sleep(nanoseconds: interval)
+        }
+    }
+
+    /// Records every due "ignored" outcome; returns how many were new.
+    func sweep(_ log: OutcomeLog, _ publisher: StreamPublisher, now: Int64) throws -> Int {
+        var ignored = 0
+        for channel in ChannelName.all {
+            let window = settings.responseWindowsMs[channel] ?? FeedbackSettings.defaultWindowMs
+            let through = now - window - Self.grace(window)
+            var after = try log.swept(channel: channel)
+            while after < through {
+                let decisions = try log.decisions(channel: channel, after: after, through: through, limit: Self.page)
+                var events: [OutcomeEvent] = []
+                for decision in decisions {
+                    let answered = try log.types(ofDecision: decision.decisionID)
+                    for offer in decision.offers where answered[offer.offerID].map({ $0.isDisjoint(with: Self.responses) }) ?? true {
+                        let candidate = decision.candidates.first { $0.offerID == offer.offerID }
+                        events.append(OutcomeEvent.with {
+                            $0.outcome = .with {
+                                $0.eventID = "ignored:\(decision.decisionID):\(offer.offerID)"
+                                $0.decisionID = decision.decisionID
+                                $0.offerID = offer.offerID
+                                $0.type = .ignored
+                                $0.channel = decision.channel
+                                $0.customerID = decision.customerID
+                                $0.timeUnixMs = decision.timeUnixMs + window
+                            }
+                            $0.features = decision.features
+                            $0.priorPropensity = candidate?.priorPropensity ?? 0
+                            $0.category = offer.category
+                        })
+                    }
+                }
+                for (event, duplicate) in try log.append(events) where !duplicate {
+                    try publisher.publish(try event.serializedBytes())
+                    ignored += 1
+                }
+                // A full page may end inside a millisecond: the next page starts at that millisecond again.
+                let last = decisions.last?.timeUnixMs ?? through
+                after = decisions.count < Self.page ? through : last - 1 > after ? last - 1 : last
+                try log.setSwept(channel: channel, through: after)
+                if decisions.count < Self.page { break }
+            }
+        }
+        return ignored
+    }
+}
