@@ -57,6 +57,7 @@ let package = Package(
         .target(name: "ScoringCore", dependencies: ["Wire"], path: "Shared/ScoringCore"),
         // The offer-decision strategy: catalog, eligibility rules, contact policy, control groups, arbitration.
         .target(name: "DecisionLog", dependencies: ["Store", "Wire"], path: "Shared/DecisionLog"),
+        .target(name: "Effectiveness", dependencies: ["Store", "Wire"], path: "Shared/Effectiveness"),
         .target(name: "DecisionCore", dependencies: ["Wire", "ProfileCore", .product(name: "Yams", package: "Yams")], path: "Shared/DecisionCore"),
         .target(
             name: "ServiceKit",
@@ -77,7 +78,7 @@ let package = Package(
         .executableTarget(name: "Echo", dependencies: ["ServiceKit"], path: "Services/Echo"),
         .executableTarget(
             name: "CLI",
-            dependencies: ["ServiceKit", "CustomerValue", "ProfileStore", "CSV", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["ServiceKit", "CustomerValue", "ProfileStore", "CSV", "Effectiveness", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Services/CLI"),
         .executableTarget(
             name: "LoadTest",
@@ -96,6 +97,7 @@ let package = Package(
         .testTarget(name: "ScoringCoreTests", dependencies: ["ScoringCore"]),
         .testTarget(name: "DecisionCoreTests", dependencies: ["DecisionCore", "ScoringCore"]),
         .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit"]),
+        .testTarget(name: "EffectivenessTests", dependencies: ["Effectiveness", "ScoringCore", "Wire"]),
         .testTarget(name: "IntegrationTests", dependencies: ["ServiceKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,166 @@
+// `offerloop report`: which offers work — per offer × channel × segment, lift against control
+// with 95% intervals, and off-policy estimates of other policies — from the decision store.
+import ArgumentParser
+import Effectiveness
+import Foundation
+import ServiceKit
+import Store
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Effectiveness of the offers: response, revenue, lift against control, off-policy estimates (reads the decision store).")
+
+    @Option(help: "The decision store (decisions and outcomes): sqlite:PATH or postgres://… (env OFFERLOOP_DECISION_STORE).")
+    var store: String = Environment.string("OFFERLOOP_DECISION_STORE", "sqlite:data/decisions.sqlite")
+
+    @Option(help: "Decisions since a date (YYYY-MM-DD, UTC) or for a last period (e.g. 24h, 7d); default: all.")
+    var since: String?
+
+    @Option(help: "Group by any of offer, channel, segment, comma-separated.")
+    var by: String = "offer,channel,segment"
+
+    @Option(help: "Also write the table as CSV to this file.")
+    var csv: String?
+
+    @Option(help: "Also draw lift and policy estimates with their intervals (PNG or SVG, by extension; needs python3 with matplotlib).")
+    var plot: String?
+
+    func validate() throws {
+        _ = try dimensions()
+        _ = try sinceMs(now: 0)
+    }
+
+    func dimensions() throws -> [ReportDimension] {
+        try by.split(separator: ",").map {
+            guard let dimension = ReportDimension(rawValue: String($0)) else {
+                throw ValidationError("--by takes offer, channel or segment, comma-separated; not '\($0)'")
+            }
+            return dimension
+        }
+    }
+
+    func sinceMs(now: Int64) throws -> Int64 {
+        guard let since else { return 0 }
+        if let ms = ChannelValues.milliseconds(Substring(since)) { return now - ms }
+        let format = DateFormatter()
+        format.dateFormat = "yyyy-MM-dd"
+        format.timeZone = TimeZone(identifier: "UTC")
+        format.locale = Locale(identifier: "en_US_POSIX")
+        guard let date = format.date(from: since) else { throw ValidationError("--since takes YYYY-MM-DD or a period like 24h or 7d; not '\(since)'") }
+        return Int64(date.timeIntervalSince1970 * 1000)
+    }
+
+    func run() throws {
+        let db = try StoreLocation(store).open()
+        defer { db.close() }
+        let report = try EffectivenessReport(store: db, since: try sinceMs(now: Int64(Date().timeIntervalSince1970 * 1000)), by: try dimensions())
+        let table = Self.table(report)
+        print(Self.aligned(table))
+        print("")
+        print(Self.aligned(Self.policyTable(report)))
+        if let csv {
+            try (table.map { $0.map(Self.csvField).joined(separator: ",") }.joined(separator: "\n") + "\n").write(toFile: csv, atomically: true, encoding: .utf8)
+            print("wrote \(csv)")
+        }
+        if let plot { try Self.draw(report, to: plot) }
+    }
+
+    // MARK: text
+
+    static func table(_ report: EffectivenessReport) -> [[String]] {
+        let header = report.dimensions.map(\.rawValue) + ["decisions", "impressions", "responses", "response_rate", "revenue",
+                                                          "control", "control_rate", "lift", "lift_low", "lift_high"]
+        let rows = (report.rows + [report.overall]).map { row in
+            let key = report.dimensions.map { row.key[$0] ?? "(all)" }
+            let interval = row.lift.interval
+            return key + ["\(row.decisions)", "\(row.impressions)", "\(row.responses)", percent(row.responseRate), String(format: "%.2f", row.revenue),
+                          "\(row.lift.control)", row.lift.control > 0 ? percent(row.lift.controlRate) : "",
+                          row.lift.lift.map(points) ?? "", interval.map { points($0.lowerBound) } ?? "", interval.map { points($0.upperBound) } ?? ""]
+        }
+        return [header] + rows
+    }
+
+    static func policyTable(_ report: EffectivenessReport) -> [[String]] {
+        [["policy", "estimator", "response_rate", "low_95", "high_95", "decisions"]] + report.policies.map {
+            [$0.policy, $0.estimator, percent($0.estimate.value), percent($0.estimate.interval.lowerBound),
+             percent($0.estimate.interval.upperBound), "\($0.estimate.decisions)"]
+        }
+    }
+
+    static func percent(_ value: Double) -> String { String(format: "%.2f%%", value * 100) }
+    /// A difference of rates in percentage points.
+    static func points(_ value: Double) -> String { String(format: "%+.2f pp", value * 100) }
+
+    static func aligned(_ rows: [[String]]) -> String {
+        let widths = (0..<(rows.first?.count ?? 0)).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            zip(row, widths).enumerated().map { index, cell in
+                index < 1 || Double(cell.0.prefix { "+-0123456789.".contains($0) }) == nil
+                    ? cell.0.padding(toLength: cell.1, withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: cell.1 - cell.0.count) + cell.0
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+
+    static func csvField(_ text: String) -> String {
+        text.contains(where: { ",\"\n".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+    }
+
+    // MARK: plot
+
+    /// Lift per row and each policy's estimate, with their 95% intervals, drawn by matplotlib.
+    static func draw(_ report: EffectivenessReport, to path: String) throws {
+        let lifts: [[String: Any]] = (report.rows + [report.overall]).compactMap { row in
+            guard let lift = row.lift.lift, let interval = row.lift.interval else { return nil }
+            let label = report.dimensions.map { row.key[$0] ?? "(all)" }.joined(separator: " / ")
+            return ["label": label.isEmpty ? "(all)" : label, "value": lift * 100, "low": interval.lowerBound * 100, "high": interval.upperBound * 100]
+        }
+        let policies: [[String: Any]] = report.policies.map {
+            ["label": "\($0.policy) — \($0.estimator)", "value": $0.estimate.value * 100,
+             "low": $0.estimate.interval.lowerBound * 100, "high": $0.estimate.interval.upperBound * 100]
+        }
+        let input = try JSONSerialization.data(withJSONObject: ["lifts": lifts, "policies": policies, "output": path])
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = ["python3", "-c", plotProgram]
+        let pipe = Pipe()
+        python.standardInput = pipe
+        try python.run()
+        pipe.fileHandleForWriting.write(input)
+        try pipe.fileHandleForWriting.close()
+        python.waitUntilExit()
+        guard python.terminationStatus == 0 else { throw ValidationError("the plot could not be drawn (python3 with matplotlib is needed)") }
+        print("wrote \(path)")
+    }
+
+    static let plotProgram = #"""
+import json, subprocess, sys
+data = json.load(sys.stdin)
+try:
+    import matplotlib
+except ImportError:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "matplotlib"], check=True)
+    import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+panels = [(data["lifts"], "Lift against control (percentage points, 95% CI)"),
+          (data["policies"], "Response rate by policy (%, off-policy estimates, 95% CI)")]
+heights = [max(len(items), 1) for items, _ in panels]
+figure, axes = plt.subplots(2, 1, figsize=(10, 1.5 + 0.32 * sum(heights)), gridspec_kw={"height_ratios": heights})
+for axis, (items, title) in zip(axes, panels):
+    labels = [item["label"] for item in items]
+    values = [item["value"] for item in items]
+    errors = [[item["value"] - item["low"] for item in items], [item["high"] - item["value"] for item in items]]
+    axis.errorbar(values, range(len(items)), xerr=errors, fmt="o", capsize=3)
+    axis.set_yticks(range(len(items)), labels, fontsize=8)
+    axis.invert_yaxis()
+    axis.axvline(0, color="grey", linewidth=0.8)
+    axis.set_title(title, fontsize=10)
+    axis.grid(True, axis="x", alpha=0.3)
+    if not items:
+        axis.text(0.5, 0.5, "no data (no control responses yet)", transform=axis.transAxes, ha="center")
+figure.tight_layout()
+figure.savefig(data["output"])
+"""#
+}
