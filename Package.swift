@@ -82,7 +82,7 @@ let package = Package(
             path: "Services/CLI"),
         .executableTarget(
             name: "LoadTest",
-            dependencies: ["ServiceKit", "ScoringCore", "DecisionCore", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            dependencies: ["ServiceKit", "ScoringCore", "DecisionCore", "DecisionLog", "Store", .product(name: "Histogram", package: "hdrhistogram-swift")],
             path: "Services/LoadTest"),
 
         // Tests: one target per module, plus real processes in IntegrationTests.

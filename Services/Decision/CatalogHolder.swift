@@ -11,42 +11,43 @@ final class CatalogHolder: Sendable {
     let path: String
     let epsilon: Double
     let logger: Logger
-    private let state: Mutex<(engine: DecisionEngine, modified: Date?)>
+    private let state: Mutex<(engine: DecisionEngine, modified: FileStamp?)>
 
     init(path: String, epsilon: Double, logger: Logger) throws {
         self.path = path
         self.epsilon = epsilon
         self.logger = logger
-        let (catalog, modified) = try Self.read(path)
-        state = Mutex((DecisionEngine(catalog: catalog, epsilon: epsilon), modified))
+        let modified = Self.modified(path)
+        state = Mutex((DecisionEngine(catalog: try Self.read(path), epsilon: epsilon), modified))
     }
 
     var engine: DecisionEngine { state.withLock { $0.engine } }
 
-    static func read(_ path: String) throws -> (OfferCatalog, Date?) {
-        let modified = Self.modified(path)
+    static func read(_ path: String) throws -> OfferCatalog {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
             throw CatalogErrors(errors: [CatalogError(file: path, line: 1, column: 1, message: "cannot read the catalog: \(error.localizedDescription)")])
         }
-        return (try CatalogLoader.load(yaml: text, file: path), modified)
+        return try CatalogLoader.load(yaml: text, file: path)
     }
 
     /// Loads the file again; returns the errors if it was refused (the running catalog stays).
     @discardableResult
     func reload() -> [CatalogError] {
+        // The time stamp from before the read: a change made while reading is seen next time.
+        let seen = Self.modified(path)
         do {
-            let (catalog, modified) = try Self.read(path)
+            let catalog = try Self.read(path)
             let old = state.withLock { state in
-                defer { state = (DecisionEngine(catalog: catalog, epsilon: epsilon), modified) }
+                defer { state = (DecisionEngine(catalog: catalog, epsilon: epsilon), seen) }
                 return state.engine.catalog.version
             }
             logger.info("catalog reloaded", metadata: ["from": "\(old)", "to": "\(catalog.version)", "offers": "\(catalog.offers.count)"])
             return []
         } catch let errors as CatalogErrors {
-            state.withLock { $0.modified = Self.modified(path) }  // do not retry the same broken file every second
+            state.withLock { $0.modified = seen }  // do not retry the same broken file every second
             logger.error("catalog refused; the running one stays", metadata: ["errors": "\(errors)"])
             return errors.errors
         } catch {
@@ -54,11 +55,21 @@ final class CatalogHolder: Sendable {
         }
     }
 
-    static func modified(_ path: String) -> Date? {
-        try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date
+    /// What tells a changed file: its time stamp (coarse: two writes within a few ms may share
+    /// it), its inode (an editor's or an atomic write makes a new one) and its size.
+    struct FileStamp: Equatable {
+        let modified: Date?
+        let inode: Int?
+        let size: Int?
     }
 
-    /// Reloads whenever the file's modification time changes.
+    static func modified(_ path: String) -> FileStamp? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
+        return FileStamp(modified: attributes[.modificationDate] as? Date, inode: (attributes[.systemFileNumber] as? NSNumber)?.intValue,
+                         size: (attributes[.size] as? NSNumber)?.intValue)
+    }
+
+    /// Reloads whenever the file changes.
     func watch(until stop: StopSignal) {
         while !stop.sleep(nanoseconds: 1_000_000_000) {
             let modified = Self.modified(path)

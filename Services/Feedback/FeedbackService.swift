@@ -28,6 +28,8 @@ final class FeedbackService: @unchecked Sendable {
     let publisher: StreamPublisher
     let settings: FeedbackSettings
     let logger: Logger
+    /// Decisions recently looked up: a decision usually gets several outcomes, and records never change.
+    var decisions = DecisionCache(capacity: 10_000)
     static let maxReplay = 5_000
     static let maxBatch = 1_000
     static let maxIDBytes = 128
@@ -106,7 +108,7 @@ final class FeedbackService: @unchecked Sendable {
             throw ServiceError(.invalidArgument, "amount \(outcome.amount) is not between 0 and \(Int(Self.maxAmount))")
         }
         do {
-            guard let decision = try DecisionLogTable.find(outcome.decisionID, log.db) else {
+            guard let decision = try decisions.find(outcome.decisionID, log.db) else {
                 throw ServiceError(.notFound, "unknown decision \(outcome.decisionID) (a decision reaches the log within 100 ms of its answer: retry then)")
             }
             // The offers shown; for a control decision also those the policy would have shown.
@@ -123,13 +125,11 @@ final class FeedbackService: @unchecked Sendable {
             guard outcome.timeUnixMs >= decision.timeUnixMs - FeedbackSettings.clockSkewMs, outcome.timeUnixMs <= now + FeedbackSettings.clockSkewMs else {
                 throw ServiceError(.invalidArgument, "time \(outcome.timeUnixMs) is before decision \(outcome.decisionID) (\(decision.timeUnixMs)) or in the future")
             }
-            // A retry of a stored outcome is acknowledged again whenever it comes.
-            if try log.sequence(ofEvent: outcome.eventID) == nil {
-                let closes = decision.timeUnixMs + settings.window(decision.channel)
-                let ignored = try log.types(ofDecision: decision.decisionID)[offer.offerID]?.contains("ignored") ?? false
-                if now > closes || ignored {
-                    throw ServiceError(.outOfWindow, "the response window of decision \(decision.decisionID) closed at \(closes) (Unix ms; \(ChannelName.name(decision.channel) ?? "?") window \(settings.window(decision.channel) / 1000) s)")
-                }
+            // Judged on arrival: until then the sweep cannot have marked the offer ignored (it
+            // waits a grace after the window). A retry of a stored outcome is acknowledged whenever it comes.
+            let closes = decision.timeUnixMs + settings.window(decision.channel)
+            if now > closes, try log.sequence(ofEvent: outcome.eventID) == nil {
+                throw ServiceError(.outOfWindow, "the response window of decision \(decision.decisionID) closed at \(closes) (Unix ms; \(ChannelName.name(decision.channel) ?? "?") window \(settings.window(decision.channel) / 1000) s)")
             }
             let candidate = decision.candidates.first { $0.offerID == outcome.offerID }
             return OutcomeEvent.with {
@@ -143,5 +143,29 @@ final class FeedbackService: @unchecked Sendable {
         } catch {
             throw ServiceError(.internal, "the decision log cannot be read: \(error)")
         }
+    }
+}
+
+/// Logged decisions by id, the most recent `capacity` lookups (first in, first out).
+struct DecisionCache {
+    let capacity: Int
+    private var records: [String: DecisionRecord] = [:]
+    private var order: [String] = []
+    private var next = 0
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    mutating func find(_ id: String, _ db: any SQLDatabase) throws -> DecisionRecord? {
+        if let record = records[id] { return record }
+        guard let record = try DecisionLogTable.find(id, db) else { return nil }
+        if order.count < capacity {
+            order.append(id)
+        } else {
+            records[order[next]] = nil
+            order[next] = id
+            next = (next + 1) % capacity
+        }
+        records[id] = record
+        return record
     }
 }

@@ -48,20 +48,24 @@ struct OutcomeLog {
             var next = UInt64(try db.row("SELECT COALESCE(MAX(sequence), 0) + 1 FROM outcomes", [])?.int(0) ?? 1)
             return try events.map { event in
                 var stored = event
-                if let existing = try sequence(ofEvent: event.outcome.eventID) {
-                    stored.sequence = existing
-                    return (stored, true)
-                }
                 stored.sequence = next
-                next += 1
                 let outcome = stored.outcome
-                try db.execute("""
+                let inserted = try db.execute("""
                     INSERT INTO outcomes (sequence, event_id, decision_id, offer_id, customer_id, type, time_ms, event)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING
                     """, [.integer(Int64(stored.sequence)), .text(outcome.eventID), .text(outcome.decisionID), .text(outcome.offerID),
                           .text(outcome.customerID), .text(outcome.type.name), .integer(outcome.timeUnixMs),
                           .blob(try stored.serializedBytes())])
-                return (stored, false)
+                guard inserted == 0 else {
+                    next += 1
+                    return (stored, false)
+                }
+                // The event id was there already: a retry, acknowledged with its first sequence.
+                guard let existing = try sequence(ofEvent: outcome.eventID) else {
+                    throw StoreError(.failed, "outcome \(outcome.eventID) was neither stored nor found")
+                }
+                stored.sequence = existing
+                return (stored, true)
             }
         }
     }
@@ -69,7 +73,7 @@ struct OutcomeLog {
     /// Up to `limit` events from `from` on, and the last sequence stored.
     func replay(from: UInt64, limit: Int) throws -> ReplayReply {
         let rows = try db.query("SELECT event FROM outcomes WHERE sequence >= $1 ORDER BY sequence LIMIT $2",
-                                [.integer(Int64(max(from, 1))), .integer(Int64(limit))])
+                                [.integer(Int64(clamping: max(from, 1))), .integer(Int64(limit))])
         let head = try db.row("SELECT COALESCE(MAX(sequence), 0) FROM outcomes", [])?.int(0) ?? 0
         return try ReplayReply.with {
             $0.events = try rows.map { try OutcomeEvent(serializedBytes: $0.blob(0) ?? []) }

@@ -72,8 +72,9 @@ import ZeroMQ
             == (["offer_accepted"] + answered.offers.dropFirst().map { _ in "offer_ignored" }).sorted())
     }
 
-    @Test func aBatchIsStoredInOneCommitWithAResultPerOutcome() throws {
-        let stack = try Stack()
+    @Test(arguments: StoreKind.all)
+    func aBatchIsStoredInOneCommitWithAResultPerOutcome(_ store: StoreKind) throws {
+        let stack = try Stack(store: store)
         let client = try stack.cluster.client()
         defer { client.close() }
         let decision = try DecisionIntegrationTests.decide(client, ("login", "ada"), .web, slots: 2)
@@ -86,16 +87,37 @@ import ZeroMQ
             $0.outcomes = [
                 outcome("b1", first, .impression), outcome("b2", first, .click), outcome("b1", first, .impression),
                 outcome("b3", first, .accept, decision: "d-unknown"), outcome("b4", first, .purchase, amount: -1),
-                outcome("b5", "not_shown", .accept), outcome("b6", second, .decline),
+                outcome("b5", "not_shown", .accept), outcome("b6", second, .decline), outcome("b7", second, .purchase, amount: 2e9),
+                outcome("", first, .impression), Outcome.with { $0.eventID = "b8"; $0.decisionID = decision.decisionID; $0.offerID = first },
             ]
         })
         let results = reply.results
-        try #require(results.count == 7)
+        try #require(results.count == 10)
         #expect(results[0].ack.sequence == 1 && results[1].ack.sequence == 2 && results[6].ack.sequence == 3)
         #expect(results[2].ack.duplicate && results[2].ack.sequence == 1)
         #expect(results[3].error.code == .notFound && results[4].error.code == .invalidArgument && results[5].error.code == .invalidArgument)
-        #expect(results[4].error.message.contains("amount -1"))
+        #expect(results[4].error.message.contains("amount -1") && results[7].error.message.contains("amount 2000000000"))
+        #expect(results[8].error.message.contains("event_id") && results[9].error.message.contains("type is required"))
         #expect(try stack.query("SELECT event_id FROM outcomes ORDER BY sequence") == ["b1", "b2", "b6"])
+        // Replay from any sequence on.
+        let tail: ReplayReply = try client.call("feedback", "replay", ReplayRequest.with { $0.fromSequence = 2 })
+        #expect(tail.events.map(\.outcome.eventID) == ["b2", "b6"] && tail.events.map(\.sequence) == [2, 3] && tail.headSequence == 3)
+        // Bytes that are no outcome at all: a typed error, and the service goes on.
+        #expect {
+            _ = try client.call(BrokerClient.Call(service: "feedback", method: "outcome", payload: [0xff, 0xff, 0xff], timeoutMicros: 1_000_000))
+        } throws: { ($0 as? ServiceError)?.code == .malformed }
+
+        // The effectiveness report reads the same store.
+        let _: OutcomeAck = try client.call("feedback", "outcome", outcome("b9", first, .purchase, amount: 250))
+        let csv = stack.cluster.logDirectory.appendingPathComponent("report.csv")
+        let (status, output) = try run("offerloop", ["report", "--store", stack.decisionStore, "--by", "offer", "--csv", csv.path])
+        #expect(status == 0, "\(output)")
+        let rows = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        #expect(rows.first?.prefix(6) == ["offer", "decisions", "impressions", "responses", "response_rate", "revenue"])
+        #expect(rows.first { $0.first == first }?.prefix(6) == [first, "1", "1", "1", "100.00%", "250.00"])
+        #expect(rows.first { $0.first == second }?.prefix(6) == [second, "1", "0", "0", "0.00%", "0.00"])
+        #expect(rows.last?.prefix(6) == ["(all)", "1", "1", "1", "50.00%", "250.00"])
+
         // Too big a batch is refused whole.
         #expect(throws: ServiceError.self) {
             let _: OutcomeBatchReply = try client.call("feedback", "outcomes", OutcomeBatch.with {
