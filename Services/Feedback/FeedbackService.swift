@@ -1,6 +1,6 @@
 // The feedback service's methods for one worker thread: "outcome" and "outcomes" (validate
-// against the decision log and the response window, store once — a batch in one commit —,
-// publish on the outcome stream, acknowledge) and "replay" (the stream from a sequence on). Each
+// against the decision log and the response window, store once — whatever waits at the worker
+// together in one commit —, publish on the outcome stream, acknowledge) and "replay" (the stream from a sequence on). Each
 // worker owns its store connection and its stream publisher. The profile's contact history and
 // the scoring models follow the stream.
 import DecisionLog
@@ -45,25 +45,28 @@ final class FeedbackService: @unchecked Sendable {
 
     func methods() -> Methods {
         var methods = Methods()
-        methods.on("outcome") { [self] (outcome: Outcome, _) throws -> OutcomeAck in
-            switch try record([outcome])[0] {
-            case .success(let ack): return ack
-            case .failure(let error): throw error
-            }
-        }
-        methods.on("outcomes") { [self] (batch: OutcomeBatch, _) throws -> OutcomeBatchReply in
-            guard batch.outcomes.count <= Self.maxBatch else {
-                throw ServiceError(.invalidArgument, "a batch holds at most \(Self.maxBatch) outcomes, not \(batch.outcomes.count)")
-            }
-            let results = try record(batch.outcomes).map { result in
-                OutcomeResult.with {
-                    switch result {
-                    case .success(let ack): $0.ack = ack
-                    case .failure(let error): $0.error = .with { $0.code = error.code; $0.message = error.message }
-                    }
+        // Group commit: the outcomes and batches waiting at this worker together are stored in one transaction.
+        methods.onGroup("outcome") { [self] (outcomes: [Outcome]) throws -> [Result<OutcomeAck, ServiceError>] in try record(outcomes) }
+        methods.onGroup("outcomes") { [self] (batches: [OutcomeBatch]) throws -> [Result<OutcomeBatchReply, ServiceError>] in
+            let accepted = batches.filter { $0.outcomes.count <= Self.maxBatch }
+            var results = try record(accepted.flatMap(\.outcomes))[...]
+            return batches.map { batch in
+                guard batch.outcomes.count <= Self.maxBatch else {
+                    return .failure(ServiceError(.invalidArgument, "a batch holds at most \(Self.maxBatch) outcomes, not \(batch.outcomes.count)"))
                 }
+                let mine = results.prefix(batch.outcomes.count)
+                results = results.dropFirst(batch.outcomes.count)
+                return .success(OutcomeBatchReply.with {
+                    $0.results = mine.map { result in
+                        OutcomeResult.with {
+                            switch result {
+                            case .success(let ack): $0.ack = ack
+                            case .failure(let error): $0.error = .with { $0.code = error.code; $0.message = error.message }
+                            }
+                        }
+                    }
+                })
             }
-            return OutcomeBatchReply.with { $0.results = results }
         }
         methods.on("replay") { [self] (request: ReplayRequest, _) throws -> ReplayReply in
             let limit = request.maxEvents == 0 ? Self.maxReplay : min(Int(request.maxEvents), Self.maxReplay)

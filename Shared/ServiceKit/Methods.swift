@@ -16,7 +16,11 @@ public struct Methods: Sendable {
     /// Handlers throw ServiceError for typed failures; any other error is answered INTERNAL.
     public typealias RawHandler = @Sendable ([UInt8], RequestContext) throws -> [UInt8]
 
+    /// Answers several requests of one method at once, one result per request, in order.
+    public typealias RawGroupHandler = @Sendable ([(payload: [UInt8], context: RequestContext)]) -> [Result<[UInt8], ServiceError>]
+
     private(set) var handlers: [String: RawHandler] = [:]
+    private(set) var groupHandlers: [String: RawGroupHandler] = [:]
 
     public init() {}
 
@@ -30,12 +34,41 @@ public struct Methods: Sendable {
         }
     }
 
+    /// Registers a method whose requests waiting at the worker together are answered by one
+    /// call (e.g. stored in one transaction: group commit). `body` returns one result per
+    /// request, in order; if it throws, every request of the group gets that error.
+    public mutating func onGroup<Request: Message, Response: Message>(
+        _ name: String, _ body: @escaping @Sendable ([Request]) throws -> [Result<Response, ServiceError>]
+    ) {
+        groupHandlers[name] = { items in
+            var results = [Result<[UInt8], ServiceError>?](repeating: nil, count: items.count)
+            var decoded: [(index: Int, request: Request)] = []
+            for (index, item) in items.enumerated() {
+                do throws(ServiceError) {
+                    decoded.append((index, try Request(wireBytes: item.payload)))
+                } catch {
+                    results[index] = .failure(error)
+                }
+            }
+            do {
+                let answers = try body(decoded.map(\.request))
+                for (item, answer) in zip(decoded, answers) { results[item.index] = answer.map { $0.wireBytes() } }
+            } catch {
+                let failure = error as? ServiceError ?? ServiceError(.internal, "\(name) failed: \(error)")
+                for item in decoded { results[item.index] = .failure(failure) }
+            }
+            return results.map { $0 ?? .failure(ServiceError(.internal, "\(name) gave no answer")) }
+        }
+    }
+
     /// Registers a method on raw payload bytes.
     public mutating func onRaw(_ name: String, _ body: @escaping RawHandler) {
         handlers[name] = body
     }
 
-    public var names: [String] { handlers.keys.sorted() }
+    public var names: [String] { Set(handlers.keys).union(groupHandlers.keys).sorted() }
 
     func handler(for method: String) -> RawHandler? { handlers[method] }
+
+    func groupHandler(for method: String) -> RawGroupHandler? { groupHandlers[method] }
 }

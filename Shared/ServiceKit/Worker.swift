@@ -90,19 +90,34 @@ public final class Worker: Sendable {
             if let frames = try socket.receive() {
                 heard = true
                 lastHeard = MonotonicClock.now()
-                switch try? WorkerMessage(frames: frames) {
-                case .request(let client, let requestID, let budget, let envelope):
-                    let reply = answer(envelope: envelope, requestID: requestID, budgetMicros: budget, worker: identity)
-                    try socket.send(WorkerMessage.reply(client: client, requestID: requestID, reply: reply).frames)
+                // This message and those already waiting behind it (up to the capacity), so
+                // requests of a group method are answered together.
+                var requests: [Incoming] = []
+                var disconnect = false
+                var next: [[UInt8]]? = frames
+                while let message = next {
+                    switch try? WorkerMessage(frames: message) {
+                    case .request(let client, let requestID, let budget, let envelope):
+                        requests.append(Incoming(client: client, requestID: requestID, budgetMicros: budget, envelope: envelope))
+                    case .disconnect:
+                        disconnect = true
+                    case .heartbeat, .ready, .reply:
+                        break
+                    case nil:
+                        logger.error("malformed message from broker", metadata: ["frames": "\(message.count)"])
+                    }
+                    next = !disconnect && requests.count < Int(settings.capacity) ? try socket.receive(dontWait: true) : nil
+                }
+                if !requests.isEmpty {
+                    for (request, reply) in zip(requests, answer(requests, worker: identity)) {
+                        try socket.send(WorkerMessage.reply(client: request.client, requestID: request.requestID, reply: reply).frames)
+                    }
                     // Time spent working is not silence: the broker's heartbeats wait in the queue.
                     lastHeard = MonotonicClock.now()
-                case .disconnect:
+                }
+                if disconnect {
                     logger.info("broker asked to re-register", metadata: ["worker": "\(identity)"])
                     return true
-                case .heartbeat, .ready, .reply:
-                    break
-                case nil:
-                    logger.error("malformed message from broker", metadata: ["frames": "\(frames.count)"])
                 }
             }
             let now = MonotonicClock.now()
@@ -117,26 +132,52 @@ public final class Worker: Sendable {
         return heard
     }
 
-    /// Decodes the envelope, skips it if its deadline passed, runs the method, encodes the reply.
-    func answer(envelope bytes: [UInt8], requestID: UInt64, budgetMicros: UInt64, worker: String) -> [UInt8] {
-        let deadline = MonotonicClock.now() + budgetMicros * 1000
-        let result: Reply
-        do throws(ServiceError) {
-            let envelope = try Envelope(wireBytes: bytes)
-            guard budgetMicros > 0 else {
-                throw ServiceError(.deadlineExceeded, "deadline passed before a worker of '\(settings.service)' could start")
+    struct Incoming {
+        let client: [UInt8]
+        let requestID: UInt64
+        let budgetMicros: UInt64
+        let envelope: [UInt8]
+    }
+
+    /// Decodes each envelope, skips those whose deadline passed, runs the methods (the requests
+    /// of a group method in one call), and encodes the replies, in order.
+    func answer(_ requests: [Incoming], worker: String) -> [[UInt8]] {
+        var results = [Result<[UInt8], ServiceError>?](repeating: nil, count: requests.count)
+        var groups: [String: [(index: Int, payload: [UInt8], context: RequestContext)]] = [:]
+        for (index, request) in requests.enumerated() {
+            do throws(ServiceError) {
+                let envelope = try Envelope(wireBytes: request.envelope)
+                guard request.budgetMicros > 0 else {
+                    throw ServiceError(.deadlineExceeded, "deadline passed before a worker of '\(settings.service)' could start")
+                }
+                let context = RequestContext(requestID: request.requestID, method: envelope.method, deadline: MonotonicClock.now() + request.budgetMicros * 1000,
+                                             routingKey: Array(envelope.routingKey), worker: worker)
+                if methods.groupHandler(for: envelope.method) != nil {
+                    groups[envelope.method, default: []].append((index, Array(envelope.payload), context))
+                } else {
+                    results[index] = .success(try call(envelope.method, Array(envelope.payload), context))
+                }
+            } catch {
+                results[index] = .failure(error)
             }
-            let context = RequestContext(requestID: requestID, method: envelope.method, deadline: deadline, routingKey: Array(envelope.routingKey), worker: worker)
-            let payload = try call(envelope.method, Array(envelope.payload), context)
-            result = .success(requestID: requestID, payload: payload, servedBy: worker)
-        } catch {
-            if error.code == .internal {
-                logger.error("request failed", metadata: ["request_id": "\(requestID)", "error": "\(error.message)"])
-            }
-            result = .failure(requestID: requestID, error, servedBy: worker)
         }
-        served.add(1, ordering: .relaxed)
-        return result.wireBytes()
+        for (method, items) in groups {
+            for (item, result) in zip(items, methods.groupHandler(for: method)!(items.map { ($0.payload, $0.context) })) {
+                results[item.index] = result
+            }
+        }
+        return zip(requests, results).map { request, result in
+            served.add(1, ordering: .relaxed)
+            switch result! {
+            case .success(let payload):
+                return Reply.success(requestID: request.requestID, payload: payload, servedBy: worker).wireBytes()
+            case .failure(let error):
+                if error.code == .internal {
+                    logger.error("request failed", metadata: ["request_id": "\(request.requestID)", "error": "\(error.message)"])
+                }
+                return Reply.failure(requestID: request.requestID, error, servedBy: worker).wireBytes()
+            }
+        }
     }
 
     private func call(_ method: String, _ payload: [UInt8], _ context: RequestContext) throws(ServiceError) -> [UInt8] {

@@ -1,6 +1,7 @@
 // The worker loop against a real ROUTER socket playing the broker's backend.
 import Foundation
 import Logging
+import Synchronization
 import Testing
 import Wire
 import ZeroMQ
@@ -13,12 +14,12 @@ final class WorkerBench {
     let stop = StopSignal()
     let done = DispatchSemaphore(value: 0)
 
-    init(methods: Methods, heartbeatMs: UInt64 = 1000) throws {
+    init(methods: Methods, heartbeatMs: UInt64 = 1000, capacity: UInt32 = 2) throws {
         context = try ZMQContext()
         router = try ZMQSocket(context, .router)
         try router.set(.receiveTimeout(3000))
         try router.bind("tcp://127.0.0.1:*")
-        var settings = WorkerSettings(service: "test", backend: try router.lastEndpoint, capacity: 2)
+        var settings = WorkerSettings(service: "test", backend: try router.lastEndpoint, capacity: capacity)
         settings.heartbeatInterval = heartbeatMs * 1_000_000
         settings.reconnectMin = 10_000_000
         let worker = Worker(settings: settings, methods: methods, context: context, logger: Logger(label: "test"))
@@ -38,6 +39,11 @@ final class WorkerBench {
     }
 
     func request(_ worker: [UInt8], id: UInt64, method: String, payload: [UInt8] = [], budgetMicros: UInt64 = 1_000_000) throws -> Reply {
+        try send(worker, id: id, method: method, payload: payload, budgetMicros: budgetMicros)
+        return try reply(to: id)
+    }
+
+    func send(_ worker: [UInt8], id: UInt64, method: String, payload: [UInt8] = [], budgetMicros: UInt64 = 1_000_000) throws {
         var envelope = Envelope()
         envelope.protocolVersion = 1
         envelope.requestID = id
@@ -45,6 +51,9 @@ final class WorkerBench {
         envelope.method = method
         envelope.payload = Data(payload)
         try router.send([worker] + WorkerMessage.request(client: [7], requestID: id, budgetMicros: budgetMicros, envelope: envelope.wireBytes()).frames)
+    }
+
+    func reply(to id: UInt64) throws -> Reply {
         let (_, message) = try next()
         guard case .reply(let client, let requestID, let bytes) = message else { throw ServiceError(.malformed, "expected a reply, got \(message)") }
         #expect(client == [7] && requestID == id)
@@ -126,6 +135,38 @@ final class WorkerBench {
         // Say nothing: after 3 silent heartbeats (150 ms) the worker starts a new session.
         let (second, again) = try bench.next()
         #expect(again == .ready(service: "test", capacity: 2) && second != first)
+    }
+
+    /// Requests of a group method waiting at the worker together are answered by one call,
+    /// each with its own reply; a bad one among them gets its own error.
+    @Test func waitingRequestsOfAGroupMethodAreAnsweredTogether() throws {
+        final class Sizes: Sendable { let value = Mutex<[Int]>([]) }
+        let groups = Sizes()
+        var methods = Self.methods
+        methods.on("slow") { (_: EchoRequest, _) -> EchoReply in
+            Thread.sleep(forTimeInterval: 0.3)
+            return EchoReply()
+        }
+        methods.onGroup("upper_all") { (requests: [EchoRequest]) -> [Result<EchoReply, ServiceError>] in
+            groups.value.withLock { $0.append(requests.count) }
+            return requests.map { request in .success(EchoReply.with { $0.data = Data(String(decoding: request.data, as: UTF8.self).uppercased().utf8) }) }
+        }
+        let bench = try WorkerBench(methods: methods, capacity: 4)
+        defer { bench.finish() }
+        let (id, _) = try bench.next()
+        // While the worker is busy with "slow", three group requests (one undecodable) queue up.
+        try bench.send(id, id: 1, method: "slow")
+        Thread.sleep(forTimeInterval: 0.1)
+        for (n, text) in ["a", "b"].enumerated() {
+            try bench.send(id, id: UInt64(n + 2), method: "upper_all", payload: EchoRequest.with { $0.data = Data(text.utf8) }.wireBytes())
+        }
+        try bench.send(id, id: 4, method: "upper_all", payload: [0xff, 0xff])
+        #expect(try bench.reply(to: 1).error.code == .unspecified)
+        #expect(try EchoReply(serializedBytes: try bench.reply(to: 2).payload).data == Data("A".utf8))
+        #expect(try EchoReply(serializedBytes: try bench.reply(to: 3).payload).data == Data("B".utf8))
+        #expect(try bench.reply(to: 4).error.code == .malformed)
+        // One call for the three waiting requests; the undecodable one never reaches the handler.
+        #expect(groups.value.withLock { $0 } == [2])
     }
 
     @Test func saysGoodbyeOnStop() throws {
