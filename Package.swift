@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(name: "DecisionCoreTests", dependencies: ["DecisionCore", "ScoringCore"]),
         .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit"]),
         .testTarget(name: "EffectivenessTests", dependencies: ["Effectiveness", "ScoringCore", "Wire"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["ServiceKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .testTarget(name: "IntegrationTests", dependencies: ["ServiceKit", .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Yams", package: "Yams")]),
     ],
     swiftLanguageModes: [.v6]
 )

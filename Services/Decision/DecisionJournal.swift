@@ -35,6 +35,8 @@ final class DecisionJournal: Sendable {
         return (file, descriptor, false)
     }
 
+    var currentFile: URL { current.withLock { $0.file } }
+
     /// Appends one record; returns once the bytes are in the file (the OS's page cache).
     func append(_ record: DecisionRecord) throws {
         let payload: [UInt8] = try record.serializedBytes()
@@ -123,12 +125,15 @@ struct DecisionLogLoader: Sendable {
         journal.discardIfEmpty()
     }
 
-    /// Journals whose writer process is gone.
+    /// Journals whose writer process is gone. A file with this process's id that is not its
+    /// current one was left by an earlier process with the same id (in a container the service
+    /// is process 1 after every restart).
     func orphans() throws -> [URL] {
-        try FileManager.default.contentsOfDirectory(at: journal.directory, includingPropertiesForKeys: nil).filter { url in
+        let mine = journal.currentFile.lastPathComponent
+        return try FileManager.default.contentsOfDirectory(at: journal.directory, includingPropertiesForKeys: nil).filter { url in
             let parts = url.lastPathComponent.split(separator: "-")
-            guard parts.count == 3, parts[0] == "journal", let pid = Int32(parts[1]), pid != getpid() else { return false }
-            return kill(pid, 0) != 0 && errno == ESRCH
+            guard parts.count == 3, parts[0] == "journal", let pid = Int32(parts[1]), url.lastPathComponent != mine else { return false }
+            return pid == getpid() || (kill(pid, 0) != 0 && errno == ESRCH)
         }
     }
 }
