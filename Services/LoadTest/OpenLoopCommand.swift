@@ -1,0 +1,411 @@
+// `offerloop-loadtest open`: decisions at a target rate, open loop. Arrivals are a Poisson
+// process (exponential gaps) scheduled on one thread, which hands each arrival to one of several
+// connections; a connection sends it at once, whatever is still in flight, and its latency
+// counts from the arrival's scheduled time, not from when it was sent — so a slow answer never
+// slows the sender and the tail is not hidden (no coordinated omission). Requests mix the
+// channels, customers are drawn from a population (logins PREFIX1 … PREFIXn), and with
+// --outcomes each answered decision may get outcomes (an impression, then an accept or decline
+// at the offer's own propensity) 200 ms later, so the system learns under load.
+// --find-max searches for the highest rate whose p99 stays within a bound.
+import ArgumentParser
+import Foundation
+import Histogram
+import ScoringCore
+import ServiceKit
+import Synchronization
+import Wire
+import ZeroMQ
+
+struct OpenLoopCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "open", abstract: "Open-loop decision load at a target rate (Poisson arrivals, no coordinated omission); --find-max finds the highest rate within a p99 bound.")
+
+    @OptionGroup var client: ClientOptions
+
+    @Option(help: "Decisions per second.") var rate: Double = 1_000
+    @Option(help: "Seconds of load (after a warm-up of a tenth of it, at most 5 s, not counted).") var duration: Double = 60
+    @Option(help: "Connections to the broker, each sending what it is handed.") var connections = 4
+    @Option(help: "Customers: logins PREFIX1 … PREFIXn in the profile store.") var customers = 100_000
+    @Option(help: "Login prefix of the customer population.") var customerPrefix = "u"
+    @Option(help: "Channel mix, CHANNEL:SHARE pairs.") var mix = "atm:0.35,kiosk:0.1,web:0.4,call_center:0.15"
+    @Flag(help: "Report outcomes of the decisions (impression; accept or decline at the offer's propensity).") var outcomes = false
+    @Option(help: "The touchpoint's own time limit per decision, ms.") var timeoutMs = 1_000
+    @Flag(help: "Search for the highest rate whose p99 stays within --p99-bound-ms (and errors under 0.1%).") var findMax = false
+    @Option(help: "The p99 bound of --find-max, ms.") var p99BoundMs: Double = 5
+    @Option(help: "Seconds per step of --find-max.") var stepDuration: Double = 15
+    @Option(help: "Write the latency histogram here (HdrHistogram percentile distribution, µs).") var hgrm: String?
+    @Option(help: "Raw ZeroMQ round trips measured first, as the yardstick.") var rawRequests = 20_000
+    @Flag(help: "Print JSON instead of a table.") var json = false
+
+    struct Run: Codable {
+        var targetRate: Double
+        var achievedRate: Double
+        var seconds: Double
+        var sent: Int
+        var answered: Int
+        var degraded: Int
+        var errors: [String: Int]
+        var latency: LatencyStats
+        var outcomesSent: Int
+        var outcomesFailed: Int
+        var channels: [String: Int]
+
+        var errorCount: Int { errors.values.reduce(0, +) }
+    }
+
+    struct Result: Codable {
+        var date: String
+        var raw: LatencyStats
+        var run: Run?
+        var decideRatioToRaw: [String: Double]?
+        var steps: [Run]?
+        var maxRate: Double?
+        var p99BoundMs: Double?
+    }
+
+    func validate() throws {
+        guard rate > 0, duration > 0, connections >= 1, customers >= 1, timeoutMs >= 1 else {
+            throw ValidationError("--rate, --duration, --connections, --customers and --timeout-ms must be positive")
+        }
+        _ = try channelMix()
+    }
+
+    func channelMix() throws -> [(channel: Channel, share: Double)] {
+        let shares = try ChannelValues.parse(mix, option: "--mix", example: "atm:0.3,web:0.7") { Double($0).flatMap { $0 >= 0 ? $0 : nil } }
+        let total = shares.values.reduce(0, +)
+        guard total > 0 else { throw ValidationError("--mix needs a positive share") }
+        return shares.sorted { $0.key < $1.key }.map { (ChannelName.channel($0.key)!, $0.value / total) }
+    }
+
+    func run() throws {
+        let context = try ZMQContext()
+        defer { context.terminate() }
+        progress("raw ZeroMQ REQ/REP over tcp loopback: \(rawRequests) round trips (the yardstick)")
+        let raw = try RoundTrips(warmup: 1_000, requests: rawRequests).raw(context: context, payload: [UInt8](repeating: 0x5a, count: 64))
+        var result = Result(date: ISO8601DateFormatter().string(from: Date()), raw: raw)
+        if findMax {
+            let (steps, best) = try searchMax(context)
+            result.steps = steps
+            result.maxRate = best
+            result.p99BoundMs = p99BoundMs
+        } else {
+            let (run, histogram) = try load(context, rate: rate, seconds: duration)
+            result.run = run
+            result.decideRatioToRaw = run.latency.ratio(to: raw)
+            if let hgrm {
+                var text = ""
+                histogram.outputPercentileDistribution(to: &text, outputValueUnitScalingRatio: 1_000)
+                try text.write(toFile: hgrm, atomically: true, encoding: .utf8)
+                progress("wrote \(hgrm)")
+            }
+        }
+        try MeasureOptions.report(result, json: json) {
+            var lines = [LatencyStats.header(), raw.row("raw ZeroMQ REQ/REP (tcp)")]
+            if let run = result.run {
+                lines += [run.latency.row("decide, open loop"), LatencyStats.ratioRow("decide / raw", result.decideRatioToRaw ?? [:])]
+                lines.append(Self.summary(run))
+            }
+            for step in result.steps ?? [] { lines.append(Self.summary(step)) }
+            if let best = result.maxRate {
+                lines.append(String(format: "highest rate with p99 ≤ %.1f ms and errors < 0.1%%: %.0f decisions/s", p99BoundMs, best))
+            }
+            return lines
+        }
+    }
+
+    static func summary(_ run: Run) -> String {
+        String(format: "target %.0f/s, achieved %.0f/s over %.0f s: %d sent, %d answered, %d degraded, %d errors %@, p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms; outcomes %d sent, %d failed",
+               run.targetRate, run.achievedRate, run.seconds, run.sent, run.answered, run.degraded, run.errorCount,
+               run.errors.isEmpty ? "" : "\(run.errors)", (run.latency.micros["p50"] ?? 0) / 1000, (run.latency.micros["p99"] ?? 0) / 1000,
+               (run.latency.micros["p99.9"] ?? 0) / 1000, (run.latency.micros["max"] ?? 0) / 1000, run.outcomesSent, run.outcomesFailed)
+    }
+
+    /// Doubles the rate from --rate until a step fails the bound, then halves the gap between
+    /// the best good and the first bad rate three times.
+    func searchMax(_ context: ZMQContext) throws -> ([Run], Double) {
+        var steps: [Run] = []
+        func good(_ rate: Double) throws -> Bool {
+            let (run, _) = try load(context, rate: rate, seconds: stepDuration)
+            steps.append(run)
+            progress(Self.summary(run))
+            return (run.latency.micros["p99"] ?? .infinity) <= p99BoundMs * 1000 && Double(run.errorCount) < 0.001 * Double(max(run.sent, 1))
+                && run.achievedRate >= 0.95 * rate
+        }
+        var best = 0.0
+        var bad = rate
+        while try good(bad) {
+            best = bad
+            bad *= 2
+        }
+        for _ in 0..<3 where bad - best > 0.05 * bad {
+            let middle = (best + bad) / 2
+            if try good(middle) { best = middle } else { bad = middle }
+        }
+        return (steps, best)
+    }
+
+    // MARK: one run
+
+    /// Offers `rate` decisions per second for `seconds` (plus a warm-up), returns the figures of
+    /// the measured part and its histogram.
+    func load(_ context: ZMQContext, rate: Double, seconds: Double) throws -> (Run, Histogram<UInt64>) {
+        let warmup = min(seconds / 10, 5)
+        progress(String(format: "open loop: %.0f decisions/s for %.0f s (+ %.1f s warm-up), %d connections%@", rate, seconds, warmup, connections,
+                        outcomes ? ", with outcomes" : ""))
+        let mix = try channelMix()
+        let start = MonotonicClock.now() + 200_000_000
+        let measureFrom = start + UInt64(warmup * 1e9)
+        let end = measureFrom + UInt64(seconds * 1e9)
+        let settings = Connection.Settings(frontend: client.frontend, customers: customers, prefix: customerPrefix, mix: mix,
+                                           outcomes: outcomes, timeout: UInt64(timeoutMs) * 1_000_000, measureFrom: measureFrom, measureUntil: end)
+        let connections = try (0..<self.connections).map { try Connection(context: context, index: $0, settings: settings) }
+        let group = DispatchGroup()
+        for connection in connections {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                connection.run()
+            }.start()
+        }
+        // The arrivals: exponential gaps at `rate`, handed round-robin to the connections.
+        var random = SeededRandom(seed: UInt64(rate * 1000) ^ 0x5EED)
+        let triggers = try connections.map { connection in
+            let socket = try ZMQSocket(context, .pair)
+            try socket.set(.sendHighWaterMark(1_000_000))
+            try socket.connect(connection.triggerEndpoint)
+            return socket
+        }
+        defer { triggers.forEach { $0.close() } }
+        var next = Double(start)
+        var index = 0
+        var lastProgress = start
+        while UInt64(next) < end {
+            let now = MonotonicClock.now()
+            if UInt64(next) > now {
+                let wait = UInt64(next) - now
+                if wait > 20_000 { usleep(useconds_t((wait - 10_000) / 1000)) }
+                continue
+            }
+            var intended = UInt64(next)
+            _ = try triggers[index % triggers.count].send([withUnsafeBytes(of: &intended) { Array($0) }])
+            index += 1
+            next += -log(1 - random.unit()) / rate * 1e9
+            if now - lastProgress > 5_000_000_000 {
+                lastProgress = now
+                progress(String(format: "  %.0f s: %d sent", Double(now - start) / 1e9, index))
+            }
+        }
+        for trigger in triggers { _ = try trigger.send([[]]) }  // an empty frame: no more arrivals
+        group.wait()
+
+        var histogram = newHistogram()
+        var run = Run(targetRate: rate, achievedRate: 0, seconds: seconds, sent: 0, answered: 0, degraded: 0, errors: [:],
+                      latency: LatencyStats(newHistogram()), outcomesSent: 0, outcomesFailed: 0, channels: [:])
+        for connection in connections {
+            let tally = connection.tally.withLock { $0 }
+            histogram.add(tally.histogram)
+            run.sent += tally.sent
+            run.answered += tally.answered
+            run.degraded += tally.degraded
+            run.errors.merge(tally.errors, uniquingKeysWith: +)
+            run.channels.merge(tally.channels, uniquingKeysWith: +)
+            run.outcomesSent += tally.outcomesSent
+            run.outcomesFailed += tally.outcomesFailed
+            connection.close()
+        }
+        run.latency = LatencyStats(histogram)
+        run.achievedRate = Double(run.sent) / seconds
+        return (run, histogram)
+    }
+}
+
+/// One connection to the broker: sends each arrival it is handed at once, matches replies,
+/// and sends the outcomes that come due. Owns its sockets; runs on one thread.
+final class Connection: @unchecked Sendable {
+    // @unchecked: the sockets are used by the connection's thread only; `tally` is locked.
+    struct Settings: Sendable {
+        var frontend: String
+        var customers: Int
+        var prefix: String
+        var mix: [(channel: Channel, share: Double)]
+        var outcomes: Bool
+        var timeout: UInt64
+        var measureFrom: UInt64
+        var measureUntil: UInt64
+    }
+
+    struct Tally {
+        var histogram = newHistogram()
+        var sent = 0
+        var answered = 0
+        var degraded = 0
+        var errors: [String: Int] = [:]
+        var channels: [String: Int] = [:]
+        var outcomesSent = 0
+        var outcomesFailed = 0
+    }
+
+    struct Pending {
+        var intended: UInt64
+        var kind: Kind
+        enum Kind { case decision(measured: Bool), outcome }
+    }
+
+    let settings: Settings
+    let triggerEndpoint: String
+    let tally = Mutex(Tally())
+    private let trigger: ZMQSocket
+    private let broker: ZMQSocket
+    private var random: SeededRandom
+    private var nextID: UInt64 = 1
+    private var pending: [UInt64: Pending] = [:]
+    /// Outcomes to send, by when (200 ms after the decision, so it has reached the log).
+    private var due: [(at: UInt64, outcome: Outcome)] = []
+    private let runID = UUID().uuidString.prefix(8)
+    private var outcomeCount = 0
+    static let outcomeDelay: UInt64 = 200_000_000
+
+    init(context: ZMQContext, index: Int, settings: Settings) throws {
+        self.settings = settings
+        triggerEndpoint = "inproc://open-loop-\(UUID().uuidString)"
+        trigger = try ZMQSocket(context, .pair)
+        try trigger.bind(triggerEndpoint)
+        broker = try ZMQSocket(context, .dealer)
+        try broker.set(.linger(0))
+        try broker.connect(settings.frontend)
+        random = SeededRandom(seed: UInt64(index + 1) &* 0x9E37_79B9)
+    }
+
+    func close() {
+        trigger.close()
+        broker.close()
+    }
+
+    func run() {
+        var poller = Poller()
+        let triggers = poller.add(trigger)
+        let replies = poller.add(broker)
+        var arriving = true
+        do {
+            while arriving || !pending.isEmpty {
+                let now = MonotonicClock.now()
+                expire(now: now)
+                try sendDueOutcomes(now: now)
+                let nextDue = due.first.map { $0.at > now ? Int(($0.at - now) / 1_000_000) : 0 } ?? 100
+                try poller.poll(timeoutMilliseconds: min(nextDue, 100))
+                if poller.isReadable(replies) {
+                    while let frames = try broker.receive(dontWait: true) { accept(frames) }
+                }
+                if poller.isReadable(triggers) {
+                    while let frames = try trigger.receive(dontWait: true) {
+                        guard let bytes = frames.first, bytes.count == 8 else { arriving = false; break }
+                        try decide(intended: bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+                    }
+                }
+                if !arriving { due.removeAll() }
+            }
+        } catch {
+            progress("connection failed: \(error)")
+        }
+    }
+
+    private func decide(intended: UInt64) throws {
+        var pick = random.unit()
+        let channel = settings.mix.first { pick -= $0.share; return pick < 0 }?.channel ?? settings.mix.last!.channel
+        let customer = 1 + Int(random.next() % UInt64(settings.customers))
+        let request = DecideRequest.with {
+            $0.identity = .with { $0.kind = "login"; $0.value = "\(settings.prefix)\(customer)" }
+            $0.channel = channel
+        }
+        let measured = intended >= settings.measureFrom && intended < settings.measureUntil
+        try send("decision", "decide", request.wireBytes(), Pending(intended: intended, kind: .decision(measured: measured)))
+        if measured {
+            tally.withLock {
+                $0.sent += 1
+                $0.channels[ChannelName.name(channel) ?? "?", default: 0] += 1
+            }
+        }
+    }
+
+    private func send(_ service: String, _ method: String, _ payload: [UInt8], _ request: Pending) throws {
+        let id = nextID
+        nextID += 1
+        let envelope = Envelope.with {
+            $0.protocolVersion = WireProtocol.version
+            $0.requestID = id
+            $0.deadlineUs = settings.timeout / 1000
+            $0.service = service
+            $0.method = method
+            $0.payload = Data(payload)
+            $0.attempt = 1
+        }
+        _ = try broker.send([[], envelope.wireBytes()])
+        pending[id] = request
+    }
+
+    private func accept(_ frames: [[UInt8]]) {
+        let now = MonotonicClock.now()
+        guard frames.count == 2, let reply = try? Reply(serializedBytes: frames[1]), let request = pending.removeValue(forKey: reply.requestID) else { return }
+        switch request.kind {
+        case .outcome:
+            if case .error = reply.result { tally.withLock { $0.outcomesFailed += 1 } }
+        case .decision(let measured):
+            var decision: DecideReply?
+            var failure: String?
+            switch reply.result {
+            case .payload(let bytes): decision = try? DecideReply(serializedBytes: bytes)
+            case .error(let error): failure = error.code.name
+            case nil: failure = "MALFORMED"
+            }
+            if measured {
+                tally.withLock { tally in
+                    tally.histogram.record(now > request.intended ? now - request.intended : 0)
+                    if let failure { tally.errors[failure, default: 0] += 1 } else { tally.answered += 1 }
+                    if decision?.degraded == true { tally.degraded += 1 }
+                }
+            }
+            if settings.outcomes, let decision { planOutcomes(decision, now: now) }
+        }
+    }
+
+    /// An impression for the first offer (9 in 10 are seen), then an accept at the offer's own
+    /// propensity or, sometimes, a decline.
+    private func planOutcomes(_ decision: DecideReply, now: UInt64) {
+        guard let offer = decision.offers.first, random.unit() < 0.9 else { return }
+        let at = now + Self.outcomeDelay
+        func outcome(_ type: OutcomeType) -> Outcome {
+            outcomeCount += 1
+            return Outcome.with { $0.eventID = "load-\(runID)-\(outcomeCount)"; $0.decisionID = decision.decisionID; $0.offerID = offer.offerID; $0.type = type }
+        }
+        due.append((at, outcome(.impression)))
+        let draw = random.unit()
+        if draw < offer.propensity {
+            due.append((at, outcome(.accept)))
+        } else if draw < offer.propensity + 0.1 {
+            due.append((at, outcome(.decline)))
+        }
+    }
+
+    private func sendDueOutcomes(now: UInt64) throws {
+        while let first = due.first, first.at <= now {
+            due.removeFirst()
+            try send("feedback", "outcome", first.outcome.wireBytes(), Pending(intended: now, kind: .outcome))
+            tally.withLock { $0.outcomesSent += 1 }
+        }
+    }
+
+    /// Requests past the touchpoint's time limit count as errors at that latency.
+    private func expire(now: UInt64) {
+        for (id, request) in pending where now > request.intended + settings.timeout {
+            pending[id] = nil
+            if case .decision(measured: true) = request.kind {
+                tally.withLock {
+                    $0.histogram.record(settings.timeout)
+                    $0.errors["TIMEOUT", default: 0] += 1
+                }
+            } else if case .outcome = request.kind {
+                tally.withLock { $0.outcomesFailed += 1 }
+            }
+        }
+    }
+}
