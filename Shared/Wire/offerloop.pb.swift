@@ -983,7 +983,7 @@ public nonisolated struct Offerloop_V1_CustomerView: @unchecked Sendable {
 }
 
 /// One entry of the contact history: profile events of type offer_shown, offer_accepted or
-/// offer_declined (data: offer_id, category), written by the feedback service.
+/// offer_declined (data: offer_id, category), from the outcome stream (docs/FEEDBACK.md).
 public nonisolated struct Offerloop_V1_Contact: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
