@@ -48,9 +48,12 @@ struct FeedbackCommand: AsyncParsableCommand {
         let implicit = ImplicitOutcomes(store: location, settings: settings, context: context, streamIn: streamIn,
                                         interval: UInt64(sweepMs) * 1_000_000, logger: logger)
         let streamIn = streamIn
-        try await ServiceRunner.run(service: "feedback", options: options, logger: logger, context: context, extra: [
-            ThreadService(name: "implicit-outcomes") { try implicit.run(until: $0) },
-        ]) { _ in
+        var threads = [ThreadService(name: "implicit-outcomes") { try implicit.run(until: $0) }]
+        if case .sqlite(let path) = location {
+            let checkpointer = WALCheckpointer(path: path, interval: 100_000_000, logger: logger)
+            threads.append(ThreadService(name: "wal-checkpoint") { try checkpointer.run(until: $0) })
+        }
+        try await ServiceRunner.run(service: "feedback", options: options, logger: logger, context: context, extra: threads) { _ in
             try FeedbackService(store: location, context: context, streamIn: streamIn, settings: settings, logger: logger).methods()
         }
     }

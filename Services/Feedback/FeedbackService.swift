@@ -38,6 +38,9 @@ final class FeedbackService: @unchecked Sendable {
 
     init(store: StoreLocation, context: ZMQContext, streamIn: String, settings: FeedbackSettings, logger: Logger) throws {
         log = try OutcomeLog(db: try store.open())
+        // SQLite: no checkpoint after a commit, on the acknowledgement's path; the checkpointer
+        // thread does them (WALCheckpointer).
+        if log.db.dialect == .sqlite { _ = try log.db.query("PRAGMA wal_autocheckpoint = 0", []) }
         publisher = try StreamPublisher(context: context, endpoint: streamIn, topic: StreamTopic.outcomes)
         self.settings = settings
         self.logger = logger
@@ -170,5 +173,26 @@ struct DecisionCache {
         }
         records[id] = record
         return record
+    }
+}
+
+/// Copies SQLite's write-ahead log into the database every `interval`, in the background
+/// (PASSIVE: never waits for readers or writers), so that no acknowledgement waits for a
+/// checkpoint. For SQLite stores only.
+struct WALCheckpointer: Sendable {
+    let path: String
+    let interval: UInt64
+    let logger: Logger
+
+    func run(until stop: StopSignal) throws {
+        let db = try StoreLocation.sqlite(path: path).open()
+        defer { db.close() }
+        repeat {
+            do {
+                _ = try db.query("PRAGMA wal_checkpoint(PASSIVE)", [])
+            } catch {
+                logger.warning("WAL checkpoint failed; will retry", metadata: ["error": "\(error)"])
+            }
+        } while !stop.sleep(nanoseconds: interval)
     }
 }
