@@ -92,8 +92,8 @@ final class FeedbackService: @unchecked Sendable {
             }
         }
         let stored = try log.append(valid.map(\.event))
-        for ((index, _), (event, duplicate)) in zip(valid, stored) {
-            if !duplicate { try publisher.publish(try event.serializedBytes()) }
+        for ((index, _), (event, bytes, duplicate)) in zip(valid, stored) {
+            if !duplicate { try publisher.publish(bytes) }
             results[index] = .success(OutcomeAck.with { $0.eventID = event.outcome.eventID; $0.sequence = event.sequence; $0.duplicate = duplicate })
         }
         return results.map { $0! }

@@ -69,8 +69,8 @@ struct ImplicitOutcomes: Sendable {
                         })
                     }
                 }
-                for (event, duplicate) in try log.append(events) where !duplicate {
-                    try publisher.publish(try event.serializedBytes())
+                for (_, bytes, duplicate) in try log.append(events) where !duplicate {
+                    try publisher.publish(bytes)
                     ignored += 1
                 }
                 // A full page may end inside a millisecond: the next page starts at that millisecond again.

@@ -39,9 +39,10 @@ struct OutcomeLog {
         return types
     }
 
-    /// Stores the events under the next sequences (set in the returned copies), in one durable
-    /// transaction; an event id already stored (a retry) keeps its first sequence and is marked duplicate.
-    func append(_ events: [OutcomeEvent]) throws -> [(event: OutcomeEvent, duplicate: Bool)] {
+    /// Stores the events under the next sequences (set in the returned copies, with their encoding
+    /// for the stream), in one durable transaction; an event id already stored (a retry) keeps its
+    /// first sequence and is marked duplicate.
+    func append(_ events: [OutcomeEvent]) throws -> [(event: OutcomeEvent, bytes: [UInt8], duplicate: Bool)] {
         guard !events.isEmpty else { return [] }
         return try db.transaction {
             if db.dialect == .postgres { try db.execute("SELECT pg_advisory_xact_lock(\(Self.sequenceLock))") }
@@ -50,22 +51,23 @@ struct OutcomeLog {
                 var stored = event
                 stored.sequence = next
                 let outcome = stored.outcome
+                let bytes: [UInt8] = try stored.serializedBytes()
                 let inserted = try db.execute("""
                     INSERT INTO outcomes (sequence, event_id, decision_id, offer_id, customer_id, type, time_ms, event)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING
                     """, [.integer(Int64(stored.sequence)), .text(outcome.eventID), .text(outcome.decisionID), .text(outcome.offerID),
                           .text(outcome.customerID), .text(outcome.type.name), .integer(outcome.timeUnixMs),
-                          .blob(try stored.serializedBytes())])
+                          .blob(bytes)])
                 guard inserted == 0 else {
                     next += 1
-                    return (stored, false)
+                    return (stored, bytes, false)
                 }
                 // The event id was there already: a retry, acknowledged with its first sequence.
                 guard let existing = try sequence(ofEvent: outcome.eventID) else {
                     throw StoreError(.failed, "outcome \(outcome.eventID) was neither stored nor found")
                 }
                 stored.sequence = existing
-                return (stored, true)
+                return (stored, [], true)
             }
         }
     }
