@@ -19,7 +19,8 @@ struct FeedbackSettings: Sendable {
     /// How far a touchpoint's clock may be off ours.
     static let clockSkewMs: Int64 = 300_000
 
-    func window(_ channel: Channel) -> Int64 { ChannelName.name(channel).flatMap { responseWindowsMs[$0] } ?? Self.defaultWindowMs }
+    func window(_ channel: String) -> Int64 { responseWindowsMs[channel] ?? Self.defaultWindowMs }
+    func window(_ channel: Channel) -> Int64 { window(ChannelName.name(channel) ?? "") }
 }
 
 final class FeedbackService: @unchecked Sendable {
@@ -137,13 +138,7 @@ final class FeedbackService: @unchecked Sendable {
             if now > closes, try log.sequence(ofEvent: outcome.eventID) == nil {
                 throw ServiceError(.outOfWindow, "the response window of decision \(decision.decisionID) closed at \(closes) (Unix ms; \(ChannelName.name(decision.channel) ?? "?") window \(settings.window(decision.channel) / 1000) s)")
             }
-            let candidate = decision.candidates.first { $0.offerID == outcome.offerID }
-            return OutcomeEvent.with {
-                $0.outcome = outcome
-                $0.features = decision.features
-                $0.priorPropensity = candidate?.priorPropensity ?? 0
-                $0.category = offer.category
-            }
+            return OutcomeEvent(outcome, of: offer, in: decision)
         } catch let error as ServiceError {
             throw error
         } catch {

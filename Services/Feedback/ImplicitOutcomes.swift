@@ -21,7 +21,8 @@ struct ImplicitOutcomes: Sendable {
     let logger: Logger
     static func grace(_ window: Int64) -> Int64 { min(5_000, window / 2) }
     static let page = 1_000
-    static let responses: Set<String> = ["click", "accept", "decline", "purchase", "ignored"]
+    /// Outcome types after which an offer is not swept: a response, or an "ignored" already stored.
+    static let settled: Set<String> = ["click", "accept", "decline", "purchase", "ignored"]
 
     func run(until stop: StopSignal) throws {
         let log = try OutcomeLog(db: try store.open())
@@ -43,7 +44,7 @@ struct ImplicitOutcomes: Sendable {
     func sweep(_ log: OutcomeLog, _ publisher: StreamPublisher, now: Int64) throws -> Int {
         var ignored = 0
         for channel in ChannelName.all {
-            let window = settings.responseWindowsMs[channel] ?? FeedbackSettings.defaultWindowMs
+            let window = settings.window(channel)
             let through = now - window - Self.grace(window)
             var after = try log.swept(channel: channel)
             while after < through {
@@ -51,22 +52,16 @@ struct ImplicitOutcomes: Sendable {
                 var events: [OutcomeEvent] = []
                 for decision in decisions {
                     let answered = try log.types(ofDecision: decision.decisionID)
-                    for offer in decision.offers where answered[offer.offerID].map({ $0.isDisjoint(with: Self.responses) }) ?? true {
-                        let candidate = decision.candidates.first { $0.offerID == offer.offerID }
-                        events.append(OutcomeEvent.with {
-                            $0.outcome = .with {
-                                $0.eventID = "ignored:\(decision.decisionID):\(offer.offerID)"
-                                $0.decisionID = decision.decisionID
-                                $0.offerID = offer.offerID
-                                $0.type = .ignored
-                                $0.channel = decision.channel
-                                $0.customerID = decision.customerID
-                                $0.timeUnixMs = decision.timeUnixMs + window
-                            }
-                            $0.features = decision.features
-                            $0.priorPropensity = candidate?.priorPropensity ?? 0
-                            $0.category = offer.category
-                        })
+                    for offer in decision.offers where answered[offer.offerID]?.isDisjoint(with: Self.settled) ?? true {
+                        events.append(OutcomeEvent(Outcome.with {
+                            $0.eventID = "ignored:\(decision.decisionID):\(offer.offerID)"
+                            $0.decisionID = decision.decisionID
+                            $0.offerID = offer.offerID
+                            $0.type = .ignored
+                            $0.channel = decision.channel
+                            $0.customerID = decision.customerID
+                            $0.timeUnixMs = decision.timeUnixMs + window
+                        }, of: offer, in: decision))
                     }
                 }
                 for (_, bytes, duplicate) in try log.append(events) where !duplicate {

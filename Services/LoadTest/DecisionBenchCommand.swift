@@ -103,7 +103,8 @@ struct DecisionBenchCommand: ParsableCommand {
             result.decideRatioToRaw = decide.ratio(to: raw)
         }
         try measure.report(result) {
-            var lines = [LatencyStats.header(), result.core.row("strategy in process")]
+            var lines = ["\(result.offers) offers, \(result.customers) customers, channel \(result.channel)",
+                         LatencyStats.header(), result.core.row("strategy in process")]
             if let raw = result.raw, let broker = result.broker, let decide = result.decide {
                 lines += [raw.row("raw ZeroMQ REQ/REP (tcp)"), broker.row("via broker (echo)"), decide.row("decide via broker"),
                           LatencyStats.ratioRow("decide / broker echo", result.decideRatioToBroker ?? [:]),

@@ -146,7 +146,8 @@ struct FeedbackBenchCommand: ParsableCommand {
             acknowledgement: histogram.withLock { LatencyStats($0) }, outcomesPerSecond: Double(total) / seconds, refused: refused.load(ordering: .relaxed),
             subscribers: followers.map { $0.result }, replayEventsPerSecond: Double(replayed) / replaySeconds, replayed: replayed)
         try measure.report(result) {
-            [LatencyStats.header(), raw.row("raw ZeroMQ REQ/REP (tcp)"), broker.row("via broker (echo)"),
+            ["\(total) outcomes, \(batch) per request, \(clients) connections, \(subscribers) subscribers",
+             LatencyStats.header(), raw.row("raw ZeroMQ REQ/REP (tcp)"), broker.row("via broker (echo)"),
              result.acknowledgement.row("ack of \(batch) outcome(s)"),
              LatencyStats.ratioRow("ack / broker echo", result.acknowledgement.ratio(to: broker)),
              String(format: "intake: %d outcomes in %.1f s = %.0f outcomes/s (%d refused)", total, seconds, result.outcomesPerSecond, result.refused)]

@@ -22,8 +22,7 @@ struct LearnCommand: ParsableCommand {
     @Option(help: "Customers in the world.")
     var customers = 5_000
 
-    @Flag(help: "Print JSON (with the learning curves) instead of a table.")
-    var json = false
+    @OptionGroup var output: OutputOptions
 
     struct Report: Encodable {
         var rounds: Int
@@ -55,7 +54,7 @@ struct LearnCommand: ParsableCommand {
             meanThompsonShare: runs.map(\.thompsonShare).reduce(0, +) / Double(runs.count),
             meanRandomShare: runs.map(\.randomShare).reduce(0, +) / Double(runs.count),
             applyPerSecond: Double(rounds * runs.count) / seconds)
-        try MeasureOptions.report(report, json: json) {
+        try output.report(report) {
             ["seed   Thompson/oracle   random/oracle   Thompson/random"]
                 + runs.map { String(format: "%4llu   %15.1f%%   %13.1f%%   %14.2fx", $0.seed, 100 * $0.thompsonShare, 100 * $0.randomShare,
                                     $0.thompson / $0.random) }

@@ -9,22 +9,31 @@ struct MeasureOptions: ParsableArguments {
     @Option(help: "Round trips made first and not measured.")
     var warmup: Int = 2_000
 
-    @Flag(help: "Print JSON instead of a table.")
-    var json = false
+    @OptionGroup var output: OutputOptions
 
     var roundTrips: RoundTrips { RoundTrips(warmup: warmup, requests: requests) }
 
-    /// Prints the result as JSON (snake_case keys) when asked, else the table `lines` make.
     func report(_ result: some Encodable, table lines: () -> [String]) throws {
-        try Self.report(result, json: json, table: lines)
+        try output.report(result, table: lines)
     }
+}
 
-    static func report(_ result: some Encodable, json: Bool, table lines: () -> [String]) throws {
+/// How a result is shown: a table, or JSON (snake_case keys); and optionally kept as JSON in a file.
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    @Option(help: "Also write the result as JSON to this file (for plots and history).")
+    var save: String?
+
+    func report(_ result: some Encodable, table lines: () -> [String]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let data = try encoder.encode(result)
+        if let save { try data.write(to: URL(fileURLWithPath: save)) }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            print(String(decoding: data, as: UTF8.self))
         } else {
             lines().forEach { print($0) }
         }

@@ -35,7 +35,7 @@ struct OpenLoopCommand: ParsableCommand {
     @Option(help: "Seconds per step of --find-max.") var stepDuration: Double = 15
     @Option(help: "Write the latency histogram here (HdrHistogram percentile distribution, µs).") var hgrm: String?
     @Option(help: "Raw ZeroMQ round trips measured first, as the yardstick.") var rawRequests = 20_000
-    @Flag(help: "Print JSON instead of a table.") var json = false
+    @OptionGroup var output: OutputOptions
 
     struct Run: Codable {
         var targetRate: Double
@@ -99,7 +99,7 @@ struct OpenLoopCommand: ParsableCommand {
                 progress("wrote \(hgrm)")
             }
         }
-        try MeasureOptions.report(result, json: json) {
+        try output.report(result) {
             var lines = [LatencyStats.header(), raw.row("raw ZeroMQ REQ/REP (tcp)")]
             if let run = result.run {
                 lines += [run.latency.row("decide, open loop"), LatencyStats.ratioRow("decide / raw", result.decideRatioToRaw ?? [:])]

@@ -43,25 +43,31 @@ public struct EffectivenessReport: Sendable {
 
     public static let responseTypes: Set<OutcomeType> = [.accept, .purchase]
 
+    /// What came back for one offer of one decision.
+    struct OfferFacts {
+        var types: Set<OutcomeType> = []
+        var revenue = 0.0
+        var responded: Bool { !types.isDisjoint(with: EffectivenessReport.responseTypes) }
+    }
+
     public init(decisions: [DecisionRecord], outcomes: [OutcomeEvent], by dimensions: [ReportDimension]) {
         self.dimensions = dimensions
-        var facts: [String: [String: (types: Set<OutcomeType>, revenue: Double)]] = [:]
+        var facts: [String: [String: OfferFacts]] = [:]  // decision id → offer id → facts
         for event in outcomes {
             let outcome = event.outcome
-            facts[outcome.decisionID, default: [:]][outcome.offerID, default: ([], 0)].types.insert(outcome.type)
+            facts[outcome.decisionID, default: [:]][outcome.offerID, default: OfferFacts()].types.insert(outcome.type)
             if outcome.type == .purchase { facts[outcome.decisionID]![outcome.offerID]!.revenue += outcome.amount }
         }
 
         var groups: [[ReportDimension: String]: (row: EffectivenessRow, decisions: Set<String>)] = [:]
         var overall = (row: EffectivenessRow(), decisions: Set<String>())
         func count(_ record: DecisionRecord, _ offer: OfferChoice, control: Bool) {
-            let fact = facts[record.decisionID]?[offer.offerID]
-            let responded = !(fact?.types.isDisjoint(with: Self.responseTypes) ?? true)
+            let fact = facts[record.decisionID]?[offer.offerID] ?? OfferFacts()
             let values: [ReportDimension: String] = [.offer: offer.offerID, .channel: ChannelName.name(record.channel) ?? "?",
                                                .segment: record.segment.isEmpty ? "unknown" : record.segment]
             let key = values.filter { dimensions.contains($0.key) }
-            Self.add(&groups[key, default: (EffectivenessRow(key: key), [])], record, fact, responded, control)
-            Self.add(&overall, record, fact, responded, control)
+            Self.add(&groups[key, default: (EffectivenessRow(key: key), [])], record, fact, control)
+            Self.add(&overall, record, fact, control)
         }
         var choices: [LoggedChoice] = []
         for record in decisions {
@@ -90,29 +96,28 @@ public struct EffectivenessReport: Sendable {
     }
 
     static func add(_ group: inout (row: EffectivenessRow, decisions: Set<String>), _ record: DecisionRecord,
-                    _ fact: (types: Set<OutcomeType>, revenue: Double)?, _ responded: Bool, _ control: Bool) {
+                    _ fact: OfferFacts, _ control: Bool) {
         if control {
             group.row.lift.control += 1
-            if responded { group.row.lift.controlResponses += 1 }
+            if fact.responded { group.row.lift.controlResponses += 1 }
             return
         }
         group.decisions.insert(record.decisionID)
         group.row.lift.treated += 1
-        if responded { group.row.lift.treatedResponses += 1 }
-        if fact?.types.contains(.impression) == true { group.row.impressions += 1 }
-        group.row.revenue += fact?.revenue ?? 0
+        if fact.responded { group.row.lift.treatedResponses += 1 }
+        if fact.types.contains(.impression) { group.row.impressions += 1 }
+        group.row.revenue += fact.revenue
     }
 
     /// The decision's first-slot choice among its kept candidates, with their logged probabilities
     /// and propensities.
-    static func choice(_ record: DecisionRecord, _ facts: [String: (types: Set<OutcomeType>, revenue: Double)]) -> LoggedChoice? {
+    static func choice(_ record: DecisionRecord, _ facts: [String: OfferFacts]) -> LoggedChoice? {
         let kept = record.candidates.filter { $0.kept && $0.firstSlotProbability > 0 }
         guard let first = record.offers.first, let chosen = kept.firstIndex(where: { $0.offerID == first.offerID }) else { return nil }
         let candidates = kept.map {
             LoggedChoice.Candidate(offerID: $0.offerID, loggingProbability: $0.firstSlotProbability, modelPropensity: $0.propensity)
         }
-        let responded = !(facts[first.offerID]?.types.isDisjoint(with: responseTypes) ?? true)
-        return LoggedChoice(candidates: candidates, chosen: chosen, reward: responded ? 1 : 0)
+        return LoggedChoice(candidates: candidates, chosen: chosen, reward: facts[first.offerID]?.responded == true ? 1 : 0)
     }
 }
 
