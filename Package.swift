@@ -25,6 +25,10 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // Only the HTTP/1 server for /metrics, /health and /ready: no configuration or Foundation traits.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
     ],
     targets: [
         // Shared libraries: the boxes every service is built from.
@@ -66,15 +70,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Shared/ServiceKit"),
 
         // Services and tools: thin executables.
-        .executableTarget(name: "Broker", dependencies: ["BrokerCore", "ServiceKit"], path: "Services/Broker"),
-        .executableTarget(name: "Profile", dependencies: ["ProfileStore", "ServiceKit"], path: "Services/Profile"),
-        .executableTarget(name: "Scoring", dependencies: ["ScoringCore", "ServiceKit", "Store"], path: "Services/Scoring"),
-        .executableTarget(name: "Decision", dependencies: ["DecisionCore", "DecisionLog", "ScoringCore", "ServiceKit", "Store"], path: "Services/Decision"),
-        .executableTarget(name: "Feedback", dependencies: ["DecisionLog", "ServiceKit", "Store"], path: "Services/Feedback"),
+        .executableTarget(name: "Broker", dependencies: ["BrokerCore", "ServiceKit", .product(name: "Metrics", package: "swift-metrics")], path: "Services/Broker"),
+        .executableTarget(name: "Profile", dependencies: ["ProfileStore", "ServiceKit", .product(name: "Metrics", package: "swift-metrics")], path: "Services/Profile"),
+        .executableTarget(name: "Scoring", dependencies: ["ScoringCore", "ServiceKit", "Store", .product(name: "Metrics", package: "swift-metrics")], path: "Services/Scoring"),
+        .executableTarget(name: "Decision", dependencies: ["DecisionCore", "DecisionLog", "ScoringCore", "ServiceKit", "Store", .product(name: "Metrics", package: "swift-metrics")], path: "Services/Decision"),
+        .executableTarget(name: "Feedback", dependencies: ["DecisionLog", "ServiceKit", "Store", .product(name: "Metrics", package: "swift-metrics")], path: "Services/Feedback"),
         .executableTarget(name: "Echo", dependencies: ["ServiceKit"], path: "Services/Echo"),
         .executableTarget(
             name: "CLI",

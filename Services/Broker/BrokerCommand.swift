@@ -14,9 +14,10 @@ struct BrokerCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = config.logging.bootstrap(service: "broker")
         let context = try ZMQContext()
-        let loop = BrokerLoop(config: config.settings, context: context, logger: logger)
+        let telemetry = Telemetry(service: "broker")
+        let loop = BrokerLoop(config: config.settings, context: context, logger: logger, telemetry: telemetry)
         let relay = StreamRelay(publishers: config.streamIn, subscribers: config.streamOut, context: context, logger: logger)
-        try await ServiceRunner.runGroup([
+        try await ServiceRunner.runGroup(config.telemetry.endpoints(telemetry, logger: logger) + [
             ThreadService(name: "broker") { loop.run(until: $0) },
             ThreadService(name: "stream-relay") { try relay.run(until: $0) },
         ], logger: logger)

@@ -31,6 +31,7 @@ struct BrokerConfig: ParsableArguments {
     var defaultDeadlineMs: Int = Environment.int("OFFERLOOP_DEFAULT_DEADLINE_MS", 1000)
 
     @OptionGroup var logging: LoggingOptions
+    @OptionGroup var telemetry: TelemetryOptions
 
     func validate() throws {
         guard heartbeatMs >= 10 else { throw ValidationError("--heartbeat-ms must be at least 10") }

@@ -5,7 +5,9 @@
 import BrokerCore
 import Foundation
 import Logging
+import Metrics
 import ServiceKit
+import Synchronization
 import Wire
 import ZeroMQ
 
@@ -13,12 +15,18 @@ final class BrokerLoop: Sendable {
     let config: BrokerSettings
     let context: ZMQContext
     let logger: Logger
+    let pulse: Pulse
     let started = MonotonicClock.now()
+    /// Whether both endpoints are bound: the broker can serve.
+    let bound = Atomic<Bool>(false)
+    let clientRequests = Counter(label: "offerloop_broker_client_requests_total")
 
-    init(config: BrokerSettings, context: ZMQContext, logger: Logger) {
+    init(config: BrokerSettings, context: ZMQContext, logger: Logger, telemetry: Telemetry) {
         self.config = config
         self.context = context
         self.logger = logger
+        pulse = telemetry.pulse("broker loop")
+        telemetry.require("endpoints") { [unowned self] in bound.load(ordering: .relaxed) ? nil : "not bound yet" }
     }
 
     func run(until stop: StopSignal) {
@@ -36,6 +44,32 @@ final class BrokerLoop: Sendable {
         var table: RoutingTable
         var actions: [BrokerAction] = []
         var served: UInt64 = 0
+        var metrics: [String: ServiceMetrics] = [:]
+    }
+
+    /// What the broker reports of each service, refreshed every heartbeat interval.
+    private struct ServiceMetrics {
+        let workers, capacity, inFlight, queued: Gauge
+        let dispatched: Counter
+        var dispatchedBefore: UInt64 = 0
+
+        init(_ service: String) {
+            let label = [("service", service)]
+            workers = Gauge(label: "offerloop_broker_workers", dimensions: label)
+            capacity = Gauge(label: "offerloop_broker_capacity", dimensions: label)
+            inFlight = Gauge(label: "offerloop_broker_in_flight", dimensions: label)
+            queued = Gauge(label: "offerloop_broker_queue_depth", dimensions: label)
+            dispatched = Counter(label: "offerloop_broker_dispatched_total", dimensions: label)
+        }
+
+        mutating func update(_ status: ServiceStatus) {
+            workers.record(Int(status.workers))
+            capacity.record(Int(status.capacity))
+            inFlight.record(Int(status.inFlight))
+            queued.record(Int(status.queued))
+            dispatched.increment(by: Int(status.dispatched - dispatchedBefore))
+            dispatchedBefore = status.dispatched
+        }
     }
 
     /// How often an idle broker looks at its stop signal and the heartbeat clock.
@@ -55,6 +89,7 @@ final class BrokerLoop: Sendable {
         try socket.set(.receiveTimeout(Int32(min(interval / 1_000_000, Self.wakeMilliseconds))))
         try socket.bind(config.frontend)
         try socket.bind(config.backend)
+        bound.store(true, ordering: .relaxed)
         logger.info("broker listening", metadata: ["frontend": "\(config.frontend)", "backend": "\(config.backend)"])
 
         var state = State(socket: socket, table: RoutingTable(settings: .init(
@@ -71,8 +106,10 @@ final class BrokerLoop: Sendable {
                 }
             }
             let now = MonotonicClock.now()
+            pulse.turn(now: now)
             if now >= nextTick {
                 state.table.tick(now: now, into: &state.actions)
+                for status in state.table.status() { state.metrics[status.name, default: ServiceMetrics(status.name)].update(status) }
                 nextTick = now + interval
             }
             perform(&state)
@@ -98,6 +135,7 @@ final class BrokerLoop: Sendable {
     }
 
     private func fromClient(_ frames: [[UInt8]], _ state: inout State) {
+        clientRequests.increment()
         let client = frames[0]
         guard frames.count < 2 || frames[1].isEmpty else {
             state.actions.append(.answer(client: client, requestID: ClientRequest.unknownRequestID, ServiceError(
@@ -164,6 +202,7 @@ final class BrokerLoop: Sendable {
                     state.table.handle(.disconnect, from: id, now: MonotonicClock.now(), into: &state.actions)
                 }
             case .answer(let client, let requestID, let error):
+                Counter(label: "offerloop_broker_errors_total", dimensions: [("code", error.code.name)]).increment()
                 send([client, [], Reply.failure(requestID: requestID, error, servedBy: "broker").wireBytes()], &state)
             case .joined(let id, let service):
                 logger.info("worker joined", metadata: ["worker": "\(id)", "service_name": "\(service)"])

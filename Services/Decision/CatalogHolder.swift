@@ -4,6 +4,7 @@
 import Foundation
 import DecisionCore
 import Logging
+import Metrics
 import ServiceKit
 import Synchronization
 
@@ -18,7 +19,16 @@ final class CatalogHolder: Sendable {
         self.epsilon = epsilon
         self.logger = logger
         let modified = Self.modified(path)
-        state = Mutex((DecisionEngine(catalog: try Self.read(path), epsilon: epsilon), modified))
+        let catalog = try Self.read(path)
+        state = Mutex((DecisionEngine(catalog: catalog, epsilon: epsilon), modified))
+        Self.report(catalog, replacing: nil)
+    }
+
+    /// The running catalog in the metrics: its version (a label, value 1; the replaced one 0) and offers.
+    private static func report(_ catalog: OfferCatalog, replacing old: String?) {
+        if let old { Gauge(label: "offerloop_catalog_info", dimensions: [("version", old)]).record(0) }
+        Gauge(label: "offerloop_catalog_info", dimensions: [("version", catalog.version)]).record(1)
+        Gauge(label: "offerloop_catalog_offers").record(catalog.offers.count)
     }
 
     var engine: DecisionEngine { state.withLock { $0.engine } }
@@ -45,10 +55,13 @@ final class CatalogHolder: Sendable {
                 return state.engine.catalog.version
             }
             logger.info("catalog reloaded", metadata: ["from": "\(old)", "to": "\(catalog.version)", "offers": "\(catalog.offers.count)"])
+            Self.report(catalog, replacing: old)
+            Counter(label: "offerloop_catalog_reloads_total", dimensions: [("result", "applied")]).increment()
             return []
         } catch let errors as CatalogErrors {
             state.withLock { $0.modified = seen }  // do not retry the same broken file every second
             logger.error("catalog refused; the running one stays", metadata: ["errors": "\(errors)"])
+            Counter(label: "offerloop_catalog_reloads_total", dimensions: [("result", "refused")]).increment()
             return errors.errors
         } catch {
             return [CatalogError(file: path, line: 1, column: 1, message: "\(error)")]

@@ -5,6 +5,7 @@
 import DecisionCore
 import Foundation
 import Logging
+import Metrics
 import ScoringCore
 import ServiceKit
 import Wire
@@ -29,6 +30,8 @@ final class DecisionService: @unchecked Sendable {
     let client: BrokerClient
     let logger: Logger
     var views: [String: CustomerView] = [:]
+    let decisions = Dictionary(uniqueKeysWithValues: ChannelName.all.map { ($0, Counter(label: "offerloop_decisions_total", dimensions: [("channel", $0)])) })
+    let controlDecisions = Counter(label: "offerloop_decisions_control_total")
 
     init(catalog: CatalogHolder, journal: DecisionJournal, settings: Settings, context: ZMQContext, frontend: String, logger: Logger) throws {
         self.catalog = catalog
@@ -75,7 +78,7 @@ final class DecisionService: @unchecked Sendable {
         }
         let deadline = min(context.deadline, started + UInt64(settings.channelDeadlinesMs[channel] ?? 100) * 1_000_000)
         let engine = catalog.engine
-        var degraded: [String] = []
+        var degraded: [(reason: String, text: String)] = []
 
         // 1. Who is this? The profile service, within its share of the time left.
         let identityKey = request.identity.kind + ":" + request.identity.value
@@ -89,10 +92,10 @@ final class DecisionService: @unchecked Sendable {
         } catch {
             if let cached = views[identityKey] {
                 view = cached
-                degraded.append("profile: \(error.code.name); used the view cached at this replica")
+                degraded.append(("profile_cached_view", "profile: \(error.code.name); used the view cached at this replica"))
             } else {
                 view = CustomerView()
-                degraded.append("profile: \(error.code.name); decided without the customer's view")
+                degraded.append(("profile_no_view", "profile: \(error.code.name); decided without the customer's view"))
             }
         }
 
@@ -134,7 +137,7 @@ final class DecisionService: @unchecked Sendable {
                 modelVersion = scores.modelVersion
                 features = scores.features
             } catch {
-                degraded.append("scoring: \(error.code.name); used the catalog's prior propensities")
+                degraded.append(("scoring_priors", "scoring: \(error.code.name); used the catalog's prior propensities"))
             }
         }
 
@@ -149,7 +152,7 @@ final class DecisionService: @unchecked Sendable {
             $0.offers = decision.offers.map { Self.wire($0) }
             $0.control = decision.control
             $0.degraded = !degraded.isEmpty
-            $0.degradedReason = degraded.joined(separator: "; ")
+            $0.degradedReason = degraded.map(\.text).joined(separator: "; ")
             $0.catalogVersion = engine.catalog.version
             $0.modelVersion = modelVersion
             if request.explain {
@@ -186,6 +189,9 @@ final class DecisionService: @unchecked Sendable {
                 }
             }
         })
+        decisions[channel]?.increment()
+        if decision.control { controlDecisions.increment() }
+        for item in degraded { Counter(label: "offerloop_decisions_degraded_total", dimensions: [("reason", item.reason)]).increment() }
         if !degraded.isEmpty {
             logger.warning("degraded decision", metadata: ["decision_id": "\(reply.decisionID)", "reason": "\(reply.degradedReason)"])
         }

@@ -6,6 +6,7 @@
 import DecisionLog
 import Foundation
 import Logging
+import Metrics
 import ServiceKit
 import Store
 import Wire
@@ -31,6 +32,10 @@ final class FeedbackService: @unchecked Sendable {
     let logger: Logger
     /// Decisions recently looked up: a decision usually gets several outcomes, and records never change.
     var decisions = DecisionCache(capacity: 10_000)
+    let ingested = Dictionary(uniqueKeysWithValues: ["stored", "duplicate", "refused"].map {
+        ($0, Counter(label: "offerloop_outcomes_ingested_total", dimensions: [("result", $0)]))
+    })
+    static let head = Gauge(label: "offerloop_stream_head_sequence")
     static let maxReplay = 5_000
     static let maxBatch = 1_000
     static let maxIDBytes = 128
@@ -93,10 +98,18 @@ final class FeedbackService: @unchecked Sendable {
             }
         }
         let stored = try log.append(valid.map(\.event))
+        var new = 0
         for ((index, _), (event, bytes, duplicate)) in zip(valid, stored) {
-            if !duplicate { try publisher.publish(bytes) }
+            if !duplicate {
+                try publisher.publish(bytes)
+                new += 1
+                Self.head.record(Int64(event.sequence))
+            }
             results[index] = .success(OutcomeAck.with { $0.eventID = event.outcome.eventID; $0.sequence = event.sequence; $0.duplicate = duplicate })
         }
+        ingested["stored"]!.increment(by: new)
+        ingested["duplicate"]!.increment(by: stored.count - new)
+        ingested["refused"]!.increment(by: outcomes.count - valid.count)
         return results.map { $0! }
     }
 

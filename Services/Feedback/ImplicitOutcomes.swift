@@ -7,6 +7,7 @@
 // of a crashed decision replica, copied when its successor starts) is not swept.
 import Foundation
 import Logging
+import Metrics
 import ServiceKit
 import Store
 import Wire
@@ -24,6 +25,8 @@ struct ImplicitOutcomes: Sendable {
     /// Outcome types after which an offer is not swept: a response, or an "ignored" already stored.
     static let settled: Set<String> = ["click", "accept", "decline", "purchase", "ignored"]
 
+    let implicit = Counter(label: "offerloop_outcomes_implicit_total")
+
     func run(until stop: StopSignal) throws {
         let log = try OutcomeLog(db: try store.open())
         defer { log.db.close() }
@@ -32,7 +35,10 @@ struct ImplicitOutcomes: Sendable {
         while !stop.isRaised {
             do {
                 let ignored = try sweep(log, publisher, now: Int64(Date().timeIntervalSince1970 * 1000))
-                if ignored > 0 { logger.info("unanswered offers recorded as ignored", metadata: ["outcomes": "\(ignored)"]) }
+                if ignored > 0 {
+                    logger.info("unanswered offers recorded as ignored", metadata: ["outcomes": "\(ignored)"])
+                    implicit.increment(by: ignored)
+                }
             } catch {
                 logger.error("implicit outcome sweep failed; will retry", metadata: ["error": "\(error)"])
             }

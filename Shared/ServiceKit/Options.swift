@@ -32,6 +32,7 @@ public struct WorkerOptions: ParsableArguments {
     public var reconnectMaxMs: Int = Environment.int("OFFERLOOP_RECONNECT_MAX_MS", 5000)
 
     @OptionGroup public var logging: LoggingOptions
+    @OptionGroup public var telemetry: TelemetryOptions
 
     public init() {}
 
@@ -63,8 +64,10 @@ public struct LoggingOptions: ParsableArguments {
         }
     }
 
-    /// Sends logs to standard error with the level chosen; returns the service's logger.
+    /// Sends logs to standard error with the level chosen and metrics to Prometheus (before
+    /// anything records one: a metric made earlier goes nowhere); returns the service's logger.
     public func bootstrap(service: String) -> Logger {
+        Telemetry.bootstrapMetrics()
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

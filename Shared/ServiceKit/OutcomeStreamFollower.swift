@@ -4,6 +4,7 @@
 // subscribed, is fetched from the feedback service's "replay" method — on a gap, and every
 // `catchUpInterval` when the stream is quiet.
 import Logging
+import Metrics
 import Wire
 import ZeroMQ
 
@@ -34,6 +35,11 @@ public struct OutcomeStreamFollower: Sendable {
     public let logger: Logger
     /// Events applied per call of `apply`.
     public static let batch = 1_000
+    /// The last sequence applied, and how many events the newest one seen (live or at the
+    /// feedback service's head) is ahead of it.
+    private let applied = Gauge(label: "offerloop_stream_applied_sequence")
+    private let lag = Gauge(label: "offerloop_stream_lag_events")
+    private let gaps = Counter(label: "offerloop_stream_gaps_total")
 
     public init(settings: Settings, context: ZMQContext, logger: Logger) {
         self.settings = settings
@@ -51,10 +57,11 @@ public struct OutcomeStreamFollower: Sendable {
         logger.info("following the outcome stream", metadata: ["stream": "\(settings.stream)", "sequence": "\((try? consumer.position()) ?? 0)"])
 
         var replayFailing = false
+        var newest: UInt64 = 0
         var nextCatchUp: UInt64 = 0
         while !stop.isRaised {
             if MonotonicClock.now() >= nextCatchUp {
-                catchUp(consumer, client, &replayFailing)
+                catchUp(consumer, client, &replayFailing, &newest)
                 nextCatchUp = MonotonicClock.now() + settings.catchUpInterval
             }
             var events: [OutcomeEvent] = []
@@ -67,9 +74,10 @@ public struct OutcomeStreamFollower: Sendable {
                 }
                 payload = events.count < Self.batch ? try subscriber.next(dontWait: true) : nil
             }
-            if !events.isEmpty, !apply(consumer, events) {
+            if !events.isEmpty, !apply(consumer, events, newest: &newest) {
+                gaps.increment()
                 onGap()
-                catchUp(consumer, client, &replayFailing)
+                catchUp(consumer, client, &replayFailing, &newest)
                 nextCatchUp = MonotonicClock.now() + settings.catchUpInterval
             }
             tick()
@@ -78,9 +86,16 @@ public struct OutcomeStreamFollower: Sendable {
     }
 
     /// False at a gap or when the consumer failed (logged; the replay retries).
-    private func apply(_ consumer: some OutcomeStreamConsumer, _ events: [OutcomeEvent]) -> Bool {
+    /// `newest`: the newest sequence seen so far, live or as the head of a replay.
+    private func apply(_ consumer: some OutcomeStreamConsumer, _ events: [OutcomeEvent], head: UInt64 = 0, newest: inout UInt64) -> Bool {
+        newest = max(newest, head, events.last?.sequence ?? 0)
         do {
-            return try consumer.apply(events)
+            let done = try consumer.apply(events)
+            if done, let last = events.last?.sequence {
+                applied.record(Int64(last))
+                lag.record(Int64(newest - min(last, newest)))
+            }
+            return done
         } catch {
             logger.error("outcome events not applied; will replay them", metadata: ["error": "\(error)"])
             return false
@@ -88,7 +103,7 @@ public struct OutcomeStreamFollower: Sendable {
     }
 
     /// Fetches and applies everything after the consumer's position, page by page.
-    private func catchUp(_ consumer: some OutcomeStreamConsumer, _ client: BrokerClient, _ replayFailing: inout Bool) {
+    private func catchUp(_ consumer: some OutcomeStreamConsumer, _ client: BrokerClient, _ replayFailing: inout Bool, _ newest: inout UInt64) {
         while true {
             let from: UInt64
             let reply: ReplayReply
@@ -104,7 +119,7 @@ public struct OutcomeStreamFollower: Sendable {
             if replayFailing { logger.info("outcome stream replay works again") }
             replayFailing = false
             guard let last = reply.events.last else { return }
-            if !apply(consumer, reply.events) {
+            if !apply(consumer, reply.events, head: reply.headSequence, newest: &newest) {
                 logger.error("the replay could not be applied; will retry", metadata: ["from": "\(from)"])
                 return
             }

@@ -3,6 +3,7 @@
 // broker goes silent. One socket, one thread, for the socket's whole life.
 import Foundation
 import Logging
+import Metrics
 import Synchronization
 import Wire
 import ZeroMQ
@@ -32,16 +33,36 @@ public final class Worker: Sendable {
     let context: ZMQContext
     let index: Int
     let logger: Logger
+    let pulse: Pulse?
     let started = MonotonicClock.now()
     private let served = Atomic<UInt64>(0)
     private let generation = Atomic<Int>(0)
+    /// Per method: requests answered and how long each took at this worker.
+    private let metrics: [String: (requests: Counter, duration: Metrics.Timer)]
 
-    public init(settings: WorkerSettings, methods: Methods, context: ZMQContext, index: Int = 0, logger: Logger) {
+    public init(settings: WorkerSettings, methods: Methods, context: ZMQContext, index: Int = 0, logger: Logger, pulse: Pulse? = nil) {
         self.settings = settings
         self.methods = methods
         self.context = context
         self.index = index
         self.logger = logger
+        self.pulse = pulse
+        metrics = Dictionary(uniqueKeysWithValues: (["ping", Self.otherMethod] + methods.names).map { method in
+            (method, (Counter(label: "offerloop_requests_total", dimensions: [("method", method)]),
+                      Metrics.Timer(label: "offerloop_request_duration_seconds", dimensions: [("method", method)])))
+        })
+    }
+
+    /// The metrics label of requests for methods the service does not have.
+    static let otherMethod = "other"
+
+    /// Why worker `index` cannot take requests now (not registered, or the broker went silent), or nil.
+    static func readinessProblem(of pulse: Pulse, index: Int, settings: WorkerSettings, now: UInt64) -> String? {
+        let heard = pulse.lastHeard
+        if heard == 0 { return "worker \(index) is not registered with the broker at \(settings.backend)" }
+        let silence = now &- heard
+        return silence > settings.heartbeatInterval * settings.heartbeatLiveness && heard < now
+            ? "worker \(index) has not heard from the broker at \(settings.backend) for \(silence / 1_000_000) ms" : nil
     }
 
     public var requestsServed: UInt64 { served.load(ordering: .relaxed) }
@@ -59,6 +80,7 @@ public final class Worker: Sendable {
             } catch {
                 logger.error("worker socket failed", metadata: ["error": "\(error)"])
             }
+            pulse?.lost()
             if stop.isRaised { break }
             logger.warning("broker silent, reconnecting", metadata: ["backoff_ms": "\(backoff / 1_000_000)"])
             if stop.sleep(nanoseconds: backoff) { break }
@@ -90,6 +112,7 @@ public final class Worker: Sendable {
             if let frames = try socket.receive() {
                 heard = true
                 lastHeard = MonotonicClock.now()
+                pulse?.heard(now: lastHeard)
                 // This message and those already waiting behind it (up to the capacity), so
                 // requests of a group method are answered together.
                 var requests: [Incoming] = []
@@ -121,6 +144,7 @@ public final class Worker: Sendable {
                 }
             }
             let now = MonotonicClock.now()
+            pulse?.turn(now: now)
             if now >= nextHeartbeat {
                 try socket.send(WorkerMessage.heartbeat.frames)
                 nextHeartbeat = now + settings.heartbeatInterval
@@ -142,11 +166,16 @@ public final class Worker: Sendable {
     /// Decodes each envelope, skips those whose deadline passed, runs the methods (the requests
     /// of a group method in one call), and encodes the replies, in order.
     func answer(_ requests: [Incoming], worker: String) -> [[UInt8]] {
+        let received = MonotonicClock.now()
         var results = [Result<[UInt8], ServiceError>?](repeating: nil, count: requests.count)
+        var methodNames = [String](repeating: Self.otherMethod, count: requests.count)
+        var answered = [UInt64](repeating: 0, count: requests.count)
         var groups: [String: [(index: Int, payload: [UInt8], context: RequestContext)]] = [:]
         for (index, request) in requests.enumerated() {
+            defer { answered[index] = MonotonicClock.now() }
             do throws(ServiceError) {
                 let envelope = try Envelope(wireBytes: request.envelope)
+                if metrics[envelope.method] != nil { methodNames[index] = envelope.method }
                 guard request.budgetMicros > 0 else {
                     throw ServiceError(.deadlineExceeded, "deadline passed before a worker of '\(settings.service)' could start")
                 }
@@ -162,16 +191,24 @@ public final class Worker: Sendable {
             }
         }
         for (method, items) in groups {
-            for (item, result) in zip(items, methods.groupHandler(for: method)!(items.map { ($0.payload, $0.context) })) {
+            let answers = methods.groupHandler(for: method)!(items.map { ($0.payload, $0.context) })
+            let now = MonotonicClock.now()
+            for (item, result) in zip(items, answers) {
                 results[item.index] = result
+                answered[item.index] = now
             }
         }
-        return zip(requests, results).map { request, result in
+        return requests.indices.map { index in
+            let request = requests[index]
             served.add(1, ordering: .relaxed)
-            switch result! {
+            let method = metrics[methodNames[index]]!
+            method.requests.increment()
+            method.duration.recordNanoseconds(Int64(answered[index] - received))
+            switch results[index]! {
             case .success(let payload):
                 return Reply.success(requestID: request.requestID, payload: payload, servedBy: worker).wireBytes()
             case .failure(let error):
+                Counter(label: "offerloop_request_errors_total", dimensions: [("method", methodNames[index]), ("code", error.code.name)]).increment()
                 if error.code == .internal {
                     logger.error("request failed", metadata: ["request_id": "\(request.requestID)", "error": "\(error.message)"])
                 }

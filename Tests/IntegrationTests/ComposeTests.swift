@@ -1,5 +1,6 @@
 // The compose files: each one valid for docker-compose (`config` needs no Docker engine), the
-// topology the same as scripts/cluster's, and only the broker binding ports.
+// topology the same as scripts/cluster's, only the broker (and Prometheus' UI) publishing ports,
+// and Prometheus scraping every service.
 import Foundation
 import Testing
 import Yams
@@ -11,7 +12,9 @@ struct ComposeTests {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/docker-compose") else {
             throw ComposeMissing()
         }
-        return try run("/usr/bin/docker-compose", arguments)
+        let (status, output) = try run("/usr/bin/docker-compose", arguments)
+        // It notes that it leaves Swarm configs to `docker stack deploy`: not a complaint.
+        return (status, output.split(separator: "\n").filter { !$0.contains("use `docker stack deploy`") }.joined(separator: "\n"))
     }
 
     struct ComposeMissing: Error, CustomStringConvertible {
@@ -24,10 +27,39 @@ struct ComposeTests {
         let (status, output) = try Self.dockerCompose(["-f", file, "config", "-q"])
         #expect(status == 0 && output.isEmpty, "\(output)")
         let (_, services) = try Self.dockerCompose(["-f", file, "config", "--services"])
-        #expect(Set(services.split(separator: "\n").map(String.init)) == ["broker", "profile", "scoring", "decision", "feedback", "postgres"])
-        // Only the broker publishes a port: every other service connects, so any of them scales.
-        let (_, resolved) = try Self.dockerCompose(["-f", file, "config"])
-        let definitions = try #require((try Yams.load(yaml: resolved) as? [String: Any])?["services"] as? [String: [String: Any]])
-        #expect(definitions.filter { $0.value["ports"] != nil }.map(\.key) == ["broker"])
+        #expect(Set(services.split(separator: "\n").map(String.init)) == Set(Self.services + ["postgres", "prometheus"]))
+        // Only the broker publishes a port for touchpoints (and Prometheus its UI): every other
+        // service connects, so any of them scales.
+        let definitions = try Self.resolvedServices(file)
+        #expect(Set(definitions.filter { $0.value["ports"] != nil }.map(\.key)) == ["broker", "prometheus"])
+        // Every service serves its metrics on 9100, where Prometheus looks, and is checked by /ready.
+        for name in Self.services {
+            let environment = definitions[name]?["environment"] as? [String: Any]
+            #expect(environment?["OFFERLOOP_METRICS_ADDRESS"] as? String == "0.0.0.0:9100", "\(name) in \(file)")
+            let check = (definitions[name]?["healthcheck"] as? [String: Any])?["test"] as? [String]
+            #expect(check?.last == "http://127.0.0.1:9100/ready", "\(name) in \(file)")
+        }
+    }
+
+    static let services = ["broker", "profile", "scoring", "decision", "feedback"]
+
+    static func resolvedServices(_ file: String) throws -> [String: [String: Any]] {
+        let (_, resolved) = try dockerCompose(["-f", file, "config"])
+        return try #require((try Yams.load(yaml: resolved) as? [String: Any])?["services"] as? [String: [String: Any]])
+    }
+
+    /// Each Prometheus configuration scrapes every replica of every service: a job per service
+    /// finding its containers (compose) or tasks (Swarm) by DNS, on the metrics port.
+    @Test(arguments: [("prometheus.yml", ""), ("prometheus-swarm.yml", "tasks.")])
+    func prometheusScrapesEveryService(_ name: String, _ prefix: String) throws {
+        let text = try String(contentsOf: Self.compose.appendingPathComponent(name), encoding: .utf8)
+        let jobs = try #require((try Yams.load(yaml: text) as? [String: Any])?["scrape_configs"] as? [[String: Any]])
+        var found: [String: [String]] = [:]
+        for job in jobs {
+            for discovery in job["dns_sd_configs"] as? [[String: Any]] ?? [] where discovery["port"] as? Int == 9100 && discovery["type"] as? String == "A" {
+                found[job["job_name"] as? String ?? "", default: []] += discovery["names"] as? [String] ?? []
+            }
+        }
+        #expect(found == Dictionary(uniqueKeysWithValues: Self.services.map { ($0, [prefix + $0]) }))
     }
 }

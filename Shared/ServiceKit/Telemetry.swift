@@ -1,0 +1,126 @@
+// What a service tells its operators over HTTP: Prometheus metrics (/metrics), whether its loops
+// still turn (/health) and whether it can serve now (/ready). Services record metrics through
+// swift-metrics; this bootstraps Prometheus as its backend, once per process.
+import ArgumentParser
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import Synchronization
+
+public struct TelemetryOptions: ParsableArguments {
+    @Option(help: "HOST:PORT of the HTTP endpoint serving /metrics, /health and /ready; empty: none (env OFFERLOOP_METRICS_ADDRESS).")
+    public var metricsAddress: String = Environment.string("OFFERLOOP_METRICS_ADDRESS", "")
+
+    public init() {}
+
+    public func validate() throws {
+        if !metricsAddress.isEmpty, Self.split(metricsAddress) == nil {
+            throw ValidationError("--metrics-address takes HOST:PORT, e.g. 0.0.0.0:9100; not '\(metricsAddress)'")
+        }
+    }
+
+    static func split(_ address: String) -> (host: String, port: Int)? {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
+              (0...65535).contains(port), colon > address.startIndex else { return nil }
+        return (String(address[..<colon]), port)
+    }
+
+    /// The HTTP endpoint, a service of the process's group; none when no address is set.
+    public func endpoints(_ telemetry: Telemetry, logger: Logger) -> [any Service] {
+        guard let (host, port) = Self.split(metricsAddress) else { return [] }
+        logger.info("metrics, health and readiness over HTTP", metadata: ["address": "\(metricsAddress)"])
+        return [telemetry.endpoint(host: host, port: port, logger: logger)]
+    }
+}
+
+/// A loop's pulse: when it last turned (liveness) and, for a loop attached to the broker, when
+/// it last heard from it (readiness).
+public final class Pulse: Sendable {
+    public let name: String
+    private let turned = Atomic<UInt64>(MonotonicClock.now())
+    private let heard = Atomic<UInt64>(0)
+
+    init(name: String) { self.name = name }
+
+    public func turn(now: UInt64) { turned.store(now, ordering: .relaxed) }
+    public func heard(now: UInt64) { heard.store(now, ordering: .relaxed) }
+    public func lost() { heard.store(0, ordering: .relaxed) }
+
+    var lastTurn: UInt64 { turned.load(ordering: .relaxed) }
+    /// When the peer was last heard; 0 if not since the last loss.
+    var lastHeard: UInt64 { heard.load(ordering: .relaxed) }
+}
+
+public final class Telemetry: Sendable {
+    /// A loop that has not turned for this long is stuck: the process is not alive.
+    public static let stallLimit: UInt64 = 30_000_000_000
+
+    private let pulses = Mutex<[Pulse]>([])
+    private let conditions = Mutex<[(name: String, check: @Sendable () -> String?)]>([])
+
+    /// Sets the build info (and bootstraps the metrics, if that was not done yet).
+    public init(service: String) {
+        Self.bootstrapMetrics()
+        Gauge(label: "offerloop_build_info", dimensions: [("service", service), ("version", OfferLoopVersion.current)]).record(1)
+    }
+
+    /// Makes Prometheus the backend of swift-metrics; once per process, whoever calls first.
+    public static func bootstrapMetrics() { _ = bootstrap }
+
+    private static let bootstrap: Void = {
+        var factory = PrometheusMetricsFactory(registry: PrometheusMetricsFactory.defaultRegistry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .microseconds(2500), .milliseconds(5),
+            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5),
+        ]
+        MetricsSystem.bootstrap(factory)
+    }()
+
+    /// A loop the process's liveness depends on.
+    public func pulse(_ name: String) -> Pulse {
+        let pulse = Pulse(name: name)
+        pulses.withLock { $0.append(pulse) }
+        return pulse
+    }
+
+    /// A condition for serving: `check` says why the service cannot serve now, or nil.
+    public func require(_ name: String, _ check: @escaping @Sendable () -> String?) {
+        conditions.withLock { $0.append((name, check)) }
+    }
+
+    /// What keeps the process from being alive: loops stuck longer than the stall limit.
+    public func healthProblems(now: UInt64 = MonotonicClock.now()) -> [String] {
+        pulses.withLock { $0 }.compactMap { pulse in
+            let age = now &- pulse.lastTurn
+            return age > Self.stallLimit && pulse.lastTurn < now ? "\(pulse.name) has not turned for \(age / 1_000_000) ms" : nil
+        }
+    }
+
+    /// What keeps the service from serving now: its health problems and unmet conditions.
+    public func readinessProblems() -> [String] {
+        healthProblems() + conditions.withLock { $0 }.compactMap { name, check in check().map { "\(name): \($0)" } }
+    }
+
+    /// The process's metrics in Prometheus' text format.
+    public func metricsText() -> [UInt8] { PrometheusMetricsFactory.defaultRegistry.emitToBuffer() }
+
+    /// The HTTP endpoint: GET /metrics, /health (200 alive, 503 with the problems) and /ready.
+    func endpoint(host: String, port: Int, logger: Logger) -> any Service {
+        let router = Router()
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: self.metricsText())))
+        }
+        router.get("health") { _, _ in Self.verdict(self.healthProblems(), good: "alive") }
+        router.get("ready") { _, _ in Self.verdict(self.readinessProblems(), good: "ready") }
+        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "offerloop"), logger: logger)
+    }
+
+    private static func verdict(_ problems: [String], good: String) -> Response {
+        let text = problems.isEmpty ? good + "\n" : problems.joined(separator: "\n") + "\n"
+        return Response(status: problems.isEmpty ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
