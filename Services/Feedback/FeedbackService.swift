@@ -9,6 +9,7 @@ import Logging
 import Metrics
 import ServiceKit
 import Store
+import Synchronization
 import Wire
 import ZeroMQ
 
@@ -35,7 +36,8 @@ final class FeedbackService: @unchecked Sendable {
     let ingested = Dictionary(uniqueKeysWithValues: ["stored", "duplicate", "refused"].map {
         ($0, Counter(label: "offerloop_outcomes_ingested_total", dimensions: [("result", $0)]))
     })
-    static let head = Gauge(label: "offerloop_stream_head_sequence")
+    /// The newest sequence this process stored (its worker threads store concurrently).
+    static let head = Mutex<(sequence: UInt64, gauge: Gauge)>((0, Gauge(label: "offerloop_stream_head_sequence")))
     static let maxReplay = 5_000
     static let maxBatch = 1_000
     static let maxIDBytes = 128
@@ -98,14 +100,17 @@ final class FeedbackService: @unchecked Sendable {
             }
         }
         let stored = try log.append(valid.map(\.event))
-        var new = 0
+        var new = 0, newest: UInt64 = 0
         for ((index, _), (event, bytes, duplicate)) in zip(valid, stored) {
             if !duplicate {
                 try publisher.publish(bytes)
                 new += 1
-                Self.head.record(Int64(event.sequence))
+                newest = max(newest, event.sequence)
             }
             results[index] = .success(OutcomeAck.with { $0.eventID = event.outcome.eventID; $0.sequence = event.sequence; $0.duplicate = duplicate })
+        }
+        Self.head.withLock { head in
+            if newest > head.sequence { head.sequence = newest; head.gauge.record(Int64(newest)) }
         }
         ingested["stored"]!.increment(by: new)
         ingested["duplicate"]!.increment(by: stored.count - new)

@@ -77,6 +77,9 @@ struct ProfileCommand: AsyncParsableCommand {
         let contactHistory = ThreadService(name: "contact-history") { stop in
             let repository = try ProfileRepository(db: try location.open(), newCustomerID: ProfileService.newCustomerID)
             defer { repository.db.close() }
+            // No fsync per commit: the history is rebuilt from the stream, and the position commits
+            // with the events, so a commit lost in a power cut is applied again on restart.
+            if repository.db.dialect == .sqlite { try repository.db.execute("PRAGMA synchronous = NORMAL") }
             try follower.run(ContactHistory(repository: repository), until: stop)
         }
         try await ServiceRunner.run(service: "profile", options: options, logger: logger, context: context, extra: [retention, contactHistory]) { _ in

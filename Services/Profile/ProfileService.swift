@@ -101,16 +101,19 @@ final class ProfileService: @unchecked Sendable {
     /// The view from this worker's cache when the store says the customer has not changed
     /// since (one indexed read), else from the store. Any replica's write bumps the version,
     /// so a read after an acknowledged write always sees it.
+    /// All its reads in one snapshot of the store.
     func view(_ request: CustomerViewRequest) throws -> CustomerView {
         let identity = try CustomerIdentity(request.identity)
         let now = Self.now()
         try refreshValuation(now: now)
-        let (id, version) = try repository.resolve(identity)
-        let key = ViewCache.Key(version: version, valuationVersion: valuationVersion, recentEvents: Int(request.recentEvents))
-        if let cached = cache.view(id: id, key: key, now: now) { return cached }
-        let view = try repository.view(of: id, recentEvents: key.recentEvents, valuation: valuation, now: now)
-        cache.store(view, id: id, key: key, now: now)
-        return view
+        return try repository.db.reading {
+            let (id, version) = try repository.resolve(identity)
+            let key = ViewCache.Key(version: version, valuationVersion: valuationVersion, recentEvents: Int(request.recentEvents))
+            if let cached = cache.view(id: id, key: key, now: now) { return cached }
+            let view = try repository.view(of: id, recentEvents: key.recentEvents, valuation: valuation, now: now)
+            cache.store(view, id: id, key: key, now: now)
+            return view
+        }
     }
 
     func refreshValuation(now: Int64) throws {

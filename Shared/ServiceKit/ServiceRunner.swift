@@ -16,11 +16,11 @@ public enum ServiceRunner {
     /// Like `run`, with methods made by each worker thread for itself: for handlers that own
     /// a resource bound to one thread, such as a database connection. A worker whose methods
     /// cannot be made stops the process with that error.
+    ///
     /// The process's metrics and health are served over HTTP when the options name an address;
     /// the service is ready while every worker hears from the broker.
     public static func run(service: String, options: WorkerOptions, logger: Logger, context: ZMQContext,
-                           extra: [any Service] = [],
-                           makeMethods: @escaping @Sendable (_ worker: Int) throws -> Methods) async throws {
+                           extra: [any Service] = [], makeMethods: @escaping @Sendable (_ worker: Int) throws -> Methods) async throws {
         let settings = options.settings(service: service)
         let telemetry = Telemetry(service: service)
         let pulses = (0..<options.threads).map { telemetry.pulse("\(service) worker \($0)") }

@@ -57,6 +57,8 @@ public final class PostgreSQLDatabase: SQLDatabase {
         }
     }
 
+    public func reading<T>(_ body: () throws -> T) throws -> T { try body() }
+
     public func close() {
         guard let connection else { return }
         try? connection.close().wait()

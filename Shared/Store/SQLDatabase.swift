@@ -24,6 +24,11 @@ public protocol SQLDatabase: AnyObject {
     /// (its error is rethrown). Durable once this returns: the caller may acknowledge.
     func transaction<T>(_ body: () throws -> T) throws -> T
 
+    /// Runs `body`'s reads together: on SQLite one read transaction (one snapshot, one lock
+    /// instead of one per statement); on PostgreSQL the statements as they come (no extra round
+    /// trips; each sees the latest committed data). Inside a transaction it just runs `body`.
+    func reading<T>(_ body: () throws -> T) throws -> T
+
     func close()
 }
 

@@ -52,12 +52,20 @@ public final class SQLiteDatabase: SQLDatabase {
 
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         precondition(current == nil, "transactions do not nest")
+        return try inTransaction(.immediate, body)
+    }
+
+    public func reading<T>(_ body: () throws -> T) throws -> T {
+        current == nil ? try inTransaction(.deferred, body) : try body()
+    }
+
+    private func inTransaction<T>(_ kind: Database.TransactionKind, _ body: () throws -> T) throws -> T {
         do {
             return try queue.inDatabase { db in
                 current = db
                 defer { current = nil }
                 var result: T?
-                try db.inTransaction(.immediate) {
+                try db.inTransaction(kind) {
                     result = try body()
                     return .commit
                 }
