@@ -43,6 +43,13 @@ public enum SocketOption: Sendable {
     case routerMandatory(Bool)
     /// Queue messages only to completed connections, so a send does not wait on a dead peer.
     case immediate(Bool)
+    /// CURVE: this side is the server (it holds the secret key clients know the public key of).
+    case curveServer(Bool)
+    /// CURVE: this socket's own long-term key pair (both sides), and the server's public key (clients).
+    case curveKeys(CurveKeyPair)
+    case curveServerKey(CurveKey)
+    /// The ZAP domain the server's connections are authenticated in.
+    case zapDomain(String)
 
     var name: String {
         switch self {
@@ -59,6 +66,10 @@ public enum SocketOption: Sendable {
         case .unsubscribe: "ZMQ_UNSUBSCRIBE"
         case .routerMandatory: "ZMQ_ROUTER_MANDATORY"
         case .immediate: "ZMQ_IMMEDIATE"
+        case .curveServer: "ZMQ_CURVE_SERVER"
+        case .curveKeys: "ZMQ_CURVE_PUBLICKEY/ZMQ_CURVE_SECRETKEY"
+        case .curveServerKey: "ZMQ_CURVE_SERVERKEY"
+        case .zapDomain: "ZMQ_ZAP_DOMAIN"
         }
     }
 }

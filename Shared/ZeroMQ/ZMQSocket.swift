@@ -66,7 +66,7 @@ public final class ZMQSocket {
 
     public func set(_ option: SocketOption) throws(ZMQError) {
         let handle = try open("zmq_setsockopt(\(option.name))")
-        let rc: Int32
+        var rc: Int32
         switch option {
         case .linger(let v): rc = Self.setInt(handle, ZMQ_LINGER, v)
         case .sendHighWaterMark(let v): rc = Self.setInt(handle, ZMQ_SNDHWM, v)
@@ -80,6 +80,12 @@ public final class ZMQSocket {
         case .maxMessageSize(var v):
             rc = zmq_setsockopt(handle, ZMQ_MAXMSGSIZE, &v, MemoryLayout<Int64>.size)
         case .routingID(let bytes): rc = Self.setBytes(handle, ZMQ_ROUTING_ID, bytes)
+        case .curveServer(let v): rc = Self.setInt(handle, ZMQ_CURVE_SERVER, v ? 1 : 0)
+        case .curveKeys(let keys):
+            rc = Self.setBytes(handle, ZMQ_CURVE_PUBLICKEY, keys.publicKey.bytes)
+            if rc == 0 { rc = Self.setBytes(handle, ZMQ_CURVE_SECRETKEY, keys.secretKey.bytes) }
+        case .curveServerKey(let key): rc = Self.setBytes(handle, ZMQ_CURVE_SERVERKEY, key.bytes)
+        case .zapDomain(let domain): rc = Self.setBytes(handle, ZMQ_ZAP_DOMAIN, Array(domain.utf8))
         case .subscribe(let bytes): rc = Self.setBytes(handle, ZMQ_SUBSCRIBE, bytes)
         case .unsubscribe(let bytes): rc = Self.setBytes(handle, ZMQ_UNSUBSCRIBE, bytes)
         }

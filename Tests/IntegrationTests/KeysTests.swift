@@ -1,0 +1,22 @@
+// `offerloop keys new`: a key pair that belongs together, the secret readable by its owner only,
+// and no silent overwrite.
+import Foundation
+import Testing
+import ZeroMQ
+
+@Suite(.enabled(if: CurveKeyPair.isSupported, "libzmq without CURVE")) struct KeysTests {
+    @Test func aNewKeyPairIsWrittenOnceWithAPrivateSecret() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString.prefix(8))")
+        let (status, output) = try run("offerloop", ["keys", "new", "kiosk-7", "--dir", dir.path])
+        #expect(status == 0, "\(output)")
+        let secretFile = dir.appendingPathComponent("kiosk-7.key")
+        let secret = try #require(CurveKey(z85: try String(contentsOf: secretFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let published = try String(contentsOf: dir.appendingPathComponent("kiosk-7.pub"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try CurveKeyPair(secretKey: secret).publicKey.z85 == published, "the public key is the secret key's")
+        let mode = try FileManager.default.attributesOfItem(atPath: secretFile.path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let (again, refusal) = try run("offerloop", ["keys", "new", "kiosk-7", "--dir", dir.path])
+        #expect(again != 0 && refusal.contains("exists; --force replaces it"))
+        #expect(try String(contentsOf: secretFile, encoding: .utf8).contains(secret.z85), "the first key is still there")
+    }
+}
