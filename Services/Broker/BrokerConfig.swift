@@ -30,6 +30,12 @@ struct BrokerConfig: ParsableArguments {
     @Option(help: "Deadline in ms for requests that name none (env OFFERLOOP_DEFAULT_DEADLINE_MS).")
     var defaultDeadlineMs: Int = Environment.int("OFFERLOOP_DEFAULT_DEADLINE_MS", 1000)
 
+    @Option(help: "The broker's CURVE secret key (40 Z85 characters; `offerloop keys new broker`); with it every connection is encrypted and authenticated (env OFFERLOOP_BROKER_CURVE_SECRET_KEY, or _FILE).")
+    var curveSecretKey: String = Environment.string("OFFERLOOP_BROKER_CURVE_SECRET_KEY", "")
+
+    @Option(help: "Directory of the public keys let in: clients/NAME.pub (touchpoints), services/NAME.pub (service replicas), admin/NAME.pub (operators) (env OFFERLOOP_KEYS_DIR).")
+    var keysDir: String = Environment.string("OFFERLOOP_KEYS_DIR", "keys/allow")
+
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var telemetry: TelemetryOptions
 
@@ -39,11 +45,22 @@ struct BrokerConfig: ParsableArguments {
         guard maxQueue >= 0 else { throw ValidationError("--max-queue must not be negative") }
         guard maxRequestBytes >= 1024 else { throw ValidationError("--max-request-bytes must be at least 1024") }
         guard defaultDeadlineMs >= 1 else { throw ValidationError("--default-deadline-ms must be at least 1") }
+        _ = try security()
     }
 
-    var settings: BrokerSettings {
+    /// CURVE with the allow-list, when a secret key is given; nil: plaintext.
+    func security() throws -> BrokerSecurity? {
+        guard !curveSecretKey.isEmpty else { return nil }
+        do {
+            return try BrokerSecurity(secretKey: curveSecretKey, keysDirectory: keysDir)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    func settings() throws -> BrokerSettings {
         BrokerSettings(
-            frontend: frontend, backend: backend,
+            frontend: frontend, backend: backend, security: try security(),
             heartbeatInterval: UInt64(heartbeatMs) * 1_000_000, heartbeatLiveness: UInt64(heartbeatLiveness),
             maxQueue: maxQueue, maxRequestBytes: maxRequestBytes,
             defaultDeadline: UInt64(defaultDeadlineMs) * 1_000_000)
@@ -54,6 +71,7 @@ struct BrokerConfig: ParsableArguments {
 struct BrokerSettings: Sendable {
     let frontend: String
     let backend: String
+    let security: BrokerSecurity?
     let heartbeatInterval: UInt64
     let heartbeatLiveness: UInt64
     let maxQueue: Int

@@ -85,6 +85,7 @@ final class BrokerLoop: Sendable {
         // A send to a peer that has gone fails at once instead of vanishing: for a worker,
         // that is the news that it left.
         try socket.set(.routerMandatory(true))
+        try config.security?.secure(socket)
         let interval = config.heartbeatInterval
         try socket.set(.receiveTimeout(Int32(min(interval / 1_000_000, Self.wakeMilliseconds))))
         try socket.bind(config.frontend)
@@ -98,11 +99,13 @@ final class BrokerLoop: Sendable {
         var nextTick = MonotonicClock.now() + interval
 
         while !stop.isRaised {
-            if let frames = try socket.receive() {
+            // With security on, each message comes with its sender's user id ("ROLE/NAME", from ZAP).
+            let received = config.security == nil ? try socket.receive().map { ($0, nil) } : try socket.receive(property: "User-Id")
+            if let (frames, user) = received {
                 if frames.count >= 2, frames[1] == WireProtocol.workerHeader {
-                    fromWorker(frames, &state)
+                    fromWorker(frames, user: user, &state)
                 } else {
-                    fromClient(frames, &state)
+                    fromClient(frames, user: user, &state)
                 }
             }
             let now = MonotonicClock.now()
@@ -117,8 +120,13 @@ final class BrokerLoop: Sendable {
         logger.info("broker stopped", metadata: ["served": "\(state.served)"])
     }
 
-    private func fromWorker(_ frames: [[UInt8]], _ state: inout State) {
+    private func fromWorker(_ frames: [[UInt8]], user: String?, _ state: inout State) {
         let id = WorkerID(frames[0])
+        if config.security != nil, BrokerSecurity.role(of: user) != .service {
+            logger.warning("refused a worker: only service keys serve", metadata: ["worker": "\(id)", "user": "\(user ?? "none")"])
+            state.actions.append(.toWorker(id, .disconnect))
+            return
+        }
         let message: WorkerMessage
         do {
             message = try WorkerMessage(frames: frames[1...])
@@ -134,7 +142,7 @@ final class BrokerLoop: Sendable {
         state.table.handle(message, from: id, now: MonotonicClock.now(), into: &state.actions)
     }
 
-    private func fromClient(_ frames: [[UInt8]], _ state: inout State) {
+    private func fromClient(_ frames: [[UInt8]], user: String?, _ state: inout State) {
         clientRequests.increment()
         let client = frames[0]
         guard frames.count < 2 || frames[1].isEmpty else {
@@ -150,6 +158,11 @@ final class BrokerLoop: Sendable {
             return
         }
         let envelope = request.envelope
+        if config.security != nil, let refusal = BrokerSecurity.authorize(userID: user, service: envelope.service, method: envelope.method) {
+            logger.warning("request refused", metadata: ["user": "\(user ?? "none")", "method": "\(envelope.service).\(envelope.method)"])
+            state.actions.append(.answer(client: client, requestID: envelope.requestID, refusal))
+            return
+        }
         if envelope.service == "broker" {
             answerItself(envelope, client: client, &state)
             return

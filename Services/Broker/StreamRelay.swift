@@ -12,6 +12,7 @@ struct StreamRelay: Sendable {
     let publishers: String
     let subscribers: String
     let context: ZMQContext
+    let security: BrokerSecurity?
     let logger: Logger
 
     func run(until stop: StopSignal) throws {
@@ -23,6 +24,7 @@ struct StreamRelay: Sendable {
             try socket.set(.linger(200))
             try socket.set(.sendHighWaterMark(100_000))
             try socket.set(.receiveHighWaterMark(100_000))
+            try security?.secure(socket, domain: BrokerSecurity.streamDomain)
         }
         try upstream.bind(publishers)
         try downstream.bind(subscribers)

@@ -1,20 +1,27 @@
-// `offerloop keys new NAME`: a CURVE key pair for a service, a touchpoint or an operator:
-// NAME.key (the secret key, readable by its owner only) and NAME.pub (the public key, which
-// goes on the broker's allow-list).
+// `offerloop keys new NAME [--role ROLE]`: a CURVE key pair for a service, a touchpoint or an
+// operator: NAME.key (the secret key, readable by its owner only) and NAME.pub (the public key),
+// which with --role goes straight into the broker's keys directory, allow/ROLE/NAME.pub.
+// `offerloop keys cluster`: every key the cluster needs (compose and `scripts/cluster --secure`).
 import ArgumentParser
 import Foundation
+import ServiceKit
 import ZeroMQ
+
+extension KeyRole: ExpressibleByArgument {}
 
 struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "keys", abstract: "Make CURVE key pairs.", subcommands: [New.self])
+        commandName: "keys", abstract: "Make CURVE key pairs.", subcommands: [New.self, Cluster.self])
 
     struct New: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a new key pair: DIR/NAME.key (secret, mode 0600) and DIR/NAME.pub (public), each 40 Z85 characters.")
+            abstract: "Write a new key pair: DIR/NAME.key (secret, mode 0600) and DIR/NAME.pub, or DIR/allow/ROLE/NAME.pub with --role (public), each 40 Z85 characters.")
 
         @Argument(help: "Whose keys: a service, a touchpoint, an operator (letters, digits, '-', '_').")
         var name: String
+
+        @Option(help: "Put the public key on the broker's allow-list as this role: clients (touchpoints), services, admin (operators).")
+        var role: KeyRole?
 
         @Option(help: "Directory to write the keys to.")
         var dir: String = "keys"
@@ -29,21 +36,57 @@ struct KeysCommand: ParsableCommand {
         }
 
         func run() throws {
-            guard CurveKeyPair.isSupported else { throw ValidationError("this libzmq was built without CURVE (libsodium)") }
-            let directory = URL(fileURLWithPath: dir)
-            let secret = directory.appendingPathComponent("\(name).key"), pub = directory.appendingPathComponent("\(name).pub")
+            let (secret, pub) = KeysCommand.files(name, role: role, dir: dir)
             if !force, let existing = [secret, pub].first(where: { FileManager.default.fileExists(atPath: $0.path) }) {
                 throw ValidationError("\(existing.path) exists; --force replaces it")
             }
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let pair = try CurveKeyPair.generate()
-            try? FileManager.default.removeItem(at: secret)  // a new file gets the mode; an old one would keep its own
-            guard FileManager.default.createFile(atPath: secret.path, contents: Data((pair.secretKey.z85 + "\n").utf8), attributes: [.posixPermissions: 0o600]),
-                  FileManager.default.createFile(atPath: pub.path, contents: Data((pair.publicKey.z85 + "\n").utf8), attributes: [.posixPermissions: 0o644]) else {
-                throw ValidationError("cannot write the keys to \(directory.path)")
-            }
+            let key = try KeysCommand.write(secret: secret, public: pub)
             print("\(secret.path)  secret key: keep it with \(name) only")
-            print("\(pub.path)  public key \(pair.publicKey.z85): put it on the broker's allow-list")
+            print("\(pub.path)  public key \(key.z85)\(role == nil ? ": put it on the broker's allow-list" : "; the broker lets it in from its next start")")
         }
+    }
+
+    struct Cluster: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write every key pair the cluster needs that DIR does not hold yet: the broker's, each service's, a touchpoint's and an operator's, with the allow-list in DIR/allow.")
+
+        @Option(help: "Directory to write the keys to.")
+        var dir: String = "keys"
+
+        /// Who gets keys, and as what; the broker's own pair has no role.
+        static let holders: [(String, KeyRole?)] = [("broker", nil)]
+            + ["profile", "scoring", "decision", "feedback", "echo"].map { ($0, .service) }
+            + [("touchpoint", .client), ("ops", .admin)]
+
+        func run() throws {
+            for (name, role) in Self.holders {
+                let (secret, pub) = KeysCommand.files(name, role: role, dir: dir)
+                guard !FileManager.default.fileExists(atPath: secret.path) else { continue }
+                _ = try KeysCommand.write(secret: secret, public: pub)
+                print("\(secret.path)")
+            }
+            print("keys in \(dir): the broker's allow-list is \(dir)/allow")
+        }
+    }
+
+    static func files(_ name: String, role: KeyRole?, dir: String) -> (secret: URL, public: URL) {
+        let directory = URL(fileURLWithPath: dir)
+        let publicDirectory = role.map { directory.appendingPathComponent("allow").appendingPathComponent($0.rawValue) } ?? directory
+        return (directory.appendingPathComponent("\(name).key"), publicDirectory.appendingPathComponent("\(name).pub"))
+    }
+
+    /// Writes a new pair; returns its public key.
+    static func write(secret: URL, public pub: URL) throws -> CurveKey {
+        guard CurveKeyPair.isSupported else { throw ValidationError("this libzmq was built without CURVE (libsodium)") }
+        for directory in [secret, pub].map({ $0.deletingLastPathComponent() }) {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        }
+        let pair = try CurveKeyPair.generate()
+        try? FileManager.default.removeItem(at: secret)  // a new file gets the mode; an old one would keep its own
+        guard FileManager.default.createFile(atPath: secret.path, contents: Data((pair.secretKey.z85 + "\n").utf8), attributes: [.posixPermissions: 0o600]),
+              FileManager.default.createFile(atPath: pub.path, contents: Data((pair.publicKey.z85 + "\n").utf8), attributes: [.posixPermissions: 0o644]) else {
+            throw ValidationError("cannot write the keys to \(secret.deletingLastPathComponent().path)")
+        }
+        return pair.publicKey
     }
 }

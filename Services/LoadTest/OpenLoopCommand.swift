@@ -35,6 +35,7 @@ struct OpenLoopCommand: ParsableCommand {
     @Option(help: "Seconds per step of --find-max.") var stepDuration: Double = 15
     @Option(help: "Write the latency histogram here (HdrHistogram percentile distribution, µs).") var hgrm: String?
     @Option(help: "Raw ZeroMQ round trips measured first, as the yardstick.") var rawRequests = 20_000
+    @Option(help: "Append the event id of every acknowledged outcome to this file, one per line (to check that each was stored once).") var acked: String?
     @OptionGroup var output: OutputOptions
 
     struct Run: Codable {
@@ -48,6 +49,7 @@ struct OpenLoopCommand: ParsableCommand {
         var latency: LatencyStats
         var outcomesSent: Int
         var outcomesFailed: Int
+        var outcomesAcknowledged: Int?
         var channels: [String: Int]
 
         var errorCount: Int { errors.values.reduce(0, +) }
@@ -199,6 +201,7 @@ struct OpenLoopCommand: ParsableCommand {
         group.wait()
 
         var histogram = newHistogram()
+        var acknowledged: [String] = []
         var run = Run(targetRate: rate, achievedRate: 0, seconds: seconds, sent: 0, answered: 0, degraded: 0, errors: [:],
                       latency: LatencyStats(newHistogram()), outcomesSent: 0, outcomesFailed: 0, channels: [:])
         for connection in connections {
@@ -211,7 +214,17 @@ struct OpenLoopCommand: ParsableCommand {
             run.channels.merge(tally.channels, uniquingKeysWith: +)
             run.outcomesSent += tally.outcomesSent
             run.outcomesFailed += tally.outcomesFailed
+            acknowledged += tally.acknowledged
             connection.close()
+        }
+        run.outcomesAcknowledged = acknowledged.count
+        if let acked, !acknowledged.isEmpty {
+            guard let file = FileHandle(forWritingAtPath: acked) ?? (FileManager.default.createFile(atPath: acked, contents: nil) ? FileHandle(forWritingAtPath: acked) : nil) else {
+                throw ValidationError("cannot write --acked \(acked)")
+            }
+            file.seekToEndOfFile()
+            file.write(Data(acknowledged.map { $0 + "\n" }.joined().utf8))
+            file.closeFile()
         }
         run.latency = LatencyStats(histogram)
         run.achievedRate = Double(run.sent) / seconds
@@ -243,12 +256,14 @@ final class Connection: @unchecked Sendable {
         var channels: [String: Int] = [:]
         var outcomesSent = 0
         var outcomesFailed = 0
+        /// Event ids of the outcomes the feedback service acknowledged.
+        var acknowledged: [String] = []
     }
 
     struct Pending {
         var intended: UInt64
         var kind: Kind
-        enum Kind { case decision(measured: Bool), outcome }
+        enum Kind { case decision(measured: Bool), outcome(eventID: String) }
     }
 
     let settings: Settings
@@ -272,6 +287,7 @@ final class Connection: @unchecked Sendable {
         try trigger.bind(triggerEndpoint)
         broker = try ZMQSocket(context, .dealer)
         try broker.set(.linger(0))
+        try ConnectionSecurity.secure(broker)
         try broker.connect(settings.frontend)
         random = SeededRandom(seed: UInt64(index + 1) &* 0x9E37_79B9)
     }
@@ -347,8 +363,12 @@ final class Connection: @unchecked Sendable {
         let now = MonotonicClock.now()
         guard frames.count == 2, let reply = try? Reply(serializedBytes: frames[1]), let request = pending.removeValue(forKey: reply.requestID) else { return }
         switch request.kind {
-        case .outcome:
-            if case .error = reply.result { tally.withLock { $0.outcomesFailed += 1 } }
+        case .outcome(let eventID):
+            if case .payload = reply.result {
+                tally.withLock { $0.acknowledged.append(eventID) }
+            } else {
+                tally.withLock { $0.outcomesFailed += 1 }
+            }
         case .decision(let measured):
             var decision: DecideReply?
             var failure: String?
@@ -389,7 +409,7 @@ final class Connection: @unchecked Sendable {
     private func sendDueOutcomes(now: UInt64) throws {
         while let first = due.first, first.at <= now {
             due.removeFirst()
-            try send("feedback", "outcome", first.outcome.wireBytes(), Pending(intended: now, kind: .outcome))
+            try send("feedback", "outcome", first.outcome.wireBytes(), Pending(intended: now, kind: .outcome(eventID: first.outcome.eventID)))
             tally.withLock { $0.outcomesSent += 1 }
         }
     }

@@ -49,6 +49,7 @@ public final class BrokerClient {
     public init(context: ZMQContext, endpoint: String, lingerMilliseconds: Int32 = 100) throws(ZMQError) {
         socket = try ZMQSocket(context, .dealer)
         try socket.set(.linger(lingerMilliseconds))
+        try ConnectionSecurity.secure(socket)
         try socket.connect(endpoint)
         self.endpoint = endpoint
     }
@@ -122,10 +123,16 @@ public final class BrokerClient {
         envelope.payload = Data(request.call.payload)
         envelope.routingKey = Data(request.call.routingKey)
         envelope.attempt = request.attempt
+        // Never blocks: a send waits only when there is no pipe to the broker — it refused this
+        // connection (an unknown key, plaintext to a secured broker) — or the queue to it is full.
+        let sent: Bool
         do {
-            try socket.send([[], envelope.wireBytes()])
+            sent = try socket.send([[], envelope.wireBytes()], dontWait: true)
         } catch {
             throw ServiceError(.unavailable, "cannot send to the broker at \(endpoint): \(error)")
+        }
+        guard sent else {
+            throw ServiceError(.unavailable, "the broker at \(endpoint) takes nothing from this connection: it refused the handshake (key, or plaintext to a secured broker) or its queue is full")
         }
     }
 

@@ -20,6 +20,7 @@ public final class StreamPublisher {
         self.topic = Array(topic.utf8)
         try socket.set(.linger(1000))
         try socket.set(.sendHighWaterMark(100_000))
+        try ConnectionSecurity.secure(socket)
         try socket.connect(endpoint)
     }
 
@@ -43,6 +44,7 @@ public final class StreamSubscriber {
         try socket.set(.receiveHighWaterMark(100_000))
         try socket.set(.receiveTimeout(receiveTimeoutMilliseconds))
         try socket.set(.subscribe(self.topic))
+        try ConnectionSecurity.secure(socket)
         try socket.connect(endpoint)
     }
 

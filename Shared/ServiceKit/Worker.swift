@@ -96,6 +96,7 @@ public final class Worker: Sendable {
         try socket.set(.routingID(Array(identity.utf8)))
         try socket.set(.linger(settings.lingerMilliseconds))
         try socket.set(.maxMessageSize(settings.maxMessageBytes))
+        try ConnectionSecurity.secure(socket)
         try socket.connect(settings.backend)
         try socket.send(WorkerMessage.ready(service: settings.service, capacity: settings.capacity).frames)
         logger.info("worker ready", metadata: ["worker": "\(identity)", "backend": "\(settings.backend)"])

@@ -18,14 +18,18 @@ public final class ZAPAuthenticator: Sendable {
 
     /// Known public keys and the name each connection with one is given.
     public let allowed: [CurveKey: String]
+    /// Whether a known key's connection (its name) may join a socket of a ZAP domain.
+    let admits: @Sendable (_ domain: String, _ name: String) -> Bool
     let context: ZMQContext
     let logger: Logger
     private let recent = Mutex<[Decision]>([])
     private let bound = Mutex<Result<Void, ZMQError>?>(nil)
     public static let endpoint = "inproc://zeromq.zap.01"
 
-    public init(allowed: [CurveKey: String], context: ZMQContext, logger: Logger) {
+    public init(allowed: [CurveKey: String], admits: @escaping @Sendable (_ domain: String, _ name: String) -> Bool = { _, _ in true },
+                context: ZMQContext, logger: Logger) {
         self.allowed = allowed
+        self.admits = admits
         self.context = context
         self.logger = logger
     }
@@ -60,6 +64,7 @@ public final class ZAPAuthenticator: Sendable {
                 guard let request = try socket.receive() else { continue }
                 try socket.send(answer(request))
             } catch {
+                if error.isTerminated { return }
                 logger.error("ZAP handler failed; connections wait", metadata: ["error": "\(error)"])
             }
         }
@@ -72,7 +77,9 @@ public final class ZAPAuthenticator: Sendable {
         }
         let mechanism = String(decoding: request[5], as: UTF8.self)
         let key = mechanism == "CURVE" && request.count >= 7 ? CurveKey(bytes: request[6]) : nil
-        let name = key.flatMap { allowed[$0] }
+        let domain = String(decoding: request[2], as: UTF8.self)
+        let known = key.flatMap { allowed[$0] }
+        let name = known.flatMap { admits(domain, $0) ? $0 : nil }
         let decision = Decision(mechanism: mechanism, key: key?.z85 ?? "", allowed: name != nil)
         recent.withLock { decisions in
             decisions.append(decision)
@@ -80,7 +87,8 @@ public final class ZAPAuthenticator: Sendable {
         }
         let address = String(decoding: request[3], as: UTF8.self)
         guard let name else {
-            let why = mechanism == "CURVE" ? "unknown public key" : "only CURVE is accepted, not \(mechanism)"
+            let why = mechanism != "CURVE" ? "only CURVE is accepted, not \(mechanism)"
+                : known.map { "\($0) may not connect to \(domain)" } ?? "unknown public key"
             logger.warning("connection refused", metadata: ["address": "\(address)", "mechanism": "\(mechanism)", "key": "\(decision.key)", "reason": "\(why)"])
             return [Array("1.0".utf8), request[1], Array("400".utf8), Array(why.utf8), [], []]
         }

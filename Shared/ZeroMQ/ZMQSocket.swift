@@ -138,7 +138,18 @@ public final class ZMQSocket {
     /// Receives one whole multipart message, each frame exactly its sent size.
     /// Returns nil when nothing is waiting and `dontWait` is set, or RCVTIMEO expired.
     public func receive(dontWait: Bool = false) throws(ZMQError) -> [[UInt8]]? {
+        try receive(dontWait: dontWait, property: nil)?.frames
+    }
+
+    /// Receives one whole message and a metadata property of its connection (zmq_msg_gets), e.g.
+    /// "User-Id", the name a ZAP handler gave the peer; nil when the connection has none.
+    public func receive(property: String, dontWait: Bool = false) throws(ZMQError) -> (frames: [[UInt8]], property: String?)? {
+        try receive(dontWait: dontWait, property: Optional(property))
+    }
+
+    private func receive(dontWait: Bool, property: String?) throws(ZMQError) -> (frames: [[UInt8]], property: String?)? {
         let handle = try open("zmq_msg_recv")
+        var value: String?
         var frames: [[UInt8]] = []
         var message = zmq_msg_t()
         zmq_msg_init(&message)
@@ -159,7 +170,8 @@ public final class ZMQSocket {
                 if size > 0, let data { buffer.baseAddress!.initialize(from: data.assumingMemoryBound(to: UInt8.self), count: size) }
                 count = size
             })
-            if zmq_msg_more(&message) == 0 { return frames }
+            if let property, frames.count == 1, let text = zmq_msg_gets(&message, property) { value = String(cString: text) }
+            if zmq_msg_more(&message) == 0 { return (frames, value) }
         }
     }
 

@@ -167,11 +167,13 @@ import ZeroMQ
     }
 }
 
-/// Runs a binary (from the build directory unless given a path) and returns its status and output.
-func run(_ binary: String, _ arguments: [String]) throws -> (Int32, String) {
+/// Runs a binary (from the build directory unless given a path), with `environment` added to
+/// the test's own, and returns its status and output.
+func run(_ binary: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
     let process = Process()
     process.executableURL = binary.hasPrefix("/") ? URL(fileURLWithPath: binary) : binDirectory.appendingPathComponent(binary)
     process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe

@@ -53,20 +53,23 @@ final class Cluster {
     }
 
     @discardableResult
-    func startWorker(_ binary: String = "offerloop-echo", threads: Int = 1, capacity: Int = 4, arguments: [String] = []) throws -> Process {
+    func startWorker(_ binary: String = "offerloop-echo", threads: Int = 1, capacity: Int = 4, arguments: [String] = [],
+                     environment: [String: String] = [:]) throws -> Process {
         let process = try launch(binary, ["--backend", backend, "--threads", "\(threads)", "--capacity", "\(capacity)", "--reconnect-max-ms", "200"] + Self.heartbeat + arguments,
-                                 log: "worker-\(workers.count)")
+                                 log: "worker-\(workers.count)", environment: environment)
         workers.append(process)
         return process
     }
 
-    func launch(_ binary: String, _ arguments: [String], log: String) throws -> Process {
+    /// `environment`: variables added to the test's own.
+    func launch(_ binary: String, _ arguments: [String], log: String, environment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = binDirectory.appendingPathComponent(binary)
         guard FileManager.default.isExecutableFile(atPath: process.executableURL!.path) else {
             throw ServiceError(.internal, "\(process.executableURL!.path) is not built: run `swift build` first (or set OFFERLOOP_BIN_DIR)")
         }
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let logFile = logDirectory.appendingPathComponent("\(log).log")
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: logFile)

@@ -24,6 +24,7 @@ struct ComposeTests {
     @Test(arguments: ["docker-compose.yml", "stack.yml"])
     func theComposeFileIsValid(_ name: String) throws {
         let file = Self.compose.appendingPathComponent(name).path
+        try Self.makeKeys()
         let (status, output) = try Self.dockerCompose(["-f", file, "config", "-q"])
         #expect(status == 0 && output.isEmpty, "\(output)")
         let (_, services) = try Self.dockerCompose(["-f", file, "config", "--services"])
@@ -40,6 +41,34 @@ struct ComposeTests {
             #expect(check?.last == "http://127.0.0.1:9100/ready", "\(name) in \(file)")
         }
     }
+
+    /// Security is on in both files: the broker's secret key and allow-list, each service's own
+    /// secret key and the broker's public key, all from secrets and configs, never inline.
+    @Test(arguments: ["docker-compose.yml", "stack.yml"])
+    func securityIsOn(_ name: String) throws {
+        try Self.makeKeys()
+        let definitions = try Self.resolvedServices(Self.compose.appendingPathComponent(name).path)
+        func environment(_ service: String) -> [String: Any] { definitions[service]?["environment"] as? [String: Any] ?? [:] }
+        func secrets(_ service: String) -> [String] {
+            (definitions[service]?["secrets"] as? [Any] ?? []).compactMap { ($0 as? String) ?? (($0 as? [String: Any])?["source"] as? String) }
+        }
+        let broker = environment("broker")
+        #expect((broker["OFFERLOOP_BROKER_CURVE_SECRET_KEY_FILE"] as? String)?.hasPrefix("/run/secrets/") == true, "\(name)")
+        #expect(broker["OFFERLOOP_KEYS_DIR"] as? String == "/etc/offerloop/keys")
+        #expect(secrets("broker").count == 1 && broker["OFFERLOOP_BROKER_CURVE_SECRET_KEY"] == nil)
+        for service in Self.services where service != "broker" {
+            let secretFile = try #require(environment(service)["OFFERLOOP_CURVE_SECRET_KEY_FILE"] as? String, "\(service) in \(name)")
+            #expect(secretFile.hasPrefix("/run/secrets/") && secrets(service).contains(String(secretFile.dropFirst("/run/secrets/".count))), "\(service) in \(name)")
+            #expect(secretFile.contains(service), "each service has its own key: \(service) in \(name)")
+            #expect(environment(service)["OFFERLOOP_CURVE_SERVER_KEY_FILE"] != nil, "\(service) in \(name)")
+        }
+    }
+
+    /// The keys the compose files name (gitignored; made as an operator would), once.
+    static func makeKeys() throws {
+        #expect(madeKeys.0 == 0, "\(madeKeys.1)")
+    }
+    static let madeKeys = (try? run("offerloop", ["keys", "cluster", "--dir", compose.appendingPathComponent("keys").path])) ?? (-1, "cannot run offerloop")
 
     static let services = ["broker", "profile", "scoring", "decision", "feedback"]
 

@@ -20,3 +20,25 @@ import ZeroMQ
         #expect(try String(contentsOf: secretFile, encoding: .utf8).contains(secret.z85), "the first key is still there")
     }
 }
+
+extension KeysTests {
+    /// `keys cluster` makes every pair the cluster needs once, with the allow-list by role;
+    /// `keys new --role` adds one more to it.
+    @Test func theClusterKeysComeWithTheirAllowList() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString.prefix(8))")
+        let (status, output) = try run("offerloop", ["keys", "cluster", "--dir", dir.path])
+        #expect(status == 0, "\(output)")
+        func names(_ role: String) -> Set<String> {
+            Set(((try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("allow/\(role)").path)) ?? []))
+        }
+        #expect(names("services") == ["profile.pub", "scoring.pub", "decision.pub", "feedback.pub", "echo.pub"])
+        #expect(names("clients") == ["touchpoint.pub"] && names("admin") == ["ops.pub"])
+        let broker = try String(contentsOf: dir.appendingPathComponent("broker.key"), encoding: .utf8)
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("broker.pub").path))
+        #expect(try run("offerloop", ["keys", "cluster", "--dir", dir.path]).0 == 0)
+        #expect(try String(contentsOf: dir.appendingPathComponent("broker.key"), encoding: .utf8) == broker, "a second run keeps the keys")
+        #expect(try run("offerloop", ["keys", "new", "atm-1", "--role", "clients", "--dir", dir.path]).0 == 0)
+        #expect(names("clients") == ["touchpoint.pub", "atm-1.pub"])
+        #expect(try run("offerloop", ["keys", "new", "atm-2", "--role", "owners", "--dir", dir.path]).0 != 0, "an unknown role is refused")
+    }
+}

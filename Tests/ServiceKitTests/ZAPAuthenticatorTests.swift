@@ -14,42 +14,66 @@ import ZeroMQ
         #expect(CurveKey(z85: "not a key") == nil && CurveKey(bytes: [1, 2, 3]) == nil)
     }
 
-    @Test func onlyKnownKeysGetThrough() throws {
+    @Test func onlyKnownKeysGetThroughAndTheStreamOnlyToServices() throws {
         let context = try ZMQContext()
         defer { context.terminate() }
         let stop = StopSignal()
         defer { stop.raise() }
-        let server = try CurveKeyPair.generate(), known = try CurveKeyPair.generate(), stranger = try CurveKeyPair.generate()
-        let authenticator = ZAPAuthenticator(allowed: [known.publicKey: "kiosk-7"], context: context, logger: Logger(label: "test"))
+        let server = try CurveKeyPair.generate(), known = try CurveKeyPair.generate(), service = try CurveKeyPair.generate()
+        let stranger = try CurveKeyPair.generate()
+        let authenticator = ZAPAuthenticator(allowed: [known.publicKey: "clients/kiosk-7", service.publicKey: "services/scoring"],
+                                             admits: BrokerSecurity.admits, context: context, logger: Logger(label: "test"))
         try authenticator.start(until: stop)
 
-        let router = try ZMQSocket(context, .router)
-        defer { router.close() }
-        try router.set(.curveServer(true))
-        try router.set(.curveKeys(server))
-        try router.set(.zapDomain("offerloop"))
-        try router.set(.receiveTimeout(1_000))
-        try router.bind("tcp://127.0.0.1:*")
-        let endpoint = try router.lastEndpoint
+        func router(_ domain: String) throws -> (ZMQSocket, String) {
+            let router = try ZMQSocket(context, .router)
+            try router.set(.curveServer(true))
+            try router.set(.curveKeys(server))
+            try router.set(.zapDomain(domain))
+            try router.set(.receiveTimeout(1_000))
+            try router.bind("tcp://127.0.0.1:*")
+            return (router, try router.lastEndpoint)
+        }
+        let (requests, requestsEndpoint) = try router(BrokerSecurity.zapDomain), (stream, streamEndpoint) = try router(BrokerSecurity.streamDomain)
+        defer { requests.close(); stream.close() }
 
-        /// Sends "hello" from a new DEALER set up by `configure`; returns what the server got.
-        func hello(_ configure: (ZMQSocket) throws -> Void) throws -> [[UInt8]]? {
+        /// Sends "hello" to `endpoint` from a new DEALER with `keys` (nil: plaintext); returns the
+        /// sender's user id when the server got it.
+        func hello(_ keys: CurveKeyPair?, to endpoint: String, _ receiver: ZMQSocket) throws -> String?? {
             let dealer = try ZMQSocket(context, .dealer)
             defer { dealer.close() }
             try dealer.set(.linger(0))
-            try configure(dealer)
+            if let keys {
+                try dealer.set(.curveKeys(keys))
+                try dealer.set(.curveServerKey(server.publicKey))
+            }
             try dealer.connect(endpoint)
             try dealer.send([Array("hello".utf8)])
-            return try router.receive()
+            guard let (frames, user) = try receiver.receive(property: "User-Id"), frames.last == Array("hello".utf8) else { return nil }
+            return .some(user)
         }
 
-        let welcome = try hello { try $0.set(.curveKeys(known)); try $0.set(.curveServerKey(server.publicKey)) }
-        #expect(welcome?.last == Array("hello".utf8), "a known key talks")
-        #expect(try hello { try $0.set(.curveKeys(stranger)); try $0.set(.curveServerKey(server.publicKey)) } == nil, "an unknown key is refused")
-        #expect(try hello { _ in } == nil, "plaintext is refused")
+        #expect(try hello(known, to: requestsEndpoint, requests) == "clients/kiosk-7", "a known key talks, named after its key")
+        #expect(try hello(stranger, to: requestsEndpoint, requests) == nil, "an unknown key is refused")
+        #expect(try hello(nil, to: requestsEndpoint, requests) == nil, "plaintext is refused")
+        #expect(try hello(service, to: streamEndpoint, stream) == "services/scoring", "a service joins the outcome stream")
+        #expect(try hello(known, to: streamEndpoint, stream) == nil, "a touchpoint does not")
         #expect(authenticator.decisions == [
             .init(mechanism: "CURVE", key: known.publicKey.z85, allowed: true),
             .init(mechanism: "CURVE", key: stranger.publicKey.z85, allowed: false),
+            .init(mechanism: "CURVE", key: service.publicKey.z85, allowed: true),
+            .init(mechanism: "CURVE", key: known.publicKey.z85, allowed: false),
         ])
+    }
+
+    @Test func adminMethodsNeedTheirRole() {
+        #expect(BrokerSecurity.authorize(userID: "clients/kiosk-7", service: "decision", method: "decide") == nil)
+        let refusal = BrokerSecurity.authorize(userID: "clients/kiosk-7", service: "profile", method: "erase")
+        #expect(refusal?.code == .unauthorized && refusal?.message.contains("profile.erase needs a key of admin") == true, "\(String(describing: refusal))")
+        #expect(BrokerSecurity.authorize(userID: "admin/ops", service: "profile", method: "erase") == nil)
+        #expect(BrokerSecurity.authorize(userID: "services/scoring", service: "feedback", method: "replay") == nil, "stream followers replay")
+        #expect(BrokerSecurity.authorize(userID: "services/scoring", service: "decision", method: "reload_catalog")?.code == .unauthorized)
+        #expect(BrokerSecurity.authorize(userID: nil, service: "feedback", method: "replay")?.code == .unauthorized)
+        #expect(BrokerSecurity.role(of: "admin/ops") == .admin && BrokerSecurity.role(of: "ops") == nil)
     }
 }

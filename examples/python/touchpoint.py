@@ -5,6 +5,10 @@ It pings the broker, lists the live services, pings each, sends an echo, and sho
 error for a service with no workers. Exit status 0 when every step behaved as documented.
 
     python3 examples/python/touchpoint.py --frontend tcp://127.0.0.1:5555
+
+When the broker runs with security on, give the broker's public key and this touchpoint's
+secret key (40 Z85 characters each, `offerloop keys new NAME --role clients`) as
+OFFERLOOP_CURVE_SERVER_KEY and OFFERLOOP_CURVE_SECRET_KEY, or files holding them as *_FILE.
 """
 import argparse
 import itertools
@@ -29,6 +33,16 @@ class OfferLoopError(Exception):
         self.message = message
 
 
+def setting(name):
+    """An environment variable, or the contents of the file NAME_FILE names."""
+    if os.environ.get(name):
+        return os.environ[name].strip()
+    if os.environ.get(name + "_FILE"):
+        with open(os.environ[name + "_FILE"]) as file:
+            return file.read().strip()
+    return None
+
+
 class OfferLoopClient:
     """One DEALER socket to the broker's frontend; every call has a deadline."""
 
@@ -36,6 +50,12 @@ class OfferLoopClient:
         self.context = zmq.Context.instance()
         self.socket = self.context.socket(zmq.DEALER)
         self.socket.setsockopt(zmq.LINGER, 100)
+        server_key, secret_key = setting("OFFERLOOP_CURVE_SERVER_KEY"), setting("OFFERLOOP_CURVE_SECRET_KEY")
+        if server_key or secret_key:
+            # CURVE: the broker's public key, and our own pair (the public half derived from the secret).
+            self.socket.curve_serverkey = server_key.encode()
+            self.socket.curve_secretkey = secret_key.encode()
+            self.socket.curve_publickey = zmq.curve_public(secret_key.encode())
         self.socket.connect(frontend)
         self.ids = itertools.count(1)
 
