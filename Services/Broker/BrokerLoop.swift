@@ -93,8 +93,11 @@ final class BrokerLoop: Sendable {
         bound.store(true, ordering: .relaxed)
         logger.info("broker listening", metadata: ["frontend": "\(config.frontend)", "backend": "\(config.backend)"])
 
+        // For a heartbeat lifetime after its start the broker waits for workers to (re)register
+        // before it answers NO_WORKERS: after a restart, they are on their way back.
         var state = State(socket: socket, table: RoutingTable(settings: .init(
-            heartbeatInterval: interval, heartbeatLiveness: config.heartbeatLiveness, maxQueuePerService: config.maxQueue)))
+            heartbeatInterval: interval, heartbeatLiveness: config.heartbeatLiveness, maxQueuePerService: config.maxQueue,
+            startupGrace: interval * config.heartbeatLiveness), now: MonotonicClock.now()))
         state.actions.reserveCapacity(64)
         var nextTick = MonotonicClock.now() + interval
 

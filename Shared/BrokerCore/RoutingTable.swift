@@ -49,11 +49,15 @@ public struct RoutingTable: Sendable {
         public var heartbeatLiveness: UInt64
         /// Requests that may wait per service while every worker is at capacity.
         public var maxQueuePerService: Int
+        /// How long after the table's start a request for a service without workers waits for
+        /// one (ns): a restarted broker knows no workers until they reconnect and register.
+        public var startupGrace: UInt64
 
-        public init(heartbeatInterval: UInt64 = 1_000_000_000, heartbeatLiveness: UInt64 = 3, maxQueuePerService: Int = 1000) {
+        public init(heartbeatInterval: UInt64 = 1_000_000_000, heartbeatLiveness: UInt64 = 3, maxQueuePerService: Int = 1000, startupGrace: UInt64 = 0) {
             self.heartbeatInterval = heartbeatInterval
             self.heartbeatLiveness = heartbeatLiveness
             self.maxQueuePerService = maxQueuePerService
+            self.startupGrace = startupGrace
         }
     }
 
@@ -92,9 +96,11 @@ public struct RoutingTable: Sendable {
     private var workers: [WorkerID: Worker] = [:]
     private var services: [String: Service] = [:]
     private var inFlight: [RequestKey: WorkerID] = [:]
+    private let graceUntil: UInt64
 
-    public init(settings: Settings = Settings()) {
+    public init(settings: Settings = Settings(), now: UInt64 = 0) {
         self.settings = settings
+        graceUntil = now + settings.startupGrace
     }
 
     private var workerLifetime: UInt64 { settings.heartbeatInterval * settings.heartbeatLiveness }
@@ -104,6 +110,10 @@ public struct RoutingTable: Sendable {
     /// Routes a request to a live worker, queues it, or refuses it with a typed error.
     public mutating func route(_ request: PendingRequest, to serviceName: String, now: UInt64, into actions: inout [BrokerAction]) {
         guard var service = services[serviceName], !service.workers.isEmpty else {
+            if now < graceUntil, request.deadline > now, services[serviceName]?.queue.count ?? 0 < settings.maxQueuePerService {
+                services[serviceName, default: Service()].queue.append(request)  // until its workers register
+                return
+            }
             actions.append(.answer(client: request.client, requestID: request.requestID,
                                    ServiceError(.noWorkers, "service '\(serviceName)' has no live workers")))
             return
@@ -221,7 +231,13 @@ public struct RoutingTable: Sendable {
             remove(id, reason: "missed \(settings.heartbeatLiveness) heartbeats", into: &actions)
         }
         for name in Array(services.keys) {
+            let workerless = now >= graceUntil && services[name]!.workers.isEmpty  // waited for workers in vain
             services[name]!.queue.removeAll { request in
+                if workerless {
+                    actions.append(.answer(client: request.client, requestID: request.requestID,
+                                           ServiceError(.noWorkers, "service '\(name)' has no live workers")))
+                    return true
+                }
                 guard request.deadline <= now else { return false }
                 actions.append(.answer(client: request.client, requestID: request.requestID, Self.expired(name)))
                 return true

@@ -43,11 +43,26 @@ extension SQLDatabase {
     /// Runs a schema's `CREATE … IF NOT EXISTS` statements in one transaction. Safe when several
     /// replicas start at once: PostgreSQL's IF NOT EXISTS races on the catalog, so there the
     /// transaction first takes an advisory lock (SQLite's write transaction already serializes).
+    /// On PostgreSQL, objects that exist are skipped: `CREATE INDEX IF NOT EXISTS` locks its table
+    /// before it looks, and a replica restarted under load would deadlock with the running ones.
     public func createSchema(_ statements: [String]) throws {
         try transaction {
             if dialect == .postgres { try execute("SELECT pg_advisory_xact_lock(\(Self.schemaLock))") }
-            for statement in statements { try execute(statement) }
+            for statement in statements {
+                if dialect == .postgres, let name = Self.createdName(statement),
+                   try row("SELECT 1 FROM pg_class WHERE relname = $1 AND pg_table_is_visible(oid)", [.text(name)]) != nil {
+                    continue
+                }
+                try execute(statement)
+            }
         }
+    }
+
+    /// The name a `CREATE … IF NOT EXISTS NAME …` statement creates.
+    static func createdName(_ statement: String) -> String? {
+        guard let range = statement.range(of: "IF NOT EXISTS ") else { return nil }
+        let name = statement[range.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+        return name.isEmpty ? nil : name.lowercased()
     }
 }
 

@@ -63,6 +63,21 @@ func errors(_ actions: [BrokerAction]) -> [ErrorCode] {
         if case .answer(_, _, let error) = actions[0] { #expect(error.message == "service 'nobody' has no live workers") }
     }
 
+    /// A restarted broker knows no workers yet: for its start-up grace a request waits for
+    /// them, and is sent on when one registers; after the grace, NO_WORKERS as ever.
+    @Test func justAfterAStartRequestsWaitForWorkersToRegister() {
+        var h = Harness()
+        h.table = RoutingTable(settings: .init(heartbeatInterval: second, heartbeatLiveness: 3, maxQueuePerService: 2, startupGrace: 3 * second), now: h.now)
+        #expect(h.request(id: 1).isEmpty, "it waits")
+        h.now += second / 2
+        #expect(errors(h.tick()).isEmpty)
+        #expect(dispatchedTo(h.ready("a")) == ["a"], "the worker that registers gets it")
+        #expect(h.request(service: "nobody", id: 2).isEmpty)
+        h.now += 3 * second
+        #expect(errors(h.tick()) == [.noWorkers], "nobody came for 'nobody' within the grace")
+        #expect(errors(h.request(service: "nobody", id: 3)) == [.noWorkers], "and from now on it is refused at once")
+    }
+
     @Test func requestsSpreadOverWorkersByFreeCapacity() {
         var h = Harness()
         _ = h.ready("a", capacity: 2)

@@ -1,7 +1,8 @@
 # A throwaway PostgreSQL server on loopback for the tests: installed with apt-get when missing,
 # initialised in a temporary directory, started on a free port, stopped by the caller's trap.
 # Source it, then: offerloop_postgres_start (exports OFFERLOOP_TEST_POSTGRES_URL);
-# offerloop_postgres_stop.
+# offerloop_postgres_stop; offerloop_postgres_crash SECONDS (an immediate stop, as a crash,
+# then a start on the same port after SECONDS).
 
 offerloop_postgres_bin() {
   ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1
@@ -26,8 +27,8 @@ offerloop_postgres_start() {
   offerloop_log "starting a throwaway PostgreSQL ($("$bin/postgres" --version | awk '{print $3}')) on 127.0.0.1:$port"
   "${run_as[@]}" "$bin/initdb" -D "$dir/data" -U offerloop --auth=trust -E UTF8 >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; return 1; }
-  "${run_as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200" start >/dev/null \
+  OFFERLOOP_POSTGRES_OPTIONS="-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200"
+  "${run_as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$OFFERLOOP_POSTGRES_OPTIONS" start >/dev/null \
     || { cat "$dir/server.log" >&2; return 1; }
   "${run_as[@]}" "$bin/createdb" -h 127.0.0.1 -p "$port" -U offerloop offerloop_test
   export OFFERLOOP_TEST_POSTGRES_URL="postgres://offerloop@127.0.0.1:$port/offerloop_test"
@@ -40,4 +41,13 @@ offerloop_postgres_stop() {
   "${OFFERLOOP_POSTGRES_RUN_AS[@]}" "$(offerloop_postgres_bin)/pg_ctl" -D "$OFFERLOOP_POSTGRES_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$OFFERLOOP_POSTGRES_DIR"
   OFFERLOOP_POSTGRES_DIR=""
+}
+
+offerloop_postgres_crash() {
+  local bin
+  bin="$(offerloop_postgres_bin)"
+  "${OFFERLOOP_POSTGRES_RUN_AS[@]}" "$bin/pg_ctl" -D "$OFFERLOOP_POSTGRES_DIR/data" -m immediate -w stop >/dev/null
+  sleep "$1"
+  "${OFFERLOOP_POSTGRES_RUN_AS[@]}" "$bin/pg_ctl" -D "$OFFERLOOP_POSTGRES_DIR/data" -l "$OFFERLOOP_POSTGRES_DIR/server.log" -w -t 60 \
+    -o "$OFFERLOOP_POSTGRES_OPTIONS" start >/dev/null
 }

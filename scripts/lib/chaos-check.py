@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""The checks and the report of scripts/chaos, after its fault phases.
+
+Reads the load generator's result of each phase (OUT/phases/N-FAULT.json), the event ids of the
+acknowledged outcomes (--acked), the outcome log in the store, the cluster's metrics endpoints
+and the scoring replicas' models (through the broker, with the example touchpoint's client).
+Writes OUT/report.md and OUT/report.json; exit status 1 when an acknowledged outcome is lost or
+duplicated, the outcome sequence has a gap, or the scoring replicas disagree.
+"""
+import argparse
+import collections
+import glob
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "examples", "python"))
+from touchpoint import OfferLoopClient, OfferLoopError, pb  # noqa: E402
+
+
+def query(store, sql):
+    """Rows of `sql` from the store: sqlite:PATH or postgres://…"""
+    if store.startswith("sqlite:"):
+        with sqlite3.connect(store[len("sqlite:"):]) as db:
+            return db.execute(sql).fetchall()
+    output = subprocess.run(["psql", store, "-At", "-F", "\t", "-c", sql], check=True, capture_output=True, text=True).stdout
+    return [tuple(line.split("\t")) for line in output.splitlines() if line]
+
+
+def metric(url, name):
+    """The value of an unlabelled gauge from a /metrics endpoint; None when absent or unreachable."""
+    try:
+        text = urllib.request.urlopen(url + "/metrics", timeout=2).read().decode()
+    except OSError:
+        return None
+    match = re.search(rf"^{name} (\S+)$", text, re.MULTILINE)
+    return float(match.group(1)) if match else None
+
+
+def endpoints(run_dir, prefix):
+    with open(os.path.join(run_dir, "metrics.txt")) as file:
+        return {name: url for name, url in (line.split() for line in file if line.strip()) if name.startswith(prefix)}
+
+
+def check_outcomes(store, acked_file):
+    acked = [line.strip() for line in open(acked_file) if line.strip()]
+    stored = collections.Counter(row[0] for row in query(store, "SELECT event_id FROM outcomes WHERE event_id LIKE 'load-%'"))
+    count, low, high = query(store, "SELECT count(*), min(sequence), max(sequence) FROM outcomes")[0]
+    count, low, high = int(count), int(low or 0), int(high or 0)
+    return {
+        "acknowledged": len(acked),
+        "acknowledged_twice": len(acked) - len(set(acked)),
+        "stored": sum(stored.values()),
+        "lost": len(set(acked) - set(stored)),
+        "duplicated": sum(n - 1 for n in stored.values() if n > 1),
+        "sequence": [low, high],
+        "gapless": count == 0 or high - low + 1 == count,
+    }
+
+
+def check_scoring(run_dir, frontend, patience=60):
+    """Every scoring replica applies the stream up to the head, and all hold the same model."""
+    heads, applied = endpoints(run_dir, "feedback-"), endpoints(run_dir, "scoring-")
+    deadline = time.monotonic() + patience
+    while True:
+        head = max((metric(url, "offerloop_stream_head_sequence") or 0) for url in heads.values())
+        sequences = {name: metric(url, "offerloop_stream_applied_sequence") for name, url in applied.items()}
+        caught_up = all(value is not None and value >= head for value in sequences.values())
+        if caught_up or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    # The model of each replica, asked through the broker until every replica has answered.
+    models = {}
+    client = OfferLoopClient(frontend)
+    for _ in range(200):
+        try:
+            reply, served_by = client.call("scoring", "model", pb.ModelRequest(), pb.ModelReply, timeout_ms=2000)
+        except OfferLoopError:
+            continue
+        process = served_by.rsplit("-", 2)[0]  # scoring-PID-THREAD-N: one model per process
+        models[process] = (reply.sequence, [(o.offer_id, o.observations, o.accepted, round(o.base_propensity, 12)) for o in reply.offers])
+        if len(models) == len(applied):
+            break
+    client.close()
+    distinct = {json.dumps(model) for model in models.values()}
+    return {
+        "head": int(head),
+        "applied": {name: int(value) if value is not None else None for name, value in sequences.items()},
+        "caught_up": caught_up,
+        "replicas_asked": len(models),
+        "replicas": len(applied),
+        "same_model": len(distinct) == 1 and len(models) == len(applied),
+        "observations": sum(o[1] for o in next(iter(models.values()))[1]) if models else 0,
+    }
+
+
+def phase_rows(out):
+    rows = []
+    for path in sorted(glob.glob(os.path.join(out, "phases", "*.json")), key=lambda p: int(os.path.basename(p).split("-")[0])):
+        run = json.load(open(path))["run"]
+        fault = os.path.basename(path)[:-5].split("-", 1)[1]
+        errors = dict(run["errors"])
+        rows.append({
+            "fault": fault,
+            "sent": run["sent"],
+            "answered": run["answered"],
+            "degraded": run["degraded"],
+            "late": errors.pop("TIMEOUT", 0),  # no answer within the touchpoint's time limit
+            "errors": errors,
+            "p99_ms": run["latency"]["micros"].get("p99", 0) / 1000,
+            "max_ms": run["latency"]["micros"].get("max", 0) / 1000,
+            "outcomes_sent": run["outcomes_sent"],
+            "outcomes_acknowledged": run.get("outcomes_acknowledged", 0),
+            "outcomes_failed": run["outcomes_failed"],
+        })
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    for option in ["--out", "--acked", "--run-dir", "--store", "--rate", "--phase-seconds"]:
+        parser.add_argument(option, required=True)
+    args = parser.parse_args()
+    frontend = os.environ.get("OFFERLOOP_FRONTEND", "tcp://127.0.0.1:5555")
+
+    rows = phase_rows(args.out)
+    outcomes = check_outcomes(args.store, args.acked)
+    scoring = check_scoring(args.run_dir, frontend)
+    totals = {key: sum(row[key] for row in rows) for key in ["sent", "answered", "degraded", "late", "outcomes_sent", "outcomes_acknowledged", "outcomes_failed"]}
+    totals["errors"] = sum((collections.Counter(row["errors"]) for row in rows), collections.Counter())
+    passed = outcomes["lost"] == 0 and outcomes["duplicated"] == 0 and outcomes["gapless"] and scoring["caught_up"] and scoring["same_model"]
+
+    def errors_text(errors):
+        return ", ".join(f"{code} {count}" for code, count in sorted(errors.items())) or "0"
+
+    lines = [
+        f"# Chaos run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        "",
+        f"Store `{args.store.split(':')[0]}`; {args.rate} decisions/s with outcomes for {args.phase_seconds} s per phase; "
+        "one fault per phase, a quarter into it (kill: SIGKILL, restarted after 1 s; stop: SIGSTOP for 5 s, then SIGCONT).",
+        "Late: no answer within the touchpoint's time limit (1 s).",
+        "",
+        "| Fault | Decisions | Answered | Degraded | Late | Errors | p99 ms | max ms | Outcomes sent | acknowledged | failed |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows + [dict(totals, fault="**all**", p99_ms=max((r["p99_ms"] for r in rows), default=0), max_ms=max((r["max_ms"] for r in rows), default=0))]:
+        lines.append(f"| {row['fault']} | {row['sent']} | {row['answered']} | {row['degraded']} | {row['late']} | {errors_text(row['errors'])} | "
+                     f"{row['p99_ms']:.1f} | {row['max_ms']:.1f} | {row['outcomes_sent']} | {row['outcomes_acknowledged']} | {row['outcomes_failed']} |")
+    lines += [
+        "",
+        f"Outcomes: {outcomes['acknowledged']} acknowledged, {outcomes['acknowledged'] - outcomes['lost']} of them stored, "
+        f"lost {outcomes['lost']}, duplicated {outcomes['duplicated']}; sequence {outcomes['sequence'][0]}–{outcomes['sequence'][1]} "
+        f"{'gapless' if outcomes['gapless'] else 'WITH GAPS'}.",
+        f"Scoring: head {scoring['head']}, applied {scoring['applied']}; {'every replica caught up' if scoring['caught_up'] else 'NOT CAUGHT UP'}; "
+        f"{scoring['replicas_asked']} of {scoring['replicas']} replicas asked, "
+        f"{'the same model' if scoring['same_model'] else 'MODELS DIFFER'} ({scoring['observations']} observations).",
+        "",
+        "Result: " + ("passed" if passed else "FAILED"),
+    ]
+    report = "\n".join(lines) + "\n"
+    open(os.path.join(args.out, "report.md"), "w").write(report)
+    json.dump({"phases": rows, "totals": dict(totals, errors=dict(totals["errors"])), "outcomes": outcomes, "scoring": scoring, "passed": passed},
+              open(os.path.join(args.out, "report.json"), "w"), indent=2)
+    print(report)
+    sys.exit(0 if passed else 1)
+
+
+if __name__ == "__main__":
+    main()
