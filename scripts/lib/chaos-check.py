@@ -22,6 +22,7 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "examples", "python"))
 from touchpoint import OfferLoopClient, OfferLoopError, pb  # noqa: E402
+from plotting import pyplot  # noqa: E402
 
 
 def query(store, sql):
@@ -122,6 +123,29 @@ def phase_rows(out):
     return rows
 
 
+def plot(rows, path, title):
+    """One stacked bar per phase: decisions answered on time (plain, degraded), late, refused."""
+    plt = pyplot()
+    figure, axes = plt.subplots(figsize=(10, 5))
+    names = [row["fault"] for row in rows]
+    parts = [
+        ("answered", [row["answered"] - row["degraded"] for row in rows], "#4c9a2a"),
+        ("answered, degraded", [row["degraded"] for row in rows], "#a4c639"),
+        ("late (no answer within 1 s)", [row["late"] for row in rows], "#d1495b"),
+        ("error reply", [sum(row["errors"].values()) for row in rows], "#edae49"),
+    ]
+    bottom = [0] * len(rows)
+    for label, values, color in parts:
+        axes.bar(names, values, bottom=bottom, label=label, color=color)
+        bottom = [b + v for b, v in zip(bottom, values)]
+    axes.set_ylabel("decisions in the phase")
+    axes.set_title(title)
+    axes.legend(loc="lower right")
+    plt.setp(axes.get_xticklabels(), rotation=30, ha="right")
+    figure.tight_layout()
+    figure.savefig(path)
+
+
 def main():
     parser = argparse.ArgumentParser()
     for option in ["--out", "--acked", "--run-dir", "--store", "--rate", "--phase-seconds"]:
@@ -167,7 +191,9 @@ def main():
     open(os.path.join(args.out, "report.md"), "w").write(report)
     json.dump({"phases": rows, "totals": dict(totals, errors=dict(totals["errors"])), "outcomes": outcomes, "scoring": scoring, "passed": passed},
               open(os.path.join(args.out, "report.json"), "w"), indent=2)
+    plot(rows, os.path.join(args.out, "report.png"), f"Decisions per fault phase ({args.rate}/s, store {args.store.split(':')[0]})")
     print(report)
+    print(f"plot: {os.path.join(args.out, 'report.png')}")
     sys.exit(0 if passed else 1)
 
 
