@@ -103,21 +103,40 @@ struct DecisionLogLoader: Sendable {
     let interval: UInt64
     let logger: Logger
 
+    /// Copies until `stop`, then once more. While the store is away (down, read-only), the
+    /// journals wait on disk and are copied, in order, when it is back: a copy is idempotent.
     func run(until stop: StopSignal) throws {
-        let db = try store.open()
-        defer { db.close() }
-        try DecisionLogTable.create(db)
-        for orphan in try orphans() {
-            let records = try DecisionJournal.read(orphan)
-            try DecisionLogTable.insert(records, db)
-            try FileManager.default.removeItem(at: orphan)
-            logger.info("decision journal of a stopped process copied to the store", metadata: ["file": "\(orphan.lastPathComponent)", "decisions": "\(records.count)"])
+        var waiting = try orphans()
+        if !waiting.isEmpty {
+            logger.info("copying the decision journals of stopped processes", metadata: ["files": "\(waiting.count)"])
         }
+        var db: (any SQLDatabase)?
+        defer { db?.close() }
+        var failing = false
         while true {
             let stopping = stop.isRaised
-            if let finished = try journal.rotate() {
-                try DecisionLogTable.insert(try DecisionJournal.read(finished), db)
-                try FileManager.default.removeItem(at: finished)
+            if let finished = try journal.rotate() { waiting.append(finished) }
+            do {
+                if db == nil {
+                    let opened = try store.open()
+                    try DecisionLogTable.create(opened)
+                    db = opened
+                }
+                while let file = waiting.first {
+                    try DecisionLogTable.insert(try DecisionJournal.read(file), db!)
+                    try FileManager.default.removeItem(at: file)
+                    waiting.removeFirst()
+                }
+                if failing {
+                    logger.notice("decision log copies resumed")
+                    failing = false
+                }
+            } catch {
+                if !failing {
+                    logger.warning("cannot copy decisions into the store: they wait in their journals until it is back",
+                                   metadata: ["error": "\(error)", "journals": "\(waiting.count)"])
+                    failing = true
+                }
             }
             if stopping { break }
             _ = stop.sleep(nanoseconds: interval)

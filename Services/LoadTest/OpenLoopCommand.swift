@@ -50,6 +50,8 @@ struct OpenLoopCommand: ParsableCommand {
         var outcomesSent: Int
         var outcomesFailed: Int
         var outcomesAcknowledged: Int?
+        /// Why outcomes failed: error codes, and TIMEOUT for no answer in time.
+        var outcomeErrors: [String: Int]?
         var channels: [String: Int]
 
         var errorCount: Int { errors.values.reduce(0, +) }
@@ -215,6 +217,7 @@ struct OpenLoopCommand: ParsableCommand {
             run.outcomesSent += tally.outcomesSent
             run.outcomesFailed += tally.outcomesFailed
             acknowledged += tally.acknowledged
+            run.outcomeErrors = (run.outcomeErrors ?? [:]).merging(tally.outcomeErrors, uniquingKeysWith: +)
             connection.close()
         }
         run.outcomesAcknowledged = acknowledged.count
@@ -258,6 +261,7 @@ final class Connection: @unchecked Sendable {
         var outcomesFailed = 0
         /// Event ids of the outcomes the feedback service acknowledged.
         var acknowledged: [String] = []
+        var outcomeErrors: [String: Int] = [:]
     }
 
     struct Pending {
@@ -364,10 +368,12 @@ final class Connection: @unchecked Sendable {
         guard frames.count == 2, let reply = try? Reply(serializedBytes: frames[1]), let request = pending.removeValue(forKey: reply.requestID) else { return }
         switch request.kind {
         case .outcome(let eventID):
-            if case .payload = reply.result {
-                tally.withLock { $0.acknowledged.append(eventID) }
-            } else {
-                tally.withLock { $0.outcomesFailed += 1 }
+            tally.withLock { tally in
+                switch reply.result {
+                case .payload: tally.acknowledged.append(eventID)
+                case .error(let error): tally.outcomesFailed += 1; tally.outcomeErrors[error.code.name, default: 0] += 1
+                case nil: tally.outcomesFailed += 1; tally.outcomeErrors["MALFORMED", default: 0] += 1
+                }
             }
         case .decision(let measured):
             var decision: DecideReply?
@@ -424,7 +430,7 @@ final class Connection: @unchecked Sendable {
                     $0.errors["TIMEOUT", default: 0] += 1
                 }
             } else if case .outcome = request.kind {
-                tally.withLock { $0.outcomesFailed += 1 }
+                tally.withLock { $0.outcomesFailed += 1; $0.outcomeErrors["TIMEOUT", default: 0] += 1 }
             }
         }
     }

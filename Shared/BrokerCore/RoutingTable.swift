@@ -242,6 +242,8 @@ public struct RoutingTable: Sendable {
                 actions.append(.answer(client: request.client, requestID: request.requestID, Self.expired(name)))
                 return true
             }
+            // A service only asked for during the grace, never served: not one the broker knows.
+            if workerless, services[name]!.dispatched == 0, services[name]!.queue.isEmpty { services[name] = nil }
         }
         for id in workers.keys { actions.append(.toWorker(id, .heartbeat)) }
     }

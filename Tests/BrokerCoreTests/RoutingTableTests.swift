@@ -75,6 +75,7 @@ func errors(_ actions: [BrokerAction]) -> [ErrorCode] {
         #expect(h.request(service: "nobody", id: 2).isEmpty)
         h.now += 3 * second
         #expect(errors(h.tick()) == [.noWorkers], "nobody came for 'nobody' within the grace")
+        #expect(h.table.status().map(\.name) == ["echo"], "and the broker does not list it")
         #expect(errors(h.request(service: "nobody", id: 3)) == [.noWorkers], "and from now on it is refused at once")
     }
 

@@ -119,6 +119,7 @@ def phase_rows(out):
             "outcomes_sent": run["outcomes_sent"],
             "outcomes_acknowledged": run.get("outcomes_acknowledged", 0),
             "outcomes_failed": run["outcomes_failed"],
+            "outcome_errors": run.get("outcome_errors") or {},
         })
     return rows
 
@@ -175,7 +176,8 @@ def main():
     ]
     for row in rows + [dict(totals, fault="**all**", p99_ms=max((r["p99_ms"] for r in rows), default=0), max_ms=max((r["max_ms"] for r in rows), default=0))]:
         lines.append(f"| {row['fault']} | {row['sent']} | {row['answered']} | {row['degraded']} | {row['late']} | {errors_text(row['errors'])} | "
-                     f"{row['p99_ms']:.1f} | {row['max_ms']:.1f} | {row['outcomes_sent']} | {row['outcomes_acknowledged']} | {row['outcomes_failed']} |")
+                     f"{row['p99_ms']:.1f} | {row['max_ms']:.1f} | {row['outcomes_sent']} | {row['outcomes_acknowledged']} | {row['outcomes_failed']}"
+                     + (f" ({errors_text(row['outcome_errors'])})" if row.get("outcome_errors") else "") + " |")
     lines += [
         "",
         f"Outcomes: {outcomes['acknowledged']} acknowledged, {outcomes['acknowledged'] - outcomes['lost']} of them stored, "

@@ -2,7 +2,8 @@
 # initialised in a temporary directory, started on a free port, stopped by the caller's trap.
 # Source it, then: offerloop_postgres_start (exports OFFERLOOP_TEST_POSTGRES_URL);
 # offerloop_postgres_stop; offerloop_postgres_crash SECONDS (an immediate stop, as a crash,
-# then a start on the same port after SECONDS).
+# then a start on the same port after SECONDS); offerloop_postgres_read_only SECONDS (every
+# session's new transactions read-only for SECONDS, as a store that has gone read-only).
 
 offerloop_postgres_bin() {
   ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1
@@ -50,4 +51,11 @@ offerloop_postgres_crash() {
   sleep "$1"
   "${OFFERLOOP_POSTGRES_RUN_AS[@]}" "$bin/pg_ctl" -D "$OFFERLOOP_POSTGRES_DIR/data" -l "$OFFERLOOP_POSTGRES_DIR/server.log" -w -t 60 \
     -o "$OFFERLOOP_POSTGRES_OPTIONS" start >/dev/null
+}
+
+offerloop_postgres_read_only() {
+  local sql=(psql "$OFFERLOOP_TEST_POSTGRES_URL" -q -c)
+  "${sql[@]}" "ALTER SYSTEM SET default_transaction_read_only = on" -c "SELECT pg_reload_conf()" >/dev/null
+  sleep "$1"
+  PGOPTIONS="-c default_transaction_read_only=off" "${sql[@]}" "ALTER SYSTEM RESET default_transaction_read_only" -c "SELECT pg_reload_conf()" >/dev/null
 }
