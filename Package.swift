@@ -45,6 +45,7 @@ let package = Package(
         .target(
             name: "Store",
             dependencies: [
+                "Wire",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -132,13 +132,8 @@ final class ProfileService: @unchecked Sendable {
         } catch let error as ProfileError {
             throw error.serviceError
         } catch let error as StoreError {
-            switch error.kind {
-            case .constraint: throw ServiceError(.alreadyExists, "the write conflicts with stored data: \(error.message)")
-            case .unavailable: throw ServiceError(.unavailable, "profile store unavailable: \(error.message)")
-            case .failed:
-                logger.error("store failure", metadata: ["error": "\(error.message)"])
-                throw ServiceError(.internal, "profile store failure: \(error.message)")
-            }
+            if error.kind == .failed { logger.error("store failure", metadata: ["error": "\(error.message)"]) }
+            throw error.serviceError("profile store")
         }
     }
 }

@@ -106,7 +106,10 @@ public final class PostgreSQLDatabase: SQLDatabase {
         if let state = error.serverInfo?[.sqlState] {
             let message = error.serverInfo?[.message] ?? "\(error.code)"
             let detail = error.serverInfo?[.detail].map { " (\($0))" } ?? ""
-            return StoreError(state.hasPrefix("23") ? .constraint : state.hasPrefix("08") || state.hasPrefix("57") ? .unavailable : .failed,
+            // Connection trouble (08), shutdown or start-up (57), out of disk or memory (53), and a
+            // store gone read-only (25006) pass: the service answers them as retryable.
+            let passing = ["08", "57", "53"].contains { state.hasPrefix($0) } || state == "25006"
+            return StoreError(state.hasPrefix("23") ? .constraint : passing ? .unavailable : .failed,
                               "PostgreSQL: \(message)\(detail) [\(state)]")
         }
         return StoreError(.unavailable, "PostgreSQL at \(settings.host):\(settings.port): \(error.code)\(error.underlying.map { ": \($0)" } ?? "")")

@@ -3,6 +3,8 @@
 // RETURNING); schemas, which differ in column types, are given per dialect.
 // A connection belongs to one thread for its whole life, like a ZeroMQ socket.
 
+import Wire
+
 public enum SQLDialect: String, Sendable {
     case sqlite, postgres
 
@@ -91,4 +93,15 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+
+    /// The typed wire error a service answers with, `what` naming the store ("outcome log").
+    /// An unavailable store is retryable (`UNAVAILABLE`); a refused write conflicts; the rest is a
+    /// fault inside the service.
+    public func serviceError(_ what: String) -> ServiceError {
+        switch kind {
+        case .unavailable: ServiceError(.unavailable, "\(what) unavailable: \(message)")
+        case .constraint: ServiceError(.alreadyExists, "the write conflicts with stored data: \(message)")
+        case .failed: ServiceError(.internal, "\(what) failure: \(message)")
+        }
+    }
 }

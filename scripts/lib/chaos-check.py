@@ -101,6 +101,22 @@ def check_scoring(run_dir, frontend, patience=60):
     }
 
 
+def check_registered(run_dir, frontend, patience=15):
+    """Every replica the cluster started is registered with the broker again (name: [started, registered])."""
+    started = collections.Counter(os.path.basename(path)[:-4].rsplit("-", 1)[0]
+                                  for path in glob.glob(os.path.join(run_dir, "pids", "*.pid")) if not path.endswith("/broker.pid"))
+    client = OfferLoopClient(frontend)
+    deadline = time.monotonic() + patience
+    while True:
+        reply, _ = client.call("broker", "services", pb.ServicesRequest(), pb.ServicesReply, timeout_ms=2000)
+        registered = {status.name: status.workers for status in reply.services}
+        if all(registered.get(name, 0) >= count for name, count in started.items()) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    client.close()
+    return {name: [count, registered.get(name, 0)] for name, count in sorted(started.items())}
+
+
 def phase_rows(out):
     rows = []
     for path in sorted(glob.glob(os.path.join(out, "phases", "*.json")), key=lambda p: int(os.path.basename(p).split("-")[0])):
@@ -157,6 +173,8 @@ def main():
     rows = phase_rows(args.out)
     outcomes = check_outcomes(args.store, args.acked)
     scoring = check_scoring(args.run_dir, frontend)
+    registered = check_registered(args.run_dir, frontend)
+    all_registered = all(count == workers for count, workers in registered.values())
     totals = {key: sum(row[key] for row in rows) for key in ["sent", "answered", "degraded", "late", "outcomes_sent", "outcomes_acknowledged", "outcomes_failed"]}
     totals["errors"] = sum((collections.Counter(row["errors"]) for row in rows), collections.Counter())
     passed = outcomes["lost"] == 0 and outcomes["duplicated"] == 0 and outcomes["gapless"] and scoring["caught_up"] and scoring["same_model"]
@@ -186,12 +204,15 @@ def main():
         f"Scoring: head {scoring['head']}, applied {scoring['applied']}; {'every replica caught up' if scoring['caught_up'] else 'NOT CAUGHT UP'}; "
         f"{scoring['replicas_asked']} of {scoring['replicas']} replicas asked, "
         f"{'the same model' if scoring['same_model'] else 'MODELS DIFFER'} ({scoring['observations']} observations).",
+        "Replicas registered with the broker at the end (started/registered): "
+        + ", ".join(f"{name} {count}/{workers}" for name, (count, workers) in registered.items())
+        + ("" if all_registered else " — NOT ALL BACK (reported; not yet a failure of the run, see docs/RELIABILITY.md)"),
         "",
         "Result: " + ("passed" if passed else "FAILED"),
     ]
     report = "\n".join(lines) + "\n"
     open(os.path.join(args.out, "report.md"), "w").write(report)
-    json.dump({"phases": rows, "totals": dict(totals, errors=dict(totals["errors"])), "outcomes": outcomes, "scoring": scoring, "passed": passed},
+    json.dump({"phases": rows, "totals": dict(totals, errors=dict(totals["errors"])), "outcomes": outcomes, "scoring": scoring, "registered": registered, "passed": passed},
               open(os.path.join(args.out, "report.json"), "w"), indent=2)
     plot(rows, os.path.join(args.out, "report.png"), f"Decisions per fault phase ({args.rate}/s, store {args.store.split(':')[0]})")
     print(report)
