@@ -99,12 +99,7 @@ final class FeedbackService: @unchecked Sendable {
                 results[index] = .failure(error)
             }
         }
-        let stored: [(event: OutcomeEvent, bytes: [UInt8], duplicate: Bool)]
-        do {
-            stored = try log.append(valid.map(\.event))
-        } catch let error as StoreError {
-            throw error.serviceError("outcome log")  // nothing stored, nothing acknowledged: the touchpoint retries
-        }
+        let stored = try log.append(valid.map(\.event))
         var new = 0, newest: UInt64 = 0
         for ((index, _), (event, bytes, duplicate)) in zip(valid, stored) {
             if !duplicate {
@@ -164,8 +159,8 @@ final class FeedbackService: @unchecked Sendable {
             return OutcomeEvent(outcome, of: offer, in: decision)
         } catch let error as ServiceError {
             throw error
-        } catch let error as StoreError {
-            throw error.serviceError("decision log")
+        } catch let error as ServiceErrorConvertible {
+            throw error.serviceError
         } catch {
             throw ServiceError(.internal, "the decision log cannot be read: \(error)")
         }

@@ -49,9 +49,9 @@ struct OpenLoopCommand: ParsableCommand {
         var latency: LatencyStats
         var outcomesSent: Int
         var outcomesFailed: Int
-        var outcomesAcknowledged: Int?
+        var outcomesAcknowledged = 0
         /// Why outcomes failed: error codes, and TIMEOUT for no answer in time.
-        var outcomeErrors: [String: Int]?
+        var outcomeErrors: [String: Int] = [:]
         var channels: [String: Int]
 
         var errorCount: Int { errors.values.reduce(0, +) }
@@ -217,17 +217,16 @@ struct OpenLoopCommand: ParsableCommand {
             run.outcomesSent += tally.outcomesSent
             run.outcomesFailed += tally.outcomesFailed
             acknowledged += tally.acknowledged
-            run.outcomeErrors = (run.outcomeErrors ?? [:]).merging(tally.outcomeErrors, uniquingKeysWith: +)
+            run.outcomeErrors.merge(tally.outcomeErrors, uniquingKeysWith: +)
             connection.close()
         }
         run.outcomesAcknowledged = acknowledged.count
         if let acked, !acknowledged.isEmpty {
-            guard let file = FileHandle(forWritingAtPath: acked) ?? (FileManager.default.createFile(atPath: acked, contents: nil) ? FileHandle(forWritingAtPath: acked) : nil) else {
-                throw ValidationError("cannot write --acked \(acked)")
-            }
+            if !FileManager.default.fileExists(atPath: acked) { FileManager.default.createFile(atPath: acked, contents: nil) }
+            guard let file = FileHandle(forWritingAtPath: acked) else { throw ValidationError("cannot write --acked \(acked)") }
+            defer { file.closeFile() }
             file.seekToEndOfFile()
             file.write(Data(acknowledged.map { $0 + "\n" }.joined().utf8))
-            file.closeFile()
         }
         run.latency = LatencyStats(histogram)
         run.achievedRate = Double(run.sent) / seconds

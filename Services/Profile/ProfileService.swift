@@ -133,7 +133,7 @@ final class ProfileService: @unchecked Sendable {
             throw error.serviceError
         } catch let error as StoreError {
             if error.kind == .failed { logger.error("store failure", metadata: ["error": "\(error.message)"]) }
-            throw error.serviceError("profile store")
+            throw error.serviceError
         }
     }
 }

@@ -1,7 +1,7 @@
 // Errors of the profile service, one case per wire ErrorCode, with messages a caller can act on.
 import Wire
 
-public enum ProfileError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum ProfileError: Error, Equatable, Sendable, CustomStringConvertible, ServiceErrorConvertible {
     case notFound(String)
     case invalidArgument(String)
     case alreadyExists(String)

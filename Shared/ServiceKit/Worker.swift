@@ -236,6 +236,8 @@ public final class Worker: Sendable {
             return try handler(payload, context)
         } catch let error as ServiceError {
             throw error
+        } catch let error as ServiceErrorConvertible {
+            throw error.serviceError
         } catch {
             throw ServiceError(.internal, "\(settings.service).\(method) failed: \(error)")
         }

@@ -74,7 +74,7 @@ extension SQLDatabase {
 }
 
 /// What went wrong in the store, for the service to turn into a wire error.
-public struct StoreError: Error, Sendable, CustomStringConvertible {
+public struct StoreError: Error, Sendable, CustomStringConvertible, ServiceErrorConvertible {
     public enum Kind: Sendable {
         /// The database cannot be reached or opened.
         case unavailable
@@ -94,14 +94,13 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 
-    /// The typed wire error a service answers with, `what` naming the store ("outcome log").
     /// An unavailable store is retryable (`UNAVAILABLE`); a refused write conflicts; the rest is a
     /// fault inside the service.
-    public func serviceError(_ what: String) -> ServiceError {
+    public var serviceError: ServiceError {
         switch kind {
-        case .unavailable: ServiceError(.unavailable, "\(what) unavailable: \(message)")
+        case .unavailable: ServiceError(.unavailable, "store unavailable: \(message)")
         case .constraint: ServiceError(.alreadyExists, "the write conflicts with stored data: \(message)")
-        case .failed: ServiceError(.internal, "\(what) failure: \(message)")
+        case .failed: ServiceError(.internal, "store failure: \(message)")
         }
     }
 }

@@ -22,6 +22,12 @@ public struct ServiceError: Error, Equatable, CustomStringConvertible, Sendable 
     public var description: String { "\(code.name): \(message)" }
 }
 
+/// A module's error that knows its wire form: a worker answers a method that throws one with it
+/// (anything else thrown is `INTERNAL`).
+public protocol ServiceErrorConvertible: Error {
+    var serviceError: ServiceError { get }
+}
+
 extension ErrorCode {
     /// The upper-case name used in docs and logs, e.g. "NO_WORKERS".
     public var name: String {
