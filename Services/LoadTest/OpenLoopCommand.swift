@@ -234,8 +234,11 @@ struct OpenLoopCommand: ParsableCommand {
     }
 }
 
-/// One connection to the broker: sends each arrival it is handed at once, matches replies,
-/// and sends the outcomes that come due. Owns its sockets; runs on one thread.
+/// One connection to the brokers: sends each arrival it is handed at once, matches replies,
+/// and sends the outcomes that come due. Like a touchpoint, it sends a request again (same
+/// request, through the next broker) when half its time limit passed without an answer or it
+/// was answered UNAVAILABLE; an outcome keeps its event id, so a retry is never counted twice.
+/// Owns its sockets; runs on one thread.
 final class Connection: @unchecked Sendable {
     // @unchecked: the sockets are used by the connection's thread only; `tally` is locked.
     struct Settings: Sendable {
@@ -267,13 +270,19 @@ final class Connection: @unchecked Sendable {
         var intended: UInt64
         var kind: Kind
         enum Kind { case decision(measured: Bool), outcome(eventID: String) }
+        var service: String
+        var method: String
+        var payload: [UInt8]
+        var attempt: UInt32 = 1
+        /// The broker the latest attempt went to.
+        var broker = 0
     }
 
     let settings: Settings
     let triggerEndpoint: String
     let tally = Mutex(Tally())
     private let trigger: ZMQSocket
-    private let broker: ZMQSocket
+    private let brokers: BrokerSockets
     private var random: SeededRandom
     private var nextID: UInt64 = 1
     private var pending: [UInt64: Pending] = [:]
@@ -288,33 +297,28 @@ final class Connection: @unchecked Sendable {
         triggerEndpoint = "inproc://open-loop-\(UUID().uuidString)"
         trigger = try ZMQSocket(context, .pair)
         try trigger.bind(triggerEndpoint)
-        broker = try ZMQSocket(context, .dealer)
-        try broker.set(.linger(0))
-        try ConnectionSecurity.secure(broker)
-        try broker.connect(settings.frontend)
+        brokers = try BrokerSockets(context: context, endpoints: settings.frontend, lingerMilliseconds: 0)
         random = SeededRandom(seed: UInt64(index + 1) &* 0x9E37_79B9)
     }
 
     func close() {
         trigger.close()
-        broker.close()
+        brokers.close()
     }
 
     func run() {
         var poller = Poller()
         let triggers = poller.add(trigger)
-        let replies = poller.add(broker)
+        brokers.add(to: &poller)
         var arriving = true
         do {
             while arriving || !pending.isEmpty {
                 let now = MonotonicClock.now()
-                expire(now: now)
+                try expire(now: now)
                 try sendDueOutcomes(now: now)
                 let nextDue = due.first.map { $0.at > now ? Int(($0.at - now) / 1_000_000) : 0 } ?? 100
-                try poller.poll(timeoutMilliseconds: min(nextDue, 100))
-                if poller.isReadable(replies) {
-                    while let frames = try broker.receive(dontWait: true) { accept(frames) }
-                }
+                try poller.poll(timeoutMilliseconds: min(nextDue, 20))  // 20 ms: retries and time limits are seen on time
+                while let frames = try brokers.receive(timeoutMilliseconds: 0) { accept(frames) }
                 if poller.isReadable(triggers) {
                     while let frames = try trigger.receive(dontWait: true) {
                         guard let bytes = frames.first, bytes.count == 8 else { arriving = false; break }
@@ -337,7 +341,7 @@ final class Connection: @unchecked Sendable {
             $0.channel = channel
         }
         let measured = intended >= settings.measureFrom && intended < settings.measureUntil
-        try send("decision", "decide", request.wireBytes(), Pending(intended: intended, kind: .decision(measured: measured)))
+        try send(Pending(intended: intended, kind: .decision(measured: measured), service: "decision", method: "decide", payload: request.wireBytes()))
         if measured {
             tally.withLock {
                 $0.sent += 1
@@ -346,25 +350,44 @@ final class Connection: @unchecked Sendable {
         }
     }
 
-    private func send(_ service: String, _ method: String, _ payload: [UInt8], _ request: Pending) throws {
+    private func send(_ request: Pending) throws {
         let id = nextID
         nextID += 1
+        pending[id] = request
+        try transmit(id, preferring: Int(id % UInt64(Int32.max)), now: MonotonicClock.now())
+    }
+
+    /// Sends attempt `pending[id].attempt` with the time left; a request no broker takes now
+    /// waits for its retry or its time limit.
+    private func transmit(_ id: UInt64, preferring broker: Int, now: UInt64) throws {
+        let request = pending[id]!
+        let deadline = request.intended + settings.timeout
         let envelope = Envelope.with {
             $0.protocolVersion = WireProtocol.version
             $0.requestID = id
-            $0.deadlineUs = settings.timeout / 1000
-            $0.service = service
-            $0.method = method
-            $0.payload = Data(payload)
-            $0.attempt = 1
+            $0.deadlineUs = deadline > now ? (deadline - now) / 1000 : 1
+            $0.service = request.service
+            $0.method = request.method
+            $0.payload = Data(request.payload)
+            $0.attempt = request.attempt
         }
-        _ = try broker.send([[], envelope.wireBytes()])
-        pending[id] = request
+        if let sent = try brokers.send([[], envelope.wireBytes()], preferring: broker) { pending[id]!.broker = sent }
+    }
+
+    /// The second and last attempt, through the next broker.
+    private func retry(_ id: UInt64, now: UInt64) throws {
+        pending[id]!.attempt = 2
+        try transmit(id, preferring: pending[id]!.broker + 1, now: now)
     }
 
     private func accept(_ frames: [[UInt8]]) {
         let now = MonotonicClock.now()
         guard frames.count == 2, let reply = try? Reply(serializedBytes: frames[1]), let request = pending.removeValue(forKey: reply.requestID) else { return }
+        if case .error(let error) = reply.result, error.code == .unavailable, request.attempt == 1, now < request.intended + settings.timeout {
+            pending[reply.requestID] = request
+            try? retry(reply.requestID, now: now)
+            return
+        }
         switch request.kind {
         case .outcome(let eventID):
             tally.withLock { tally in
@@ -414,14 +437,19 @@ final class Connection: @unchecked Sendable {
     private func sendDueOutcomes(now: UInt64) throws {
         while let first = due.first, first.at <= now {
             due.removeFirst()
-            try send("feedback", "outcome", first.outcome.wireBytes(), Pending(intended: now, kind: .outcome(eventID: first.outcome.eventID)))
+            try send(Pending(intended: now, kind: .outcome(eventID: first.outcome.eventID), service: "feedback", method: "outcome", payload: first.outcome.wireBytes()))
             tally.withLock { $0.outcomesSent += 1 }
         }
     }
 
-    /// Requests past the touchpoint's time limit count as errors at that latency.
-    private func expire(now: UInt64) {
-        for (id, request) in pending where now > request.intended + settings.timeout {
+    /// Requests past the touchpoint's time limit count as errors at that latency; those past half
+    /// of it are sent again.
+    private func expire(now: UInt64) throws {
+        for (id, request) in pending where now > request.intended + settings.timeout / 2 {
+            guard now > request.intended + settings.timeout else {
+                if request.attempt == 1 { try retry(id, now: now) }
+                continue
+            }
             pending[id] = nil
             if case .decision(measured: true) = request.kind {
                 tally.withLock {

@@ -1,7 +1,7 @@
 // The client touchpoints and services use to call a service through the broker: every call
 // has a deadline and ends by it with an answer or a typed error; idempotent calls are retried
-// once on another worker. A DEALER socket owned by the calling thread; several requests may be
-// in flight at once (send, then receive).
+// once on another worker, through the next broker when there are several. Sockets owned by the
+// calling thread; several requests may be in flight at once (send, then receive).
 import Foundation
 import SwiftProtobuf
 import Wire
@@ -35,28 +35,26 @@ public final class BrokerClient {
         /// When an idempotent call is retried if no answer came yet.
         var retryAt: UInt64?
         var attempt: UInt32
+        /// The broker the latest attempt went to.
+        var broker = 0
     }
 
-    private let socket: ZMQSocket
+    private let brokers: BrokerSockets
+    /// The brokers' frontends, comma-separated.
     public let endpoint: String
     private var nextID: UInt64 = 1
     private var pending: [UInt64: Pending] = [:]
     private var answers: [(UInt64, Result<[UInt8], ServiceError>)] = []
-    private var receiveTimeout: Int32 = -1
     /// The worker that sent the latest successful answer (its `served_by`).
     public private(set) var lastServedBy = ""
 
+    /// `endpoint`: one broker frontend, or several separated by commas.
     public init(context: ZMQContext, endpoint: String, lingerMilliseconds: Int32 = 100) throws(ZMQError) {
-        socket = try ZMQSocket(context, .dealer)
-        try socket.set(.linger(lingerMilliseconds))
-        try ConnectionSecurity.secure(socket)
-        try socket.connect(endpoint)
+        brokers = try BrokerSockets(context: context, endpoints: endpoint, lingerMilliseconds: lingerMilliseconds)
         self.endpoint = endpoint
     }
 
-    deinit { socket.close() }
-
-    public func close() { socket.close() }
+    public func close() { brokers.close() }
 
     // MARK: One call
 
@@ -89,7 +87,12 @@ public final class BrokerClient {
         // An idempotent call gets half its time for the first attempt, the rest for one retry.
         let retryAt = call.idempotent ? now + call.timeoutMicros * 500 : nil
         pending[id] = Pending(call: call, deadline: deadline, retryAt: retryAt, attempt: 1)
-        try transmit(id, pending[id]!, now: now)
+        do {
+            try transmit(id, preferring: Int(id % UInt64(Int32.max)), now: now)
+        } catch {
+            pending[id] = nil
+            throw error
+        }
         return id
     }
 
@@ -103,7 +106,7 @@ public final class BrokerClient {
             if pending.isEmpty { return nil }
             let now = MonotonicClock.now()
             if let giveUp, now >= giveUp { return nil }
-            try expire(now: now)
+            expire(now: now)
             if !answers.isEmpty { break }
             let nextEvent = pending.values.map { $0.retryAt ?? $0.deadline }.min()!
             let until = giveUp.map { min($0, nextEvent) } ?? nextEvent
@@ -113,7 +116,8 @@ public final class BrokerClient {
         return answers.removeFirst()
     }
 
-    private func transmit(_ id: UInt64, _ request: Pending, now: UInt64) throws(ServiceError) {
+    private func transmit(_ id: UInt64, preferring broker: Int, now: UInt64) throws(ServiceError) {
+        let request = pending[id]!
         var envelope = Envelope()
         envelope.protocolVersion = WireProtocol.version
         envelope.requestID = id
@@ -124,47 +128,44 @@ public final class BrokerClient {
         envelope.routingKey = Data(request.call.routingKey)
         envelope.attempt = request.attempt
         // Never blocks: a send waits only when there is no pipe to the broker — it refused this
-        // connection (an unknown key, plaintext to a secured broker) — or the queue to it is full.
-        let sent: Bool
+        // connection (an unknown key, plaintext to a secured broker), or it is one of several and
+        // not connected — or the queue to it is full.
+        let sent: Int?
         do {
-            sent = try socket.send([[], envelope.wireBytes()], dontWait: true)
+            sent = try brokers.send([[], envelope.wireBytes()], preferring: broker, waitMilliseconds: Int(envelope.deadlineUs / 1000))
         } catch {
             throw ServiceError(.unavailable, "cannot send to the broker at \(endpoint): \(error)")
         }
-        guard sent else {
-            throw ServiceError(.unavailable, "the broker at \(endpoint) takes nothing from this connection: it refused the handshake (key, or plaintext to a secured broker) or its queue is full")
+        guard let sent else {
+            throw ServiceError(.unavailable, "no broker at \(endpoint) takes anything from this client: not connected, the handshake refused (key, or plaintext to a secured broker), or the queue full")
         }
+        pending[id]!.broker = sent
     }
 
     /// Answers calls whose deadline passed; retries idempotent calls whose first half passed.
-    private func expire(now: UInt64) throws(ServiceError) {
+    private func expire(now: UInt64) {
         for (id, request) in pending {
             if request.deadline <= now {
                 pending[id] = nil
                 answers.append((id, .failure(ServiceError(.deadlineExceeded, "no answer from '\(request.call.service)' within \(request.call.timeoutMicros / 1000) ms"))))
             } else if let retryAt = request.retryAt, retryAt <= now {
-                try retry(id, now: now)
+                retry(id, now: now)
             }
         }
     }
 
-    private func retry(_ id: UInt64, now: UInt64) throws(ServiceError) {
+    /// Sends the call again, through the next broker; if that fails, the first attempt may still answer.
+    private func retry(_ id: UInt64, now: UInt64) {
         pending[id]!.retryAt = nil
         pending[id]!.attempt = 2
-        try transmit(id, pending[id]!, now: now)
+        try? transmit(id, preferring: pending[id]!.broker + 1, now: now)
     }
 
-    /// Waits for one reply. A blocking receive with RCVTIMEO costs fewer system calls than
-    /// zmq_poll, and this wait is on every call's path.
+    /// Waits for one reply.
     private func waitForReply(upToMicros micros: UInt64) throws(ServiceError) {
-        // RCVTIMEO counts milliseconds: round up so a short wait still waits.
-        let milliseconds = Int32(clamping: (micros + 999) / 1000)
+        // Milliseconds: round up so a short wait still waits.
         do {
-            if milliseconds != receiveTimeout {
-                try socket.set(.receiveTimeout(milliseconds))
-                receiveTimeout = milliseconds
-            }
-            if let frames = try socket.receive() { accept(frames) }
+            if let frames = try brokers.receive(timeoutMilliseconds: Int32(clamping: (micros + 999) / 1000)) { accept(frames) }
         } catch {
             throw ServiceError(.unavailable, "broker connection failed: \(error)")
         }
@@ -181,7 +182,7 @@ public final class BrokerClient {
         case .error(let error):
             // A lost worker is worth one retry for an idempotent call, if time is left.
             if error.code == .unavailable, request.call.idempotent, request.attempt == 1 {
-                try? retry(reply.requestID, now: MonotonicClock.now())
+                retry(reply.requestID, now: MonotonicClock.now())
                 return
             }
             pending[reply.requestID] = nil

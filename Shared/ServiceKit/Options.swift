@@ -5,7 +5,7 @@ import Wire
 
 /// Where the broker is, for clients.
 public struct ClientOptions: ParsableArguments {
-    @Option(help: "Broker frontend endpoint for clients (env OFFERLOOP_FRONTEND).")
+    @Option(help: "Broker frontend endpoint for clients; several brokers comma-separated (env OFFERLOOP_FRONTEND).")
     public var frontend: String = Environment.string("OFFERLOOP_FRONTEND", "tcp://127.0.0.1:5555")
 
     public init() {}
@@ -13,7 +13,7 @@ public struct ClientOptions: ParsableArguments {
 
 /// How a service's workers attach to the broker, and how it logs.
 public struct WorkerOptions: ParsableArguments {
-    @Option(help: "Broker backend endpoint for workers (env OFFERLOOP_BACKEND).")
+    @Option(help: "Broker backend endpoint for workers; several brokers comma-separated, each gets --threads workers (env OFFERLOOP_BACKEND).")
     public var backend: String = Environment.string("OFFERLOOP_BACKEND", "tcp://127.0.0.1:5556")
 
     @Option(help: "Worker threads, each a separate worker at the broker (env OFFERLOOP_THREADS).")
@@ -43,7 +43,8 @@ public struct WorkerOptions: ParsableArguments {
         guard heartbeatLiveness >= 1 else { throw ValidationError("--heartbeat-liveness must be at least 1") }
     }
 
-    public func settings(service: String) -> WorkerSettings {
+    /// The settings of a worker of `backend` (one of the list in `--backend`).
+    public func settings(service: String, backend: String) -> WorkerSettings {
         var settings = WorkerSettings(service: service, backend: backend, capacity: UInt32(capacity))
         settings.heartbeatInterval = UInt64(heartbeatMs) * 1_000_000
         settings.heartbeatLiveness = UInt64(heartbeatLiveness)

@@ -17,24 +17,33 @@ public enum ServiceRunner {
     /// a resource bound to one thread, such as a database connection. A worker whose methods
     /// cannot be made stops the process with that error.
     ///
+    /// With several brokers (`--backend` a comma-separated list), `threads` workers serve each.
     /// The process's metrics and health are served over HTTP when the options name an address;
-    /// the service is ready while every worker hears from the broker.
+    /// the service is ready while every worker of at least one broker hears from it.
     public static func run(service: String, options: WorkerOptions, logger: Logger, context: ZMQContext,
                            extra: [any Service] = [], makeMethods: @escaping @Sendable (_ worker: Int) throws -> Methods) async throws {
-        let settings = options.settings(service: service)
+        // Each worker thread serves one broker: `threads` of them per broker of the list.
+        let workers = BrokerSockets.endpoints(options.backend).flatMap { backend in
+            let settings = options.settings(service: service, backend: backend)
+            return (0..<options.threads).map { _ in settings }
+        }
+        let threads = options.threads
         let telemetry = Telemetry(service: service)
-        let pulses = (0..<options.threads).map { telemetry.pulse("\(service) worker \($0)") }
+        let pulses = workers.indices.map { telemetry.pulse("\(service) worker \($0)") }
+        // Ready while every worker of at least one broker hears from it.
         telemetry.require("broker") {
             let now = MonotonicClock.now()
-            return pulses.indices.lazy.compactMap { Worker.readinessProblem(of: pulses[$0], index: $0, settings: settings, now: now) }.first
+            let problems = workers.indices.map { Worker.readinessProblem(of: pulses[$0], index: $0, settings: workers[$0], now: now) }
+            let perBroker = stride(from: 0, to: problems.count, by: threads).map { problems[$0..<$0 + threads].compactMap { $0 } }
+            return perBroker.contains { $0.isEmpty } ? nil : perBroker.first?.first
         }
-        let workers: [any Service] = (0..<options.threads).map { index in
+        let workerThreads: [any Service] = workers.indices.map { index in
             ThreadService(name: "\(service)-worker-\(index)") { stop in
                 let methods = try makeMethods(index)
-                Worker(settings: settings, methods: methods, context: context, index: index, logger: logger, pulse: pulses[index]).run(until: stop)
+                Worker(settings: workers[index], methods: methods, context: context, index: index, logger: logger, pulse: pulses[index]).run(until: stop)
             }
         }
-        try await runGroup(options.telemetry.endpoints(telemetry, logger: logger) + extra + workers, logger: logger)
+        try await runGroup(options.telemetry.endpoints(telemetry, logger: logger) + extra + workerThreads, logger: logger)
         context.terminate()
         logger.info("stopped")
     }

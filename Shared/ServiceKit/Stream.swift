@@ -14,14 +14,15 @@ public final class StreamPublisher {
     private let socket: ZMQSocket
     private let topic: [UInt8]
 
-    /// `endpoint` is the broker's stream-in (XSUB) endpoint.
+    /// `endpoint` is the broker's stream-in (XSUB) endpoint, or several brokers' (comma-separated):
+    /// each event then goes through every broker.
     public init(context: ZMQContext, endpoint: String, topic: String) throws(ZMQError) {
         socket = try ZMQSocket(context, .pub)
         self.topic = Array(topic.utf8)
         try socket.set(.linger(1000))
         try socket.set(.sendHighWaterMark(100_000))
         try ConnectionSecurity.secure(socket)
-        try socket.connect(endpoint)
+        try BrokerSockets.connect(socket, to: endpoint)
     }
 
     public func publish(_ payload: [UInt8]) throws(ZMQError) {
@@ -36,7 +37,8 @@ public final class StreamSubscriber {
     private let socket: ZMQSocket
     private let topic: [UInt8]
 
-    /// `endpoint` is the broker's stream-out (XPUB) endpoint.
+    /// `endpoint` is the broker's stream-out (XPUB) endpoint, or several brokers' (comma-separated):
+    /// each event then comes once per broker, and the sequence numbers tell the copies apart.
     public init(context: ZMQContext, endpoint: String, topic: String, receiveTimeoutMilliseconds: Int32 = 100) throws(ZMQError) {
         socket = try ZMQSocket(context, .sub)
         self.topic = Array(topic.utf8)
@@ -45,7 +47,7 @@ public final class StreamSubscriber {
         try socket.set(.receiveTimeout(receiveTimeoutMilliseconds))
         try socket.set(.subscribe(self.topic))
         try ConnectionSecurity.secure(socket)
-        try socket.connect(endpoint)
+        try BrokerSockets.connect(socket, to: endpoint)
     }
 
     /// The next payload, or nil when none came within the receive timeout (or `dontWait`).

@@ -1,6 +1,9 @@
 // The shared store: one PostgreSQL connection (postgres-nio) used synchronously by the thread
 // that owns it. Worker threads are plain blocking threads, so each statement waits on its
 // EventLoopFuture; the event loops are postgres-nio's, shared by every connection in the process.
+// Nothing waits forever: a lock is waited for at most `lockTimeout`, a session left idle inside a
+// transaction is ended by the server (its locks with it), and a statement without an answer after
+// `answerTimeout` closes the connection (the next statement opens a new one).
 import Logging
 import NIOCore
 import NIOPosix
@@ -12,6 +15,12 @@ public final class PostgreSQLDatabase: SQLDatabase {
     private var connection: PostgresConnection?
     private var inTransaction = false
     private static let logger = Logger(label: "offerloop.store.postgres")
+    /// The longest a statement waits for a lock before it fails as unavailable.
+    static let lockTimeout = "5s"
+    /// How long the server keeps a session that sits idle inside a transaction.
+    static let idleInTransactionTimeout = "15s"
+    /// How long a statement may go without an answer before its connection is given up.
+    static let answerTimeout = TimeAmount.seconds(30)
 
     public init(_ settings: PostgresSettings) throws(StoreError) {
         self.settings = settings
@@ -21,9 +30,12 @@ public final class PostgreSQLDatabase: SQLDatabase {
     deinit { close() }
 
     private func connect() throws(StoreError) -> PostgresConnection {
-        let configuration = PostgresConnection.Configuration(
+        var configuration = PostgresConnection.Configuration(
             host: settings.host, port: settings.port, username: settings.user, password: settings.password,
             database: settings.database, tls: .disable)
+        configuration.options.additionalStartupParameters = [
+            ("lock_timeout", Self.lockTimeout), ("idle_in_transaction_session_timeout", Self.idleInTransactionTimeout),
+        ]
         do {
             return try PostgresConnection.connect(
                 on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 1, logger: Self.logger
@@ -52,7 +64,14 @@ public final class PostgreSQLDatabase: SQLDatabase {
             try execute("COMMIT")
             return result
         } catch {
-            _ = try? execute("ROLLBACK")
+            // A connection in trouble is not asked to roll back (such a ROLLBACK was seen to
+            // wait forever after a server crash): it is closed, and the server rolls back.
+            if let storeError = error as? StoreError, storeError.kind == .unavailable {
+                connection?.close().whenComplete { _ in }
+                connection = nil
+            } else {
+                _ = try? execute("ROLLBACK")
+            }
             throw error
         }
     }
@@ -80,8 +99,14 @@ public final class PostgreSQLDatabase: SQLDatabase {
             case .blob(let v): binds.append(ByteBuffer(bytes: v))
             }
         }
+        let connection = connection!
+        let giveUp = connection.eventLoop.scheduleTask(in: Self.answerTimeout) {
+            Self.logger.error("no answer from PostgreSQL; closing the connection", metadata: ["statement": "\(sql.prefix(80))"])
+            connection.close().whenComplete { _ in }
+        }
+        defer { giveUp.cancel() }
         do {
-            return try connection!.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: Self.logger).wait()
+            return try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: Self.logger).wait()
         } catch {
             throw Self.storeError(error, settings: settings)
         }
@@ -106,9 +131,10 @@ public final class PostgreSQLDatabase: SQLDatabase {
         if let state = error.serverInfo?[.sqlState] {
             let message = error.serverInfo?[.message] ?? "\(error.code)"
             let detail = error.serverInfo?[.detail].map { " (\($0))" } ?? ""
-            // Connection trouble (08), shutdown or start-up (57), out of disk or memory (53), and a
-            // store gone read-only (25006) pass: the service answers them as retryable.
-            let passing = ["08", "57", "53"].contains { state.hasPrefix($0) } || state == "25006"
+            // Connection trouble (08), shutdown or start-up (57), out of disk or memory (53), a
+            // store gone read-only (25006) and a lock not had in time (55P03) pass: the service
+            // answers them as retryable.
+            let passing = ["08", "57", "53"].contains { state.hasPrefix($0) } || ["25006", "55P03"].contains(state)
             return StoreError(state.hasPrefix("23") ? .constraint : passing ? .unavailable : .failed,
                               "PostgreSQL: \(message)\(detail) [\(state)]")
         }

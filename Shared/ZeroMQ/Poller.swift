@@ -6,10 +6,11 @@ public struct Poller {
 
     public init() {}
 
-    /// Adds a socket to wait on for incoming messages; returns its index.
+    /// Adds a socket to wait on for incoming messages (or, `writable`, for room to send a
+    /// message: with IMMEDIATE, a completed connection); returns its index.
     @discardableResult
-    public mutating func add(_ socket: ZMQSocket) -> Int {
-        items.append(zmq_pollitem_t(socket: socket.raw, fd: -1, events: Int16(ZMQ_POLLIN), revents: 0))
+    public mutating func add(_ socket: ZMQSocket, writable: Bool = false) -> Int {
+        items.append(zmq_pollitem_t(socket: socket.raw, fd: -1, events: Int16(writable ? ZMQ_POLLOUT : ZMQ_POLLIN), revents: 0))
         return items.count - 1
     }
 

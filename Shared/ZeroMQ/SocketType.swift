@@ -43,6 +43,9 @@ public enum SocketOption: Sendable {
     case routerMandatory(Bool)
     /// Queue messages only to completed connections, so a send does not wait on a dead peer.
     case immediate(Bool)
+    /// ZMTP heartbeats: a PING every `interval` ms; a peer silent for `timeout` ms is disconnected
+    /// (a stopped process keeps its TCP connection open; this notices it).
+    case heartbeat(interval: Int32, timeout: Int32)
     /// CURVE: this side is the server (it holds the secret key clients know the public key of).
     case curveServer(Bool)
     /// CURVE: this socket's own long-term key pair (both sides), and the server's public key (clients).
@@ -66,6 +69,7 @@ public enum SocketOption: Sendable {
         case .unsubscribe: "ZMQ_UNSUBSCRIBE"
         case .routerMandatory: "ZMQ_ROUTER_MANDATORY"
         case .immediate: "ZMQ_IMMEDIATE"
+        case .heartbeat: "ZMQ_HEARTBEAT_IVL/ZMQ_HEARTBEAT_TIMEOUT"
         case .curveServer: "ZMQ_CURVE_SERVER"
         case .curveKeys: "ZMQ_CURVE_PUBLICKEY/ZMQ_CURVE_SECRETKEY"
         case .curveServerKey: "ZMQ_CURVE_SERVERKEY"

@@ -77,6 +77,9 @@ public final class ZMQSocket {
         case .reconnectIntervalMax(let v): rc = Self.setInt(handle, ZMQ_RECONNECT_IVL_MAX, v)
         case .routerMandatory(let v): rc = Self.setInt(handle, ZMQ_ROUTER_MANDATORY, v ? 1 : 0)
         case .immediate(let v): rc = Self.setInt(handle, ZMQ_IMMEDIATE, v ? 1 : 0)
+        case .heartbeat(let interval, let timeout):
+            rc = Self.setInt(handle, ZMQ_HEARTBEAT_IVL, interval)
+            if rc == 0 { rc = Self.setInt(handle, ZMQ_HEARTBEAT_TIMEOUT, timeout) }
         case .maxMessageSize(var v):
             rc = zmq_setsockopt(handle, ZMQ_MAXMSGSIZE, &v, MemoryLayout<Int64>.size)
         case .routingID(let bytes): rc = Self.setBytes(handle, ZMQ_ROUTING_ID, bytes)

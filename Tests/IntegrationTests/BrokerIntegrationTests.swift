@@ -143,6 +143,43 @@ import ZeroMQ
         #expect(try EchoReply(wireBytes: try client.call(echo("again"))).data == Data("again".utf8))
     }
 
+    /// Two brokers, every worker registered with both: a client keeps being answered while one
+    /// broker is stopped (its requests retried through the other) or killed, and workers
+    /// re-register with the restarted one.
+    @Test func eitherOfTwoBrokersServesWhileTheOtherIsStoppedOrKilled() throws {
+        let cluster = try Cluster(brokers: 2)
+        try cluster.startWorker()
+        try cluster.startWorker()
+        try cluster.waitForWorkers(2)
+        let client = try cluster.client()
+        defer { client.close() }
+        func answered(_ count: Int, idempotent: Bool) throws -> Int {
+            try (0..<count).filter { n in
+                (try? EchoReply(wireBytes: try client.call(echo("b\(n)", timeoutMicros: 1_000_000, idempotent: idempotent))))?.data == Data("b\(n)".utf8)
+            }.count
+        }
+        #expect(try answered(10, idempotent: false) == 10)
+
+        // Stopped: its TCP connections stay open. Idempotent calls sent to it are retried through
+        // the other broker within their time; once the heartbeats drop it, every call goes there.
+        let stopped = try #require(cluster.brokers[0])
+        cluster.signal(stopped, SIGSTOP)
+        #expect(try answered(10, idempotent: true) == 10)
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(try answered(10, idempotent: false) == 10)
+        cluster.signal(stopped, SIGCONT)
+
+        // Killed: nothing is sent to it while it is down; restarted, the workers come back to it.
+        cluster.signal(stopped, SIGKILL)
+        stopped.waitUntilExit()
+        #expect(try answered(10, idempotent: false) == 10)
+        try cluster.startBroker(0)
+        try cluster.waitForWorkers(2)
+        let viaFirst = try BrokerClient(context: cluster.context, endpoint: cluster.frontends[0])
+        defer { viaFirst.close() }
+        #expect(try EchoReply(wireBytes: try viaFirst.call(echo("first"))).data == Data("first".utf8))
+    }
+
     @Test func theCommandLinePingsThroughTheBroker() throws {
         let cluster = try Cluster()
         try cluster.startWorker()

@@ -23,33 +23,49 @@ func freePort(_ context: ZMQContext) throws -> String {
 
 final class Cluster {
     let context: ZMQContext
+    /// Each broker's endpoints; the lists clients and workers are given join them with commas.
+    let frontends: [String]
+    let backends: [String]
     let frontend: String
     let backend: String
     /// The broker's outcome-stream endpoints: publishers connect to `streamIn`, subscribers to `streamOut`.
     let streamIn: String
     let streamOut: String
     let logDirectory: URL
-    private(set) var broker: Process?
+    private(set) var brokers: [Process?]
+    var broker: Process? { brokers[0] }
     private(set) var workers: [Process] = []
     private let brokerArguments: [String]
     /// Fast heartbeats so lost workers are noticed within a test's patience; liveness 5 (0.5 s)
     /// so a process starved of CPU while tests run in parallel is not taken for dead.
     static let heartbeat = ["--heartbeat-ms", "100", "--heartbeat-liveness", "5"]
 
-    init(brokerArguments: [String] = []) throws {
+    /// Starts `brokers` brokers (each service registers with all of them).
+    init(brokerArguments: [String] = [], brokers: Int = 1) throws {
         context = try ZMQContext()
-        frontend = "tcp://127.0.0.1:\(try freePort(context))"
-        backend = "tcp://127.0.0.1:\(try freePort(context))"
-        streamIn = "tcp://127.0.0.1:\(try freePort(context))"
-        streamOut = "tcp://127.0.0.1:\(try freePort(context))"
+        let context = context
+        func endpoints() throws -> [String] { try (0..<brokers).map { _ in "tcp://127.0.0.1:\(try freePort(context))" } }
+        frontends = try endpoints()
+        backends = try endpoints()
+        streamIns = try endpoints()
+        streamOuts = try endpoints()
+        frontend = frontends.joined(separator: ",")
+        backend = backends.joined(separator: ",")
+        streamIn = streamIns.joined(separator: ",")
+        streamOut = streamOuts.joined(separator: ",")
+        self.brokers = Array(repeating: nil, count: brokers)
         logDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("offerloop-it-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
         self.brokerArguments = brokerArguments
-        try startBroker()
+        for index in 0..<brokers { try startBroker(index) }
     }
 
-    func startBroker() throws {
-        broker = try launch("offerloop-broker", ["--frontend", frontend, "--backend", backend, "--stream-in", streamIn, "--stream-out", streamOut] + Self.heartbeat + brokerArguments, log: "broker")
+    private let streamIns: [String]
+    private let streamOuts: [String]
+
+    func startBroker(_ index: Int = 0) throws {
+        brokers[index] = try launch("offerloop-broker", ["--frontend", frontends[index], "--backend", backends[index], "--stream-in", streamIns[index],
+                                                         "--stream-out", streamOuts[index]] + Self.heartbeat + brokerArguments, log: "broker-\(index)")
     }
 
     @discardableResult
@@ -82,20 +98,23 @@ final class Cluster {
         try BrokerClient(context: context, endpoint: frontend)
     }
 
-    /// Waits until the broker reports `count` live workers of `service`.
+    /// Waits until every broker reports `count` live workers of `service`.
     func waitForWorkers(_ count: Int, of service: String = "echo", within seconds: Double = 15) throws {
-        let client = try client()
-        defer { client.close() }
         let end = Date().addingTimeInterval(seconds)
-        var seen = -1
-        while Date() < end {
-            if let reply: ServicesReply = try? client.call("broker", "services", ServicesRequest(), timeoutMicros: 200_000) {
-                seen = Int(reply.services.first { $0.name == service }?.workers ?? 0)
-                if seen == count { return }
+        for frontend in frontends {
+            let client = try BrokerClient(context: context, endpoint: frontend)
+            defer { client.close() }
+            var seen = -1
+            while seen != count {
+                guard Date() < end else {
+                    throw ServiceError(.deadlineExceeded, "broker at \(frontend) saw \(seen) workers of '\(service)', not \(count), within \(seconds) s; logs in \(logDirectory.path)")
+                }
+                if let reply: ServicesReply = try? client.call("broker", "services", ServicesRequest(), timeoutMicros: 200_000) {
+                    seen = Int(reply.services.first { $0.name == service }?.workers ?? 0)
+                }
+                if seen != count { Thread.sleep(forTimeInterval: 0.05) }
             }
-            Thread.sleep(forTimeInterval: 0.05)
         }
-        throw ServiceError(.deadlineExceeded, "broker saw \(seen) workers of '\(service)', not \(count), within \(seconds) s; logs in \(logDirectory.path)")
     }
 
     func signal(_ process: Process, _ signal: Int32) {
@@ -106,7 +125,7 @@ final class Cluster {
     @discardableResult
     func stop() -> [Int32] {
         var statuses: [Int32] = []
-        for process in workers + [broker].compactMap({ $0 }) where process.isRunning {
+        for process in workers + brokers.compactMap({ $0 }) where process.isRunning {
             process.terminate()
             process.waitUntilExit()
             statuses.append(process.terminationStatus)
@@ -115,7 +134,7 @@ final class Cluster {
     }
 
     deinit {
-        for process in workers + [broker].compactMap({ $0 }) where process.isRunning {
+        for process in workers + brokers.compactMap({ $0 }) where process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }

@@ -1,6 +1,7 @@
 // The compose files: each one valid for docker-compose (`config` needs no Docker engine), the
-// topology the same as scripts/cluster's, only the broker (and Prometheus' UI) publishing ports,
-// and Prometheus scraping every service.
+// topology the same as scripts/cluster's (with --brokers 2), only the brokers (and Prometheus'
+// UI) publishing ports, every service attached to both brokers, and Prometheus scraping every
+// service.
 import Foundation
 import Testing
 import Yams
@@ -29,10 +30,10 @@ struct ComposeTests {
         #expect(status == 0 && output.isEmpty, "\(output)")
         let (_, services) = try Self.dockerCompose(["-f", file, "config", "--services"])
         #expect(Set(services.split(separator: "\n").map(String.init)) == Set(Self.services + ["postgres", "prometheus"]))
-        // Only the broker publishes a port for touchpoints (and Prometheus its UI): every other
+        // Only the brokers publish a port for touchpoints (and Prometheus its UI): every other
         // service connects, so any of them scales.
         let definitions = try Self.resolvedServices(file)
-        #expect(Set(definitions.filter { $0.value["ports"] != nil }.map(\.key)) == ["broker", "prometheus"])
+        #expect(Set(definitions.filter { $0.value["ports"] != nil }.map(\.key)) == Set(Self.brokers + ["prometheus"]))
         // Every service serves its metrics on 9100, where Prometheus looks, and is checked by /ready.
         for name in Self.services {
             let environment = definitions[name]?["environment"] as? [String: Any]
@@ -40,6 +41,26 @@ struct ComposeTests {
             let check = (definitions[name]?["healthcheck"] as? [String: Any])?["test"] as? [String]
             #expect(check?.last == "http://127.0.0.1:9100/ready", "\(name) in \(file)")
         }
+    }
+
+    /// Either broker can fail: every service names both in each endpoint (workers register with
+    /// each, clients send to either, the stream goes through both), and each broker is published
+    /// on its own port.
+    @Test(arguments: ["docker-compose.yml", "stack.yml"])
+    func everyServiceUsesBothBrokers(_ name: String) throws {
+        try Self.makeKeys()
+        let definitions = try Self.resolvedServices(Self.compose.appendingPathComponent(name).path)
+        let ports = ["OFFERLOOP_FRONTEND": 5555, "OFFERLOOP_BACKEND": 5556, "OFFERLOOP_STREAM_IN": 5557, "OFFERLOOP_STREAM_OUT": 5558]
+        for service in Self.services where !Self.brokers.contains(service) {
+            let environment = definitions[service]?["environment"] as? [String: Any] ?? [:]
+            for (variable, port) in ports {
+                #expect(environment[variable] as? String == Self.brokers.map { "tcp://\($0):\(port)" }.joined(separator: ","), "\(variable) of \(service) in \(name)")
+            }
+        }
+        let published = Self.brokers.map { broker in
+            ((definitions[broker]?["ports"] as? [[String: Any]])?.first?["published"]).map { "\($0)" }
+        }
+        #expect(published == ["5555", "5565"], "\(name)")
     }
 
     /// Security is on in both files: the broker's secret key and allow-list, each service's own
@@ -52,11 +73,13 @@ struct ComposeTests {
         func secrets(_ service: String) -> [String] {
             (definitions[service]?["secrets"] as? [Any] ?? []).compactMap { ($0 as? String) ?? (($0 as? [String: Any])?["source"] as? String) }
         }
-        let broker = environment("broker")
-        #expect((broker["OFFERLOOP_BROKER_CURVE_SECRET_KEY_FILE"] as? String)?.hasPrefix("/run/secrets/") == true, "\(name)")
-        #expect(broker["OFFERLOOP_KEYS_DIR"] as? String == "/etc/offerloop/keys")
-        #expect(secrets("broker").count == 1 && broker["OFFERLOOP_BROKER_CURVE_SECRET_KEY"] == nil)
-        for service in Self.services where service != "broker" {
+        for broker in Self.brokers {
+            let settings = environment(broker)
+            #expect((settings["OFFERLOOP_BROKER_CURVE_SECRET_KEY_FILE"] as? String)?.hasPrefix("/run/secrets/") == true, "\(broker) in \(name)")
+            #expect(settings["OFFERLOOP_KEYS_DIR"] as? String == "/etc/offerloop/keys", "\(broker) in \(name)")
+            #expect(secrets(broker).count == 1 && settings["OFFERLOOP_BROKER_CURVE_SECRET_KEY"] == nil, "\(broker) in \(name)")
+        }
+        for service in Self.services where !Self.brokers.contains(service) {
             let secretFile = try #require(environment(service)["OFFERLOOP_CURVE_SECRET_KEY_FILE"] as? String, "\(service) in \(name)")
             #expect(secretFile.hasPrefix("/run/secrets/") && secrets(service).contains(String(secretFile.dropFirst("/run/secrets/".count))), "\(service) in \(name)")
             #expect(secretFile.contains(service), "each service has its own key: \(service) in \(name)")
@@ -70,7 +93,8 @@ struct ComposeTests {
     }
     static let madeKeys = (try? run("offerloop", ["keys", "cluster", "--dir", compose.appendingPathComponent("keys").path])) ?? (-1, "cannot run offerloop")
 
-    static let services = ["broker", "profile", "scoring", "decision", "feedback"]
+    static let brokers = ["broker", "broker-2"]
+    static let services = brokers + ["profile", "scoring", "decision", "feedback"]
 
     static func resolvedServices(_ file: String) throws -> [String: [String: Any]] {
         let (_, resolved) = try dockerCompose(["-f", file, "config"])
@@ -89,6 +113,8 @@ struct ComposeTests {
                 found[job["job_name"] as? String ?? "", default: []] += discovery["names"] as? [String] ?? []
             }
         }
-        #expect(found == Dictionary(uniqueKeysWithValues: Self.services.map { ($0, [prefix + $0]) }))
+        var expected = Dictionary(uniqueKeysWithValues: Self.services.filter { !Self.brokers.contains($0) }.map { ($0, [prefix + $0]) })
+        expected["broker"] = Self.brokers.map { prefix + $0 }
+        #expect(found == expected)
     }
 }

@@ -38,3 +38,36 @@ struct SchemaTests {
         #expect(failure == nil, "\(String(describing: failure))")
     }
 }
+
+/// A lock held by a session that does not let go (a stuck replica) fails a waiting statement as
+/// retryable after PostgreSQL's lock timeout, instead of blocking its thread for ever; the
+/// connection then serves again.
+struct LockTimeoutTests {
+    @Test func aLockNeverReleasedFailsTheWaiterAsUnavailable() throws {
+        guard Backend.all.contains(.postgres) else { return }
+        let connections = try Backend.postgres.openConnections(2)
+        nonisolated(unsafe) let holder = connections[0]
+        let waiter = connections[1]
+        let holding = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            try? holder.transaction {
+                try holder.execute("SELECT pg_advisory_xact_lock(4242)")
+                holding.signal()
+                release.wait()
+            }
+            done.signal()
+        }
+        holding.wait()
+        defer {
+            release.signal()
+            done.wait()
+        }
+        #expect {
+            try waiter.transaction { try waiter.execute("SELECT pg_advisory_xact_lock(4242)") }
+        } throws: { error in
+            let error = error as? StoreError
+            return error?.kind == .unavailable && error?.message.contains("55P03") == true
+        }
+        #expect(try waiter.row("SELECT 1", [])?.int(0) == 1)
+    }
+}

@@ -5,6 +5,7 @@ It pings the broker, lists the live services, pings each, sends an echo, and sho
 error for a service with no workers. Exit status 0 when every step behaved as documented.
 
     python3 examples/python/touchpoint.py --frontend tcp://127.0.0.1:5555
+    python3 examples/python/touchpoint.py --frontend tcp://127.0.0.1:5555,tcp://127.0.0.1:5565  # two brokers
 
 When the broker runs with security on, give the broker's public key and this touchpoint's
 secret key (40 Z85 characters each, `offerloop keys new NAME --role clients`) as
@@ -44,53 +45,77 @@ def setting(name):
 
 
 class OfferLoopClient:
-    """One DEALER socket to the broker's frontend; every call has a deadline."""
+    """One DEALER socket per broker frontend ("tcp://a:5555,tcp://b:5555" for two brokers); every
+    call has a deadline, and an idempotent call is sent again through the next broker when half of
+    its time passed without an answer (or it was answered UNAVAILABLE)."""
 
     def __init__(self, frontend):
         self.context = zmq.Context.instance()
-        self.socket = self.context.socket(zmq.DEALER)
-        self.socket.setsockopt(zmq.LINGER, 100)
+        self.sockets = []
+        self.poller = zmq.Poller()
+        endpoints = [endpoint.strip() for endpoint in frontend.split(",") if endpoint.strip()]
         server_key, secret_key = setting("OFFERLOOP_CURVE_SERVER_KEY"), setting("OFFERLOOP_CURVE_SECRET_KEY")
-        if server_key or secret_key:
-            # CURVE: the broker's public key, and our own pair (the public half derived from the secret).
-            self.socket.curve_serverkey = server_key.encode()
-            self.socket.curve_secretkey = secret_key.encode()
-            self.socket.curve_publickey = zmq.curve_public(secret_key.encode())
-        self.socket.connect(frontend)
+        for endpoint in endpoints:
+            socket = self.context.socket(zmq.DEALER)
+            socket.setsockopt(zmq.LINGER, 100)
+            if server_key or secret_key:
+                # CURVE: the broker's public key, and our own pair (the public half derived from the secret).
+                socket.curve_serverkey = server_key.encode()
+                socket.curve_secretkey = secret_key.encode()
+                socket.curve_publickey = zmq.curve_public(secret_key.encode())
+            socket.connect(endpoint)
+            self.sockets.append(socket)
+            self.poller.register(socket, zmq.POLLIN)
         self.ids = itertools.count(1)
 
     def call(self, service, method, request, reply_type, timeout_ms=1000, idempotent=False):
-        envelope = pb.Envelope(
-            protocol_version=PROTOCOL_VERSION,
-            request_id=next(self.ids),
-            deadline_us=timeout_ms * 1000,
-            service=service,
-            method=method,
-            payload=request.SerializeToString(),
-            attempt=1,
-        )
-        # DEALER sends the empty delimiter frame itself (a REQ socket would add it).
-        self.socket.send_multipart([b"", envelope.SerializeToString()])
-        deadline = time.monotonic() + timeout_ms / 1000
+        request_id = next(self.ids)
+        start = time.monotonic()
+        deadline = start + timeout_ms / 1000
+
+        def send(attempt):
+            envelope = pb.Envelope(
+                protocol_version=PROTOCOL_VERSION,
+                request_id=request_id,
+                deadline_us=max(1, int((deadline - time.monotonic()) * 1e6)),
+                service=service,
+                method=method,
+                payload=request.SerializeToString(),
+                attempt=attempt,
+            )
+            # DEALER sends the empty delimiter frame itself (a REQ socket would add it).
+            self.sockets[(request_id + attempt) % len(self.sockets)].send_multipart([b"", envelope.SerializeToString()])
+
+        send(1)
+        retry_at = start + timeout_ms / 2000 if idempotent else None
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not self.socket.poll(int(remaining * 1000) + 1):
+            now = time.monotonic()
+            if retry_at is not None and now >= retry_at:
+                send(2)
+                retry_at = None
+            wake = min(deadline, retry_at or deadline)
+            if now >= deadline:
                 raise OfferLoopError("DEADLINE_EXCEEDED", f"no answer from {service!r} within {timeout_ms} ms")
-            frames = self.socket.recv_multipart()
-            if len(frames) != 2 or frames[0] != b"":
-                continue  # not a reply frame pair: ignore
-            reply = pb.Reply()
-            reply.ParseFromString(frames[1])
-            if reply.request_id != envelope.request_id:
-                continue  # a late answer to an earlier call
-            if reply.WhichOneof("result") == "error":
-                raise OfferLoopError(pb.ErrorCode.Name(reply.error.code), reply.error.message)
-            answer = reply_type()
-            answer.ParseFromString(reply.payload)
-            return answer, reply.served_by
+            for socket, _ in self.poller.poll(int((wake - now) * 1000) + 1):
+                frames = socket.recv_multipart()
+                if len(frames) != 2 or frames[0] != b"":
+                    continue  # not a reply frame pair: ignore
+                reply = pb.Reply()
+                reply.ParseFromString(frames[1])
+                if reply.request_id != request_id:
+                    continue  # a late answer to an earlier call
+                if reply.WhichOneof("result") == "error":
+                    if reply.error.code == pb.UNAVAILABLE and retry_at is not None:
+                        retry_at = time.monotonic()  # a lost worker: try again now
+                        continue
+                    raise OfferLoopError(pb.ErrorCode.Name(reply.error.code), reply.error.message)
+                answer = reply_type()
+                answer.ParseFromString(reply.payload)
+                return answer, reply.served_by
 
     def close(self):
-        self.socket.close()
+        for socket in self.sockets:
+            socket.close()
 
 
 def main():
