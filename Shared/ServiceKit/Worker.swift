@@ -150,7 +150,12 @@ public final class Worker: Sendable {
                 try socket.send(WorkerMessage.heartbeat.frames)
                 nextHeartbeat = now + settings.heartbeatInterval
             }
-            if now - lastHeard > silence { return heard }
+            if now - lastHeard > silence {
+                // What waits to be sent (this READY, heartbeats) would only reach a restarted
+                // broker as a stale registration: drop it.
+                try socket.set(.linger(0))
+                return heard
+            }
         }
         _ = try? socket.send(WorkerMessage.disconnect.frames, dontWait: true)
         logger.info("worker stopped", metadata: ["worker": "\(identity)", "served": "\(requestsServed)"])

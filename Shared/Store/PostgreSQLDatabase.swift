@@ -67,7 +67,10 @@ public final class PostgreSQLDatabase: SQLDatabase {
             // A connection in trouble is not asked to roll back (such a ROLLBACK was seen to
             // wait forever after a server crash): it is closed, and the server rolls back.
             if let storeError = error as? StoreError, storeError.kind == .unavailable {
-                connection?.close().whenComplete { _ in }
+                if let dropped = connection {
+                    // Held until closed: postgres-nio requires a connection closed before it goes.
+                    dropped.close().whenComplete { _ in withExtendedLifetime(dropped) {} }
+                }
                 connection = nil
             } else {
                 _ = try? execute("ROLLBACK")

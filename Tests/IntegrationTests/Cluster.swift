@@ -65,7 +65,7 @@ final class Cluster {
 
     func startBroker(_ index: Int = 0) throws {
         brokers[index] = try launch("offerloop-broker", ["--frontend", frontends[index], "--backend", backends[index], "--stream-in", streamIns[index],
-                                                         "--stream-out", streamOuts[index]] + Self.heartbeat + brokerArguments, log: "broker-\(index)")
+                                                         "--stream-out", streamOuts[index]] + Self.heartbeat + brokerArguments, log: index == 0 ? "broker" : "broker-\(index + 1)")
     }
 
     @discardableResult
