@@ -43,7 +43,7 @@ struct PingCommand: ParsableCommand {
 
 struct ServicesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "services", abstract: "List the services the broker knows, with workers, load and queues.")
+        commandName: "services", abstract: "List the services each broker knows, with workers, load and queues.")
 
     @OptionGroup var client: ClientOptions
 
@@ -52,20 +52,26 @@ struct ServicesCommand: ParsableCommand {
 
     func run() throws {
         let context = try ZMQContext()
-        let broker = try BrokerClient(context: context, endpoint: client.frontend)
-        defer { broker.close() }
-        do {
-            let reply: ServicesReply = try broker.call("broker", "services", ServicesRequest(), timeoutMicros: UInt64(timeoutMs) * 1000, idempotent: true)
-            print("service       workers  capacity  in-flight  queued  dispatched")
-            for s in reply.services {
-                print(s.name.padding(toLength: 12, withPad: " ", startingAt: 0),
-                      String(s.workers).leftPadded(8), String(s.capacity).leftPadded(9), String(s.inFlight).leftPadded(10),
-                      String(s.queued).leftPadded(7), String(s.dispatched).leftPadded(11))
+        let endpoints = BrokerSockets.endpoints(client.frontend)
+        var failures = 0
+        for endpoint in endpoints {
+            if endpoints.count > 1 { print("broker at \(endpoint):") }
+            let broker = try BrokerClient(context: context, endpoint: endpoint)
+            defer { broker.close() }
+            do {
+                let reply: ServicesReply = try broker.call("broker", "services", ServicesRequest(), timeoutMicros: UInt64(timeoutMs) * 1000, idempotent: true)
+                print("service       workers  capacity  in-flight  queued  dispatched")
+                for s in reply.services {
+                    print(s.name.padding(toLength: 12, withPad: " ", startingAt: 0),
+                          String(s.workers).leftPadded(8), String(s.capacity).leftPadded(9), String(s.inFlight).leftPadded(10),
+                          String(s.queued).leftPadded(7), String(s.dispatched).leftPadded(11))
+                }
+            } catch {
+                printError("broker at \(endpoint): \(error)")
+                failures += 1
             }
-        } catch {
-            printError("broker: \(error)")
-            throw ExitCode(1)
         }
+        if failures > 0 { throw ExitCode(1) }
     }
 }
 

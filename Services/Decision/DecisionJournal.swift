@@ -44,12 +44,18 @@ final class DecisionJournal: Sendable {
         for i in 0..<4 { bytes[i] = UInt8(truncatingIfNeeded: payload.count >> (8 * (3 - i))) }
         bytes += payload
         try current.withLock { current in
+            let start = lseek(current.descriptor, 0, SEEK_END)
             var offset = 0
             while offset < bytes.count {
                 let written = bytes[offset...].withUnsafeBytes { write(current.descriptor, $0.baseAddress, $0.count) }
                 if written < 0 {
-                    if errno == EINTR { continue }
-                    throw ServiceError(.internal, "decision journal write failed: \(String(cString: strerror(errno)))")
+                    let reason = errno
+                    if reason == EINTR { continue }
+                    // A record written in part would make every later one unreadable: cut it off.
+                    if offset > 0, start >= 0 { _ = ftruncate(current.descriptor, start) }
+                    // A full disk or a failing device is retryable; the touchpoint hears so.
+                    let full = [ENOSPC, EDQUOT, EIO].contains(reason)
+                    throw ServiceError(full ? .unavailable : .internal, "decision journal write failed: \(String(cString: strerror(reason)))")
                 }
                 offset += written
             }

@@ -236,8 +236,9 @@ struct OpenLoopCommand: ParsableCommand {
 
 /// One connection to the brokers: sends each arrival it is handed at once, matches replies,
 /// and sends the outcomes that come due. Like a touchpoint, it sends a request again (same
-/// request, through the next broker) when half its time limit passed without an answer or it
-/// was answered UNAVAILABLE; an outcome keeps its event id, so a retry is never counted twice.
+/// request, through the next broker) when half its time limit passed without an answer, and
+/// when it was answered UNAVAILABLE (up to `BrokerClient.maxAttempts` in all); an outcome keeps
+/// its event id, so a retry is never counted twice.
 /// Owns its sockets; runs on one thread.
 final class Connection: @unchecked Sendable {
     // @unchecked: the sockets are used by the connection's thread only; `tally` is locked.
@@ -374,16 +375,17 @@ final class Connection: @unchecked Sendable {
         if let sent = try brokers.send([[], envelope.wireBytes()], preferring: broker) { pending[id]!.broker = sent }
     }
 
-    /// The second and last attempt, through the next broker.
+    /// The next attempt, through the next broker.
     private func retry(_ id: UInt64, now: UInt64) throws {
-        pending[id]!.attempt = 2
+        pending[id]!.attempt += 1
         try transmit(id, preferring: pending[id]!.broker + 1, now: now)
     }
 
     private func accept(_ frames: [[UInt8]]) {
         let now = MonotonicClock.now()
         guard frames.count == 2, let reply = try? Reply(serializedBytes: frames[1]), let request = pending.removeValue(forKey: reply.requestID) else { return }
-        if case .error(let error) = reply.result, error.code == .unavailable, request.attempt == 1, now < request.intended + settings.timeout {
+        if case .error(let error) = reply.result, error.code == .unavailable, request.attempt < BrokerClient.maxAttempts,
+           now < request.intended + settings.timeout {
             pending[reply.requestID] = request
             try? retry(reply.requestID, now: now)
             return

@@ -14,7 +14,9 @@ public final class BrokerClient {
         public var payload: [UInt8]
         /// Microseconds the caller allows for the answer.
         public var timeoutMicros: UInt64
-        /// Safe to run twice: then a lost or slow attempt is retried once on another worker.
+        /// Safe to run more than once: then a slow first attempt is retried once, and an attempt
+        /// answered UNAVAILABLE (its worker lost) again up to `maxAttempts` in all, each through
+        /// the next broker.
         public var idempotent: Bool
         public var routingKey: [UInt8]
 
@@ -27,6 +29,9 @@ public final class BrokerClient {
             self.routingKey = routingKey
         }
     }
+
+    /// Attempts of an idempotent call at most.
+    public static let maxAttempts: UInt32 = 3
 
     /// A request in flight.
     struct Pending {
@@ -154,10 +159,10 @@ public final class BrokerClient {
         }
     }
 
-    /// Sends the call again, through the next broker; if that fails, the first attempt may still answer.
+    /// Sends the call again, through the next broker; if that fails, an earlier attempt may still answer.
     private func retry(_ id: UInt64, now: UInt64) {
         pending[id]!.retryAt = nil
-        pending[id]!.attempt = 2
+        pending[id]!.attempt += 1
         try? transmit(id, preferring: pending[id]!.broker + 1, now: now)
     }
 
@@ -180,8 +185,9 @@ public final class BrokerClient {
             lastServedBy = reply.servedBy
             answers.append((reply.requestID, .success(Array(data))))
         case .error(let error):
-            // A lost worker is worth one retry for an idempotent call, if time is left.
-            if error.code == .unavailable, request.call.idempotent, request.attempt == 1 {
+            // A lost worker is worth a retry for an idempotent call (the next broker may still
+            // route to the same lost worker until it notices), if time is left.
+            if error.code == .unavailable, request.call.idempotent, request.attempt < Self.maxAttempts {
                 retry(reply.requestID, now: MonotonicClock.now())
                 return
             }

@@ -96,6 +96,28 @@ final class FakeFrontend {
         #expect(try client.receive()?.0 == safe)
     }
 
+    /// With two brokers, calls take turns between them, and a retry goes through the other one.
+    @Test func withTwoBrokersARetryGoesThroughTheOther() throws {
+        let first = try FakeFrontend(), second = try FakeFrontend()
+        #expect(BrokerSockets.endpoints(" \(first.endpoint), \(second.endpoint),") == [first.endpoint, second.endpoint])
+        let client = try BrokerClient(context: first.context, endpoint: "\(first.endpoint),\(second.endpoint)")
+        defer { client.close() }
+        // Two calls: one reaches each broker.
+        let ids = try (0..<2).map { _ in try client.send(.init(service: "s", method: "get", timeoutMicros: 2_000_000, idempotent: true)) }
+        let atFirst = try first.nextRequest(), atSecond = try second.nextRequest()
+        #expect(Set([atFirst.1.requestID, atSecond.1.requestID]) == Set(ids))
+        // The first broker answers UNAVAILABLE: the retry comes through the second.
+        try first.answer(atFirst.client, .failure(requestID: atFirst.1.requestID, ServiceError(.unavailable, "lost")))
+        let nothingYet = try client.receive(waitMilliseconds: 300)
+        #expect(nothingYet == nil, "no answer yet: the retry is on its way")
+        let (route, retry) = try second.nextRequest()
+        #expect(retry.requestID == atFirst.1.requestID && retry.attempt == 2)
+        try second.answer(route, .success(requestID: retry.requestID, payload: [1], servedBy: "w"))
+        let (answered, result) = try #require(try client.receive())
+        #expect(answered == atFirst.1.requestID)
+        #expect(try result.get() == [1])
+    }
+
     @Test func lateAndForeignRepliesAreIgnored() throws {
         let broker = try FakeFrontend()
         let client = try BrokerClient(context: broker.context, endpoint: broker.endpoint)

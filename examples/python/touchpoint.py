@@ -47,7 +47,7 @@ def setting(name):
 class OfferLoopClient:
     """One DEALER socket per broker frontend ("tcp://a:5555,tcp://b:5555" for two brokers); every
     call has a deadline, and an idempotent call is sent again through the next broker when half of
-    its time passed without an answer (or it was answered UNAVAILABLE)."""
+    its time passed without an answer, and when it was answered UNAVAILABLE (3 attempts at most)."""
 
     def __init__(self, frontend):
         self.context = zmq.Context.instance()
@@ -86,12 +86,14 @@ class OfferLoopClient:
             # DEALER sends the empty delimiter frame itself (a REQ socket would add it).
             self.sockets[(request_id + attempt) % len(self.sockets)].send_multipart([b"", envelope.SerializeToString()])
 
-        send(1)
+        attempt = 1
+        send(attempt)
         retry_at = start + timeout_ms / 2000 if idempotent else None
         while True:
             now = time.monotonic()
             if retry_at is not None and now >= retry_at:
-                send(2)
+                attempt += 1
+                send(attempt)
                 retry_at = None
             wake = min(deadline, retry_at or deadline)
             if now >= deadline:
@@ -105,7 +107,7 @@ class OfferLoopClient:
                 if reply.request_id != request_id:
                     continue  # a late answer to an earlier call
                 if reply.WhichOneof("result") == "error":
-                    if reply.error.code == pb.UNAVAILABLE and retry_at is not None:
+                    if reply.error.code == pb.UNAVAILABLE and idempotent and attempt < 3:
                         retry_at = time.monotonic()  # a lost worker: try again now
                         continue
                     raise OfferLoopError(pb.ErrorCode.Name(reply.error.code), reply.error.message)
