@@ -235,11 +235,10 @@ struct OpenLoopCommand: ParsableCommand {
 }
 
 /// One connection to the brokers: sends each arrival it is handed at once, matches replies,
-/// and sends the outcomes that come due. Like a touchpoint, it sends a request again (same
-/// request, through the next broker) when half its time limit passed without an answer, and
-/// when it was answered UNAVAILABLE (up to `BrokerClient.maxAttempts` in all); an outcome keeps
-/// its event id, so a retry is never counted twice.
-/// Owns its sockets; runs on one thread.
+/// and sends the outcomes that come due. It calls as a touchpoint would, through `BrokerClient`
+/// with every call idempotent: a request is sent again through the next broker when half its
+/// time limit passed without an answer, or it was answered UNAVAILABLE; an outcome keeps its
+/// event id, so a retry is never counted twice. Owns its sockets; runs on one thread.
 final class Connection: @unchecked Sendable {
     // @unchecked: the sockets are used by the connection's thread only; `tally` is locked.
     struct Settings: Sendable {
@@ -271,21 +270,14 @@ final class Connection: @unchecked Sendable {
         var intended: UInt64
         var kind: Kind
         enum Kind { case decision(measured: Bool), outcome(eventID: String) }
-        var service: String
-        var method: String
-        var payload: [UInt8]
-        var attempt: UInt32 = 1
-        /// The broker the latest attempt went to.
-        var broker = 0
     }
 
     let settings: Settings
     let triggerEndpoint: String
     let tally = Mutex(Tally())
     private let trigger: ZMQSocket
-    private let brokers: BrokerSockets
+    private let client: BrokerClient
     private var random: SeededRandom
-    private var nextID: UInt64 = 1
     private var pending: [UInt64: Pending] = [:]
     /// Outcomes to send, by when (200 ms after the decision, so it has reached the log).
     private var due: [(at: UInt64, outcome: Outcome)] = []
@@ -298,28 +290,27 @@ final class Connection: @unchecked Sendable {
         triggerEndpoint = "inproc://open-loop-\(UUID().uuidString)"
         trigger = try ZMQSocket(context, .pair)
         try trigger.bind(triggerEndpoint)
-        brokers = try BrokerSockets(context: context, endpoints: settings.frontend, lingerMilliseconds: 0)
+        client = try BrokerClient(context: context, endpoint: settings.frontend, lingerMilliseconds: 0)
         random = SeededRandom(seed: UInt64(index + 1) &* 0x9E37_79B9)
     }
 
     func close() {
         trigger.close()
-        brokers.close()
+        client.close()
     }
 
     func run() {
         var poller = Poller()
         let triggers = poller.add(trigger)
-        brokers.add(to: &poller)
+        client.add(to: &poller)
         var arriving = true
         do {
-            while arriving || !pending.isEmpty {
+            while arriving || client.inFlight > 0 {
                 let now = MonotonicClock.now()
-                try expire(now: now)
                 try sendDueOutcomes(now: now)
                 let nextDue = due.first.map { $0.at > now ? Int(($0.at - now) / 1_000_000) : 0 } ?? 100
                 try poller.poll(timeoutMilliseconds: min(nextDue, 20))  // 20 ms: retries and time limits are seen on time
-                while let frames = try brokers.receive(timeoutMilliseconds: 0) { accept(frames) }
+                while let (id, result) = try client.receive(waitMilliseconds: 0) { accept(id, result) }
                 if poller.isReadable(triggers) {
                     while let frames = try trigger.receive(dontWait: true) {
                         guard let bytes = frames.first, bytes.count == 8 else { arriving = false; break }
@@ -342,7 +333,7 @@ final class Connection: @unchecked Sendable {
             $0.channel = channel
         }
         let measured = intended >= settings.measureFrom && intended < settings.measureUntil
-        try send(Pending(intended: intended, kind: .decision(measured: measured), service: "decision", method: "decide", payload: request.wireBytes()))
+        send("decision", "decide", request.wireBytes(), Pending(intended: intended, kind: .decision(measured: measured)))
         if measured {
             tally.withLock {
                 $0.sent += 1
@@ -351,65 +342,49 @@ final class Connection: @unchecked Sendable {
         }
     }
 
-    private func send(_ request: Pending) throws {
-        let id = nextID
-        nextID += 1
-        pending[id] = request
-        try transmit(id, preferring: Int(id % UInt64(Int32.max)), now: MonotonicClock.now())
-    }
-
-    /// Sends attempt `pending[id].attempt` with the time left; a request no broker takes now
-    /// waits for its retry or its time limit.
-    private func transmit(_ id: UInt64, preferring broker: Int, now: UInt64) throws {
-        let request = pending[id]!
-        let deadline = request.intended + settings.timeout
-        let envelope = Envelope.with {
-            $0.protocolVersion = WireProtocol.version
-            $0.requestID = id
-            $0.deadlineUs = deadline > now ? (deadline - now) / 1000 : 1
-            $0.service = request.service
-            $0.method = request.method
-            $0.payload = Data(request.payload)
-            $0.attempt = request.attempt
-        }
-        if let sent = try brokers.send([[], envelope.wireBytes()], preferring: broker) { pending[id]!.broker = sent }
-    }
-
-    /// The next attempt, through the next broker.
-    private func retry(_ id: UInt64, now: UInt64) throws {
-        pending[id]!.attempt += 1
-        try transmit(id, preferring: pending[id]!.broker + 1, now: now)
-    }
-
-    private func accept(_ frames: [[UInt8]]) {
+    /// Sends a call with what is left of its time limit; one that cannot be sent is answered at once.
+    private func send(_ service: String, _ method: String, _ payload: [UInt8], _ request: Pending) {
         let now = MonotonicClock.now()
-        guard frames.count == 2, let reply = try? Reply(serializedBytes: frames[1]), let request = pending.removeValue(forKey: reply.requestID) else { return }
-        if case .error(let error) = reply.result, error.code == .unavailable, request.attempt < BrokerClient.maxAttempts,
-           now < request.intended + settings.timeout {
-            pending[reply.requestID] = request
-            try? retry(reply.requestID, now: now)
-            return
+        let deadline = request.intended + settings.timeout
+        let call = BrokerClient.Call(service: service, method: method, payload: payload,
+                                     timeoutMicros: deadline > now ? (deadline - now) / 1000 : 1, idempotent: true)
+        do {
+            pending[try client.send(call)] = request
+        } catch {
+            accept(request, .failure(error), now: now)
+        }
+    }
+
+    private func accept(_ id: UInt64, _ result: Result<[UInt8], ServiceError>) {
+        guard let request = pending.removeValue(forKey: id) else { return }
+        accept(request, result, now: MonotonicClock.now())
+    }
+
+    /// Tallies an answer; no answer within the time limit counts as TIMEOUT at that latency.
+    private func accept(_ request: Pending, _ result: Result<[UInt8], ServiceError>, now: UInt64) {
+        var failure: String?
+        if case .failure(let error) = result {
+            failure = error.code == .deadlineExceeded && now >= request.intended + settings.timeout ? "TIMEOUT" : error.code.name
         }
         switch request.kind {
         case .outcome(let eventID):
             tally.withLock { tally in
-                switch reply.result {
-                case .payload: tally.acknowledged.append(eventID)
-                case .error(let error): tally.outcomesFailed += 1; tally.outcomeErrors[error.code.name, default: 0] += 1
-                case nil: tally.outcomesFailed += 1; tally.outcomeErrors["MALFORMED", default: 0] += 1
+                if let failure {
+                    tally.outcomesFailed += 1
+                    tally.outcomeErrors[failure, default: 0] += 1
+                } else {
+                    tally.acknowledged.append(eventID)
                 }
             }
         case .decision(let measured):
             var decision: DecideReply?
-            var failure: String?
-            switch reply.result {
-            case .payload(let bytes): decision = try? DecideReply(serializedBytes: bytes)
-            case .error(let error): failure = error.code.name
-            case nil: failure = "MALFORMED"
+            if case .success(let bytes) = result {
+                decision = try? DecideReply(serializedBytes: bytes)
+                if decision == nil { failure = "MALFORMED" }
             }
             if measured {
                 tally.withLock { tally in
-                    tally.histogram.record(now > request.intended ? now - request.intended : 0)
+                    tally.histogram.record(failure == "TIMEOUT" ? settings.timeout : now > request.intended ? now - request.intended : 0)
                     if let failure { tally.errors[failure, default: 0] += 1 } else { tally.answered += 1 }
                     if decision?.degraded == true { tally.degraded += 1 }
                 }
@@ -439,28 +414,8 @@ final class Connection: @unchecked Sendable {
     private func sendDueOutcomes(now: UInt64) throws {
         while let first = due.first, first.at <= now {
             due.removeFirst()
-            try send(Pending(intended: now, kind: .outcome(eventID: first.outcome.eventID), service: "feedback", method: "outcome", payload: first.outcome.wireBytes()))
+            send("feedback", "outcome", first.outcome.wireBytes(), Pending(intended: now, kind: .outcome(eventID: first.outcome.eventID)))
             tally.withLock { $0.outcomesSent += 1 }
-        }
-    }
-
-    /// Requests past the touchpoint's time limit count as errors at that latency; those past half
-    /// of it are sent again.
-    private func expire(now: UInt64) throws {
-        for (id, request) in pending where now > request.intended + settings.timeout / 2 {
-            guard now > request.intended + settings.timeout else {
-                if request.attempt == 1 { try retry(id, now: now) }
-                continue
-            }
-            pending[id] = nil
-            if case .decision(measured: true) = request.kind {
-                tally.withLock {
-                    $0.histogram.record(settings.timeout)
-                    $0.errors["TIMEOUT", default: 0] += 1
-                }
-            } else if case .outcome = request.kind {
-                tally.withLock { $0.outcomesFailed += 1; $0.outcomeErrors["TIMEOUT", default: 0] += 1 }
-            }
         }
     }
 }

@@ -104,22 +104,26 @@ public final class BrokerClient {
     public var inFlight: Int { pending.count }
 
     /// Waits for the next answer (or typed timeout) of any call in flight, up to the earliest
-    /// deadline among them. Nil when nothing is in flight, or `waitMilliseconds` passed first.
+    /// deadline among them. Nil when nothing is in flight, or `waitMilliseconds` passed first
+    /// (0: only what has already arrived).
     public func receive(waitMilliseconds: Int? = nil) throws(ServiceError) -> (UInt64, Result<[UInt8], ServiceError>)? {
         let giveUp = waitMilliseconds.map { MonotonicClock.now() + UInt64($0) * 1_000_000 }
         while answers.isEmpty {
             if pending.isEmpty { return nil }
             let now = MonotonicClock.now()
-            if let giveUp, now >= giveUp { return nil }
             expire(now: now)
             if !answers.isEmpty { break }
             let nextEvent = pending.values.map { $0.retryAt ?? $0.deadline }.min()!
             let until = giveUp.map { min($0, nextEvent) } ?? nextEvent
-            let waitMicros = until > now ? (until - now) / 1000 : 0
-            try waitForReply(upToMicros: waitMicros)
+            let received = try waitForReply(upToMicros: until > now ? (until - now) / 1000 : 0)
+            if !received, let giveUp, MonotonicClock.now() >= giveUp { break }
         }
-        return answers.removeFirst()
+        return answers.isEmpty ? nil : answers.removeFirst()
     }
+
+    /// Adds the client's sockets to a caller's poller, to wait for answers together with other
+    /// input; then `receive(waitMilliseconds: 0)` takes what came.
+    public func add(to poller: inout Poller) { brokers.add(to: &poller) }
 
     private func transmit(_ id: UInt64, preferring broker: Int, now: UInt64) throws(ServiceError) {
         let request = pending[id]!
@@ -166,11 +170,13 @@ public final class BrokerClient {
         try? transmit(id, preferring: pending[id]!.broker + 1, now: now)
     }
 
-    /// Waits for one reply.
-    private func waitForReply(upToMicros micros: UInt64) throws(ServiceError) {
+    /// Waits for one message from the brokers; whether one came.
+    private func waitForReply(upToMicros micros: UInt64) throws(ServiceError) -> Bool {
         // Milliseconds: round up so a short wait still waits.
         do {
-            if let frames = try brokers.receive(timeoutMilliseconds: Int32(clamping: (micros + 999) / 1000)) { accept(frames) }
+            guard let frames = try brokers.receive(timeoutMilliseconds: Int32(clamping: (micros + 999) / 1000)) else { return false }
+            accept(frames)
+            return true
         } catch {
             throw ServiceError(.unavailable, "broker connection failed: \(error)")
         }

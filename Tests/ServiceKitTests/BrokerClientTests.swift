@@ -102,6 +102,8 @@ final class FakeFrontend {
         #expect(BrokerSockets.endpoints(" \(first.endpoint), \(second.endpoint),") == [first.endpoint, second.endpoint])
         let client = try BrokerClient(context: first.context, endpoint: "\(first.endpoint),\(second.endpoint)")
         defer { client.close() }
+        // With several brokers a request goes only to an established connection: let both connect.
+        Thread.sleep(forTimeInterval: 0.2)
         // Two calls: one reaches each broker.
         let ids = try (0..<2).map { _ in try client.send(.init(service: "s", method: "get", timeoutMicros: 2_000_000, idempotent: true)) }
         let atFirst = try first.nextRequest(), atSecond = try second.nextRequest()

@@ -152,9 +152,10 @@ def phase_rows(out):
 
 
 def plot(rows, path, title):
-    """One stacked bar per phase: decisions answered on time (plain, degraded), late, refused."""
+    """Per phase: the decisions, stacked (answered on time, plain or degraded; late; refused), and
+    their p99 and slowest latency against the touchpoint's time limit."""
     plt = pyplot()
-    figure, axes = plt.subplots(figsize=(10, 5))
+    figure, (counts, latency) = plt.subplots(2, 1, figsize=(10, 8), sharex=True)
     names = [row["fault"] for row in rows]
     parts = [
         ("answered", [row["answered"] - row["degraded"] for row in rows], "#4c9a2a"),
@@ -164,12 +165,18 @@ def plot(rows, path, title):
     ]
     bottom = [0] * len(rows)
     for label, values, color in parts:
-        axes.bar(names, values, bottom=bottom, label=label, color=color)
+        counts.bar(names, values, bottom=bottom, label=label, color=color)
         bottom = [b + v for b, v in zip(bottom, values)]
-    axes.set_ylabel("decisions in the phase")
-    axes.set_title(title)
-    axes.legend(loc="lower right")
-    plt.setp(axes.get_xticklabels(), rotation=30, ha="right")
+    counts.set_ylabel("decisions in the phase")
+    counts.set_title(title)
+    counts.legend(loc="lower right")
+    positions = range(len(rows))
+    latency.bar([p - 0.2 for p in positions], [row["p99_ms"] for row in rows], width=0.4, label="p99", color="#30638e")
+    latency.bar([p + 0.2 for p in positions], [row["max_ms"] for row in rows], width=0.4, label="slowest", color="#8fb8de")
+    latency.axhline(1000, color="#d1495b", linestyle="--", label="time limit (1 s)")
+    latency.set_ylabel("decision latency, ms")
+    latency.legend(loc="upper right")
+    plt.setp(latency.get_xticklabels(), rotation=30, ha="right")
     figure.tight_layout()
     figure.savefig(path)
 

@@ -2,8 +2,9 @@
 # packet loss on its link (iptables, random drops; the kernel here has no netem qdisc). Needs root.
 #   offerloop_netns_up NAME HOST_ADDRESS NAMESPACE_ADDRESS   (a /30 between the two ends)
 #   offerloop_netns_down NAME
-#   offerloop_netns_loss NAME PERCENT SECONDS [PORT]   drop PERCENT % of the packets both ways
-#     (only those to and from PORT on the host's side, if given: 100 is a partition) for SECONDS
+#   offerloop_netns_loss NAME PERCENT SECONDS [PORTS]   drop PERCENT % of the packets both ways
+#     (only those to and from PORTS on the host's side, e.g. 5735,5736, if given: 100 is a
+#     partition) for SECONDS
 
 offerloop_netns_usable() {
   [ "$(id -u)" -eq 0 ] || return 1
@@ -31,9 +32,9 @@ offerloop_netns_down() {
 }
 
 offerloop_netns_loss() {
-  local name="$1" percent="$2" seconds="$3" port="${4:-}" probability out=() in=()
+  local name="$1" percent="$2" seconds="$3" ports="${4:-}" probability out=() in=()
   probability="$(python3 -c "print($percent / 100)")"
-  [ -n "$port" ] && out=(-p tcp --dport "$port") in=(-p tcp --sport "$port")
+  [ -n "$ports" ] && out=(-p tcp -m multiport --dports "$ports") in=(-p tcp -m multiport --sports "$ports")
   ip netns exec "$name" iptables -A OUTPUT "${out[@]}" -m statistic --mode random --probability "$probability" -j DROP
   ip netns exec "$name" iptables -A INPUT "${in[@]}" -m statistic --mode random --probability "$probability" -j DROP
   sleep "$seconds"
