@@ -16,7 +16,7 @@ public struct WorkerOptions: ParsableArguments {
     @Option(help: "Broker backend endpoint for workers; several brokers comma-separated, each gets --threads workers (env OFFERLOOP_BACKEND).")
     public var backend: String = Environment.string("OFFERLOOP_BACKEND", "tcp://127.0.0.1:5556")
 
-    @Option(help: "Worker threads, each a separate worker at the broker (env OFFERLOOP_THREADS).")
+    @Option(help: "Worker threads per broker, each a separate worker at that broker (env OFFERLOOP_THREADS).")
     public var threads: Int = Environment.int("OFFERLOOP_THREADS", 1)
 
     @Option(help: "Requests each worker accepts in flight (env OFFERLOOP_CAPACITY).")
