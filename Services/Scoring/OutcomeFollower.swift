@@ -12,8 +12,14 @@ import ZeroMQ
 
 /// What the follower reports to the "model" method.
 final class FollowerStatus: Sendable {
-    private let snapshotSequenceValue = Atomic<UInt64>(0)
+    private let snapshotSequenceValue: Atomic<UInt64>
     private let gapsValue = Atomic<UInt64>(0)
+
+    /// `snapshotSequence`: that of the snapshot the model was loaded from (0: none), known
+    /// before any worker answers.
+    init(snapshotSequence: UInt64) {
+        snapshotSequenceValue = Atomic(snapshotSequence)
+    }
 
     var snapshot: (snapshotSequence: UInt64, gaps: UInt64) {
         (snapshotSequenceValue.load(ordering: .relaxed), gapsValue.load(ordering: .relaxed))
@@ -64,7 +70,6 @@ struct OutcomeFollower: Sendable {
         let snapshots = try SnapshotStore(db: try settings.store.open())
         defer { snapshots.db.close() }
         var state = State(snapshotAt: MonotonicClock.now(), snapshotSequence: model.copy.sequence)
-        status.snapshotted(state.snapshotSequence)
         try OutcomeStreamFollower(settings: settings.stream, context: context, logger: logger)
             .run(ModelConsumer(model: model, logger: logger), until: stop, onGap: status.gapSeen) { snapshotIfDue(snapshots, &state, force: false) }
         snapshotIfDue(snapshots, &state, force: true)

@@ -80,7 +80,7 @@ struct ScoringCommand: AsyncParsableCommand {
         logger.info("scoring model loaded", metadata: ["sequence": "\(start.sequence)", "offers": "\(start.offers.count)", "store": "\(location)"])
 
         let model = LiveModel(start)
-        let status = FollowerStatus()
+        let status = FollowerStatus(snapshotSequence: start.sequence)
         let context = try ZMQContext()
         var settings = OutcomeFollower.Settings(stream: OutcomeStreamFollower.Settings(stream: stream, frontend: client.frontend), store: location)
         settings.stream.catchUpInterval = UInt64(catchUpMs) * 1_000_000

@@ -55,7 +55,10 @@ def check_outcomes(store, acked_file):
     stored = collections.Counter(row[0] for row in query(store, "SELECT event_id FROM outcomes WHERE event_id LIKE 'load-%'"))
     count, low, high = query(store, "SELECT count(*), min(sequence), max(sequence) FROM outcomes")[0]
     count, low, high = int(count), int(low or 0), int(high or 0)
+    # A SQLite store must also be whole (PostgreSQL checks its own pages).
+    intact = not store.startswith("sqlite:") or query(store, "PRAGMA integrity_check")[0][0] == "ok"
     return {
+        "intact": intact,
         "acknowledged": len(acked),
         "acknowledged_twice": len(acked) - len(set(acked)),
         "stored": sum(stored.values()),
@@ -195,8 +198,8 @@ def main():
     all_registered = all(count == workers for count, workers in registered.values())
     totals = {key: sum(row[key] for row in rows) for key in ["sent", "answered", "degraded", "late", "outcomes_sent", "outcomes_acknowledged", "outcomes_failed"]}
     totals["errors"] = sum((collections.Counter(row["errors"]) for row in rows), collections.Counter())
-    passed = (outcomes["lost"] == 0 and outcomes["duplicated"] == 0 and outcomes["gapless"] and scoring["caught_up"] and scoring["same_model"]
-              and all_registered)
+    passed = (outcomes["lost"] == 0 and outcomes["duplicated"] == 0 and outcomes["gapless"] and outcomes["intact"]
+              and scoring["caught_up"] and scoring["same_model"] and all_registered)
 
     def errors_text(errors):
         return ", ".join(f"{code} {count}" for code, count in sorted(errors.items())) or "0"
@@ -219,7 +222,7 @@ def main():
         "",
         f"Outcomes: {outcomes['acknowledged']} acknowledged, {outcomes['acknowledged'] - outcomes['lost']} of them stored, "
         f"lost {outcomes['lost']}, duplicated {outcomes['duplicated']}; sequence {outcomes['sequence'][0]}–{outcomes['sequence'][1]} "
-        f"{'gapless' if outcomes['gapless'] else 'WITH GAPS'}.",
+        f"{'gapless' if outcomes['gapless'] else 'WITH GAPS'}{'' if outcomes['intact'] else '; THE STORE FAILS ITS INTEGRITY CHECK'}.",
         f"Scoring: head {scoring['head']}, applied {scoring['applied']}; {'every replica caught up' if scoring['caught_up'] else 'NOT CAUGHT UP'}; "
         f"{scoring['replicas_asked']} of {scoring['replicas']} replicas asked, "
         f"{'the same model' if scoring['same_model'] else 'MODELS DIFFER'} ({scoring['observations']} observations).",

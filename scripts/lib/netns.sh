@@ -6,11 +6,17 @@
 #     (only those to and from PORTS on the host's side, e.g. 5735,5736, if given: 100 is a
 #     partition) for SECONDS
 
+# Whether this machine lets us: root, a namespace with a veth pair, and the iptables rules below.
 offerloop_netns_usable() {
   [ "$(id -u)" -eq 0 ] || return 1
   command -v iptables >/dev/null || offerloop_apt_install iptables >/dev/null 2>&1 || return 1
-  ip netns add offerloop-probe 2>/dev/null || return 1
-  ip netns del offerloop-probe
+  local usable=0
+  if offerloop_netns_up olprobe 10.77.1.1 10.77.1.2 2>/dev/null \
+      && ip netns exec olprobe iptables -A OUTPUT -p tcp -m multiport --dports 1,2 -m statistic --mode random --probability 0.5 -j DROP 2>/dev/null; then
+    usable=1
+  fi
+  offerloop_netns_down olprobe
+  [ $usable -eq 1 ]
 }
 
 offerloop_netns_up() {
