@@ -30,7 +30,9 @@ struct BrokerConfig: ParsableArguments {
     @Option(help: "Deadline in ms for requests that name none (env OFFERLOOP_DEFAULT_DEADLINE_MS).")
     var defaultDeadlineMs: Int = Environment.int("OFFERLOOP_DEFAULT_DEADLINE_MS", 1000)
 
-    @Option(help: "The broker's CURVE secret key (40 Z85 characters; `offerloop keys new broker`); with it every connection is encrypted and authenticated (env OFFERLOOP_BROKER_CURVE_SECRET_KEY, or _FILE).")
+    // Unconditional: a Z85 key may start with "-", and is still the value, not a flag.
+    @Option(parsing: .unconditional,
+            help: "The broker's CURVE secret key (40 Z85 characters; `offerloop keys new broker`); with it every connection is encrypted and authenticated (env OFFERLOOP_BROKER_CURVE_SECRET_KEY, or _FILE).")
     var curveSecretKey: String = Environment.string("OFFERLOOP_BROKER_CURVE_SECRET_KEY", "")
 
     @Option(help: "Directory of the public keys let in: clients/NAME.pub (touchpoints), services/NAME.pub (service replicas), admin/NAME.pub (operators) (env OFFERLOOP_KEYS_DIR).")
