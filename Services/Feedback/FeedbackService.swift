@@ -157,12 +157,8 @@ final class FeedbackService: @unchecked Sendable {
                 throw ServiceError(.outOfWindow, "the response window of decision \(decision.decisionID) closed at \(closes) (Unix ms; \(ChannelName.name(decision.channel) ?? "?") window \(settings.window(decision.channel) / 1000) s)")
             }
             return OutcomeEvent(outcome, of: offer, in: decision)
-        } catch let error as ServiceError {
-            throw error
-        } catch let error as ServiceErrorConvertible {
-            throw error.serviceError
         } catch {
-            throw ServiceError(.internal, "the decision log cannot be read: \(error)")
+            throw ServiceError.from(error) { "the decision log cannot be read: \($0)" }
         }
     }
 }

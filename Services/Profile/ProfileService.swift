@@ -44,56 +44,50 @@ final class ProfileService: @unchecked Sendable {
     func methods() -> Methods {
         var methods = Methods()
         methods.on("view") { [self] (request: CustomerViewRequest, _) throws -> CustomerView in
-            try translated { try view(request) }
+            try view(request)
         }
         methods.on("upsert") { [self] (request: UpsertCustomerRequest, _) throws -> CustomerReply in
-            try translated { try repository.upsert(request, now: Self.now()) }
+            try repository.upsert(request, now: Self.now())
         }
         methods.on("add_identity") { [self] (request: AddIdentityRequest, _) throws -> CustomerReply in
-            try translated { try repository.addIdentity(request, now: Self.now()) }
+            try repository.addIdentity(request, now: Self.now())
         }
         methods.on("merge") { [self] (request: MergeRequest, _) throws -> CustomerReply in
-            try translated {
-                let reply = try repository.merge(request, now: Self.now())
-                logger.info("customers merged", metadata: ["customer_id": "\(reply.customerID)", "merged_customer_id": "\(reply.mergedCustomerID)"])
-                return reply
-            }
+            let reply = try repository.merge(request, now: Self.now())
+            logger.info("customers merged", metadata: ["customer_id": "\(reply.customerID)", "merged_customer_id": "\(reply.mergedCustomerID)"])
+            return reply
         }
         methods.on("record_transaction") { [self] (request: TransactionRecord, _) throws -> CustomerReply in
-            try translated { try repository.recordTransaction(request, now: Self.now()) }
+            try repository.recordTransaction(request, now: Self.now())
         }
         methods.on("record_event") { [self] (request: EventRecord, _) throws -> CustomerReply in
-            try translated { try repository.recordEvent(request, now: Self.now()) }
+            try repository.recordEvent(request, now: Self.now())
         }
         methods.on("set_holding") { [self] (request: HoldingRecord, _) throws -> CustomerReply in
-            try translated { try repository.setHolding(request, now: Self.now()) }
+            try repository.setHolding(request, now: Self.now())
         }
         for name in ["set_session", "get_session"] {
             methods.on(name) { [self] (request: SessionRequest, context) throws -> SessionReply in
                 if context.method == "get_session", !request.set.isEmpty || request.clear {
                     throw ServiceError(.invalidArgument, "get_session does not change the session: use set_session")
                 }
-                return try translated { try repository.session(request, defaultTTLMs: settings.sessionTTLMs, now: Self.now()) }
+                return try repository.session(request, defaultTTLMs: settings.sessionTTLMs, now: Self.now())
             }
         }
         methods.on("export") { [self] (request: ExportRequest, _) throws -> ExportReply in
-            try translated { try repository.export(request, now: Self.now()) }
+            try repository.export(request, now: Self.now())
         }
         methods.on("fit_value_model") { [self] (_: FitValueModelRequest, _) throws -> FitValueModelReply in
-            try translated {
-                let now = Self.now()
-                let fitted = try repository.fitValueModel(settings: settings.valuation, today: Int(now / 86_400_000), now: now)
-                logger.notice("value model fitted", metadata: ["customers": "\(fitted.customers)", "log_likelihood": "\(fitted.logLikelihood)"])
-                valuationCheckedAt = 0
-                return fitted.reply
-            }
+            let now = Self.now()
+            let fitted = try repository.fitValueModel(settings: settings.valuation, today: Int(now / 86_400_000), now: now)
+            logger.notice("value model fitted", metadata: ["customers": "\(fitted.customers)", "log_likelihood": "\(fitted.logLikelihood)"])
+            valuationCheckedAt = 0
+            return fitted.reply
         }
         methods.on("erase") { [self] (request: EraseRequest, _) throws -> EraseReply in
-            try translated {
-                let reply = try repository.erase(request, now: Self.now())
-                logger.notice("customer erased", metadata: ["customer_id": "\(reply.customerID)", "rows_deleted": "\(reply.rowsDeleted)"])
-                return reply
-            }
+            let reply = try repository.erase(request, now: Self.now())
+            logger.notice("customer erased", metadata: ["customer_id": "\(reply.customerID)", "rows_deleted": "\(reply.rowsDeleted)"])
+            return reply
         }
         return methods
     }
@@ -123,17 +117,5 @@ final class ProfileService: @unchecked Sendable {
         guard version != valuationVersion else { return }
         valuation = try repository.loadValueModel()
         valuationVersion = version
-    }
-
-    /// Store and profile errors as typed wire errors.
-    func translated<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let error as ProfileError {
-            throw error.serviceError
-        } catch let error as StoreError {
-            if error.kind == .failed { logger.error("store failure", metadata: ["error": "\(error.message)"]) }
-            throw error.serviceError
-        }
     }
 }

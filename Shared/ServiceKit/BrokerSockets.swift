@@ -35,7 +35,11 @@ public final class BrokerSockets {
                 let socket = try ZMQSocket(context, .dealer)
                 sockets.append(socket)
                 try socket.set(.linger(lingerMilliseconds))
-                try Self.prepare(socket, brokers: endpoints.count)
+                if endpoints.count > 1 {
+                    // Queue only to completed connections, and heartbeat them.
+                    try socket.set(.immediate(true))
+                    try socket.set(.heartbeat(interval: Self.heartbeatMilliseconds, timeout: Self.heartbeatTimeoutMilliseconds))
+                }
                 try ConnectionSecurity.secure(socket)
                 try socket.connect(endpoint)
                 poller.add(socket)
@@ -50,13 +54,6 @@ public final class BrokerSockets {
     deinit { close() }
 
     public func close() { sockets.forEach { $0.close() } }
-
-    /// With several brokers: queue only to completed connections, and heartbeat them.
-    static func prepare(_ socket: ZMQSocket, brokers: Int) throws(ZMQError) {
-        guard brokers > 1 else { return }
-        try socket.set(.immediate(true))
-        try socket.set(.heartbeat(interval: heartbeatMilliseconds, timeout: heartbeatTimeoutMilliseconds))
-    }
 
     /// Sends to broker `preferred` (modulo their number) or, if it takes nothing now, to the next
     /// that does; the index of the broker that took it, nil when none did. With several brokers

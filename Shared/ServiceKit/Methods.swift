@@ -54,7 +54,7 @@ public struct Methods: Sendable {
                 let answers = try body(decoded.map(\.request))
                 for (item, answer) in zip(decoded, answers) { results[item.index] = answer.map { $0.wireBytes() } }
             } catch {
-                let failure = error as? ServiceError ?? (error as? ServiceErrorConvertible)?.serviceError ?? ServiceError(.internal, "\(name) failed: \(error)")
+                let failure = ServiceError.from(error) { "\(name) failed: \($0)" }
                 for item in decoded { results[item.index] = .failure(failure) }
             }
             return results.map { $0 ?? .failure(ServiceError(.internal, "\(name) gave no answer")) }

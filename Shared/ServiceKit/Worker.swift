@@ -239,12 +239,8 @@ public final class Worker: Sendable {
         }
         do {
             return try handler(payload, context)
-        } catch let error as ServiceError {
-            throw error
-        } catch let error as ServiceErrorConvertible {
-            throw error.serviceError
         } catch {
-            throw ServiceError(.internal, "\(settings.service).\(method) failed: \(error)")
+            throw ServiceError.from(error) { "\(settings.service).\(method) failed: \($0)" }
         }
     }
 }

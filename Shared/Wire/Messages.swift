@@ -28,6 +28,16 @@ public protocol ServiceErrorConvertible: Error {
     var serviceError: ServiceError { get }
 }
 
+extension ServiceError {
+    /// `error` in its wire form: itself, or a module error's `serviceError`; anything else is
+    /// `INTERNAL`, with the message `internalMessage` makes of it.
+    public static func from(_ error: any Error, internal internalMessage: (any Error) -> String) -> ServiceError {
+        if let error = error as? ServiceError { return error }
+        if let error = error as? ServiceErrorConvertible { return error.serviceError }
+        return ServiceError(.internal, internalMessage(error))
+    }
+}
+
 extension ErrorCode {
     /// The upper-case name used in docs and logs, e.g. "NO_WORKERS".
     public var name: String {
