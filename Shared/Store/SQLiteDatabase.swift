@@ -1,141 +1,193 @@
-// The embedded store: one SQLite file under the data directory, through GRDB. WAL mode, so
-// several processes (profile replicas on one machine) read while one writes, and a commit
-// is durable (synchronous=FULL) before the caller acknowledges.
+// The embedded store: one SQLite file under the data directory. WAL mode, so several processes
+// (replicas on one machine) read while one writes, and a commit is durable (synchronous=FULL)
+// before the caller acknowledges.
+//
+// Over the SQLite that sqlite-nio vendors (3.54), not the system's: Debian 12 ships 3.40, which
+// has the WAL-reset bug (3.7.0–3.51.2) — two processes writing and checkpointing one file can
+// lose committed pages and corrupt it. Several replicas write each of our stores, and a chaos run
+// hit it ("database disk image is malformed", acknowledged outcomes lost); `minimumVersion`
+// and a test keep the fixed library in.
 import Foundation
-import GRDB
+import VaporCSQLite
 
 public final class SQLiteDatabase: SQLDatabase {
     public let dialect = SQLDialect.sqlite
     public let path: String
-    private let queue: DatabaseQueue
-    /// The connection while a transaction runs, so statements inside it do not re-enter the queue.
-    private var current: Database?
-    /// `$N` placeholders rewritten to SQLite's `?N`, per statement text.
-    private var rewritten: [String: String] = [:]
+    private var handle: OpaquePointer?
+    /// Prepared statements by their text (as the caller wrote it).
+    private var statements: [String: OpaquePointer] = [:]
+    private var inTransaction = false
+
+    /// The first SQLite release without the WAL-reset bug.
+    public static let minimumVersion = 3_051_003
+    /// The SQLite this process runs: "3.54.1".
+    public static var libraryVersion: String { String(cString: sqlite_nio_sqlite3_libversion()) }
 
     public init(path: String, busyTimeoutSeconds: Double = 10) throws(StoreError) {
         self.path = path
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(busyTimeoutSeconds)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
-        }
+        precondition(sqlite_nio_sqlite3_libversion_number() >= Self.minimumVersion, "SQLite \(Self.libraryVersion) has the WAL-reset bug")
         do {
             try FileManager.default.createDirectory(
                 at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
-            queue = try DatabaseQueue(path: path, configuration: configuration)
         } catch {
+            throw StoreError(.unavailable, "cannot open SQLite database \(path): \(error)")
+        }
+        var opened: OpaquePointer?
+        let code = sqlite_nio_sqlite3_open_v2(path, &opened, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
+        handle = opened
+        guard code == SQLITE_OK else {
+            let message = opened.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? String(cString: sqlite_nio_sqlite3_errstr(code))
+            close()
+            throw StoreError(.unavailable, "cannot open SQLite database \(path): \(message)")
+        }
+        sqlite_nio_sqlite3_busy_timeout(opened, Int32(busyTimeoutSeconds * 1000))
+        do {
+            for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON"] {
+                _ = try query(pragma, [])
+            }
+        } catch {
+            close()
             throw StoreError(.unavailable, "cannot open SQLite database \(path): \(error)")
         }
     }
 
+    deinit { close() }
+
     @discardableResult
     public func execute(_ sql: String, _ arguments: [SQLValue]) throws(StoreError) -> Int {
-        try run(sql) { db, statement in
-            try statement.setArguments(Self.arguments(arguments))
-            try statement.execute()
-            return db.changesCount
-        }
+        try run(sql, arguments) { _ in }
+        return Int(sqlite_nio_sqlite3_changes(handle))
     }
 
     public func query(_ sql: String, _ arguments: [SQLValue]) throws(StoreError) -> [SQLRow] {
-        try run(sql) { _, statement in
-            try statement.setArguments(Self.arguments(arguments))
-            let cursor = try Row.fetchCursor(statement)
-            var rows: [SQLRow] = []
-            while let row = try cursor.next() {
-                rows.append(SQLRow(row.databaseValues.map(Self.value)))
-            }
-            return rows
+        var rows: [SQLRow] = []
+        try run(sql, arguments) { statement in
+            rows.append(SQLRow((0..<sqlite_nio_sqlite3_column_count(statement)).map { Self.value(statement, $0) }))
         }
+        return rows
     }
 
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        precondition(current == nil, "transactions do not nest")
-        return try inTransaction(.immediate, body)
+        precondition(!inTransaction, "transactions do not nest")
+        return try inTransaction("BEGIN IMMEDIATE", body)
     }
 
     public func reading<T>(_ body: () throws -> T) throws -> T {
-        current == nil ? try inTransaction(.deferred, body) : try body()
+        inTransaction ? try body() : try inTransaction("BEGIN DEFERRED", body)
     }
 
-    private func inTransaction<T>(_ kind: Database.TransactionKind, _ body: () throws -> T) throws -> T {
+    private func inTransaction<T>(_ begin: String, _ body: () throws -> T) throws -> T {
+        try execute(begin)
+        inTransaction = true
+        defer { inTransaction = false }
         do {
-            return try queue.inDatabase { db in
-                current = db
-                defer { current = nil }
-                var result: T?
-                try db.inTransaction(kind) {
-                    result = try body()
-                    return .commit
-                }
-                return result!
-            }
-        } catch let error as StoreError {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            // A failed COMMIT or statement may have ended the transaction already.
+            if sqlite_nio_sqlite3_get_autocommit(handle) == 0 { try? execute("ROLLBACK") }
             throw error
-        } catch let error as DatabaseError {
-            throw Self.storeError(error)
         }
     }
 
     public func close() {
-        try? queue.close()
+        statements.values.forEach { sqlite_nio_sqlite3_finalize($0) }
+        statements = [:]
+        if let handle { sqlite_nio_sqlite3_close_v2(handle) }
+        handle = nil
     }
 
-    private func run<T>(_ sql: String, _ body: (Database, Statement) throws -> T) throws(StoreError) -> T {
-        let text = sqliteText(sql)
-        do {
-            if let db = current {
-                return try body(db, try db.cachedStatement(sql: text))
+    /// Runs a statement with its arguments, calling `row` for each row it returns.
+    private func run(_ sql: String, _ arguments: [SQLValue], row: (OpaquePointer) -> Void) throws(StoreError) {
+        let statement = try prepared(sql)
+        defer {
+            sqlite_nio_sqlite3_reset(statement)
+            sqlite_nio_sqlite3_clear_bindings(statement)
+        }
+        for (index, value) in arguments.enumerated() {
+            let code = Self.bind(value, at: Int32(index + 1), in: statement)
+            guard code == SQLITE_OK else { throw error(code, sql) }
+        }
+        while true {
+            let code = sqlite_nio_sqlite3_step(statement)
+            switch code {
+            case SQLITE_ROW: row(statement)
+            case SQLITE_DONE: return
+            default: throw error(code, sql)
             }
-            return try queue.inDatabase { db in try body(db, try db.cachedStatement(sql: text)) }
-        } catch let error as DatabaseError {
-            throw Self.storeError(error)
-        } catch {
-            throw StoreError(.failed, "\(error)")
         }
     }
 
+    private func prepared(_ sql: String) throws(StoreError) -> OpaquePointer {
+        if let statement = statements[sql] { return statement }
+        guard let handle else { throw StoreError(.unavailable, "SQLite database \(path) is closed") }
+        var statement: OpaquePointer?
+        var tail: UnsafePointer<CChar>?
+        let code = sqliteText(sql).withCString { text in
+            let code = sqlite_nio_sqlite3_prepare_v3(handle, text, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, &tail)
+            // One statement per call: anything after it would be silently ignored.
+            if code == SQLITE_OK, let tail, tail.pointee != 0, !String(cString: tail).allSatisfy({ $0.isWhitespace || $0 == ";" }) {
+                return SQLITE_MISUSE
+            }
+            return code
+        }
+        guard code == SQLITE_OK, let statement else {
+            if let statement { sqlite_nio_sqlite3_finalize(statement) }
+            throw code == SQLITE_MISUSE ? StoreError(.failed, "SQLite: one statement per call, not \(sql)") : error(code, sql)
+        }
+        statements[sql] = statement
+        return statement
+    }
+
+    /// `$N` placeholders as SQLite's `?N`.
     private func sqliteText(_ sql: String) -> String {
-        if let text = rewritten[sql] { return text }
         var text = ""
         var previous: Character = " "
         for character in sql {
             text.append(character == "$" && previous != "'" ? "?" : character)
             previous = character
         }
-        rewritten[sql] = text
         return text
     }
 
-    private static func arguments(_ values: [SQLValue]) -> StatementArguments {
-        StatementArguments(values.map { value -> DatabaseValue in
-            switch value {
-            case .null: .null
-            case .integer(let v): v.databaseValue
-            case .real(let v): v.databaseValue
-            case .text(let v): v.databaseValue
-            case .blob(let v): Data(v).databaseValue
-            }
-        })
-    }
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    private static func value(_ value: DatabaseValue) -> SQLValue {
-        switch value.storage {
-        case .null: .null
-        case .int64(let v): .integer(v)
-        case .double(let v): .real(v)
-        case .string(let v): .text(v)
-        case .blob(let v): .blob(Array(v))
+    private static func bind(_ value: SQLValue, at index: Int32, in statement: OpaquePointer) -> Int32 {
+        switch value {
+        case .null: sqlite_nio_sqlite3_bind_null(statement, index)
+        case .integer(let v): sqlite_nio_sqlite3_bind_int64(statement, index, v)
+        case .real(let v): sqlite_nio_sqlite3_bind_double(statement, index, v)
+        case .text(let v): sqlite_nio_sqlite3_bind_text64(statement, index, v, UInt64(v.utf8.count), transient, UInt8(SQLITE_UTF8))
+        case .blob(let v): v.withUnsafeBytes { sqlite_nio_sqlite3_bind_blob64(statement, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), UInt64(v.count), transient) }
         }
     }
 
-    private static func storeError(_ error: DatabaseError) -> StoreError {
-        switch error.resultCode {
-        case .SQLITE_CONSTRAINT: StoreError(.constraint, error.message ?? "\(error)")
-        case .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_CANTOPEN, .SQLITE_FULL, .SQLITE_IOERR:
-            StoreError(.unavailable, "SQLite: \(error.message ?? "\(error)")")
-        default: StoreError(.failed, "SQLite: \(error.message ?? "\(error)") in \(error.sql ?? "?")")
+    private static func value(_ statement: OpaquePointer, _ column: Int32) -> SQLValue {
+        switch sqlite_nio_sqlite3_column_type(statement, column) {
+        case SQLITE_INTEGER: .integer(sqlite_nio_sqlite3_column_int64(statement, column))
+        case SQLITE_FLOAT: .real(sqlite_nio_sqlite3_column_double(statement, column))
+        case SQLITE_TEXT:
+            .text(sqlite_nio_sqlite3_column_text(statement, column).map {
+                String(decoding: UnsafeBufferPointer(start: $0, count: Int(sqlite_nio_sqlite3_column_bytes(statement, column))), as: UTF8.self)
+            } ?? "")
+        case SQLITE_BLOB:
+            .blob(sqlite_nio_sqlite3_column_blob(statement, column).map {
+                Array(UnsafeRawBufferPointer(start: $0, count: Int(sqlite_nio_sqlite3_column_bytes(statement, column))))
+            } ?? [])
+        default: .null
+        }
+    }
+
+    /// The error of a failed call: a busy, locked, full, read-only or failing store is
+    /// unavailable (retryable); a refused write a constraint; the rest a failure naming the SQL.
+    private func error(_ code: Int32, _ sql: String) -> StoreError {
+        let message = handle.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? String(cString: sqlite_nio_sqlite3_errstr(code))
+        switch code & 0xFF {
+        case SQLITE_CONSTRAINT: return StoreError(.constraint, message)
+        case SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CANTOPEN, SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY:
+            return StoreError(.unavailable, "SQLite: \(message)")
+        default: return StoreError(.failed, "SQLite: \(message) in \(sql)")
         }
     }
 }

@@ -4,7 +4,7 @@
 offerloop_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 # Debian packages the build, the tests and the demo need.
-OFFERLOOP_APT_PACKAGES=(libzmq3-dev libsqlite3-dev pkg-config python3 python3-pip curl)
+OFFERLOOP_APT_PACKAGES=(libzmq3-dev pkg-config python3 python3-pip curl)
 # Python packages for the example touchpoint (examples/python).
 OFFERLOOP_PIP_PACKAGES=(pyzmq protobuf)
 
