@@ -222,7 +222,7 @@ struct OpenLoopCommand: ParsableCommand {
         }
         run.outcomesAcknowledged = acknowledged.count
         if let acked, !acknowledged.isEmpty {
-            if !FileManager.default.fileExists(atPath: acked) { FileManager.default.createFile(atPath: acked, contents: nil) }
+            if !FileManager.default.fileExists(atPath: acked) { _ = FileManager.default.createFile(atPath: acked, contents: nil) }
             guard let file = FileHandle(forWritingAtPath: acked) else { throw ValidationError("cannot write --acked \(acked)") }
             defer { file.closeFile() }
             file.seekToEndOfFile()
