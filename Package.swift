@@ -96,7 +96,8 @@ let package = Package(
 
         // Tests: one target per module, plus real processes in IntegrationTests.
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
-        .testTarget(name: "WireTests", dependencies: ["Wire"]),
+        // The fuzz corpus is read from the source tree (scripts/fuzz adds to it), not bundled.
+        .testTarget(name: "WireTests", dependencies: ["Wire"], exclude: ["Fixtures"]),
         .testTarget(name: "BrokerCoreTests", dependencies: ["BrokerCore"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "CSVTests", dependencies: ["CSV"]),
