@@ -1,0 +1,106 @@
+// The SQLite wrapper: reads together see one snapshot (even while another connection commits; inside
+// a write transaction `reading` simply runs), values and errors cross unchanged, the library is one
+// without the WAL-reset bug.
+import Foundation
+import Testing
+@testable import Store
+
+@Suite struct SQLiteReadingTests {
+    @Test func readsTogetherSeeOneSnapshotWhileAnotherConnectionWrites() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("reading-\(UUID().uuidString).sqlite").path
+        let reader = try SQLiteDatabase(path: path), writer = try SQLiteDatabase(path: path)
+        defer { reader.close(); writer.close() }
+        try writer.execute("CREATE TABLE t (x INTEGER)")
+        try writer.execute("INSERT INTO t VALUES (1)", [])
+        let count = "SELECT COUNT(*) FROM t"
+        let (before, after) = try reader.reading {
+            let before = try reader.row(count, [])?.int(0)
+            try writer.execute("INSERT INTO t VALUES (2)", [])
+            return (before, try reader.row(count, [])?.int(0))
+        }
+        #expect(before == 1 && after == 1, "one snapshot for the whole read")
+        #expect(try reader.row(count, [])?.int(0) == 2, "the next read sees the commit")
+        let inside = try reader.transaction { try reader.reading { try reader.row(count, [])?.int(0) } }
+        #expect(inside == 2)
+    }
+}
+
+@Suite struct SQLiteLibraryTests {
+    /// The system SQLite of Debian 12 (3.40) has the WAL-reset bug; the stores must run one without.
+    @Test func theStoresRunAnSQLiteWithoutTheWALResetBug() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("version-\(UUID().uuidString).sqlite").path
+        let db = try SQLiteDatabase(path: path)
+        defer { db.close() }
+        let version = try #require(try db.row("SELECT sqlite_version()", [])?.text(0))
+        let parts = version.split(separator: ".").compactMap { Int($0) }
+        #expect(parts.count == 3 && parts[0] * 1_000_000 + parts[1] * 1_000 + parts[2] >= SQLiteDatabase.minimumVersion, "SQLite \(version)")
+        #expect(version == SQLiteDatabase.libraryVersion)
+        #expect(try db.row("PRAGMA journal_mode", [])?.text(0) == "wal")
+    }
+
+    @Test func moreThanOneStatementInACallIsRefusedNotHalfRun() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("two-\(UUID().uuidString).sqlite").path
+        let db = try SQLiteDatabase(path: path)
+        defer { db.close() }
+        try db.execute("CREATE TABLE t (x INTEGER);")
+        #expect(throws: StoreError.self) { try db.execute("INSERT INTO t VALUES (1); DROP TABLE t", []) }
+        #expect(try db.row("SELECT COUNT(*) FROM t", [])?.int(0) == 0)
+    }
+}
+
+/// The wrapper over SQLite's C API: values cross unchanged, errors keep their kind, a failed
+/// transaction leaves nothing.
+@Suite struct SQLiteDatabaseTests {
+    static func temporary() throws -> SQLiteDatabase {
+        try SQLiteDatabase(path: FileManager.default.temporaryDirectory.appendingPathComponent("wrapper-\(UUID().uuidString).sqlite").path)
+    }
+
+    @Test func everyKindOfValueComesBackAsItWent() throws {
+        let db = try Self.temporary()
+        defer { db.close() }
+        try db.execute("CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n INTEGER)")
+        let rows: [[SQLValue]] = [
+            [.integer(.max), .real(-0.125), .text("Zoë 🏧 \u{0}end"), .blob([0, 255, 7]), .null],
+            [.integer(.min), .real(1e300), .text(""), .blob([]), .null],
+        ]
+        for row in rows { try db.execute("INSERT INTO t VALUES ($1, $2, $3, $4, $5)", row) }
+        let back = try db.query("SELECT i, r, s, b, n FROM t ORDER BY rowid", []).map(\.values)
+        #expect(back == rows, "an empty blob stays an empty blob, not NULL; text keeps its NUL")
+    }
+
+    @Test func aConstraintIsNamedAndAFailedTransactionLeavesNothing() throws {
+        let db = try Self.temporary()
+        defer { db.close() }
+        try db.execute("CREATE TABLE t (id TEXT PRIMARY KEY)")
+        try db.execute("INSERT INTO t VALUES ($1)", ["a"])
+        #expect(try db.execute("INSERT INTO t VALUES ($1) ON CONFLICT (id) DO NOTHING", ["a"]) == 0)
+        let error = try #require(throws: StoreError.self) {
+            try db.transaction {
+                try db.execute("INSERT INTO t VALUES ($1)", ["b"])
+                try db.execute("INSERT INTO t VALUES ($1)", ["a"])
+            }
+        }
+        #expect(error.kind == .constraint && error.message.contains("UNIQUE"), "\(error)")
+        #expect(try db.query("SELECT id FROM t", []).map { $0.text(0) } == ["a"])
+        #expect(try db.execute("INSERT INTO t VALUES ($1)", ["c"]) == 1, "usable after the rollback")
+    }
+
+    @Test func aLockHeldLongerThanTheBusyTimeoutIsUnavailableAndBadSQLAFailure() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("busy-\(UUID().uuidString).sqlite").path
+        let holder = try SQLiteDatabase(path: path), waiter = try SQLiteDatabase(path: path, busyTimeoutSeconds: 0.05)
+        defer { holder.close(); waiter.close() }
+        try holder.execute("CREATE TABLE t (x INTEGER)")
+        let error = try #require(throws: StoreError.self) {
+            try holder.transaction {
+                try holder.execute("INSERT INTO t VALUES (1)", [])
+                try waiter.execute("INSERT INTO t VALUES (2)", [])
+            }
+        }
+        #expect(error.kind == .unavailable, "\(error)")
+        let bad = try #require(throws: StoreError.self) { try waiter.execute("INSERT INTO nowhere VALUES (1)", []) }
+        #expect(bad.kind == .failed && bad.message.contains("no such table: nowhere"), "\(bad)")
+        waiter.close()
+        let closed = try #require(throws: StoreError.self) { try waiter.query("SELECT 1", []) }
+        #expect(closed.kind == .unavailable, "\(closed)")
+    }
+}
