@@ -16,7 +16,8 @@ public final class SQLiteDatabase: SQLDatabase {
     private var handle: OpaquePointer?
     /// Prepared statements by their text (as the caller wrote it).
     private var statements: [String: OpaquePointer] = [:]
-    private var inTransaction = false
+    /// Inside BEGIN … COMMIT, as SQLite itself tells.
+    private var inTransaction: Bool { handle.map { sqlite_nio_sqlite3_get_autocommit($0) == 0 } ?? false }
 
     /// The first SQLite release without the WAL-reset bug.
     public static let minimumVersion = 3_051_003
@@ -36,7 +37,7 @@ public final class SQLiteDatabase: SQLDatabase {
         let code = sqlite_nio_sqlite3_open_v2(path, &opened, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
         handle = opened
         guard code == SQLITE_OK else {
-            let message = opened.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? String(cString: sqlite_nio_sqlite3_errstr(code))
+            let message = self.message(code)
             close()
             throw StoreError(.unavailable, "cannot open SQLite database \(path): \(message)")
         }
@@ -69,24 +70,22 @@ public final class SQLiteDatabase: SQLDatabase {
 
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         precondition(!inTransaction, "transactions do not nest")
-        return try inTransaction("BEGIN IMMEDIATE", body)
+        return try within("BEGIN IMMEDIATE", body)
     }
 
     public func reading<T>(_ body: () throws -> T) throws -> T {
-        inTransaction ? try body() : try inTransaction("BEGIN DEFERRED", body)
+        inTransaction ? try body() : try within("BEGIN DEFERRED", body)
     }
 
-    private func inTransaction<T>(_ begin: String, _ body: () throws -> T) throws -> T {
+    private func within<T>(_ begin: String, _ body: () throws -> T) throws -> T {
         try execute(begin)
-        inTransaction = true
-        defer { inTransaction = false }
         do {
             let result = try body()
             try execute("COMMIT")
             return result
         } catch {
             // A failed COMMIT or statement may have ended the transaction already.
-            if sqlite_nio_sqlite3_get_autocommit(handle) == 0 { try? execute("ROLLBACK") }
+            if inTransaction { try? execute("ROLLBACK") }
             throw error
         }
     }
@@ -182,12 +181,17 @@ public final class SQLiteDatabase: SQLDatabase {
     /// The error of a failed call: a busy, locked, full, read-only or failing store is
     /// unavailable (retryable); a refused write a constraint; the rest a failure naming the SQL.
     private func error(_ code: Int32, _ sql: String) -> StoreError {
-        let message = handle.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? String(cString: sqlite_nio_sqlite3_errstr(code))
+        let message = self.message(code)
         switch code & 0xFF {
         case SQLITE_CONSTRAINT: return StoreError(.constraint, message)
         case SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CANTOPEN, SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY:
             return StoreError(.unavailable, "SQLite: \(message)")
         default: return StoreError(.failed, "SQLite: \(message) in \(sql)")
         }
+    }
+
+    /// SQLite's text for the latest failure on this connection, or for `code` when there is none.
+    private func message(_ code: Int32) -> String {
+        handle.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? String(cString: sqlite_nio_sqlite3_errstr(code))
     }
 }

@@ -5,9 +5,14 @@ import Foundation
 import Testing
 @testable import Store
 
+/// A new database file's path under the temporary directory.
+func temporaryPath(_ name: String) -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).sqlite").path
+}
+
 @Suite struct SQLiteReadingTests {
     @Test func readsTogetherSeeOneSnapshotWhileAnotherConnectionWrites() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("reading-\(UUID().uuidString).sqlite").path
+        let path = temporaryPath("reading")
         let reader = try SQLiteDatabase(path: path), writer = try SQLiteDatabase(path: path)
         defer { reader.close(); writer.close() }
         try writer.execute("CREATE TABLE t (x INTEGER)")
@@ -28,8 +33,7 @@ import Testing
 @Suite struct SQLiteLibraryTests {
     /// The system SQLite of Debian 12 (3.40) has the WAL-reset bug; the stores must run one without.
     @Test func theStoresRunAnSQLiteWithoutTheWALResetBug() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("version-\(UUID().uuidString).sqlite").path
-        let db = try SQLiteDatabase(path: path)
+        let db = try SQLiteDatabase(path: temporaryPath("version"))
         defer { db.close() }
         let version = try #require(try db.row("SELECT sqlite_version()", [])?.text(0))
         let parts = version.split(separator: ".").compactMap { Int($0) }
@@ -39,8 +43,7 @@ import Testing
     }
 
     @Test func moreThanOneStatementInACallIsRefusedNotHalfRun() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("two-\(UUID().uuidString).sqlite").path
-        let db = try SQLiteDatabase(path: path)
+        let db = try SQLiteDatabase(path: temporaryPath("two"))
         defer { db.close() }
         try db.execute("CREATE TABLE t (x INTEGER);")
         #expect(throws: StoreError.self) { try db.execute("INSERT INTO t VALUES (1); DROP TABLE t", []) }
@@ -51,12 +54,8 @@ import Testing
 /// The wrapper over SQLite's C API: values cross unchanged, errors keep their kind, a failed
 /// transaction leaves nothing.
 @Suite struct SQLiteDatabaseTests {
-    static func temporary() throws -> SQLiteDatabase {
-        try SQLiteDatabase(path: FileManager.default.temporaryDirectory.appendingPathComponent("wrapper-\(UUID().uuidString).sqlite").path)
-    }
-
     @Test func everyKindOfValueComesBackAsItWent() throws {
-        let db = try Self.temporary()
+        let db = try SQLiteDatabase(path: temporaryPath("wrapper"))
         defer { db.close() }
         try db.execute("CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n INTEGER)")
         let rows: [[SQLValue]] = [
@@ -69,7 +68,7 @@ import Testing
     }
 
     @Test func aConstraintIsNamedAndAFailedTransactionLeavesNothing() throws {
-        let db = try Self.temporary()
+        let db = try SQLiteDatabase(path: temporaryPath("wrapper"))
         defer { db.close() }
         try db.execute("CREATE TABLE t (id TEXT PRIMARY KEY)")
         try db.execute("INSERT INTO t VALUES ($1)", ["a"])
@@ -86,7 +85,7 @@ import Testing
     }
 
     @Test func aLockHeldLongerThanTheBusyTimeoutIsUnavailableAndBadSQLAFailure() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("busy-\(UUID().uuidString).sqlite").path
+        let path = temporaryPath("busy")
         let holder = try SQLiteDatabase(path: path), waiter = try SQLiteDatabase(path: path, busyTimeoutSeconds: 0.05)
         defer { holder.close(); waiter.close() }
         try holder.execute("CREATE TABLE t (x INTEGER)")
