@@ -99,7 +99,7 @@ final class Cluster {
     }
 
     /// Waits until every broker reports `count` live workers of `service`.
-    func waitForWorkers(_ count: Int, of service: String = "echo", within seconds: Double = 15) throws {
+    func waitForWorkers(_ count: Int, of service: String = "echo", within seconds: Double = 30) throws {
         let end = Date().addingTimeInterval(seconds)
         for frontend in frontends {
             let client = try BrokerClient(context: context, endpoint: frontend)
@@ -107,7 +107,7 @@ final class Cluster {
             var seen = -1
             while seen != count {
                 guard Date() < end else {
-                    throw ServiceError(.deadlineExceeded, "broker at \(frontend) saw \(seen) workers of '\(service)', not \(count), within \(seconds) s; logs in \(logDirectory.path)")
+                    throw ServiceError(.deadlineExceeded, "broker at \(frontend) saw \(seen) workers of '\(service)', not \(count), within \(seconds) s; logs in \(logDirectory.path):\n\(logTails())")
                 }
                 if let reply: ServicesReply = try? client.call("broker", "services", ServicesRequest(), timeoutMicros: 200_000) {
                     seen = Int(reply.services.first { $0.name == service }?.workers ?? 0)
@@ -117,8 +117,34 @@ final class Cluster {
         }
     }
 
+    /// The last lines of every process's log, for a failure message (CI keeps only the output).
+    func logTails(lines: Int = 8) -> String {
+        let logs = (try? FileManager.default.contentsOfDirectory(atPath: logDirectory.path).filter { $0.hasSuffix(".log") }.sorted()) ?? []
+        return logs.map { name in
+            let text = (try? String(contentsOf: logDirectory.appendingPathComponent(name), encoding: .utf8)) ?? ""
+            return "--- \(name)\n" + text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
+
+    /// Sends `signal`; a SIGSTOP returns once every thread of the process has stopped. (The
+    /// kernel stops the other threads only when the one that takes the signal next runs: on a
+    /// busy machine a worker thread can serve a request after kill() returned.)
     func signal(_ process: Process, _ signal: Int32) {
         kill(process.processIdentifier, signal)
+        guard signal == SIGSTOP else { return }
+        let tasks = "/proc/\(process.processIdentifier)/task"
+        let end = Date().addingTimeInterval(10)
+        while Date() < end {
+            let threads = (try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? []
+            let stopped = threads.allSatisfy { thread in
+                // The state follows the command name in parentheses: "1234 (name) T ...".
+                guard let stat = try? String(contentsOfFile: "\(tasks)/\(thread)/stat", encoding: .utf8),
+                      let close = stat.lastIndex(of: ")") else { return true }
+                return stat[stat.index(close, offsetBy: 2)] == "T" || stat[stat.index(close, offsetBy: 2)] == "t"
+            }
+            if !threads.isEmpty && stopped { return }
+            Thread.sleep(forTimeInterval: 0.001)
+        }
     }
 
     /// SIGTERM everything and wait; returns the exit statuses (broker last).
