@@ -187,20 +187,32 @@ struct DecisionCache {
     }
 }
 
-/// Copies SQLite's write-ahead log into the database every `interval`, in the background
-/// (PASSIVE: never waits for readers or writers), so that no acknowledgement waits for a
-/// checkpoint. For SQLite stores only.
+/// Copies SQLite's write-ahead log into the database every `interval`, in the background, so
+/// that no acknowledgement waits for a checkpoint; and starts the log over once it passes its
+/// limit (`SQLiteDatabase.backgroundCheckpoint`). For SQLite stores only.
 struct WALCheckpointer: Sendable {
     let path: String
     let interval: UInt64
     let logger: Logger
 
     func run(until stop: StopSignal) throws {
-        let db = try StoreLocation.sqlite(path: path).open()
+        let db = try SQLiteDatabase(path: path)
         defer { db.close() }
+        // How long a RESTART may hold writers back waiting for readers before it gives up until
+        // the next interval.
+        db.busyTimeout(seconds: 0.02)
+        var pending = 0
         repeat {
             do {
-                _ = try db.query("PRAGMA wal_checkpoint(PASSIVE)", [])
+                switch try db.backgroundCheckpoint() {
+                case .copied: break
+                case .restarted:
+                    logger.debug("WAL started over", metadata: ["tries": "\(pending + 1)"])
+                    pending = 0
+                case .restartPending:
+                    pending += 1
+                    if pending % 100 == 0 { logger.warning("WAL past its limit: readers or writers hold on", metadata: ["tries": "\(pending)"]) }
+                }
             } catch {
                 logger.warning("WAL checkpoint failed; will retry", metadata: ["error": "\(error)"])
             }

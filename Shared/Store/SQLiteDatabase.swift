@@ -24,6 +24,10 @@ public final class SQLiteDatabase: SQLDatabase {
     /// The SQLite this process runs: "3.54.1".
     public static var libraryVersion: String { String(cString: sqlite_nio_sqlite3_libversion()) }
 
+    /// The write-ahead log size past which `backgroundCheckpoint` starts it over, and the size a
+    /// commit cuts the file back to then.
+    public static let walSizeLimit = 64 << 20
+
     public init(path: String, busyTimeoutSeconds: Double = 10) throws(StoreError) {
         self.path = path
         precondition(sqlite_nio_sqlite3_libversion_number() >= Self.minimumVersion, "SQLite \(Self.libraryVersion) has the WAL-reset bug")
@@ -41,9 +45,11 @@ public final class SQLiteDatabase: SQLDatabase {
             close()
             throw StoreError(.unavailable, "cannot open SQLite database \(path): \(message)")
         }
-        sqlite_nio_sqlite3_busy_timeout(opened, Int32(busyTimeoutSeconds * 1000))
+        busyTimeout(seconds: busyTimeoutSeconds)
         do {
-            for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON"] {
+            // The size limit cuts a write-ahead log grown past it back when a commit starts it over.
+            for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON",
+                           "PRAGMA journal_size_limit = \(Self.walSizeLimit)"] {
                 _ = try query(pragma, [])
             }
         } catch {
@@ -88,6 +94,36 @@ public final class SQLiteDatabase: SQLDatabase {
             if inTransaction { try? execute("ROLLBACK") }
             throw error
         }
+    }
+
+    /// How long a statement waits for a lock another connection holds before it fails as unavailable.
+    public func busyTimeout(seconds: Double) {
+        sqlite_nio_sqlite3_busy_timeout(handle, Int32(seconds * 1000))
+    }
+
+    public enum Checkpoint: Sendable, Equatable {
+        /// What the log held that no reader still needs is in the database now.
+        case copied
+        /// The log passed its limit and all of it is copied, with no reader left in it: the next
+        /// commit writes it from the start again (and cuts the file back to the limit).
+        case restarted
+        /// The log passed its limit, but a reader or writer held on past this connection's busy
+        /// timeout: try again.
+        case restartPending
+    }
+
+    /// One checkpoint, for a thread that runs it every so often beside writers that never wait
+    /// for one. PASSIVE first: it waits for no one. But SQLite writes the log from its start
+    /// again only when a commit finds all of it copied and no reader in it, which a steady stream
+    /// of commits never allows — the file would grow without end. So past `restartAbove` bytes a
+    /// RESTART follows: it holds writers back while it copies the little the PASSIVE one left and
+    /// waits, at most this connection's busy timeout, for readers to leave the log.
+    public func backgroundCheckpoint(restartAbove limit: Int = walSizeLimit) throws(StoreError) -> Checkpoint {
+        // (busy, frames in the log, frames copied)
+        let passive = try query("PRAGMA wal_checkpoint(PASSIVE)", [])
+        let pageSize = try query("PRAGMA page_size", []).first?.int(0) ?? 4096
+        guard let frames = passive.first?.int(1), Int(frames) * (Int(pageSize) + 24) > limit else { return .copied }
+        return try query("PRAGMA wal_checkpoint(RESTART)", []).first?.int(0) == 0 ? .restarted : .restartPending
     }
 
     public func close() {

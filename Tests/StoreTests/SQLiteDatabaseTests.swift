@@ -103,3 +103,39 @@ func temporaryPath(_ name: String) -> String {
         #expect(closed.kind == .unavailable, "\(closed)")
     }
 }
+
+/// The write-ahead log beside writers that never wait for a checkpoint: copied in the
+/// background, and started over once past its limit — not while a reader is still in it.
+@Suite struct SQLiteCheckpointTests {
+    @Test func aLogPastItsLimitStartsOverOnceNoReaderIsInItAndItsFileIsCutBack() throws {
+        let path = temporaryPath("checkpoint")
+        let writer = try SQLiteDatabase(path: path), reader = try SQLiteDatabase(path: path)
+        let checkpointer = try SQLiteDatabase(path: path, busyTimeoutSeconds: 0.05)
+        defer { writer.close(); reader.close(); checkpointer.close() }
+        let limit = 1 << 20
+        _ = try writer.query("PRAGMA wal_autocheckpoint = 0", [])  // as the feedback service's workers
+        _ = try writer.query("PRAGMA journal_size_limit = \(limit)", [])
+        try writer.execute("CREATE TABLE t (x BLOB)")
+        func write(_ rows: Int) throws {
+            for _ in 0..<rows { try writer.execute("INSERT INTO t VALUES (randomblob(4000))", []) }
+        }
+        func logFrames() throws -> Int64? { try checkpointer.row("PRAGMA wal_checkpoint(PASSIVE)", [])?.int(1) }
+        func logFileBytes() throws -> Int { try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int ?? 0 }
+
+        try write(50)  // about 200 KB of log
+        #expect(try checkpointer.backgroundCheckpoint(restartAbove: limit) == .copied)
+        // A reader in the log while it grows past the limit: it cannot start over under the reader.
+        try reader.reading {
+            #expect(try reader.row("SELECT COUNT(*) FROM t", [])?.int(0) == 50)
+            try write(500)
+            #expect(try checkpointer.backgroundCheckpoint(restartAbove: limit) == .restartPending)
+        }
+        #expect(try logFileBytes() > limit)
+        #expect(try checkpointer.backgroundCheckpoint(restartAbove: limit) == .restarted)
+        // The next commit writes the log from its start, and cuts the file back to the limit.
+        try write(1)
+        #expect(try logFrames() ?? .max < 10)
+        #expect(try logFileBytes() <= limit)
+        #expect(try reader.row("SELECT COUNT(*) FROM t", [])?.int(0) == 551, "nothing lost")
+    }
+}
