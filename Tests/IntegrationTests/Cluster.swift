@@ -140,7 +140,7 @@ final class Cluster {
                 // The state follows the command name in parentheses: "1234 (name) T ...".
                 guard let stat = try? String(contentsOfFile: "\(tasks)/\(thread)/stat", encoding: .utf8),
                       let close = stat.lastIndex(of: ")") else { return true }
-                return stat[stat.index(close, offsetBy: 2)] == "T" || stat[stat.index(close, offsetBy: 2)] == "t"
+                return "Tt".contains(stat[stat.index(close, offsetBy: 2)])
             }
             if !threads.isEmpty && stopped { return }
             Thread.sleep(forTimeInterval: 0.001)
