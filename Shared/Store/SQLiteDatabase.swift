@@ -47,7 +47,6 @@ public final class SQLiteDatabase: SQLDatabase {
         }
         busyTimeout(seconds: busyTimeoutSeconds)
         do {
-            // The size limit cuts a write-ahead log grown past it back when a commit starts it over.
             for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON",
                            "PRAGMA journal_size_limit = \(Self.walSizeLimit)"] {
                 _ = try query(pragma, [])
