@@ -28,14 +28,12 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
-        // Only the HTTP/1 server for /metrics, /health and /ready: no configuration or Foundation traits.
-        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
     ],
     targets: [
         // Shared libraries: the boxes every service is built from.
-        .systemLibrary(
-            name: "CZeroMQ", path: "Shared/CZeroMQ", pkgConfig: "libzmq",
-            providers: [.apt(["libzmq3-dev"])]),
+        // libzmq from Debian's libzmq3-dev: its header and library are on the default paths (its
+        // pkg-config flags would bring Kerberos' -isystem, which SwiftPM refuses with a warning).
+        .systemLibrary(name: "CZeroMQ", path: "Shared/CZeroMQ"),
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], path: "Shared/ZeroMQ"),
         .target(
             name: "Wire",
@@ -74,7 +72,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Hummingbird", package: "hummingbird"),
+                // The HTTP/1 server for /metrics, /health and /ready.
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Shared/ServiceKit"),
 

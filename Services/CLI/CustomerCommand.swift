@@ -29,9 +29,18 @@ struct CustomerCommand: ParsableCommand {
         do {
             return try broker.call(service, method, request, timeoutMicros: timeoutMicros)
         } catch {
-            printError("\(service) \(method): \(error)")
+            printError("\(service) \(method): \(error.code == .deadlineExceeded && !brokerAnswers(broker) ? noBroker(client.frontend) : "\(error)")")
             throw ExitCode(1)
         }
+    }
+
+    /// Whether a broker answers a ping at once: when a call timed out, tells a slow service from no cluster at all.
+    static func brokerAnswers(_ broker: BrokerClient) -> Bool {
+        (try? broker.call("broker", "ping", PingRequest(), as: PingReply.self, timeoutMicros: 500_000, idempotent: true)) != nil
+    }
+
+    static func noBroker(_ endpoint: String) -> String {
+        "no broker answered at \(endpoint): start the local cluster with `scripts/cluster start`, or name a running broker with --frontend (env OFFERLOOP_FRONTEND)"
     }
 
     static func printJSON(_ message: some SwiftProtobuf.Message) throws {
@@ -55,9 +64,14 @@ struct CustomerCommand: ParsableCommand {
             guard brief else { return try CustomerCommand.printJSON(view) }
             let name = [view.attributes["first_name"], view.attributes["last_name"]].compactMap { $0 }.joined(separator: " ")
             print("\(identity) → customer \(view.customerID)\(name.isEmpty ? "" : " (\(name))")\(view.anonymous ? ", anonymous" : "")")
-            print(String(format: "  value tier %@, CLV %.0f, P(alive) %.2f, %.1f purchases expected in 52 weeks; %d transactions, %.0f spent",
-                         view.segment.isEmpty ? "-" : view.segment, view.clv, view.pAlive, view.expectedPurchases, view.transactions, view.totalSpend))
-            print(String(format: "  churn risk %.2f", view.churnRisk) + (view.churnReasons.isEmpty ? "" : ": " + view.churnReasons.joined(separator: "; ")))
+            if view.clv.isNaN {
+                print(String(format: "  value unknown (no value model fitted yet: offerloop clv refit); %d transactions, %.0f spent", view.transactions, view.totalSpend))
+            } else {
+                print(String(format: "  value tier %@, CLV %.0f, P(alive) %.2f, %.1f purchases expected in 52 weeks; %d transactions, %.0f spent",
+                             view.segment.isEmpty ? "-" : view.segment, view.clv, view.pAlive, view.expectedPurchases, view.transactions, view.totalSpend))
+            }
+            print((view.churnRisk.isNaN ? "  churn risk unknown" : String(format: "  churn risk %.2f", view.churnRisk))
+                  + (view.churnReasons.isEmpty ? "" : ": " + view.churnReasons.joined(separator: "; ")))
             if !view.optedOut.isEmpty { print("  opted out of: \(view.optedOut.map { ChannelName.name($0) ?? "\($0)" }.joined(separator: ", "))") }
         }
     }

@@ -52,7 +52,13 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let db = try StoreLocation(store).open()
+        let db: any SQLDatabase
+        do {
+            db = try StoreLocation(store).open(create: false)
+        } catch {
+            throw ValidationError("no decision store at \(store): \(error.message). The local cluster's (scripts/cluster) is "
+                                  + "sqlite:.run/data/decisions.sqlite; a deployment's is its decision service's --store (env OFFERLOOP_DECISION_STORE)")
+        }
         defer { db.close() }
         let report = try EffectivenessReport(store: db, since: try sinceMs(now: Int64(Date().timeIntervalSince1970 * 1000)), by: try dimensions())
         let table = Self.table(report)
@@ -73,18 +79,22 @@ struct ReportCommand: ParsableCommand {
                                                           "control", "control_rate", "lift", "lift_low", "lift_high"]
         let rows = (report.rows + [report.overall]).map { row in
             let key = report.dimensions.map { row.key[$0] ?? "(all)" }
-            let interval = row.lift.interval
+            let interval = row.lift.tooFew == nil ? row.lift.interval : nil
+            let lift = row.lift.lift == nil ? "" : row.lift.tooFew.map { "too few decisions (\($0))" } ?? row.lift.lift.map(points) ?? ""
             return key + ["\(row.decisions)", "\(row.impressions)", "\(row.responses)", percent(row.responseRate), String(format: "%.2f", row.revenue),
                           "\(row.lift.control)", row.lift.control > 0 ? percent(row.lift.controlRate) : "",
-                          row.lift.lift.map(points) ?? "", interval.map { points($0.lowerBound) } ?? "", interval.map { points($0.upperBound) } ?? ""]
+                          lift, interval.map { points($0.lowerBound) } ?? "", interval.map { points($0.upperBound) } ?? ""]
         }
         return [header] + rows
     }
 
     static func policyTable(_ report: EffectivenessReport) -> [[String]] {
-        [["policy", "estimator", "response_rate", "low_95", "high_95", "decisions"]] + report.policies.map {
-            [$0.policy, $0.estimator, percent($0.estimate.value), percent($0.estimate.interval.lowerBound),
-             percent($0.estimate.interval.upperBound), "\($0.estimate.decisions)"]
+        [["policy", "estimator", "response_rate", "low_95", "high_95", "decisions", "effective"]] + report.policies.map { row in
+            let estimate = row.estimate, shown = estimate.clipped
+            let counts = ["\(estimate.decisions)", String(format: "%.0f", estimate.effectiveSampleSize)]
+            guard !estimate.tooFew else { return [row.policy, row.estimator, "too few decisions (\(estimate.decisions))", "", ""] + counts }
+            return [row.policy, row.estimator, percent(shown.value) + (estimate.unstable ? " unstable" : ""),
+                    percent(shown.interval.lowerBound), percent(shown.interval.upperBound)] + counts
         }
     }
 
@@ -111,14 +121,16 @@ struct ReportCommand: ParsableCommand {
 
     /// Lift per row and each policy's estimate, with their 95% intervals, drawn by matplotlib.
     static func draw(_ report: EffectivenessReport, to path: String) throws {
+        // What the tables print as figures, as they print them.
         let lifts: [[String: Any]] = (report.rows + [report.overall]).compactMap { row in
-            guard let lift = row.lift.lift, let interval = row.lift.interval else { return nil }
+            guard row.lift.tooFew == nil, let lift = row.lift.lift, let interval = row.lift.interval else { return nil }
             let label = report.dimensions.map { row.key[$0] ?? "(all)" }.joined(separator: " / ")
             return ["label": label.isEmpty ? "(all)" : label, "value": lift * 100, "low": interval.lowerBound * 100, "high": interval.upperBound * 100]
         }
-        let policies: [[String: Any]] = report.policies.map {
-            ["label": "\($0.policy) — \($0.estimator)", "value": $0.estimate.value * 100,
-             "low": $0.estimate.interval.lowerBound * 100, "high": $0.estimate.interval.upperBound * 100]
+        let policies: [[String: Any]] = report.policies.filter { !$0.estimate.tooFew }.map {
+            let shown = $0.estimate.clipped
+            return ["label": "\($0.policy) — \($0.estimator)" + ($0.estimate.unstable ? " (unstable)" : ""), "value": shown.value * 100,
+                    "low": shown.interval.lowerBound * 100, "high": shown.interval.upperBound * 100]
         }
         let input = try JSONSerialization.data(withJSONObject: ["lifts": lifts, "policies": policies, "output": path])
         let python = Process()
@@ -130,18 +142,17 @@ struct ReportCommand: ParsableCommand {
         pipe.fileHandleForWriting.write(input)
         try pipe.fileHandleForWriting.close()
         python.waitUntilExit()
-        guard python.terminationStatus == 0 else { throw ValidationError("the plot could not be drawn (python3 with matplotlib is needed)") }
+        guard python.terminationStatus == 0 else { throw ValidationError("the plot could not be drawn (python3 with matplotlib is needed: python3 -m pip install matplotlib)") }
         print("wrote \(path)")
     }
 
     static let plotProgram = #"""
-import json, subprocess, sys
+import json, sys
 data = json.load(sys.stdin)
 try:
     import matplotlib
 except ImportError:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "matplotlib"], check=True)
-    import matplotlib
+    sys.exit("matplotlib is not installed for " + sys.executable + ": run `python3 -m pip install matplotlib` (scripts/demo and scripts/test install it)")
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 panels = [(data["lifts"], "Lift against control (percentage points, 95% CI)"),
@@ -159,7 +170,7 @@ for axis, (items, title) in zip(axes, panels):
     axis.set_title(title, fontsize=10)
     axis.grid(True, axis="x", alpha=0.3)
     if not items:
-        axis.text(0.5, 0.5, "no data (no control responses yet)", transform=axis.transAxes, ha="center")
+        axis.text(0.5, 0.5, "no estimate: too few decisions", transform=axis.transAxes, ha="center")
 figure.tight_layout()
 figure.savefig(data["output"])
 """#

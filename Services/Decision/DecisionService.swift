@@ -14,12 +14,16 @@ import ZeroMQ
 final class DecisionService: @unchecked Sendable {
     // @unchecked: made by a worker thread and used only by that thread.
     struct Settings: Sendable {
-        /// Deadline per channel when the request's own is later (ms).
+        /// Deadline per channel, counted from the client's send, when the request's own is later (ms).
         var channelDeadlinesMs: [String: Int] = ["atm": 50, "kiosk": 80, "web": 100, "call_center": 200]
         /// Share of the time left that the profile call may take; scoring gets the rest but `reserve`.
         var profileShare = 0.4
-        /// Time kept for the strategy, the log and the reply (ns).
+        /// Time kept for the strategy, the log and encoding the reply (ns).
         var reserve: UInt64 = 2_000_000
+        /// The reply leaves the worker this long before the deadline, for its hop back to the
+        /// client: a tenth of the time the client allowed, at least `minimumReturnReserve`.
+        static let returnReserveShare = 0.1
+        static let minimumReturnReserve: UInt64 = 5_000_000
         var cacheSize = 10_000
         static let maxSlots = 5
     }
@@ -64,7 +68,6 @@ final class DecisionService: @unchecked Sendable {
     }
 
     func decide(_ request: DecideRequest, _ context: RequestContext) throws -> DecideReply {
-        let started = MonotonicClock.now()
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         guard let channel = ChannelName.name(request.channel) else {
             throw ServiceError(.invalidArgument, "channel is required (atm, kiosk, web or call_center)")
@@ -76,7 +79,7 @@ final class DecisionService: @unchecked Sendable {
         if request.hasLocalHour, !(0..<24).contains(request.localHour) {
             throw ServiceError(.invalidArgument, "local_hour \(request.localHour) is not 0-23")
         }
-        let deadline = min(context.deadline, started + UInt64(settings.channelDeadlinesMs[channel] ?? 100) * 1_000_000)
+        let deadline = Self.answerBy(context, channelDeadline: UInt64(settings.channelDeadlinesMs[channel] ?? 100) * 1_000_000)
         let engine = catalog.engine
         var degraded: [(reason: String, text: String)] = []
 
@@ -95,9 +98,10 @@ final class DecisionService: @unchecked Sendable {
                 degraded.append(("profile_cached_view", "profile: \(error.code.name); used the view cached at this replica"))
             } else {
                 view = CustomerView()
-                degraded.append(("profile_no_view", "profile: \(error.code.name); decided without the customer's view"))
+                degraded.append(("profile_no_view", "profile: \(error.code.name); no view of the customer, so their consent is unknown: no offer"))
             }
         }
+        let known = !view.customerID.isEmpty
 
         // 2. Who may be shown what, before any propensity is known.
         let hour = request.hasLocalHour ? Int(request.localHour) : nil
@@ -105,7 +109,7 @@ final class DecisionService: @unchecked Sendable {
         let input = CustomerViewInput(customerID: view.customerID, optedOut: Set(view.optedOut.compactMap(ChannelName.name)),
                                       rules: RuleInput(view: view, channel: channel, context: request.context, hour: hour, now: now))
         let history = Self.history(view)
-        let screening = engine.screen(decisionRequest, view: input, history: history)
+        let screening = known ? engine.screen(decisionRequest, view: input, history: history) : engine.screenWithoutView()
 
         // 3. How likely is each eligible offer? Scoring, with what time is left.
         var propensities: [String: Propensity]?
@@ -198,7 +202,15 @@ final class DecisionService: @unchecked Sendable {
         return reply
     }
 
-    /// Microseconds for a call: `share` of the time left before the deadline, less the reserve.
+    /// When the answer must leave this worker: the client's deadline or the channel's, both
+    /// counted from the client's send, less the return reserve.
+    static func answerBy(_ context: RequestContext, channelDeadline: UInt64) -> UInt64 {
+        let allowed = min(context.deadline - context.sent, channelDeadline)
+        let returnReserve = max(UInt64(Double(allowed) * Settings.returnReserveShare), Settings.minimumReturnReserve)
+        return context.sent + allowed - min(returnReserve, allowed)
+    }
+
+    /// Microseconds for a call: `share` of the time left before the answer is due, less the reserve.
     func budget(until deadline: UInt64, share: Double) -> UInt64 {
         let now = MonotonicClock.now()
         let left = deadline > now + settings.reserve ? deadline - now - settings.reserve : 0

@@ -122,8 +122,9 @@ final class FeedbackService: @unchecked Sendable {
     func validate(_ request: Outcome, now: Int64) throws(ServiceError) -> OutcomeEvent {
         var outcome = request
         for (name, value) in [("event_id", outcome.eventID), ("decision_id", outcome.decisionID), ("offer_id", outcome.offerID)] {
-            guard !value.isEmpty, value.utf8.count <= Self.maxIDBytes else {
-                throw ServiceError(.invalidArgument, "\(name) is required (1–\(Self.maxIDBytes) bytes)")
+            guard !value.isEmpty else { throw ServiceError(.invalidArgument, "\(name) is required") }
+            guard value.utf8.count <= Self.maxIDBytes else {
+                throw ServiceError(.invalidArgument, "\(name) is too long: \(value.utf8.count) bytes, at most \(Self.maxIDBytes)")
             }
         }
         guard !outcome.type.name.isEmpty else {

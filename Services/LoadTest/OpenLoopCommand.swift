@@ -30,6 +30,8 @@ struct OpenLoopCommand: ParsableCommand {
     @Option(help: "Channel mix, CHANNEL:SHARE pairs.") var mix = "atm:0.35,kiosk:0.1,web:0.4,call_center:0.15"
     @Flag(help: "Report outcomes of the decisions (impression; accept or decline at the offer's propensity).") var outcomes = false
     @Option(help: "The touchpoint's own time limit per decision, ms.") var timeoutMs = 1_000
+    @Option(help: "Each channel's deadline, counted from the send: answers after it are late (as the decision service's --channel-deadlines; env OFFERLOOP_CHANNEL_DEADLINES).")
+    var channelDeadlines = Environment.string("OFFERLOOP_CHANNEL_DEADLINES", "atm:50,kiosk:80,web:100,call_center:200")
     @Flag(help: "Search for the highest rate whose p99 stays within --p99-bound-ms (and errors under 0.1%).") var findMax = false
     @Option(help: "The p99 bound of --find-max, ms.") var p99BoundMs: Double = 5
     @Option(help: "Seconds per step of --find-max.") var stepDuration: Double = 15
@@ -53,8 +55,19 @@ struct OpenLoopCommand: ParsableCommand {
         /// Why outcomes failed: error codes, and TIMEOUT for no answer in time.
         var outcomeErrors: [String: Int] = [:]
         var channels: [String: Int]
+        /// Per channel: its deadline, its measured decisions' latency, and how many were late.
+        var byChannel: [String: ChannelFigures] = [:]
 
         var errorCount: Int { errors.values.reduce(0, +) }
+    }
+
+    struct ChannelFigures: Codable {
+        var deadlineMs: Int
+        var sent: Int
+        /// Answered after the channel's deadline, or not at all within the time limit.
+        var late: Int
+        var degraded: Int
+        var latency: LatencyStats
     }
 
     struct Result: Codable {
@@ -72,6 +85,11 @@ struct OpenLoopCommand: ParsableCommand {
             throw ValidationError("--rate, --duration, --connections, --customers and --timeout-ms must be positive")
         }
         _ = try channelMix()
+        _ = try deadlines()
+    }
+
+    func deadlines() throws -> [String: Int] {
+        try ChannelValues.parse(channelDeadlines, option: "--channel-deadlines", example: "atm:50,web:100") { Int($0).flatMap { $0 > 0 ? $0 : nil } }
     }
 
     func channelMix() throws -> [(channel: Channel, share: Double)] {
@@ -122,6 +140,10 @@ struct OpenLoopCommand: ParsableCommand {
                run.targetRate, run.achievedRate, run.seconds, run.sent, run.answered, run.degraded, run.errorCount,
                run.errors.isEmpty ? "" : "\(run.errors)", (run.latency.micros["p50"] ?? 0) / 1000, (run.latency.micros["p99"] ?? 0) / 1000,
                (run.latency.micros["p99.9"] ?? 0) / 1000, (run.latency.micros["max"] ?? 0) / 1000, run.outcomesSent, run.outcomesFailed)
+            + "; late against the channel's deadline: " + run.byChannel.sorted { $0.key < $1.key }.map { channel, figures in
+                String(format: "%@ %d of %d (%d ms; p99 %.1f, max %.1f ms)", channel, figures.late, figures.sent, figures.deadlineMs,
+                       (figures.latency.micros["p99"] ?? 0) / 1000, (figures.latency.micros["max"] ?? 0) / 1000)
+            }.joined(separator: ", ")
     }
 
     /// Doubles the rate from --rate until a step fails the bound, then halves the gap between
@@ -160,8 +182,10 @@ struct OpenLoopCommand: ParsableCommand {
         let start = MonotonicClock.now() + 200_000_000
         let measureFrom = start + UInt64(warmup * 1e9)
         let end = measureFrom + UInt64(seconds * 1e9)
+        let deadlines = try deadlines()
         let settings = Connection.Settings(frontend: client.frontend, customers: customers, prefix: customerPrefix, mix: mix,
-                                           outcomes: outcomes, timeout: UInt64(timeoutMs) * 1_000_000, measureFrom: measureFrom, measureUntil: end)
+                                           outcomes: outcomes, timeout: UInt64(timeoutMs) * 1_000_000,
+                                           channelDeadlines: deadlines.mapValues { UInt64($0) * 1_000_000 }, measureFrom: measureFrom, measureUntil: end)
         let connections = try (0..<self.connections).map { try Connection(context: context, index: $0, settings: settings) }
         let group = DispatchGroup()
         for connection in connections {
@@ -203,6 +227,7 @@ struct OpenLoopCommand: ParsableCommand {
         group.wait()
 
         var histogram = newHistogram()
+        var channelHistograms: [String: Histogram<UInt64>] = [:]
         var acknowledged: [String] = []
         var run = Run(targetRate: rate, achievedRate: 0, seconds: seconds, sent: 0, answered: 0, degraded: 0, errors: [:],
                       latency: LatencyStats(newHistogram()), outcomesSent: 0, outcomesFailed: 0, channels: [:])
@@ -214,6 +239,11 @@ struct OpenLoopCommand: ParsableCommand {
             run.degraded += tally.degraded
             run.errors.merge(tally.errors, uniquingKeysWith: +)
             run.channels.merge(tally.channels, uniquingKeysWith: +)
+            for (channel, figures) in tally.byChannel {
+                channelHistograms[channel, default: newHistogram()].add(figures.histogram)
+                run.byChannel[channel, default: ChannelFigures(deadlineMs: deadlines[channel] ?? 0, sent: 0, late: 0, degraded: 0, latency: LatencyStats(newHistogram()))].late += figures.late
+                run.byChannel[channel]!.degraded += figures.degraded
+            }
             run.outcomesSent += tally.outcomesSent
             run.outcomesFailed += tally.outcomesFailed
             acknowledged += tally.acknowledged
@@ -229,6 +259,10 @@ struct OpenLoopCommand: ParsableCommand {
             file.write(Data(acknowledged.map { $0 + "\n" }.joined().utf8))
         }
         run.latency = LatencyStats(histogram)
+        for (channel, channelHistogram) in channelHistograms {
+            run.byChannel[channel]?.latency = LatencyStats(channelHistogram)
+            run.byChannel[channel]?.sent = run.channels[channel] ?? 0
+        }
         run.achievedRate = Double(run.sent) / seconds
         return (run, histogram)
     }
@@ -248,6 +282,8 @@ final class Connection: @unchecked Sendable {
         var mix: [(channel: Channel, share: Double)]
         var outcomes: Bool
         var timeout: UInt64
+        /// Nanoseconds, by channel name.
+        var channelDeadlines: [String: UInt64]
         var measureFrom: UInt64
         var measureUntil: UInt64
     }
@@ -259,6 +295,7 @@ final class Connection: @unchecked Sendable {
         var degraded = 0
         var errors: [String: Int] = [:]
         var channels: [String: Int] = [:]
+        var byChannel: [String: (histogram: Histogram<UInt64>, late: Int, degraded: Int)] = [:]
         var outcomesSent = 0
         var outcomesFailed = 0
         /// Event ids of the outcomes the feedback service acknowledged.
@@ -269,7 +306,7 @@ final class Connection: @unchecked Sendable {
     struct Pending {
         var intended: UInt64
         var kind: Kind
-        enum Kind { case decision(measured: Bool), outcome(eventID: String) }
+        enum Kind { case decision(measured: Bool, channel: String), outcome(eventID: String) }
     }
 
     let settings: Settings
@@ -333,11 +370,12 @@ final class Connection: @unchecked Sendable {
             $0.channel = channel
         }
         let measured = intended >= settings.measureFrom && intended < settings.measureUntil
-        send("decision", "decide", request.wireBytes(), Pending(intended: intended, kind: .decision(measured: measured)))
+        let name = ChannelName.name(channel) ?? "?"
+        send("decision", "decide", request.wireBytes(), Pending(intended: intended, kind: .decision(measured: measured, channel: name)))
         if measured {
             tally.withLock {
                 $0.sent += 1
-                $0.channels[ChannelName.name(channel) ?? "?", default: 0] += 1
+                $0.channels[name, default: 0] += 1
             }
         }
     }
@@ -376,7 +414,7 @@ final class Connection: @unchecked Sendable {
                     tally.acknowledged.append(eventID)
                 }
             }
-        case .decision(let measured):
+        case .decision(let measured, let channel):
             var decision: DecideReply?
             if case .success(let bytes) = result {
                 decision = try? DecideReply(serializedBytes: bytes)
@@ -384,7 +422,13 @@ final class Connection: @unchecked Sendable {
             }
             if measured {
                 tally.withLock { tally in
-                    tally.histogram.record(failure == "TIMEOUT" ? settings.timeout : now > request.intended ? now - request.intended : 0)
+                    let latency = failure == "TIMEOUT" ? settings.timeout : now > request.intended ? now - request.intended : 0
+                    tally.histogram.record(latency)
+                    var figures = tally.byChannel[channel] ?? (newHistogram(), 0, 0)
+                    figures.histogram.record(latency)
+                    if latency > settings.channelDeadlines[channel] ?? settings.timeout { figures.late += 1 }
+                    if decision?.degraded == true { figures.degraded += 1 }
+                    tally.byChannel[channel] = figures
                     if let failure { tally.errors[failure, default: 0] += 1 } else { tally.answered += 1 }
                     if decision?.degraded == true { tally.degraded += 1 }
                 }

@@ -65,7 +65,7 @@ public struct Decision: Sendable {
             case .heldOut(let percent): "held out of this offer (\(percent.formatted)%)"
             case .notEligible(let rule): "not eligible: \(rule)"
             case .suppressed(let why): why
-            case .categoryTaken(let category): "another \(category) offer was shown"
+            case .categoryTaken(let category): "an offer of the same category (\(category)) was shown"
             }
         }
 
@@ -178,6 +178,15 @@ public struct DecisionEngine: Sendable {
         screening.eligible = eligible
         screening.decision.retention = catalog.retentionRule?.admits(view.rules) ?? false
         if control { screening.decision.candidates = controlCandidates }
+        return screening
+    }
+
+    /// The screening when there is no view of the customer (the profile service down, nothing
+    /// cached): their opt-outs and eligibility are unknown, so nothing may be targeted — no offer,
+    /// and no control assignment without a customer id.
+    public func screenWithoutView() -> Screening {
+        var screening = Screening()
+        screening.decision.explanation.append("no view of the customer: their consent (opt-outs) and eligibility are unknown, so no offer")
         return screening
     }
 

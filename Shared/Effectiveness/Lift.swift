@@ -33,8 +33,22 @@ public struct LiftEstimate: Sendable, Equatable {
         return (lift - Self.z95 * standardError)...(lift + Self.z95 * standardError)
     }
 
+    /// The smaller of the two groups, when it is too small for the normal approximation to hold
+    /// (fewer than `Estimates.minimumDecisions`); nil when both are large enough.
+    public var tooFew: Int? {
+        let smaller = min(treated, control)
+        return smaller < Estimates.minimumDecisions ? smaller : nil
+    }
+
     /// The two-sided 95% quantile of the standard normal.
     public static let z95 = 1.959963984540054
 
     static func rate(_ count: Int, _ total: Int) -> Double { total > 0 ? Double(count) / Double(total) : 0 }
+}
+
+/// What an estimate needs before a report prints it as a number.
+public enum Estimates {
+    /// Below this many decisions (or this effective sample size) the normal approximation behind
+    /// the intervals does not hold: a report says "too few decisions" instead of a figure.
+    public static let minimumDecisions = 30
 }

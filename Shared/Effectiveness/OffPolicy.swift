@@ -79,9 +79,25 @@ public struct PolicyEstimate: Sendable {
     public var value: Double
     public var standardError: Double
     public var decisions: Int
+    /// (Σw)² / Σw² of the importance weights: how many decisions the estimate is worth (n on policy).
+    public var effectiveSampleSize: Double
 
     public var interval: ClosedRange<Double> {
         (value - LiftEstimate.z95 * standardError)...(value + LiftEstimate.z95 * standardError)
+    }
+
+    /// Too few decisions, or too little overlap with the logged policy, for a figure.
+    public var tooFew: Bool {
+        decisions < Estimates.minimumDecisions || effectiveSampleSize < Double(Estimates.minimumDecisions)
+    }
+
+    /// A response rate outside [0, 1] is impossible: the estimator's variance shows.
+    public var unstable: Bool { value < 0 || value > 1 }
+
+    /// The estimate and its interval within [0, 1], where a rate can be.
+    public var clipped: (value: Double, interval: ClosedRange<Double>) {
+        func clip(_ x: Double) -> Double { min(max(x, 0), 1) }
+        return (clip(value), clip(interval.lowerBound)...clip(interval.upperBound))
     }
 }
 
@@ -107,24 +123,26 @@ public enum OffPolicy {
             }
         }
         let n = Double(choices.count)
+        let total = weights.reduce(0, +), squaredTotal = weights.reduce(0) { $0 + $1 * $1 }
+        let effective = squaredTotal > 0 ? total * total / squaredTotal : 0
         if estimator == .snips {
-            let total = weights.reduce(0, +)
-            guard total > 0 else { return PolicyEstimate(value: 0, standardError: 0, decisions: choices.count) }
+            guard total > 0 else { return PolicyEstimate(value: 0, standardError: 0, decisions: choices.count, effectiveSampleSize: 0) }
             let value = terms.reduce(0, +) / total
             let squares = zip(weights, choices).reduce(0) { sum, pair in
                 let deviation = pair.0 * (pair.1.reward - value)
                 return sum + deviation * deviation
             }
-            return PolicyEstimate(value: value, standardError: squares.squareRoot() / total, decisions: choices.count)
+            return PolicyEstimate(value: value, standardError: squares.squareRoot() / total, decisions: choices.count, effectiveSampleSize: effective)
         }
-        return PolicyEstimate(value: terms.reduce(0, +) / n, standardError: standardError(terms), decisions: choices.count)
+        return PolicyEstimate(value: terms.reduce(0, +) / n, standardError: standardError(terms), decisions: choices.count, effectiveSampleSize: effective)
     }
 
     /// The running policy's own mean reward (on policy, no weighting).
     public static func logged(_ choices: [LoggedChoice]) -> PolicyEstimate? {
         guard !choices.isEmpty else { return nil }
         let rewards = choices.map(\.reward)
-        return PolicyEstimate(value: rewards.reduce(0, +) / Double(rewards.count), standardError: standardError(rewards), decisions: choices.count)
+        return PolicyEstimate(value: rewards.reduce(0, +) / Double(rewards.count), standardError: standardError(rewards), decisions: choices.count,
+                              effectiveSampleSize: Double(choices.count))
     }
 
     /// Standard deviation over √n.

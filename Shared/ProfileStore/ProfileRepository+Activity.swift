@@ -129,7 +129,7 @@ extension ProfileRepository {
     }
 
     func checkKey(_ key: String, _ name: String) throws {
-        guard key.utf8.count <= 128 else { throw ProfileError.tooLarge("\(name) is longer than 128 bytes") }
+        guard key.utf8.count <= 128 else { throw ProfileError.tooLarge("\(name) is too long: \(key.utf8.count) bytes, at most 128") }
     }
 
     func checkText(_ text: String, _ name: String) throws {

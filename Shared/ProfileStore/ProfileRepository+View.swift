@@ -58,6 +58,13 @@ extension ProfileRepository {
             view.segment = value.tier
             view.churnRisk = value.churnRisk
             view.churnReasons = value.churnReasons
+        } else {
+            // No value model fitted yet: these are unknown, not zero (rules admit no one on an
+            // unknown number; scoring sees "clv=unknown", "churn=unknown").
+            view.pAlive = .nan
+            view.expectedPurchases = .nan
+            view.clv = .nan
+            view.churnRisk = .nan
         }
         if let override = view.attributes["segment_override"], !override.isEmpty { view.segment = override }
         return view

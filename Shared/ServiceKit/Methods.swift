@@ -8,6 +8,9 @@ public struct RequestContext: Sendable {
     public let method: String
     /// Monotonic nanoseconds by which the answer must be back at the client.
     public let deadline: UInt64
+    /// Monotonic nanoseconds at which the client sent the request, as far as this worker can
+    /// tell: its deadline less the whole time it allowed (the broker's hops are inside that).
+    public let sent: UInt64
     public let routingKey: [UInt8]
     public let worker: String
 }

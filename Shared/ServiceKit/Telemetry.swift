@@ -2,7 +2,6 @@
 // still turn (/health) and whether it can serve now (/ready). Services record metrics through
 // swift-metrics; this bootstraps Prometheus as its backend, once per process.
 import ArgumentParser
-import Hummingbird
 import Logging
 import Metrics
 import Prometheus
@@ -31,7 +30,7 @@ public struct TelemetryOptions: ParsableArguments {
     public func endpoints(_ telemetry: Telemetry, logger: Logger) -> [any Service] {
         guard let (host, port) = Self.split(metricsAddress) else { return [] }
         logger.info("metrics, health and readiness over HTTP", metadata: ["address": "\(metricsAddress)"])
-        return [telemetry.endpoint(host: host, port: port, logger: logger)]
+        return [TelemetryEndpoint(host: host, port: port, telemetry: telemetry, logger: logger)]
     }
 }
 
@@ -105,22 +104,4 @@ public final class Telemetry: Sendable {
 
     /// The process's metrics in Prometheus' text format.
     public func metricsText() -> [UInt8] { PrometheusMetricsFactory.defaultRegistry.emitToBuffer() }
-
-    /// The HTTP endpoint: GET /metrics, /health (200 alive, 503 with the problems) and /ready.
-    func endpoint(host: String, port: Int, logger: Logger) -> any Service {
-        let router = Router()
-        router.get("metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: self.metricsText())))
-        }
-        router.get("health") { _, _ in Self.verdict(self.healthProblems(), good: "alive") }
-        router.get("ready") { _, _ in Self.verdict(self.readinessProblems(), good: "ready") }
-        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "offerloop"), logger: logger)
-    }
-
-    private static func verdict(_ problems: [String], good: String) -> Response {
-        let text = problems.isEmpty ? good + "\n" : problems.joined(separator: "\n") + "\n"
-        return Response(status: problems.isEmpty ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
 }

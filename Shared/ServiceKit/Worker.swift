@@ -185,8 +185,11 @@ public final class Worker: Sendable {
                 guard request.budgetMicros > 0 else {
                     throw ServiceError(.deadlineExceeded, "deadline passed before a worker of '\(settings.service)' could start")
                 }
-                let context = RequestContext(requestID: request.requestID, method: envelope.method, deadline: MonotonicClock.now() + request.budgetMicros * 1000,
-                                             routingKey: Array(envelope.routingKey), worker: worker)
+                let now = MonotonicClock.now(), budget = request.budgetMicros * 1000
+                // What the client allowed in all (0: the broker's default, the budget's start).
+                let allowed = max(envelope.deadlineUs * 1000, budget)
+                let context = RequestContext(requestID: request.requestID, method: envelope.method, deadline: now + budget,
+                                             sent: now + budget - min(allowed, now + budget), routingKey: Array(envelope.routingKey), worker: worker)
                 if methods.groupHandler(for: envelope.method) != nil {
                     groups[envelope.method, default: []].append((index, Array(envelope.payload), context))
                 } else {

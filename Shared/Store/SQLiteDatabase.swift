@@ -28,9 +28,13 @@ public final class SQLiteDatabase: SQLDatabase {
     /// commit cuts the file back to then.
     public static let walSizeLimit = 64 << 20
 
-    public init(path: String, busyTimeoutSeconds: Double = 10) throws(StoreError) {
+    /// `create: false` opens only a database that exists (a missing file is `unavailable`, "no SQLite database at PATH").
+    public init(path: String, busyTimeoutSeconds: Double = 10, create: Bool = true) throws(StoreError) {
         self.path = path
         precondition(sqlite_nio_sqlite3_libversion_number() >= Self.minimumVersion, "SQLite \(Self.libraryVersion) has the WAL-reset bug")
+        guard create || FileManager.default.fileExists(atPath: path) else {
+            throw StoreError(.unavailable, "no SQLite database at \(path)")
+        }
         do {
             try FileManager.default.createDirectory(
                 at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -38,7 +42,7 @@ public final class SQLiteDatabase: SQLDatabase {
             throw StoreError(.unavailable, "cannot open SQLite database \(path): \(error)")
         }
         var opened: OpaquePointer?
-        let code = sqlite_nio_sqlite3_open_v2(path, &opened, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
+        let code = sqlite_nio_sqlite3_open_v2(path, &opened, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX, nil)
         handle = opened
         guard code == SQLITE_OK else {
             let message = self.message(code)

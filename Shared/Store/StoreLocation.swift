@@ -18,10 +18,11 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Opens a connection for the calling thread.
-    public func open() throws(StoreError) -> any SQLDatabase {
+    /// Opens a connection for the calling thread. `create: false` (read-only tools) refuses a
+    /// SQLite file that does not exist instead of making an empty one.
+    public func open(create: Bool = true) throws(StoreError) -> any SQLDatabase {
         switch self {
-        case .sqlite(let path): try SQLiteDatabase(path: path)
+        case .sqlite(let path): try SQLiteDatabase(path: path, create: create)
         case .postgres(let settings): try PostgreSQLDatabase(settings)
         }
     }

@@ -54,6 +54,17 @@ struct DecisionEngineTests {
         #expect(held.heldOut.count == 2 && held.heldOut.map(\.offer.id) == treated.offers.map(\.offer.id))
     }
 
+    @Test func withoutAViewNothingIsTargetedNotEvenTheDefaultOffer() throws {
+        let engine = DecisionEngine(catalog: try sampleCatalog())
+        var random = SeededRandom(seed: 1)
+        let request = DecisionRequest(channel: "atm", now: Self.now)
+        let decision = engine.arbitrate(engine.screenWithoutView(), request, history: [], propensities: nil, using: &random)
+        #expect(decision.offers.isEmpty && !decision.control && decision.candidates.isEmpty)
+        #expect(decision.explanation == ["no view of the customer: their consent (opt-outs) and eligibility are unknown, so no offer"])
+        // The same channel with a view does show its default offer to the control group: that path stays.
+        #expect(engine.catalog.defaultOffers["atm"] == "mobile_app")
+    }
+
     @Test func offersAreRankedByPriorityWithOnePerCategory() throws {
         let catalog = try sampleCatalog()
         let engine = DecisionEngine(catalog: catalog, epsilon: 0)
@@ -67,7 +78,7 @@ struct DecisionEngineTests {
         #expect(decision.offers.map(\.offer.id) == ["personal_loan", "home_insurance", "credit_card_upgrade", "savings_bonus"])
         #expect(decision.offers.allSatisfy { $0.probability == 1 })
         #expect(decision.offers[0].priority == 0.2 * 300)
-        #expect(decision.candidates.first { $0.offerID == "mortgage_refinance" }?.reason == "another lending offer was shown")
+        #expect(decision.candidates.first { $0.offerID == "mortgage_refinance" }?.reason == "an offer of the same category (lending) was shown")
         #expect(decision.candidates.first { $0.offerID == "new_credit_card" }?.reason == #"not eligible: not holds("credit_card") and known"#)
         #expect(decision.candidates.first { $0.offerID == "fee_waiver_retention" }?.kept == false)
         #expect(decision.offers[0].treatment.text == "Your pre-approved loan")
@@ -129,6 +140,30 @@ struct DecisionEngineTests {
         let decision = decide(engine, view, slots: 5, history: accepted, propensities: ["personal_loan": 0.9])
         #expect(!decision.offers.contains { $0.offer.category == "lending" })
         #expect(decision.candidates.first { $0.offerID == "personal_loan" }?.reason.hasPrefix("accepted mortgage_refinance (lending) 10 day(s) ago") == true)
+    }
+
+    @Test func theContactPolicySwitchesOffAsDocumented() throws {
+        // DECISION.md: no caps where none are listed, 0 days of suppression and of cool-down.
+        let path = repositoryRoot.appendingPathComponent("examples/catalog/retail-bank.yaml").path
+        let policy = """
+            contact_policy:
+              per_channel_per_day: {atm: 1, kiosk: 2, web: 3, call_center: 2}
+              all_channels_per_week: 6
+              suppress_days_after_decline: 30
+              cooldown_days_after_accept: 90
+            """
+        let sample = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(sample.contains(policy))
+        let yaml = sample.replacingOccurrences(of: policy, with: "contact_policy:\n  suppress_days_after_decline: 0\n  cooldown_days_after_accept: 0")
+        let catalog = try CatalogLoader.load(yaml: yaml, file: "no-policy.yaml")
+        #expect(catalog.contactPolicy.perChannelPerDay.isEmpty && catalog.contactPolicy.allChannelsPerWeek == nil)
+        let engine = DecisionEngine(catalog: catalog, epsilon: 0)
+        let view = Self.customer(id: Self.idOutsideControl(catalog))
+        let history = (0..<20).map { ContactRecord(offerID: "mobile_app", category: "service", channel: "web", timeMs: Self.now - Int64($0) * 60_000, kind: .shown) }
+            + [ContactRecord(offerID: "personal_loan", category: "lending", channel: "atm", timeMs: Self.now - Self.day, kind: .declined),
+               ContactRecord(offerID: "mortgage_refinance", category: "lending", channel: "web", timeMs: Self.now - Self.day, kind: .accepted)]
+        let decision = decide(engine, view, history: history, propensities: ["personal_loan": 0.9])
+        #expect(decision.offers.map(\.offer.id) == ["personal_loan"], "\(decision.explanation) \(decision.candidates.map(\.reason))")
     }
 
     @Test func contactCapsStopOffersPerChannelAndAcrossChannels() throws {

@@ -43,6 +43,27 @@ struct LiftTests {
 }
 
 struct EffectivenessReportTests {
+    @Test func estimatesFromTooFewDecisionsOrOutsideZeroToOneAreFlagged() throws {
+        // The hand-computed pair above: IPS of the greedy policy is 5 (a rate of 500 %) from 2 decisions.
+        let candidates = [LoggedChoice.Candidate(offerID: "a", loggingProbability: 0.9, modelPropensity: 0.2),
+                          LoggedChoice.Candidate(offerID: "b", loggingProbability: 0.1, modelPropensity: 0.5)]
+        let pair = [LoggedChoice(candidates: candidates, chosen: 1, reward: 1), LoggedChoice(candidates: candidates, chosen: 0, reward: 0)]
+        let ips = try #require(OffPolicy.estimate(pair, policy: .greedyByModel, estimator: .ips))
+        #expect(ips.tooFew && ips.unstable && ips.clipped.value == 1 && ips.clipped.interval.upperBound <= 1 && ips.clipped.interval.lowerBound >= 0)
+        // Weights 10 and 0: (Σw)²/Σw² = 100/100 = 1 decision's worth.
+        #expect(abs(ips.effectiveSampleSize - 1) < 1e-12)
+        // 60 decisions, but only 6 of them matching the target: the effective sample is 6, too few.
+        let many = (0..<60).map { LoggedChoice(candidates: candidates, chosen: $0 % 10 == 0 ? 1 : 0, reward: $0 % 20 == 0 ? 1 : 0) }
+        let greedy = try #require(OffPolicy.estimate(many, policy: .greedyByModel, estimator: .snips))
+        #expect(greedy.decisions == 60 && abs(greedy.effectiveSampleSize - 6) < 1e-9 && greedy.tooFew)
+        // On policy, 60 decisions are enough, and a rate within [0, 1] is stable.
+        let logged = try #require(OffPolicy.logged(many))
+        #expect(!logged.tooFew && !logged.unstable && logged.effectiveSampleSize == 60)
+        // Lift: the smaller group decides.
+        #expect(LiftEstimate(treated: 200, treatedResponses: 30, control: 12, controlResponses: 1).tooFew == 12)
+        #expect(LiftEstimate(treated: 200, treatedResponses: 30, control: 100, controlResponses: 5).tooFew == nil)
+    }
+
     static func record(_ id: String, _ channel: Channel, segment: String, shown: [String] = [], heldOut: [String] = []) -> DecisionRecord {
         DecisionRecord.with {
             $0.decisionID = id

@@ -154,7 +154,7 @@ import ZeroMQ
         let client = try cluster.client()
         defer { client.close() }
         func answered(_ count: Int, idempotent: Bool) throws -> Int {
-            try (0..<count).filter { n in
+            (0..<count).filter { n in
                 (try? EchoReply(wireBytes: try client.call(echo("b\(n)", timeoutMicros: 1_000_000, idempotent: idempotent))))?.data == Data("b\(n)".utf8)
             }.count
         }

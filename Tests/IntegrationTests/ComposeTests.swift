@@ -1,7 +1,9 @@
-// The compose files: each one valid for docker-compose (`config` needs no Docker engine), the
-// topology the same as scripts/cluster's (with --brokers 2), only the brokers (and Prometheus'
-// UI) publishing ports, every service attached to both brokers, and Prometheus scraping every
-// service.
+// The compose files: each one valid against the Compose Specification's JSON schema and
+// consistent in what a schema cannot see (scripts/lib/compose-check.py: every network, volume,
+// secret, config and dependency defined, secret files present, ports published once, health
+// checks on the metrics port) — no container engine needed; the topology the same as
+// scripts/cluster's (with --brokers 2), only the brokers (and Prometheus' UI) publishing ports,
+// every service attached to both brokers, and Prometheus scraping every service.
 import Foundation
 import Testing
 import Yams
@@ -9,30 +11,19 @@ import Yams
 struct ComposeTests {
     static let compose = repositoryRoot.appendingPathComponent("compose")
 
-    static func dockerCompose(_ arguments: [String]) throws -> (Int32, String) {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/docker-compose") else {
-            throw ComposeMissing()
-        }
-        let (status, output) = try run("/usr/bin/docker-compose", arguments)
-        // It notes that it leaves Swarm configs to `docker stack deploy`: not a complaint.
-        return (status, output.split(separator: "\n").filter { !$0.contains("use `docker stack deploy`") }.joined(separator: "\n"))
-    }
-
-    struct ComposeMissing: Error, CustomStringConvertible {
-        var description: String { "docker-compose is not installed: run the tests with scripts/test, which installs it" }
+    /// compose-check's verdict on a file: its exit status and what it printed.
+    static func check(_ file: String) throws -> (Int32, String) {
+        try run("/usr/bin/env", ["python3", repositoryRoot.appendingPathComponent("scripts/lib/compose-check.py").path, file])
     }
 
     @Test(arguments: ["docker-compose.yml", "stack.yml"])
     func theComposeFileIsValid(_ name: String) throws {
         let file = Self.compose.appendingPathComponent(name).path
         try Self.makeKeys()
-        let (status, output) = try Self.dockerCompose(["-f", file, "config", "-q"])
-        #expect(status == 0 && output.isEmpty, "\(output)")
-        let (_, services) = try Self.dockerCompose(["-f", file, "config", "--services"])
-        #expect(Set(services.split(separator: "\n").map(String.init)) == Set(Self.services + ["postgres", "prometheus"]))
+        let definitions = try Self.resolvedServices(file)
+        #expect(Set(definitions.keys) == Set(Self.services + ["postgres", "prometheus"]))
         // Only the brokers publish a port for touchpoints (and Prometheus its UI): every other
         // service connects, so any of them scales.
-        let definitions = try Self.resolvedServices(file)
         #expect(Set(definitions.filter { $0.value["ports"] != nil }.map(\.key)) == Set(Self.brokers + ["prometheus"]))
         // Every service serves its metrics on 9100, where Prometheus looks, and is checked by /ready.
         for name in Self.services {
@@ -40,6 +31,26 @@ struct ComposeTests {
             #expect(environment?["OFFERLOOP_METRICS_ADDRESS"] as? String == "0.0.0.0:9100", "\(name) in \(file)")
             let check = (definitions[name]?["healthcheck"] as? [String: Any])?["test"] as? [String]
             #expect(check?.last == "http://127.0.0.1:9100/ready", "\(name) in \(file)")
+        }
+    }
+
+    /// The check can fail: a misspelt key (the schema), a dependency on no service, a health
+    /// check on the wrong port and a secret whose file is missing (the cross-checks) are named.
+    @Test func aBrokenComposeFileIsRefusedWithWhatIsWrong() throws {
+        try Self.makeKeys()
+        let original = try String(contentsOf: Self.compose.appendingPathComponent("docker-compose.yml"), encoding: .utf8)
+        let broken = Self.compose.appendingPathComponent("broken-\(UUID().uuidString).yml")
+        defer { try? FileManager.default.removeItem(at: broken) }
+        for (change, expected) in [
+            (("restart: unless-stopped", "restrat: unless-stopped"), "'restrat' was unexpected"),
+            (("depends_on: [broker, broker-2, postgres]", "depends_on: [broker, brokr-2, postgres]"), "depends on 'brokr-2', which is not a service"),
+            (("9100/ready", "9101/ready"), "checks its health at http://127.0.0.1:9101/ready, but serves it on 0.0.0.0:9100"),
+            (("{file: ./keys/feedback.key}", "{file: ./keys/feedbak.key}"), "secret 'feedback_key' reads ./keys/feedbak.key, which does not exist"),
+        ] {
+            #expect(original.contains(change.0))
+            try original.replacingOccurrences(of: change.0, with: change.1).write(to: broken, atomically: true, encoding: .utf8)
+            let (status, output) = try Self.check(broken.path)
+            #expect(status != 0 && output.contains(expected), "\(change.1): \(output)")
         }
     }
 
@@ -96,9 +107,12 @@ struct ComposeTests {
     static let brokers = ["broker", "broker-2"]
     static let services = brokers + ["profile", "scoring", "decision", "feedback"]
 
+    /// The services as compose resolves them, once the file passed every check.
     static func resolvedServices(_ file: String) throws -> [String: [String: Any]] {
-        let (_, resolved) = try dockerCompose(["-f", file, "config"])
-        return try #require((try Yams.load(yaml: resolved) as? [String: Any])?["services"] as? [String: [String: Any]])
+        let (status, resolved) = try check(file)
+        try #require(status == 0, "\(resolved)")
+        let document = try JSONSerialization.jsonObject(with: Data(resolved.utf8)) as? [String: Any]
+        return try #require(document?["services"] as? [String: [String: Any]])
     }
 
     /// Each Prometheus configuration scrapes every replica of every service: a job per service

@@ -89,15 +89,17 @@ import ZeroMQ
                 outcome("b3", first, .accept, decision: "d-unknown"), outcome("b4", first, .purchase, amount: -1),
                 outcome("b5", "not_shown", .accept), outcome("b6", second, .decline), outcome("b7", second, .purchase, amount: 2e9),
                 outcome("", first, .impression), Outcome.with { $0.eventID = "b8"; $0.decisionID = decision.decisionID; $0.offerID = first },
+                outcome(String(repeating: "e", count: 200), first, .impression),
             ]
         })
         let results = reply.results
-        try #require(results.count == 10)
+        try #require(results.count == 11)
         #expect(results[0].ack.sequence == 1 && results[1].ack.sequence == 2 && results[6].ack.sequence == 3)
         #expect(results[2].ack.duplicate && results[2].ack.sequence == 1)
         #expect(results[3].error.code == .notFound && results[4].error.code == .invalidArgument && results[5].error.code == .invalidArgument)
         #expect(results[4].error.message.contains("amount -1") && results[7].error.message.contains("amount 2000000000"))
-        #expect(results[8].error.message.contains("event_id") && results[9].error.message.contains("type is required"))
+        #expect(results[8].error.message == "event_id is required" && results[9].error.message.contains("type is required"))
+        #expect(results[10].error.code == .invalidArgument && results[10].error.message == "event_id is too long: 200 bytes, at most 128")
         #expect(try stack.query("SELECT event_id FROM outcomes ORDER BY sequence") == ["b1", "b2", "b6"])
         // Replay from any sequence on.
         let tail: ReplayReply = try client.call("feedback", "replay", ReplayRequest.with { $0.fromSequence = 2 })
@@ -117,6 +119,16 @@ import ZeroMQ
         #expect(rows.first { $0.first == first }?.prefix(6) == [first, "1", "1", "1", "100.00%", "250.00"])
         #expect(rows.first { $0.first == second }?.prefix(6) == [second, "1", "0", "0", "0.00%", "0.00"])
         #expect(rows.last?.prefix(6) == ["(all)", "1", "1", "1", "50.00%", "250.00"])
+        // One decision is too few for any estimate: no rate outside [0, 1], no interval of zero width.
+        #expect(output.contains("too few decisions (1)"), "\(output)")
+        #expect(output.range(of: #"-\d+\.\d\d%"#, options: .regularExpression) == nil, "\(output)")
+
+        // A read never makes a store: a mistyped one is named, and nothing is created.
+        let missing = stack.cluster.logDirectory.appendingPathComponent("decisons.sqlite").path
+        let (refused, message) = try run("offerloop", ["report", "--store", "sqlite:" + missing])
+        #expect(refused != 0 && message.contains("no decision store at sqlite:\(missing)"), "\(message)")
+        #expect(message.contains(".run/data/decisions.sqlite") && !message.contains("no such table"), "\(message)")
+        #expect(!FileManager.default.fileExists(atPath: missing))
 
         // Too big a batch is refused whole.
         #expect(throws: ServiceError.self) {

@@ -131,6 +131,27 @@ def check_registered(run_dir, frontends, patience=15):
     return {name: [count, registered[name]] for name, count in sorted(started.items())}
 
 
+# Why a fault makes some answers miss their channel's deadline (50 ms at an ATM) however the
+# services behave: what it does to the path between the touchpoint and a decision replica.
+DEADLINE_REASONS = {
+    "broker": "requests held by the faulty broker are sent again through the other broker only at half the "
+              "touchpoint's time limit (500 ms of 1 s): later than every channel's deadline",
+    "decision": "requests held by the faulty decision replica are sent again at half the touchpoint's time limit "
+                "(500 ms of 1 s), or after the broker notices a killed worker",
+    "delay-network": "150 ms each way on the touchpoint's link: the hops alone take longer than the deadline",
+    "loss-network": "a dropped TCP segment is sent again after the kernel's retransmission timeout (at least 200 ms)",
+    "partition-broker-1": "requests sent to the cut-off broker are sent again through the other only at half the "
+                          "touchpoint's time limit (500 ms of 1 s)",
+}
+
+
+def deadline_reason(fault):
+    action, _, target = fault.partition("-")
+    if action in ("kill", "stop"):
+        return DEADLINE_REASONS.get(target.rsplit("-", 1)[0])
+    return DEADLINE_REASONS.get(fault)
+
+
 def phase_rows(out):
     rows = []
     for path in sorted(glob.glob(os.path.join(out, "phases", "*.json")), key=lambda p: int(os.path.basename(p).split("-")[0])):
@@ -143,6 +164,9 @@ def phase_rows(out):
             "answered": run["answered"],
             "degraded": run["degraded"],
             "late": errors.pop("TIMEOUT", 0),  # no answer within the touchpoint's time limit
+            # Answered after the channel's own deadline (or not at all), per channel.
+            "over_deadline": {channel: figures["late"] for channel, figures in sorted(run.get("by_channel", {}).items())},
+            "deadlines_ms": {channel: figures["deadline_ms"] for channel, figures in sorted(run.get("by_channel", {}).items())},
             "errors": errors,
             "p99_ms": run["latency"]["micros"].get("p99", 0) / 1000,
             "max_ms": run["latency"]["micros"].get("max", 0) / 1000,
@@ -218,6 +242,20 @@ def main():
         lines.append(f"| {row['fault']} | {row['sent']} | {row['answered']} | {row['degraded']} | {row['late']} | {errors_text(row['errors'])} | "
                      f"{row['p99_ms']:.1f} | {row['max_ms']:.1f} | {row['outcomes_sent']} | {row['outcomes_acknowledged']} | {row['outcomes_failed']}"
                      + (f" ({errors_text(row['outcome_errors'])})" if row.get("outcome_errors") else "") + " |")
+    channels = sorted({channel for row in rows for channel in row["deadlines_ms"]}, key=lambda c: min(row["deadlines_ms"].get(c, 0) for row in rows))
+    deadline_of = {channel: max(row["deadlines_ms"].get(channel, 0) for row in rows) for channel in channels}
+    lines += [
+        "",
+        "Decisions answered after their channel's own deadline, counted from the send "
+        + "(" + ", ".join(f"{channel} {deadline_of[channel]} ms" for channel in channels) + "):",
+        "",
+        "| Fault | " + " | ".join(channels) + " | Why the phase cannot meet it |",
+        "|---|" + "---:|" * len(channels) + "---|",
+    ]
+    for row in rows:
+        late = sum(row["over_deadline"].values())
+        why = "" if late == 0 else (deadline_reason(row["fault"]) or "not explained by the fault: see the phase's log and the services' logs")
+        lines.append(f"| {row['fault']} | " + " | ".join(str(row["over_deadline"].get(channel, 0)) for channel in channels) + f" | {why} |")
     lines += [
         "",
         f"Outcomes: {outcomes['acknowledged']} acknowledged, {outcomes['acknowledged'] - outcomes['lost']} of them stored, "

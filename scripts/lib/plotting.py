@@ -1,5 +1,4 @@
-"""matplotlib's pyplot for the plotting scripts, drawing to files (installed with pip if missing)."""
-import subprocess
+"""matplotlib's pyplot for the plotting scripts, drawing to files (scripts/demo and scripts/test install matplotlib)."""
 import sys
 
 
@@ -7,8 +6,8 @@ def pyplot():
     try:
         import matplotlib
     except ImportError:
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "matplotlib"], check=True)
-        import matplotlib
+        sys.exit(f"matplotlib is not installed for {sys.executable}: run `python3 -m pip install matplotlib` "
+                 "(scripts/demo and scripts/test install it)")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     return plt

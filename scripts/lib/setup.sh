@@ -5,8 +5,9 @@ offerloop_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 # Debian packages the build, the tests and the demo need.
 OFFERLOOP_APT_PACKAGES=(libzmq3-dev pkg-config python3 python3-pip curl)
-# Python packages for the example touchpoint (examples/python).
-OFFERLOOP_PIP_PACKAGES=(pyzmq protobuf)
+# Python packages: pyzmq and protobuf for the example touchpoint (examples/python), matplotlib
+# for every plot (offerloop report --plot, the benchmarks, the chaos report).
+OFFERLOOP_PIP_PACKAGES=(pyzmq protobuf matplotlib)
 
 offerloop_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -16,22 +17,30 @@ offerloop_apt_install() {
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
-  offerloop_log "installing ${missing[*]}"
+  offerloop_log "installing ${missing[*]} (Debian)"
   local sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# Installs the Python packages (by their PyPI names) that python3 cannot import yet.
 offerloop_pip_install() {
-  python3 - "$@" <<'PY' && return 0
-import importlib, sys
-names = {"pyzmq": "zmq", "protobuf": "google.protobuf"}
-for package in sys.argv[1:]:
-    importlib.import_module(names.get(package, package))
-PY
-  offerloop_log "installing python packages $*"
-  python3 -m pip install -q "$@" || python3 -m pip install -q --break-system-packages "$@"
+  local missing=() package module
+  for package in "$@"; do
+    case "$package" in
+      pyzmq) module=zmq ;;
+      protobuf) module=google.protobuf ;;
+      check-jsonschema) module=check_jsonschema ;;
+      *) module="$package" ;;
+    esac
+    python3 -c "import $module" >/dev/null 2>&1 || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  offerloop_log "installing ${missing[*]} (PyPI)"
+  # As root on a machine of one's own, pip's warning about root is noise.
+  export PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
+  python3 -m pip install -q "${missing[@]}" 2>/dev/null || python3 -m pip install -q --break-system-packages "${missing[@]}"
 }
 
 offerloop_setup() {

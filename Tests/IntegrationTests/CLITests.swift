@@ -1,0 +1,30 @@
+// The offerloop command as a newcomer meets it: its version, a usage mistake answered with the
+// usage of the command that was typed, and a clear word when no cluster is running at all.
+import Foundation
+import ServiceKit
+import Testing
+import ZeroMQ
+
+struct CLITests {
+    @Test func theVersionIsPrinted() throws {
+        let (status, output) = try run("offerloop", ["--version"])
+        #expect(status == 0 && output.trimmingCharacters(in: .whitespacesAndNewlines) == OfferLoopVersion.current, "\(output)")
+    }
+
+    @Test func aSubcommandsMistakeShowsThatSubcommandsUsage() throws {
+        // The identity is checked when the command runs, not when its flags are parsed.
+        let (status, output) = try run("offerloop", ["decide", "--customer", "ada", "--channel", "atm"])
+        #expect(status != 0 && output.contains("identity 'ada' must be KIND:VALUE"), "\(output)")
+        #expect(output.contains("Usage: offerloop decide --customer <customer> --channel <channel>"), "\(output)")
+        #expect(!output.contains("<subcommand>"), "\(output)")
+    }
+
+    @Test func withNoBrokerTheCommandSaysSoAndHowToStartOne() throws {
+        let context = try ZMQContext()
+        defer { context.terminate() }
+        let endpoint = "tcp://127.0.0.1:\(try OperationsTests.freePorts(1, context))"
+        let (status, output) = try run("offerloop", ["decide", "--customer", "login:ada", "--channel", "atm", "--timeout-ms", "300", "--frontend", endpoint])
+        #expect(status == 1, "\(output)")
+        #expect(output.contains("no broker answered at \(endpoint)") && output.contains("scripts/cluster start"), "\(output)")
+    }
+}
