@@ -82,7 +82,7 @@ let package = Package(
         .executableTarget(name: "Broker", dependencies: ["BrokerCore", "ServiceKit", .product(name: "Metrics", package: "swift-metrics")], path: "Services/Broker"),
         .executableTarget(name: "Profile", dependencies: ["ProfileStore", "ServiceKit", .product(name: "Metrics", package: "swift-metrics")], path: "Services/Profile"),
         .executableTarget(name: "Scoring", dependencies: ["ScoringCore", "ServiceKit", "Store", .product(name: "Metrics", package: "swift-metrics")], path: "Services/Scoring"),
-        .executableTarget(name: "Decision", dependencies: ["DecisionCore", "DecisionLog", "ScoringCore", "ServiceKit", "Store", .product(name: "Metrics", package: "swift-metrics")], path: "Services/Decision"),
+        .executableTarget(name: "Decision", dependencies: ["DecisionCore", "DecisionLog", "ScoringCore", "ServiceKit", "Store", .product(name: "Metrics", package: "swift-metrics"), .product(name: "SwiftProtobuf", package: "swift-protobuf")], path: "Services/Decision"),
         .executableTarget(name: "Feedback", dependencies: ["DecisionLog", "ServiceKit", "Store", .product(name: "Metrics", package: "swift-metrics")], path: "Services/Feedback"),
         .executableTarget(name: "Echo", dependencies: ["ServiceKit"], path: "Services/Echo"),
         .executableTarget(

@@ -34,7 +34,11 @@ struct DecisionCommand: AsyncParsableCommand {
     @Option(help: "Deadline per channel in ms, when the request's own is later (env OFFERLOOP_CHANNEL_DEADLINES).")
     var channelDeadlines: String = Environment.string("OFFERLOOP_CHANNEL_DEADLINES", "atm:50,kiosk:80,web:100,call_center:200")
 
+    @Option(help: "Longest wait for profile or scoring in one decision, ms; a healthy one answers in about 1 (env OFFERLOOP_CALL_TIMEOUT_MS).")
+    var callTimeoutMs: Int = Environment.int("OFFERLOOP_CALL_TIMEOUT_MS", 25)
+
     func validate() throws {
+        guard callTimeoutMs >= 1 else { throw ValidationError("--call-timeout-ms must be at least 1") }
         guard epsilon >= 0, epsilon <= 1 else { throw ValidationError("--epsilon must lie in [0, 1]") }
         guard journalSyncMs >= 1 else { throw ValidationError("--journal-sync-ms must be at least 1") }
         _ = try deadlines()
@@ -58,6 +62,7 @@ struct DecisionCommand: AsyncParsableCommand {
         let loader = DecisionLogLoader(journal: journal, store: try StoreLocation(store), interval: UInt64(journalSyncMs) * 1_000_000, logger: logger)
         var configured = DecisionService.Settings()
         configured.channelDeadlinesMs = try deadlines()
+        configured.maxCallMicros = UInt64(callTimeoutMs) * 1000
         let settings = configured
         let context = try ZMQContext()
         let frontend = client.frontend

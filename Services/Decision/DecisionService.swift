@@ -8,6 +8,7 @@ import Logging
 import Metrics
 import ScoringCore
 import ServiceKit
+import SwiftProtobuf
 import Wire
 import ZeroMQ
 
@@ -20,6 +21,10 @@ final class DecisionService: @unchecked Sendable {
         var profileShare = 0.4
         /// Time kept for the strategy, the log and encoding the reply (ns).
         var reserve: UInt64 = 2_000_000
+        /// The longest a decision waits for one dependency (µs), whatever time is left: a worker
+        /// thread serves its requests one after the other, so a long wait on a frozen service
+        /// would make the requests queued behind it late.
+        var maxCallMicros: UInt64 = 25_000
         /// The reply leaves the worker this long before the deadline, for its hop back to the
         /// client: a tenth of the time the client allowed, at least `minimumReturnReserve`.
         static let returnReserveShare = 0.1
@@ -34,6 +39,8 @@ final class DecisionService: @unchecked Sendable {
     let client: BrokerClient
     let logger: Logger
     var views: [String: CustomerView] = [:]
+    /// Profile and scoring, each behind its own breaker: a frozen one is skipped, not waited for.
+    var breakers = ["profile": CircuitBreaker(), "scoring": CircuitBreaker()]
     let decisions = Dictionary(uniqueKeysWithValues: ChannelName.all.map { ($0, Counter(label: "offerloop_decisions_total", dimensions: [("channel", $0)])) })
     let controlDecisions = Counter(label: "offerloop_decisions_control_total")
 
@@ -87,8 +94,8 @@ final class DecisionService: @unchecked Sendable {
         let identityKey = request.identity.kind + ":" + request.identity.value
         var view: CustomerView
         do {
-            view = try client.call("profile", "view", CustomerViewRequest.with { $0.identity = request.identity },
-                                   timeoutMicros: budget(until: deadline, share: settings.profileShare), idempotent: true)
+            view = try call("profile", "view", CustomerViewRequest.with { $0.identity = request.identity },
+                            budget: budget(until: deadline, share: settings.profileShare))
             remember(identityKey, view)
         } catch let error where error.code == .notFound || error.code == .invalidArgument {
             throw error
@@ -117,7 +124,7 @@ final class DecisionService: @unchecked Sendable {
         var features: [String] = []
         if let eligible = screening.eligible, !eligible.isEmpty {
             do {
-                let scores: ScoreReply = try client.call("scoring", "score", ScoreRequest.with {
+                let scores: ScoreReply = try call("scoring", "score", ScoreRequest.with {
                     // Only what the model's features read: the request stays small.
                     $0.customer = .with {
                         $0.customerID = view.customerID
@@ -136,7 +143,7 @@ final class DecisionService: @unchecked Sendable {
                     $0.timeUnixMs = now
                     if let hour { $0.localHour = Int32(hour) }
                     $0.seed = request.seed
-                }, timeoutMicros: budget(until: deadline, share: 1), idempotent: true)
+                }, budget: budget(until: deadline, share: 1))
                 propensities = Dictionary(scores.scores.map { ($0.offerID, Propensity(mean: $0.mean)) }, uniquingKeysWith: { a, _ in a })
                 modelVersion = scores.modelVersion
                 features = scores.features
@@ -202,6 +209,23 @@ final class DecisionService: @unchecked Sendable {
         return reply
     }
 
+    /// Calls a dependency through its breaker (skipped, UNAVAILABLE, while it is open); its
+    /// answer to a bad request (NOT_FOUND, INVALID_ARGUMENT) is an answer, not a failure.
+    func call<Response: SwiftProtobuf.Message>(_ service: String, _ method: String, _ request: some SwiftProtobuf.Message,
+                                               budget: UInt64) throws(ServiceError) -> Response {
+        guard let allowed = breakers[service]!.allow(budget, now: MonotonicClock.now()) else {
+            throw ServiceError(.unavailable, "\(service) skipped: it failed \(CircuitBreaker.threshold) times in a row")
+        }
+        do {
+            let response: Response = try client.call(service, method, request, timeoutMicros: allowed, idempotent: true)
+            breakers[service]!.record(failed: false, now: MonotonicClock.now())
+            return response
+        } catch {
+            breakers[service]!.record(failed: error.code != .notFound && error.code != .invalidArgument, now: MonotonicClock.now())
+            throw error
+        }
+    }
+
     /// When the answer must leave this worker: the client's deadline or the channel's, both
     /// counted from the client's send, less the return reserve.
     static func answerBy(_ context: RequestContext, channelDeadline: UInt64) -> UInt64 {
@@ -214,7 +238,7 @@ final class DecisionService: @unchecked Sendable {
     func budget(until deadline: UInt64, share: Double) -> UInt64 {
         let now = MonotonicClock.now()
         let left = deadline > now + settings.reserve ? deadline - now - settings.reserve : 0
-        return max(UInt64(Double(left) * share) / 1000, 1)
+        return min(max(UInt64(Double(left) * share) / 1000, 1), settings.maxCallMicros)
     }
 
     func remember(_ key: String, _ view: CustomerView) {

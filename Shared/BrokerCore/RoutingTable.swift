@@ -66,8 +66,10 @@ public struct RoutingTable: Sendable {
         let capacity: Int
         var inFlight = 0
         var expiry: UInt64
-        /// The latest deadline among the requests it was given: a worker busy with a request
-        /// cannot heartbeat, so it is not dropped for silence before that request is due.
+        /// The latest deadline among the requests it holds now: a worker busy with a request
+        /// cannot heartbeat, so it is not dropped for silence before that request is due. Only
+        /// the requests it still holds count: a long one it answered long ago must not keep a
+        /// frozen worker registered (one 10-minute refit kept a stopped profile worker for 10 minutes).
         var busyUntil: UInt64 = 0
 
         func isSilent(now: UInt64, lifetime: UInt64) -> Bool {
@@ -95,7 +97,8 @@ public struct RoutingTable: Sendable {
     public let settings: Settings
     private var workers: [WorkerID: Worker] = [:]
     private var services: [String: Service] = [:]
-    private var inFlight: [RequestKey: WorkerID] = [:]
+    /// Each request a worker holds: which worker, and its deadline.
+    private var inFlight: [RequestKey: (worker: WorkerID, deadline: UInt64)] = [:]
     private let graceUntil: UInt64
 
     public init(settings: Settings = Settings(), now: UInt64 = 0) {
@@ -123,7 +126,7 @@ public struct RoutingTable: Sendable {
             actions.append(.answer(client: request.client, requestID: request.requestID, Self.expired(serviceName)))
             return
         }
-        let avoid = request.attempt > 1 ? inFlight[RequestKey(client: request.client, requestID: request.requestID)] : nil
+        let avoid = request.attempt > 1 ? inFlight[RequestKey(client: request.client, requestID: request.requestID)]?.worker : nil
         if let worker = choose(in: &service, request: request, avoiding: avoid) {
             dispatch(request, to: worker, in: &service, now: now, into: &actions)
         } else if service.queue.count < settings.maxQueuePerService {
@@ -162,7 +165,7 @@ public struct RoutingTable: Sendable {
         workers[id]!.inFlight += 1
         workers[id]!.busyUntil = max(workers[id]!.busyUntil, request.deadline)
         service.dispatched += 1
-        inFlight[RequestKey(client: request.client, requestID: request.requestID)] = id
+        inFlight[RequestKey(client: request.client, requestID: request.requestID)] = (id, request.deadline)
         let budget = (request.deadline - now) / 1000
         actions.append(.toWorker(id, .request(client: request.client, requestID: request.requestID, budgetMicros: budget, envelope: request.envelope)))
     }
@@ -187,7 +190,15 @@ public struct RoutingTable: Sendable {
             workers[id]!.expiry = now + workerLifetime
             workers[id]!.inFlight -= 1
             let key = RequestKey(client: client, requestID: requestID)
-            if inFlight[key] == id { inFlight[key] = nil }
+            if let held = inFlight[key], held.worker == id {
+                inFlight[key] = nil
+                if workers[id]!.inFlight == 0 {
+                    workers[id]!.busyUntil = 0
+                } else if held.deadline >= workers[id]!.busyUntil {
+                    // It was the one due last: the latest of those it still holds.
+                    workers[id]!.busyUntil = inFlight.values.reduce(0) { $1.worker == id ? max($0, $1.deadline) : $0 }
+                }
+            }
             drainQueue(of: workers[id]!.service, now: now, into: &actions)
         case .heartbeat:
             if workers[id] != nil {
@@ -253,7 +264,7 @@ public struct RoutingTable: Sendable {
         services[worker.service]!.workers.removeAll { $0 == id }
         actions.append(.left(id, service: worker.service, reason: reason))
         if worker.inFlight > 0 {
-            for (key, holder) in inFlight where holder == id {
+            for (key, holder) in inFlight where holder.worker == id {
                 inFlight[key] = nil
                 actions.append(.answer(client: key.client, requestID: key.requestID,
                                        ServiceError(.unavailable, "worker \(id) of '\(worker.service)' \(reason) while holding the request; a retry goes to another worker")))

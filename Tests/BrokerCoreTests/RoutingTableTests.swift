@@ -168,6 +168,21 @@ func errors(_ actions: [BrokerAction]) -> [ErrorCode] {
         #expect(h.table.status()[0].workers == 0, "idle and silent for 3 intervals: dropped")
     }
 
+    @Test func aLongRequestAnsweredLongAgoDoesNotKeepAFrozenWorker() {
+        var h = Harness()
+        _ = h.ready("a", capacity: 4)
+        _ = dispatchedTo(h.request(id: 1, deadline: 600 * second))  // a value-model refit
+        _ = dispatchedTo(h.request(id: 2, deadline: 2 * second))
+        _ = h.reply(from: "a", id: 1)
+        _ = dispatchedTo(h.request(id: 3, deadline: second))
+        // Then it freezes, holding 2 and 3: silent once 2 is due and 3 intervals have passed.
+        h.now += 4 * second
+        #expect(h.table.status()[0].workers == 1)
+        h.now += second + 1
+        #expect(errors(h.tick()) == [.unavailable, .unavailable])
+        #expect(h.table.status()[0].workers == 0)
+    }
+
     @Test func aRetryAvoidsTheWorkerThatHadTheFirstAttempt() {
         var h = Harness()
         _ = h.ready("a", capacity: 4)

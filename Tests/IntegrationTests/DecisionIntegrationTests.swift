@@ -34,6 +34,8 @@ import ZeroMQ
                 "--catalog", catalog.path, "--store", decisionStore, "--journal-dir", dir.appendingPathComponent("journal").path,
                 "--frontend", cluster.frontend,
                 "--channel-deadlines", "atm:\(deadlineMs),kiosk:\(deadlineMs),web:\(deadlineMs),call_center:\(deadlineMs)",
+                // A loaded test machine may take longer than a bank's 25 ms to answer a healthy call.
+                "--call-timeout-ms", "\(deadlineMs)",
             ]
             try cluster.startWorker("offerloop-decision", arguments: decisionArguments)
             feedbackArguments = ["--store", decisionStore, "--stream-in", cluster.streamIn] + feedback

@@ -1,0 +1,40 @@
+// Fail fast on a dependency that keeps failing: after a few failed calls in a row, calls to it
+// are skipped for a while, then one probe with a short budget tells whether it is back. Without
+// it, every decision behind a frozen profile or scoring service waits out its whole share of the
+// deadline, a worker thread serves one decision per such wait, and the queue behind it makes
+// even degraded answers late.
+public struct CircuitBreaker: Sendable {
+    /// Failed calls in a row that open the breaker.
+    public static let threshold = 2
+    /// How long calls are skipped once it is open (ns).
+    public static let openFor: UInt64 = 500_000_000
+    /// The budget of a probe (µs): a healthy service answers well within it.
+    public static let probeMicros: UInt64 = 5_000
+
+    private var failures = 0
+    private var openUntil: UInt64 = 0
+
+    public init() {}
+
+    /// The budget for a call now (µs): `budget`, a probe's at most while the breaker is open and
+    /// due for a probe, or nil to skip the call.
+    public mutating func allow(_ budget: UInt64, now: UInt64) -> UInt64? {
+        guard failures >= Self.threshold else { return budget }
+        if now < openUntil { return nil }
+        openUntil = now + Self.openFor  // one probe per period
+        return min(budget, Self.probeMicros)
+    }
+
+    /// What came of a call: an answer (any answer, an error of the request included) closes the
+    /// breaker; a failure of the service counts.
+    public mutating func record(failed: Bool, now: UInt64) {
+        if !failed {
+            failures = 0
+            return
+        }
+        failures += 1
+        if failures == Self.threshold { openUntil = now + Self.openFor }
+    }
+
+    public var isOpen: Bool { failures >= Self.threshold }
+}
