@@ -1,15 +1,13 @@
 // Fail fast on a dependency that keeps failing: after a few failed calls in a row, calls to it
-// are skipped for a while, then one probe with a short budget tells whether it is back. Without
+// are skipped for a while, then one call goes through as a probe and tells whether it is back. Without
 // it, every decision behind a frozen profile or scoring service waits out its whole share of the
 // deadline, a worker thread serves one decision per such wait, and the queue behind it makes
 // even degraded answers late.
 public struct CircuitBreaker: Sendable {
     /// Failed calls in a row that open the breaker.
-    public static let threshold = 2
+    public static let threshold = 3
     /// How long calls are skipped once it is open (ns).
-    public static let openFor: UInt64 = 500_000_000
-    /// The budget of a probe (µs): a healthy service answers well within it.
-    public static let probeMicros: UInt64 = 5_000
+    public static let openFor: UInt64 = 250_000_000
 
     private var failures = 0
     private var openUntil: UInt64 = 0
@@ -22,7 +20,7 @@ public struct CircuitBreaker: Sendable {
         guard failures >= Self.threshold else { return budget }
         if now < openUntil { return nil }
         openUntil = now + Self.openFor  // one probe per period
-        return min(budget, Self.probeMicros)
+        return budget
     }
 
     /// What came of a call: an answer (any answer, an error of the request included) closes the
