@@ -51,13 +51,21 @@ def logins(path):
 
 
 def held_out(store, decision_ids):
-    """The offers the policy held back from these control decisions, from the decision log."""
+    """The offers the policy held back from these control decisions, from the decision log. Waits
+    (5 s at most) until every one is there: a control decision left out would bias its group."""
     found = {}
-    for decision_id, record in store.execute(
-            f"SELECT id, record FROM decisions WHERE id IN ({','.join('?' * len(decision_ids))})", decision_ids):
-        parsed = pb.DecisionRecord()
-        parsed.ParseFromString(record)
-        found[decision_id] = [offer.offer_id for offer in parsed.held_out]
+    for _ in range(50):
+        missing = [decision_id for decision_id in decision_ids if decision_id not in found]
+        if not missing:
+            break
+        for decision_id, record in store.execute(f"SELECT id, record FROM decisions WHERE id IN ({','.join('?' * len(missing))})", missing):
+            parsed = pb.DecisionRecord()
+            parsed.ParseFromString(record)
+            found[decision_id] = [offer.offer_id for offer in parsed.held_out]
+        if len(found) < len(decision_ids):
+            time.sleep(0.1)
+    if len(found) < len(decision_ids):
+        raise OfferLoopError("NOT_FOUND", f"{len(decision_ids) - len(found)} control decisions not in the decision log after 5 s")
     return found
 
 
@@ -121,7 +129,7 @@ def main():
                 for offer in offers:
                     if rng.random() < RESPONSE.get(offer, DEFAULT_RESPONSE)[0]:
                         outcomes.append(pb.Outcome(event_id=f"campaign-{decision_id}-{offer}-bought", decision_id=decision_id,
-                                                   offer_id=offer, type=pb.PURCHASE, amount=100))
+                                                   offer_id=offer, type=pb.PURCHASE))
             done, failed = report(client, outcomes)
             stored += done
             for code, count in failed.items():
