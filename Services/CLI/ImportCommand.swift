@@ -18,6 +18,8 @@ struct ImportCommand: ParsableCommand {
             transactions: customer_id,date,quantity,amount[,channel,product,transaction_id]   (date YYYY-MM-DD;
                           unknown customers are created)
             Bad lines are reported and skipped; everything else is imported. Exit status 2 when any line was rejected.
+            The same file again (same SHA-256, same kind) is not imported twice: the summary says when it was
+            imported; --append imports it again. Transactions with a transaction_id are never stored twice.
             """)
 
     @Argument(help: "What the file holds: customers, identities, transactions or holdings.")
@@ -32,6 +34,9 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "Records per transaction.")
     var batchSize: Int = 5000
 
+    @Flag(help: "Import the file even if this very file (same SHA-256) was imported before: transactions without a transaction_id are then added again.")
+    var append = false
+
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
@@ -45,7 +50,7 @@ struct ImportCommand: ParsableCommand {
         let repository = try ProfileRepository(db: db, newCustomerID: { UUID().uuidString })
         let importer = ProfileImporter(repository: repository, batchSize: max(batchSize, 1), now: Int64(Date().timeIntervalSince1970 * 1000))
         let bar = ProgressBar(label: "importing \(kind.rawValue)")
-        let summary = try importer.run(kind, &reader) { done, total in bar.show(done, of: total) }
+        let summary = try importer.run(kind, &reader, append: append) { done, total in bar.show(done, of: total) }
         bar.finish()
         for error in summary.errors { printError(error.description) }
         if summary.rejected > summary.errors.count { printError("… and \(summary.rejected - summary.errors.count) more rejected lines") }
@@ -54,6 +59,9 @@ struct ImportCommand: ParsableCommand {
             encoder.keyEncodingStrategy = .convertToSnakeCase
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+        } else if let before = summary.alreadyImportedUnixMs {
+            let when = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(before) / 1000))
+            print("\(file): already imported at \(when) (\(kind.rawValue), sha256 \(summary.sha256.prefix(12))…): nothing imported; --append imports it again")
         } else {
             let rate = summary.seconds > 0 ? Double(summary.records) / summary.seconds : 0
             print("\(file): \(summary.records) records, \(summary.imported) imported, \(summary.unchanged) already there, "

@@ -39,6 +39,9 @@ public struct CSVReader: Sendable {
         self.init(file: path, bytes: Array(data))
     }
 
+    /// SHA-256 of the whole file, as hex: the same bytes, the same file.
+    public var sha256: String { SHA256.hex(bytes) }
+
     /// Bytes read so far and in all, for progress.
     public var progress: (done: Int, total: Int) { (position, bytes.count) }
 

@@ -1,7 +1,8 @@
 // Bulk import of customers, identities and transactions from CSV straight into the store.
 // Every line is checked before anything is written; a bad line is reported as
 // "file:line: what is wrong" and skipped, good lines go in, in batches of one transaction each,
-// so an interrupted or partly bad import never leaves a half-written row.
+// so an interrupted or partly bad import never leaves a half-written row. Each imported file's
+// SHA-256 is recorded per kind: the same file again is a no-op unless appended on purpose.
 import CSV
 import Foundation
 import ProfileCore
@@ -17,6 +18,10 @@ public struct ImportSummary: Sendable, Codable {
     public var seconds = 0.0
     /// The first rejected lines, in file order.
     public var errors: [CSVError] = []
+    /// SHA-256 of the file's bytes.
+    public var sha256 = ""
+    /// When this file was imported before, as this kind (then nothing was done), Unix ms.
+    public var alreadyImportedUnixMs: Int64?
 
     public static let maxErrorsKept = 100
 }
@@ -50,11 +55,20 @@ public final class ProfileImporter {
     }
 
     /// Imports one file; `progress` is called after each batch with (bytes done, bytes total).
-    public func run(_ kind: Kind, _ reader: inout CSVReader, progress: (Int, Int) -> Void = { _, _ in }) throws -> ImportSummary {
+    /// A file imported before as the same kind (same SHA-256) is not imported again unless
+    /// `append`: transactions without a transaction id would be added a second time.
+    public func run(_ kind: Kind, _ reader: inout CSVReader, append: Bool = false,
+                    progress: (Int, Int) -> Void = { _, _ in }) throws -> ImportSummary {
         let started = Date()
         created = []
         var summary = ImportSummary(kind: kind.rawValue)
+        summary.sha256 = reader.sha256
         let columns = try reader.header(required: kind.header.required, optional: kind.header.optional.filter { $0 != "ATTRIBUTE..." })
+        if !append, let before = try repository.db.row("SELECT imported_ms FROM imports WHERE kind = $1 AND sha256 = $2",
+                                                        [.text(kind.rawValue), .text(summary.sha256)]) {
+            summary.alreadyImportedUnixMs = before.int(0)
+            return summary
+        }
         let attributeColumns = kind == .customers ? columns.filter { $0.key != "customer_id" }.sorted { $0.value < $1.value } : []
         for (name, _) in attributeColumns {
             do { try AttributeSchema.validateName(name) } catch { throw CSVError(file: reader.file, line: 1, error.message) }
@@ -100,6 +114,16 @@ public final class ProfileImporter {
             if batch.count >= batchSize { try flush() }
         }
         try flush()
+        // A file none of whose lines went in (identities before their customers, say) may be
+        // imported again as it is; any other is now known.
+        if summary.imported + summary.unchanged > 0 {
+            try repository.db.execute("""
+                INSERT INTO imports (kind, sha256, file, records, imported, rejected, imported_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                ON CONFLICT (kind, sha256) DO UPDATE SET file = excluded.file, records = excluded.records, imported = excluded.imported,
+                    rejected = excluded.rejected, imported_ms = excluded.imported_ms
+                """, [.text(kind.rawValue), .text(summary.sha256), .text(reader.file), .integer(Int64(summary.records)),
+                      .integer(Int64(summary.imported)), .integer(Int64(summary.rejected)), .integer(now)])
+        }
         summary.errors.sort { $0.line < $1.line }
         summary.seconds = Date().timeIntervalSince(started)
         return summary

@@ -56,6 +56,12 @@ enum ProfileSchema {
             overruled TEXT NOT NULL)
         """,
         "CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_ms BIGINT NOT NULL)",
+        // Files loaded by `offerloop import`, by kind and SHA-256: the same file again is a no-op.
+        """
+        CREATE TABLE IF NOT EXISTS imports (
+            kind TEXT NOT NULL, sha256 TEXT NOT NULL, file TEXT NOT NULL, records BIGINT NOT NULL, imported BIGINT NOT NULL,
+            rejected BIGINT NOT NULL, imported_ms BIGINT NOT NULL, PRIMARY KEY (kind, sha256))
+        """,
         // How far the outcome stream has been applied to the events (contact and response history).
         "CREATE TABLE IF NOT EXISTS stream_positions (stream TEXT PRIMARY KEY, sequence BIGINT NOT NULL)",
     ]

@@ -40,4 +40,15 @@ func records(_ text: String) throws -> [(Int, [String])] {
         var empty = CSVReader(file: "t.csv", bytes: [])
         #expect(throws: CSVError.self) { _ = try empty.header(required: ["a"]) }
     }
+
+    /// FIPS 180-4's examples (one block, two blocks) and a message over many blocks.
+    @Test(arguments: [
+        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+        (String(repeating: "a", count: 1000), "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3"),
+    ])
+    func aFileIsKnownByItsSHA256(_ text: String, _ expected: String) {
+        #expect(CSVReader(file: "t.csv", bytes: Array(text.utf8)).sha256 == expected)
+    }
 }

@@ -9,7 +9,7 @@ import Wire
 import ZeroMQ
 
 @Suite(.serialized) struct DecisionIntegrationTests {
-    /// Broker, profile (loaded with examples/data), scoring and one decision worker.
+    /// Broker, profile (loaded with the demo's data, scripts/gen-demo-data), scoring and one decision worker.
     struct Stack {
         let cluster: Cluster
         let catalog: URL
@@ -20,10 +20,7 @@ import ZeroMQ
             cluster = try Cluster()
             let dir = cluster.logDirectory
             let profileStore = "sqlite:" + dir.appendingPathComponent("profile.sqlite").path
-            for kind in ["customers", "identities", "transactions", "holdings"] {
-                let (status, output) = try run("offerloop", ["import", kind, repositoryRoot.appendingPathComponent("examples/data/\(kind).csv").path, "--store", profileStore])
-                guard status == 0 else { throw ServiceError(.internal, "import \(kind): \(output)") }
-            }
+            try DemoData.importAll(into: profileStore)
             catalog = dir.appendingPathComponent("catalog.yaml")
             try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("examples/catalog/retail-bank.yaml"), to: catalog)
             decisionStore = try store.location(for: cluster, name: "decisions")
@@ -98,7 +95,11 @@ import ZeroMQ
             #expect(reply.catalogVersion == "2026-11-25.1" && reply.modelVersion == "seq-0")
             ids.append(reply.decisionID)
         }
-        // Dario (card …0295, phone +447700900029): high spend, lapsed: retention first, with the agent's script.
+        // Dario (card …0295, phone +447700900029): high value by the data itself, lapsed: retention
+        // first, with the agent's script.
+        let dario: CustomerView = try client.call("profile", "view", CustomerViewRequest.with { $0.identity = .with { $0.kind = "login"; $0.value = "dario" } })
+        #expect(["gold", "platinum"].contains(dario.segment) && dario.clv >= 1_000, "\(dario.segment), CLV \(dario.clv)")
+        #expect(dario.pAlive > 0.2 && dario.pAlive < 0.8 && dario.churnRisk >= 0.6, "P(alive) \(dario.pAlive), churn risk \(dario.churnRisk)")
         let agent = try Self.decide(client, ("phone", "+447700900029"), .callCenter)
         #expect(agent.explanation.contains("high-value customer at risk: retention offers first"))
         #expect(agent.offers.first?.category == "retention")

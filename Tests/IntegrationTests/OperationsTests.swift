@@ -62,11 +62,7 @@ struct OperationsTests {
         let runDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("offerloop-ops-\(UUID().uuidString.prefix(8))")
         let data = runDirectory.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        for kind in ["customers", "identities", "transactions", "holdings"] {
-            let (status, output) = try run("offerloop", ["import", kind, repositoryRoot.appendingPathComponent("examples/data/\(kind).csv").path,
-                                                         "--store", "sqlite:" + data.appendingPathComponent("profile.sqlite").path])
-            try #require(status == 0, "import \(kind): \(output)")
-        }
+        try DemoData.importAll(into: "sqlite:" + data.appendingPathComponent("profile.sqlite").path)
         let script = repositoryRoot.appendingPathComponent("scripts/cluster").path
         let (started, startOutput) = try run(script, [
             "start", "--scale", "echo=0", "--scale", "profile=1", "--scale", "scoring=3", "--scale", "decision=2", "--scale", "feedback=1",

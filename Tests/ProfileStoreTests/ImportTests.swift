@@ -1,4 +1,5 @@
-// Bulk import on both stores: good lines in, bad lines reported by file:line and skipped.
+// Bulk import on both stores: good lines in, bad lines reported by file:line and skipped; the
+// same file twice is imported once unless appended on purpose.
 import CSV
 import Foundation
 import ProfileCore
@@ -59,5 +60,62 @@ func reader(_ text: String, file: String = "in.csv") -> CSVReader {
             _ = try ProfileImporter(repository: repo, now: t0).run(.transactions, &bad)
         }
         #expect(try repo.db.row("SELECT COUNT(*) FROM customers", [])?.int(0) == 0)
+    }
+
+    /// Re-importing a transactions file without transaction ids used to add every row again.
+    @Test(arguments: Backend.all)
+    func theSameFileAgainIsANoOpUnlessAppended(_ backend: Backend) throws {
+        let repo = try repository(backend)
+        let text = "customer_id,date,quantity,amount\n1,2024-01-31,1,10.5\n1,2024-02-01,2,3\n"
+        func spend() throws -> (UInt32, Double) {
+            let view = try repo.view(of: "1", recentEvents: 0, valuation: nil, now: t0)
+            return (view.transactions, view.totalSpend)
+        }
+        var first = reader(text, file: "tx.csv")
+        let once = try ProfileImporter(repository: repo, now: t0).run(.transactions, &first)
+        #expect(once.imported == 2 && once.alreadyImportedUnixMs == nil && once.sha256.count == 64)
+
+        // The same bytes under another name, later: nothing is read, and the summary says when it was imported.
+        var copy = reader(text, file: "copy-of-tx.csv")
+        let twice = try ProfileImporter(repository: repo, now: t0 + 60_000).run(.transactions, &copy)
+        #expect(twice.alreadyImportedUnixMs == t0 && twice.records == 0 && twice.imported == 0 && twice.sha256 == once.sha256)
+        #expect(try spend() == (2, 13.5))
+
+        // The same bytes as another kind are another import (here refused by their header).
+        var asHoldings = reader(text, file: "tx.csv")
+        #expect(throws: CSVError.self) { _ = try ProfileImporter(repository: repo, now: t0).run(.holdings, &asHoldings) }
+
+        // --append: on purpose, the rows go in again.
+        var again = reader(text, file: "tx.csv")
+        let appended = try ProfileImporter(repository: repo, now: t0 + 120_000).run(.transactions, &again, append: true)
+        #expect(appended.imported == 2 && appended.alreadyImportedUnixMs == nil)
+        #expect(try spend() == (4, 27))
+
+        // Rows with a transaction id are stored once, even when appended or in a changed file.
+        let withIDs = "customer_id,date,quantity,amount,transaction_id\n1,2024-03-01,1,5,t9\n"
+        for (file, append) in [("a.csv", false), ("a.csv", true)] {
+            var ids = reader(withIDs, file: file)
+            _ = try ProfileImporter(repository: repo, now: t0).run(.transactions, &ids, append: append)
+        }
+        var changed = reader(withIDs + "1,2024-03-02,1,6,t10\n", file: "b.csv")
+        let third = try ProfileImporter(repository: repo, now: t0).run(.transactions, &changed)
+        #expect(third.imported == 1 && third.unchanged == 1)
+        #expect(try spend() == (6, 38))
+    }
+
+    /// A file none of whose lines went in (identities before their customers) can be imported as it is once they exist.
+    @Test(arguments: Backend.all)
+    func aFileWhollyRejectedIsNotRememberedAsImported(_ backend: Backend) throws {
+        let repo = try repository(backend)
+        let importer = ProfileImporter(repository: repo, now: t0)
+        let identities = "customer_id,kind,value\n7,login,grace\n"
+        var early = reader(identities)
+        #expect(try importer.run(.identities, &early).rejected == 1)
+        var customers = reader("customer_id,first_name\n7,Grace\n")
+        _ = try importer.run(.customers, &customers)
+        var retry = reader(identities)
+        let retried = try importer.run(.identities, &retry)
+        #expect(retried.imported == 1 && retried.alreadyImportedUnixMs == nil)
+        #expect(try repo.resolve(CustomerIdentity(kind: .login, value: "grace")).id == "7")
     }
 }
