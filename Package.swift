@@ -62,7 +62,7 @@ let package = Package(
         // Offer propensities: online Bayesian logistic regression per offer, Thompson sampling.
         .target(name: "ScoringCore", dependencies: ["Wire"], path: "Shared/ScoringCore"),
         // The offer-decision strategy: catalog, eligibility rules, contact policy, control groups, arbitration.
-        .target(name: "DecisionLog", dependencies: ["Store", "Wire"], path: "Shared/DecisionLog"),
+        .target(name: "DecisionLog", dependencies: ["Store", "Wire", .product(name: "SwiftProtobuf", package: "swift-protobuf")], path: "Shared/DecisionLog"),
         .target(name: "Effectiveness", dependencies: ["Store", "Wire"], path: "Shared/Effectiveness"),
         .target(name: "DecisionCore", dependencies: ["Wire", "ProfileCore", .product(name: "Yams", package: "Yams")], path: "Shared/DecisionCore"),
         .target(
@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "CSVTests", dependencies: ["CSV"]),
         .testTarget(name: "ProfileCoreTests", dependencies: ["ProfileCore"]),
-        .testTarget(name: "ProfileStoreTests", dependencies: ["ProfileStore", "CSV"]),
+        .testTarget(name: "ProfileStoreTests", dependencies: ["ProfileStore", "CSV", "DecisionLog"]),
         .testTarget(name: "CustomerValueTests", dependencies: ["CustomerValue", "CSV", "ProfileCore", "ScoringCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScoringCoreTests", dependencies: ["ScoringCore"]),
         .testTarget(name: "DecisionCoreTests", dependencies: ["DecisionCore", "ScoringCore"]),

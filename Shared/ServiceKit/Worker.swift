@@ -121,8 +121,9 @@ public final class Worker: Sendable {
                 var next: [[UInt8]]? = frames
                 while let message = next {
                     switch try? WorkerMessage(frames: message) {
-                    case .request(let client, let requestID, let budget, let envelope):
-                        requests.append(Incoming(client: client, requestID: requestID, budgetMicros: budget, envelope: envelope))
+                    case .request(let client, let requestID, let budget, let envelope, let caller):
+                        requests.append(Incoming(client: client, requestID: requestID, budgetMicros: budget, envelope: envelope,
+                                                 caller: caller.isEmpty ? nil : String(decoding: caller, as: UTF8.self)))
                     case .disconnect:
                         disconnect = true
                     case .heartbeat, .ready, .reply:
@@ -167,6 +168,7 @@ public final class Worker: Sendable {
         let requestID: UInt64
         let budgetMicros: UInt64
         let envelope: [UInt8]
+        var caller: String? = nil
     }
 
     /// Decodes each envelope, skips those whose deadline passed, runs the methods (the requests
@@ -186,7 +188,7 @@ public final class Worker: Sendable {
                     throw ServiceError(.deadlineExceeded, "deadline passed before a worker of '\(settings.service)' could start")
                 }
                 let context = RequestContext(requestID: request.requestID, method: envelope.method, deadline: MonotonicClock.now() + request.budgetMicros * 1000,
-                                             routingKey: Array(envelope.routingKey), worker: worker)
+                                             routingKey: Array(envelope.routingKey), worker: worker, caller: request.caller)
                 if methods.groupHandler(for: envelope.method) != nil {
                     groups[envelope.method, default: []].append((index, Array(envelope.payload), context))
                 } else {

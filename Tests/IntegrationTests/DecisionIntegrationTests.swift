@@ -20,10 +20,7 @@ import ZeroMQ
             cluster = try Cluster()
             let dir = cluster.logDirectory
             let profileStore = "sqlite:" + dir.appendingPathComponent("profile.sqlite").path
-            for kind in ["customers", "identities", "transactions", "holdings"] {
-                let (status, output) = try run("offerloop", ["import", kind, repositoryRoot.appendingPathComponent("examples/data/\(kind).csv").path, "--store", profileStore])
-                guard status == 0 else { throw ServiceError(.internal, "import \(kind): \(output)") }
-            }
+            try Self.importExamples(into: profileStore)
             catalog = dir.appendingPathComponent("catalog.yaml")
             try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("examples/catalog/retail-bank.yaml"), to: catalog)
             decisionStore = try store.location(for: cluster, name: "decisions")
@@ -48,6 +45,14 @@ import ZeroMQ
 
         let decisionArguments: [String]
         let feedbackArguments: [String]
+
+        /// The example customers, identities, transactions and holdings, into a profile store.
+        static func importExamples(into store: String) throws {
+            for kind in ["customers", "identities", "transactions", "holdings"] {
+                let (status, output) = try run("offerloop", ["import", kind, repositoryRoot.appendingPathComponent("examples/data/\(kind).csv").path, "--store", store])
+                guard status == 0 else { throw ServiceError(.internal, "import \(kind): \(output)") }
+            }
+        }
 
         /// The decision ids in the store's decision log, once `expected` are all there (or after 5 s).
         func logged(_ expected: Set<String>) throws -> Set<String> {
