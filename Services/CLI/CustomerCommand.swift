@@ -115,7 +115,7 @@ struct CustomerCommand: ParsableCommand {
             }
             document.merge(logged) { profile, _ in profile }
             document["customer_ids"] = profile.customerIds
-            print(String(decoding: try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
+            print(String(decoding: try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
             let count = { (key: String) in (logged[key] as? [Any])?.count ?? 0 }
             printError("exported customer \(profile.customerID) (\(profile.customerIds.count) ids): profile, \(count("decisions")) decisions, \(count("outcomes")) outcomes")
         }

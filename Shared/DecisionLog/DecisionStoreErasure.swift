@@ -34,6 +34,11 @@ public enum DecisionStoreErasure {
     public struct Erased: Sendable, Equatable {
         public var decisions = 0
         public var outcomes = 0
+
+        public init(decisions: Int = 0, outcomes: Int = 0) {
+            self.decisions = decisions
+            self.outcomes = outcomes
+        }
     }
 
     /// Pseudonymises every decision of `customers` and every outcome of those decisions, and
@@ -77,7 +82,7 @@ public enum DecisionStoreErasure {
                 }
             }
         }
-        return try JSONSerialization.data(withJSONObject: ["decisions": decisions, "outcomes": outcomes], options: [.prettyPrinted, .sortedKeys])
+        return try JSONSerialization.data(withJSONObject: ["decisions": decisions, "outcomes": outcomes], options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     }
 
     static func json(_ message: some SwiftProtobuf.Message) throws -> Any {

@@ -133,7 +133,7 @@ extension ProfileRepository {
                 Dictionary(uniqueKeysWithValues: zip(columns, row.values.map(Self.json)))
             }
         }
-        let json = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
+        let json = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         let ids = [id] + (try mergedInto(id))
         return ExportReply.with { $0.customerID = id; $0.json = json; $0.customerIds = ids }
     }
@@ -172,8 +172,7 @@ extension ProfileRepository {
         var id = identity.value
         for _ in 0..<Self.maxMergeHops {
             guard let row = try db.row("SELECT merged_into, erased_ms FROM customers WHERE id = $1", [.text(id)]) else { return nil }
-            if row.int(1) != nil { return id }
-            guard let survivor = row.text(0) else { return nil }
+            guard let survivor = row.text(0) else { return row.int(1) != nil ? id : nil }
             id = survivor
         }
         return nil
