@@ -24,6 +24,8 @@ let package = Package(
         // For the SQLite it vendors (3.54; see Shared/Store/SQLiteDatabase.swift), not its NIO API.
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        // SHA-256 of imported files; already built for postgres-nio's authentication.
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
@@ -54,13 +56,13 @@ let package = Package(
         // The profile service: identity, attributes, activity, value (pure rules, then the store).
         .target(name: "ProfileCore", dependencies: ["Wire", "CSV"], path: "Shared/ProfileCore"),
         .target(name: "ProfileStore", dependencies: ["ProfileCore", "Store", "CustomerValue", "CSV"], path: "Shared/ProfileStore"),
-        .target(name: "CSV", path: "Shared/CSV"),
+        .target(name: "CSV", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Shared/CSV"),
         // Customer lifetime value (BG/NBD, Gamma-Gamma) and churn risk: pure math, no I/O.
         .target(name: "CustomerValue", path: "Shared/CustomerValue"),
         // Offer propensities: online Bayesian logistic regression per offer, Thompson sampling.
         .target(name: "ScoringCore", dependencies: ["Wire"], path: "Shared/ScoringCore"),
         // The offer-decision strategy: catalog, eligibility rules, contact policy, control groups, arbitration.
-        .target(name: "DecisionLog", dependencies: ["Store", "Wire"], path: "Shared/DecisionLog"),
+        .target(name: "DecisionLog", dependencies: ["Store", "Wire", .product(name: "SwiftProtobuf", package: "swift-protobuf")], path: "Shared/DecisionLog"),
         .target(name: "Effectiveness", dependencies: ["Store", "Wire"], path: "Shared/Effectiveness"),
         .target(name: "DecisionCore", dependencies: ["Wire", "ProfileCore", .product(name: "Yams", package: "Yams")], path: "Shared/DecisionCore"),
         .target(
@@ -102,7 +104,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "CSVTests", dependencies: ["CSV"]),
         .testTarget(name: "ProfileCoreTests", dependencies: ["ProfileCore"]),
-        .testTarget(name: "ProfileStoreTests", dependencies: ["ProfileStore", "CSV"]),
+        .testTarget(name: "ProfileStoreTests", dependencies: ["ProfileStore", "CSV", "DecisionLog"]),
         .testTarget(name: "CustomerValueTests", dependencies: ["CustomerValue", "CSV", "ProfileCore", "ScoringCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScoringCoreTests", dependencies: ["ScoringCore"]),
         .testTarget(name: "DecisionCoreTests", dependencies: ["DecisionCore", "ScoringCore"]),

@@ -174,7 +174,8 @@ final class BrokerLoop: Sendable {
         let budget = envelope.deadlineUs > 0 ? envelope.deadlineUs * 1000 : config.defaultDeadline
         let pending = PendingRequest(
             client: client, requestID: envelope.requestID, deadline: now + budget,
-            envelope: request.envelopeBytes, routingKey: Array(envelope.routingKey), attempt: max(envelope.attempt, 1))
+            envelope: request.envelopeBytes, routingKey: Array(envelope.routingKey), attempt: max(envelope.attempt, 1),
+            caller: user.map { Array($0.utf8) } ?? [])
         state.table.route(pending, to: envelope.service, now: now, into: &state.actions)
     }
 

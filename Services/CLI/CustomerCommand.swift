@@ -1,5 +1,7 @@
 // `offerloop customer`: the profile service's view of one customer, and the operations an
-// operator runs by hand (merge, export, erase), through the broker.
+// operator runs by hand (merge, unmerge, export, erase), through the broker. Export and erase
+// reach the decision store too: the profile answers with the customer's ids (merged ones
+// included), then the feedback service exports or pseudonymises their decisions and outcomes.
 import ArgumentParser
 import Foundation
 import ProfileCore
@@ -10,8 +12,8 @@ import ZeroMQ
 
 struct CustomerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "customer", abstract: "Look up, merge, export or erase a customer (profile service).",
-        subcommands: [View.self, Merge.self, Export.self, Erase.self])
+        commandName: "customer", abstract: "Look up, merge, unmerge, export or erase a customer (profile and feedback services).",
+        subcommands: [View.self, Merge.self, Unmerge.self, Export.self, Erase.self])
 
     /// "kind:value", e.g. card:4111111111111111, login:ada, customer:c-42.
     static func identity(_ text: String) throws -> Identity {
@@ -22,14 +24,15 @@ struct CustomerCommand: ParsableCommand {
     }
 
     static func call<Response: SwiftProtobuf.Message>(_ client: ClientOptions, service: String = "profile", _ method: String,
-                                                      _ request: some SwiftProtobuf.Message, timeoutMicros: UInt64 = 5_000_000) throws -> Response {
+                                                      _ request: some SwiftProtobuf.Message, timeoutMicros: UInt64 = 5_000_000,
+                                                      failure: ((any Error) -> String)? = nil) throws -> Response {
         let context = try ZMQContext()
         let broker = try BrokerClient(context: context, endpoint: client.frontend)
         defer { broker.close() }
         do {
             return try broker.call(service, method, request, timeoutMicros: timeoutMicros)
         } catch {
-            printError("\(service) \(method): \(error.code == .deadlineExceeded && !brokerAnswers(broker) ? noBroker(client.frontend) : "\(error)")")
+            printError(error.code == .deadlineExceeded && !brokerAnswers(broker) ? noBroker(client.frontend) : failure?(error) ?? "\(service) \(method): \(error)")
             throw ExitCode(1)
         }
     }
@@ -94,19 +97,47 @@ struct CustomerCommand: ParsableCommand {
         }
     }
 
+    struct Unmerge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Undo the latest merge of a customer merged away (admin): what moved goes back; what was written to the survivor since stays.")
+        @Argument(help: "The id of the customer merged away, e.g. c-42 (the merge printed it).") var mergedCustomerID: String
+        @OptionGroup var client: ClientOptions
+
+        func run() throws {
+            let id = mergedCustomerID.hasPrefix("customer:") ? String(mergedCustomerID.dropFirst("customer:".count)) : mergedCustomerID
+            let reply: UnmergeReply = try CustomerCommand.call(client, "unmerge", UnmergeRequest.with { $0.mergedCustomerID = id })
+            print("restored customer \(reply.customerID) from \(reply.survivorID) (merged at \(reply.mergedUnixMs) by \(reply.mergedBy))")
+            for line in reply.restored { print("  restored: \(line)") }
+            for line in reply.kept { print("  kept with \(reply.survivorID): \(line)") }
+        }
+    }
+
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print everything stored about a customer (right of access).")
+        static let configuration = CommandConfiguration(
+            abstract: "Print everything stored about a customer (right of access): profile, decisions and outcomes.")
         @Argument(help: "KIND:VALUE.") var identity: String
         @OptionGroup var client: ClientOptions
 
         func run() throws {
-            let reply: ExportReply = try CustomerCommand.call(client, "export", try ExportRequest.with { $0.identity = try CustomerCommand.identity(identity) })
-            print(String(decoding: reply.json, as: UTF8.self))
+            let profile: ExportReply = try CustomerCommand.call(client, "export", try ExportRequest.with { $0.identity = try CustomerCommand.identity(identity) })
+            let decisions: ExportReply = try CustomerCommand.call(client, service: "feedback", "export",
+                                                                  CustomerRecordsRequest.with { $0.customerIds = profile.customerIds })
+            guard var document = try JSONSerialization.jsonObject(with: profile.json) as? [String: Any],
+                  let logged = try JSONSerialization.jsonObject(with: decisions.json) as? [String: Any] else {
+                printError("export: the services answered something other than a JSON object")
+                throw ExitCode(1)
+            }
+            document.merge(logged) { profile, _ in profile }
+            document["customer_ids"] = profile.customerIds
+            print(String(decoding: try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+            let count = { (key: String) in (logged[key] as? [Any])?.count ?? 0 }
+            printError("exported customer \(profile.customerID) (\(profile.customerIds.count) ids): profile, \(count("decisions")) decisions, \(count("outcomes")) outcomes")
         }
     }
 
     struct Erase: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Erase a customer's personal data and history (right to erasure).")
+        static let configuration = CommandConfiguration(
+            abstract: "Erase a customer everywhere (right to erasure): profile data and history, decisions and outcomes.")
         @Argument(help: "KIND:VALUE.") var identity: String
         @Option(help: "Why, for the log.") var reason: String = "customer request"
         @OptionGroup var client: ClientOptions
@@ -116,7 +147,16 @@ struct CustomerCommand: ParsableCommand {
                 $0.identity = try CustomerCommand.identity(identity)
                 $0.reason = reason
             })
-            print("erased customer \(reply.customerID): \(reply.rowsDeleted) rows deleted")
+            print("erased customer \(reply.customerID) in the profile store: \(reply.rowsDeleted) rows deleted (ids: \(reply.customerIds.joined(separator: ", ")))")
+            let erased: DecisionErasureReply = try CustomerCommand.call(
+                client, service: "feedback", "erase", CustomerRecordsRequest.with { $0.customerIds = reply.customerIds }, timeoutMicros: 30_000_000
+            ) { error in
+                """
+                the decision store was NOT erased (feedback erase: \(error)): the profile part is done, the decisions and outcomes remain.
+                Run `offerloop customer erase customer:\(reply.customerID)` again: erasing again is safe and finishes it.
+                """
+            }
+            print("pseudonymised in the decision store: \(erased.decisions) decisions, \(erased.outcomes) outcomes")
         }
     }
 }

@@ -83,7 +83,30 @@ final class FeedbackService: @unchecked Sendable {
             let limit = request.maxEvents == 0 ? Self.maxReplay : min(Int(request.maxEvents), Self.maxReplay)
             return try log.replay(from: request.fromSequence, limit: limit)
         }
+        // The decision store's part of the right to erasure and of access (admin, through `offerloop customer`).
+        methods.on("erase") { [self] (request: CustomerRecordsRequest, context) throws -> DecisionErasureReply in
+            let ids = try Self.customerIDs(request)
+            let erased = try DecisionStoreErasure.erase(ids, now: Int64(Date().timeIntervalSince1970 * 1000), log.db)
+            logger.notice("decisions and outcomes pseudonymised", metadata: [
+                "customers": "\(ids.count)", "decisions": "\(erased.decisions)", "outcomes": "\(erased.outcomes)", "caller": "\(context.callerName)"])
+            return DecisionErasureReply.with { $0.decisions = UInt64(erased.decisions); $0.outcomes = UInt64(erased.outcomes) }
+        }
+        methods.on("export") { [self] (request: CustomerRecordsRequest, _) throws -> ExportReply in
+            let ids = try Self.customerIDs(request)
+            return try ExportReply.with { $0.json = try DecisionStoreErasure.export(ids, log.db); $0.customerIds = ids }
+        }
         return methods
+    }
+
+    /// The customer ids of an erase or export: at least one, each a customer id's size.
+    static func customerIDs(_ request: CustomerRecordsRequest) throws(ServiceError) -> [String] {
+        guard !request.customerIds.isEmpty, request.customerIds.count <= maxBatch else {
+            throw ServiceError(.invalidArgument, "customer_ids needs 1–\(maxBatch) customer ids (the profile service's erase or export reply lists them)")
+        }
+        for id in request.customerIds where id.isEmpty || id.utf8.count > maxIDBytes {
+            throw ServiceError(.invalidArgument, "customer id '\(id.prefix(maxIDBytes))' must be 1–\(maxIDBytes) bytes")
+        }
+        return request.customerIds
     }
 
     /// Checks every outcome, stores the valid ones in one transaction, publishes the new ones and

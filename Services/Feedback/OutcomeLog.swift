@@ -9,20 +9,10 @@ import Wire
 
 struct OutcomeLog {
     let db: any SQLDatabase
-    static let sequenceLock: Int64 = 0x4F46_4652_5345_5131  // "OFFRSEQ1"
 
     init(db: any SQLDatabase) throws {
         self.db = db
-        try DecisionLogTable.create(db)
-        try db.createSchema([
-            """
-            CREATE TABLE IF NOT EXISTS outcomes (sequence BIGINT PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, decision_id TEXT NOT NULL,
-            offer_id TEXT NOT NULL, customer_id TEXT NOT NULL, type TEXT NOT NULL, time_ms BIGINT NOT NULL, event \(db.dialect.blobType) NOT NULL)
-            """,
-            "CREATE INDEX IF NOT EXISTS outcomes_decision ON outcomes (decision_id)",
-            // How far each channel's decisions have been swept for implicit "ignored" outcomes.
-            "CREATE TABLE IF NOT EXISTS implicit_sweeps (channel TEXT PRIMARY KEY, through_ms BIGINT NOT NULL)",
-        ])
+        try OutcomeTable.create(db)
     }
 
     /// The sequence an event id was stored under, if it was.
@@ -45,10 +35,13 @@ struct OutcomeLog {
     func append(_ events: [OutcomeEvent]) throws -> [(event: OutcomeEvent, bytes: [UInt8], duplicate: Bool)] {
         guard !events.isEmpty else { return [] }
         return try db.transaction {
-            if db.dialect == .postgres { try db.execute("SELECT pg_advisory_xact_lock(\(Self.sequenceLock))") }
+            try OutcomeTable.lockSequences(db)
+            // A worker may still hold an erased customer's decision in its cache: such outcomes
+            // are stored pseudonymised, like those the erasure rewrote.
+            let erased = try DecisionStoreErasure.erased(among: Set(events.map(\.outcome.customerID)), db)
             var next = UInt64(try db.row("SELECT COALESCE(MAX(sequence), 0) + 1 FROM outcomes", [])?.int(0) ?? 1)
             return try events.map { event in
-                var stored = event
+                var stored = erased.contains(event.outcome.customerID) ? event.pseudonymised : event
                 stored.sequence = next
                 let outcome = stored.outcome
                 let bytes: [UInt8] = try stored.serializedBytes()

@@ -49,12 +49,19 @@ final class ProfileService: @unchecked Sendable {
         methods.on("upsert") { [self] (request: UpsertCustomerRequest, _) throws -> CustomerReply in
             try repository.upsert(request, now: Self.now())
         }
-        methods.on("add_identity") { [self] (request: AddIdentityRequest, _) throws -> CustomerReply in
-            try repository.addIdentity(request, now: Self.now())
+        methods.on("add_identity") { [self] (request: AddIdentityRequest, context) throws -> CustomerReply in
+            try repository.addIdentity(request, caller: context.callerName, now: Self.now())
         }
-        methods.on("merge") { [self] (request: MergeRequest, _) throws -> CustomerReply in
-            let reply = try repository.merge(request, now: Self.now())
-            logger.info("customers merged", metadata: ["customer_id": "\(reply.customerID)", "merged_customer_id": "\(reply.mergedCustomerID)"])
+        methods.on("merge") { [self] (request: MergeRequest, context) throws -> CustomerReply in
+            let reply = try repository.merge(request, caller: context.callerName, now: Self.now())
+            logger.info("customers merged", metadata: ["customer_id": "\(reply.customerID)", "merged_customer_id": "\(reply.mergedCustomerID)",
+                                                      "caller": "\(context.callerName)"])
+            return reply
+        }
+        methods.on("unmerge") { [self] (request: UnmergeRequest, context) throws -> UnmergeReply in
+            let reply = try repository.unmerge(request, caller: context.callerName, now: Self.now())
+            logger.notice("merge undone", metadata: ["customer_id": "\(reply.customerID)", "survivor_id": "\(reply.survivorID)",
+                                                     "caller": "\(context.callerName)", "kept": "\(reply.kept.count)"])
             return reply
         }
         methods.on("record_transaction") { [self] (request: TransactionRecord, _) throws -> CustomerReply in
@@ -84,9 +91,10 @@ final class ProfileService: @unchecked Sendable {
             valuationCheckedAt = 0
             return fitted.reply
         }
-        methods.on("erase") { [self] (request: EraseRequest, _) throws -> EraseReply in
+        methods.on("erase") { [self] (request: EraseRequest, context) throws -> EraseReply in
             let reply = try repository.erase(request, now: Self.now())
-            logger.notice("customer erased", metadata: ["customer_id": "\(reply.customerID)", "rows_deleted": "\(reply.rowsDeleted)"])
+            logger.notice("customer erased", metadata: ["customer_id": "\(reply.customerID)", "rows_deleted": "\(reply.rowsDeleted)",
+                                                        "customers": "\(reply.customerIds.count)", "caller": "\(context.callerName)"])
             return reply
         }
         return methods

@@ -21,14 +21,18 @@ public struct PendingRequest: Sendable {
     public let envelope: [UInt8]
     public let routingKey: [UInt8]
     public let attempt: UInt32
+    /// The client key's user id ("ROLE/NAME") with CURVE on; empty without. Passed to the worker.
+    public let caller: [UInt8]
 
-    public init(client: [UInt8], requestID: UInt64, deadline: UInt64, envelope: [UInt8], routingKey: [UInt8] = [], attempt: UInt32 = 1) {
+    public init(client: [UInt8], requestID: UInt64, deadline: UInt64, envelope: [UInt8], routingKey: [UInt8] = [], attempt: UInt32 = 1,
+                caller: [UInt8] = []) {
         self.client = client
         self.requestID = requestID
         self.deadline = deadline
         self.envelope = envelope
         self.routingKey = routingKey
         self.attempt = attempt
+        self.caller = caller
     }
 }
 
@@ -167,7 +171,8 @@ public struct RoutingTable: Sendable {
         service.dispatched += 1
         inFlight[RequestKey(client: request.client, requestID: request.requestID)] = (id, request.deadline)
         let budget = (request.deadline - now) / 1000
-        actions.append(.toWorker(id, .request(client: request.client, requestID: request.requestID, budgetMicros: budget, envelope: request.envelope)))
+        actions.append(.toWorker(id, .request(client: request.client, requestID: request.requestID, budgetMicros: budget, envelope: request.envelope,
+                                                        caller: request.caller)))
     }
 
     // MARK: Worker messages

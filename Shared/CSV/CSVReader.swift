@@ -1,6 +1,7 @@
 // Reads CSV (RFC 4180: quoted fields, "" for a quote, CRLF or LF) record by record from a
 // file's bytes, with the line number of each record for error messages. Fast enough for bulk
 // imports: one pass over the bytes, no per-line Foundation work.
+import Crypto
 import Foundation
 
 public struct CSVError: Error, Equatable, Sendable, Codable, CustomStringConvertible {
@@ -40,7 +41,7 @@ public struct CSVReader: Sendable {
     }
 
     /// SHA-256 of the whole file, as hex: the same bytes, the same file.
-    public var sha256: String { SHA256.hex(bytes) }
+    public var sha256: String { SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }
 
     /// Bytes read so far and in all, for progress.
     public var progress: (done: Int, total: Int) { (position, bytes.count) }

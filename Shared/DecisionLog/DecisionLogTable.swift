@@ -12,12 +12,18 @@ public enum DecisionLogTable {
             """,
             "CREATE INDEX IF NOT EXISTS decisions_customer ON decisions (customer_id, time_ms)",
             "CREATE INDEX IF NOT EXISTS decisions_channel ON decisions (channel, time_ms)",
-        ])
+        ] + DecisionStoreErasure.schema)
     }
 
+    /// Inserts decisions not yet logged. Those of customers erased meanwhile (a journal copied
+    /// after the erasure) go in pseudonymised: a journal never brings an erased customer back.
     public static func insert(_ records: [(record: DecisionRecord, bytes: [UInt8])], _ db: any SQLDatabase) throws {
         try db.transaction {
-            for (record, bytes) in records {
+            try DecisionStoreErasure.lockAgainstErasure(db)
+            let erased = try DecisionStoreErasure.erased(among: Set(records.map(\.record.customerID)), db)
+            for (logged, loggedBytes) in records {
+                let (record, bytes) = erased.contains(logged.customerID)
+                    ? (logged.pseudonymised, try logged.pseudonymised.serializedBytes()) : (logged, loggedBytes)
                 try db.execute("""
                     INSERT INTO decisions (id, time_ms, customer_id, channel, control, degraded, record) VALUES ($1, $2, $3, $4, $5, $6, $7)
                     ON CONFLICT (id) DO NOTHING
@@ -32,5 +38,29 @@ public enum DecisionLogTable {
     public static func find(_ id: String, _ db: any SQLDatabase) throws -> DecisionRecord? {
         guard let bytes = try db.row("SELECT record FROM decisions WHERE id = $1", [.text(id)])?.blob(0) else { return nil }
         return try DecisionRecord(serializedBytes: bytes)
+    }
+}
+
+/// The outcome log's tables, next to the decisions they answer (the feedback service writes them).
+public enum OutcomeTable {
+    public static func create(_ db: any SQLDatabase) throws {
+        try DecisionLogTable.create(db)
+        try db.createSchema([
+            """
+            CREATE TABLE IF NOT EXISTS outcomes (sequence BIGINT PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, decision_id TEXT NOT NULL,
+            offer_id TEXT NOT NULL, customer_id TEXT NOT NULL, type TEXT NOT NULL, time_ms BIGINT NOT NULL, event \(db.dialect.blobType) NOT NULL)
+            """,
+            "CREATE INDEX IF NOT EXISTS outcomes_decision ON outcomes (decision_id)",
+            // How far each channel's decisions have been swept for implicit "ignored" outcomes.
+            "CREATE TABLE IF NOT EXISTS implicit_sweeps (channel TEXT PRIMARY KEY, through_ms BIGINT NOT NULL)",
+        ])
+    }
+
+    /// Serializes the outcome log's writers: sequences are taken under it (SQLite's write
+    /// transaction does it there), and an erasure takes it too, so no outcome slips past one.
+    public static let sequenceLock: Int64 = 0x4F46_4652_5345_5131  // "OFFRSEQ1"
+
+    public static func lockSequences(_ db: any SQLDatabase) throws {
+        if db.dialect == .postgres { try db.execute("SELECT pg_advisory_xact_lock(\(sequenceLock))") }
     }
 }

@@ -143,7 +143,7 @@ public final class ProfileImporter {
     /// one query per 500 ids instead of one per line.
     private func prefetchCustomers(_ ids: [String]) throws {
         existing = [:]
-        try Self.inChunks(Array(Set(ids).subtracting(created)), firstPlaceholder: 1) { chunk, placeholders in
+        try SQLPlaceholders.inChunks(Array(Set(ids).subtracting(created)), of: Self.chunk, firstPlaceholder: 1) { chunk, placeholders in
             for row in try repository.db.query("SELECT id, merged_into, erased_ms FROM customers WHERE id IN (\(placeholders))", chunk.map { .text($0) }) {
                 existing[row.text(0) ?? ""] = (row.text(1), row.int(2) != nil)
             }
@@ -152,17 +152,9 @@ public final class ProfileImporter {
 
     /// Bumps the version of customers the batch changed, so replicas' caches let go of them.
     private func touch(_ ids: Set<String>) throws {
-        try Self.inChunks(Array(ids), firstPlaceholder: 2) { chunk, placeholders in
+        try SQLPlaceholders.inChunks(Array(ids), of: Self.chunk, firstPlaceholder: 2) { chunk, placeholders in
             try repository.db.execute("UPDATE customers SET version = version + 1, updated_ms = $1 WHERE id IN (\(placeholders))",
                                       [.integer(now)] + chunk.map { .text($0) })
-        }
-    }
-
-    /// Runs `body` per `chunk` ids with the placeholder list for them ("$2, $3, …" from `firstPlaceholder`).
-    static func inChunks(_ ids: [String], firstPlaceholder: Int, _ body: (ArraySlice<String>, String) throws -> Void) throws {
-        for start in stride(from: 0, to: ids.count, by: chunk) {
-            let slice = ids[start..<min(start + chunk, ids.count)]
-            try body(slice, (firstPlaceholder..<firstPlaceholder + slice.count).map { "$\($0)" }.joined(separator: ", "))
         }
     }
 

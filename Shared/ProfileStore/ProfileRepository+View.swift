@@ -132,34 +132,57 @@ extension ProfileRepository {
             ("events", "SELECT time_ms, type, channel, data, key FROM events WHERE customer_id = $1 ORDER BY time_ms", ["time_ms", "type", "channel", "data", "event_id"]),
             ("session", "SELECT name, value, expires_ms FROM sessions WHERE customer_id = $1", ["name", "value", "expires_ms"]),
             ("merged_customers", "SELECT merged_id, time_ms, reason, overruled FROM merges WHERE survivor_id = $1", ["merged_id", "time_ms", "reason", "overruled"]),
+            ("merge_records", "SELECT merged_id, survivor_id, time_ms, caller, reason, undone_ms, undone_by FROM merge_records WHERE survivor_id = $1 OR merged_id = $1 ORDER BY time_ms",
+             ["merged_id", "survivor_id", "time_ms", "by", "reason", "undone_ms", "undone_by"]),
         ]
         for (name, sql, columns) in tables {
             document[name] = try db.query(sql, [.text(id)]).map { row in
                 Dictionary(uniqueKeysWithValues: zip(columns, row.values.map(Self.json)))
             }
         }
-        let json = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
-        return ExportReply.with { $0.customerID = id; $0.json = json }
+        let json = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        let ids = [id] + (try mergedInto(id))
+        return ExportReply.with { $0.customerID = id; $0.json = json; $0.customerIds = ids }
     }
 
-    /// Deletes the customer's personal data and history, including customers merged into it.
-    /// The customer row stays, marked erased, so the id is never reused or resolved again.
+    /// The customers merged into `id` (chains are compressed: each points at its survivor).
+    func mergedInto(_ id: String) throws -> [String] {
+        try db.query("SELECT id FROM customers WHERE merged_into = $1 ORDER BY id", [.text(id)]).compactMap { $0.text(0) }
+    }
+
+    /// Deletes the customer's personal data and history, including customers merged into it, and
+    /// the merge records that name them. The customer rows stay, marked erased (merged ones still
+    /// pointing at their survivor), so no id is reused or resolved again, and erasing again answers
+    /// the same ids with nothing left to delete: an operator finishing an erasure elsewhere can retry.
     public func erase(_ request: EraseRequest, now: Int64) throws -> EraseReply {
         let identity = try CustomerIdentity(request.identity)
         return try db.transaction {
-            let (id, _) = try resolve(identity)
-            let merged = try db.query("SELECT id FROM customers WHERE merged_into = $1", [.text(id)]).compactMap { $0.text(0) }
+            let id = try erasedCustomer(identity) ?? resolve(identity).id
+            let ids = [id] + (try mergedInto(id))
             var deleted = 0
-            for customer in [id] + merged {
+            for customer in ids {
                 for table in ["identities", "attributes", "holdings", "balances", "transactions", "events", "sessions"] {
                     deleted += try db.execute("DELETE FROM \(table) WHERE customer_id = $1", [.text(customer)])
                 }
                 deleted += try db.execute("DELETE FROM merges WHERE merged_id = $1 OR survivor_id = $1", [.text(customer)])
-                try db.execute("UPDATE customers SET erased_ms = $2, merged_into = NULL, version = version + 1, updated_ms = $2 WHERE id = $1",
+                deleted += try db.execute("DELETE FROM merge_records WHERE merged_id = $1 OR survivor_id = $1", [.text(customer)])
+                try db.execute("UPDATE customers SET erased_ms = COALESCE(erased_ms, $2), version = version + 1, updated_ms = $2 WHERE id = $1",
                                [.text(customer), .integer(now)])
             }
-            return EraseReply.with { $0.customerID = id; $0.rowsDeleted = UInt64(deleted) }
+            return EraseReply.with { $0.customerID = id; $0.rowsDeleted = UInt64(deleted); $0.customerIds = ids }
         }
+    }
+
+    /// The customer a `customer:` id names if it (or the survivor it was merged into) was erased.
+    func erasedCustomer(_ identity: CustomerIdentity) throws -> String? {
+        guard identity.kind == .customer else { return nil }
+        var id = identity.value
+        for _ in 0..<Self.maxMergeHops {
+            guard let row = try db.row("SELECT merged_into, erased_ms FROM customers WHERE id = $1", [.text(id)]) else { return nil }
+            guard let survivor = row.text(0) else { return row.int(1) != nil ? id : nil }
+            id = survivor
+        }
+        return nil
     }
 
     private static func json(_ value: SQLValue) -> Any {

@@ -123,7 +123,8 @@ public final class ProfileRepository {
 
     /// Adds an identifier to a known customer. If an anonymous customer holds it (the cookie
     /// of a visitor who just logged in), that customer is merged into this one.
-    public func addIdentity(_ request: AddIdentityRequest, now: Int64) throws -> CustomerReply {
+    /// `caller` (the key's user id, or "unauthenticated") goes into the merge record, if any.
+    public func addIdentity(_ request: AddIdentityRequest, caller: String = "unauthenticated", now: Int64) throws -> CustomerReply {
         let identity = try CustomerIdentity(request.identity)
         let added = try CustomerIdentity(request.newIdentity)
         guard added.kind != .customer else {
@@ -140,7 +141,8 @@ public final class ProfileRepository {
                 guard try isAnonymous(holder.id) else {
                     throw ProfileError.alreadyExists("\(added) belongs to another known customer (\(holder.id)); merge them if they are the same person")
                 }
-                try merge(holder.id, into: id, reason: "anonymous visitor identified by \(identity.kind.rawValue)", now: now)
+                try merge(holder.id, into: id, reason: "anonymous visitor identified by \(identity.kind.rawValue)",
+                          caller: caller, now: now)
                 reply.mergedCustomerID = holder.id
             } else {
                 try db.execute("INSERT INTO identities (kind, value, customer_id, added_ms) VALUES ($1, $2, $3, $4)",
@@ -151,7 +153,8 @@ public final class ProfileRepository {
         }
     }
 
-    public func merge(_ request: MergeRequest, now: Int64) throws -> CustomerReply {
+    /// Merges two customers; `caller` (the key's user id) is recorded with what moved.
+    public func merge(_ request: MergeRequest, caller: String = "unauthenticated", now: Int64) throws -> CustomerReply {
         let survivorIdentity = try CustomerIdentity(request.survivor)
         let mergedIdentity = try CustomerIdentity(request.merged)
         guard request.reason.utf8.count <= 1024 else { throw ProfileError.tooLarge("merge reason is longer than 1024 bytes") }
@@ -161,47 +164,70 @@ public final class ProfileRepository {
             guard survivor != merged else {
                 throw ProfileError.invalidArgument("\(survivorIdentity) and \(mergedIdentity) are already the same customer (\(survivor)): a customer cannot be merged into itself")
             }
-            try merge(merged, into: survivor, reason: request.reason.isEmpty ? "merged by request" : request.reason, now: now)
+            try merge(merged, into: survivor, reason: request.reason.isEmpty ? "merged by request" : request.reason, caller: caller, now: now)
             return CustomerReply.with { $0.customerID = survivor; $0.mergedCustomerID = merged }
         }
     }
 
     /// Moves everything of `merged` to `survivor`, keeps the merged row as a pointer (so its
-    /// id still resolves), compresses older chains and records the merge with what was overruled.
-    private func merge(_ merged: String, into survivor: String, reason: String, now: Int64) throws {
-        let outcome = AttributeMerge.resolve(survivor: try attributeValues(survivor), merged: try attributeValues(merged))
+    /// id still resolves), compresses older chains and records the merge with what was overruled,
+    /// who asked, and all an undo needs (MergeRecord).
+    private func merge(_ merged: String, into survivor: String, reason: String, caller: String, now: Int64) throws {
+        var record = MergeRecord()
+        let survivorValues = try attributeValues(survivor), mergedValues = try attributeValues(merged)
+        let outcome = AttributeMerge.resolve(survivor: survivorValues, merged: mergedValues)
+        record.attributes = mergedValues.mapValues { .init(value: $0.value, updatedMs: $0.updatedUnixMs) }
         for (name, value) in outcome.adopted {
+            record.adopted[name] = .init(value: .init(value: value.value, updatedMs: value.updatedUnixMs),
+                                         previous: survivorValues[name].map { .init(value: $0.value, updatedMs: $0.updatedUnixMs) })
             try db.execute("""
                 INSERT INTO attributes (customer_id, name, value, updated_ms) VALUES ($1, $2, $3, $4)
                 ON CONFLICT (customer_id, name) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms
                 """, [.text(survivor), .text(name), .text(value.value), .integer(value.updatedUnixMs)])
         }
         try db.execute("DELETE FROM attributes WHERE customer_id = $1", [.text(merged)])
+        record.identities = try db.query("SELECT kind, value FROM identities WHERE customer_id = $1", [.text(merged)]).map { [$0.text(0) ?? "", $0.text(1) ?? ""] }
         try db.execute("UPDATE identities SET customer_id = $2 WHERE customer_id = $1", [.text(merged), .text(survivor)])
-        for table in ["transactions", "events", "balances"] {
+        for (table, columns) in MergeRecord.movedColumns {
+            record.rows[table] = try db.query("SELECT \(columns.joined(separator: ", ")) FROM \(table) WHERE customer_id = $1", [.text(merged)]).map(\.cells)
             try db.execute("UPDATE \(table) SET customer_id = $2 WHERE customer_id = $1", [.text(merged), .text(survivor)])
         }
         // Holdings of the same product: the survivor's row stays, the merged one's balance is added.
-        for row in try db.query("SELECT product, balance, opened_ms, updated_ms FROM holdings WHERE customer_id = $1", [.text(merged)]) {
+        for row in try db.query("SELECT \(MergeRecord.holdingColumns) FROM holdings WHERE customer_id = $1", [.text(merged)]) {
+            let previous = try holding(survivor, product: row[0])
             try db.execute("""
                 INSERT INTO holdings (customer_id, product, balance, opened_ms, updated_ms) VALUES ($1, $2, $3, $4, $5)
                 ON CONFLICT (customer_id, product) DO UPDATE SET balance = holdings.balance + excluded.balance,
                     opened_ms = MIN(holdings.opened_ms, excluded.opened_ms), updated_ms = excluded.updated_ms
                 """.replacingMin(for: db.dialect), [.text(survivor), row[0], row[1], row[2], row[3]])
+            record.holdings.append(.init(merged: row.cells, previous: previous, combined: try holding(survivor, product: row[0]) ?? []))
         }
         try db.execute("DELETE FROM holdings WHERE customer_id = $1", [.text(merged)])
         // The survivor's live session wins; the merged one's keys fill the gaps.
+        let sessionSQL = "SELECT \(MergeRecord.sessionColumns) FROM sessions WHERE customer_id = $1"
+        record.sessions = try db.query(sessionSQL, [.text(merged)]).map(\.cells)
+        let survivorSession = Set(try db.query(sessionSQL, [.text(survivor)]).map(\.cells))
         try db.execute("""
             INSERT INTO sessions (customer_id, name, value, expires_ms)
             SELECT $2, name, value, expires_ms FROM sessions WHERE customer_id = $1 AND expires_ms > $3
             ON CONFLICT (customer_id, name) DO NOTHING
             """, [.text(merged), .text(survivor), .integer(now)])
+        record.sessionsCopied = try db.query(sessionSQL, [.text(survivor)]).map(\.cells).filter { !survivorSession.contains($0) }
         try db.execute("DELETE FROM sessions WHERE customer_id = $1", [.text(merged)])
+        record.repointed = try db.query("SELECT id FROM customers WHERE merged_into = $1", [.text(merged)]).compactMap { $0.text(0) }
         try db.execute("UPDATE customers SET merged_into = $2, version = version + 1, updated_ms = $3 WHERE id = $1 OR merged_into = $1",
                        [.text(merged), .text(survivor), .integer(now)])
         try db.execute("INSERT INTO merges (merged_id, survivor_id, time_ms, reason, overruled) VALUES ($1, $2, $3, $4, $5)",
                        [.text(merged), .text(survivor), .integer(now), .text(reason), .text(KeyValueText.encode(outcome.overruled))])
+        try db.execute("""
+            INSERT INTO merge_records (merged_id, time_ms, survivor_id, caller, reason, record) VALUES ($1, $2, $3, $4, $5, $6)
+            """, [.text(merged), .integer(now), .text(survivor), .text(caller), .text(reason), .text(try record.encoded())])
         try touch(survivor, now: now)
+    }
+
+    /// A customer's holding of `product` (product, balance, opened_ms, updated_ms), if any.
+    func holding(_ id: String, product: SQLValue) throws -> [MergeRecord.Cell]? {
+        try db.row("SELECT \(MergeRecord.holdingColumns) FROM holdings WHERE customer_id = $1 AND product = $2", [.text(id), product])?.cells
     }
 
     func attributeValues(_ id: String) throws -> [String: AttributeValue] {

@@ -55,6 +55,13 @@ enum ProfileSchema {
             merged_id TEXT PRIMARY KEY, survivor_id TEXT NOT NULL, time_ms BIGINT NOT NULL, reason TEXT NOT NULL,
             overruled TEXT NOT NULL)
         """,
+        // Every merge, with who asked and what moved (MergeRecord, JSON), so that it can be undone.
+        """
+        CREATE TABLE IF NOT EXISTS merge_records (
+            merged_id TEXT NOT NULL, time_ms BIGINT NOT NULL, survivor_id TEXT NOT NULL, caller TEXT NOT NULL, reason TEXT NOT NULL,
+            record TEXT NOT NULL, undone_ms BIGINT, undone_by TEXT, PRIMARY KEY (merged_id, time_ms))
+        """,
+        "CREATE INDEX IF NOT EXISTS merge_records_survivor ON merge_records (survivor_id)",
         "CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_ms BIGINT NOT NULL)",
         // Files loaded by `offerloop import`, by kind and SHA-256: the same file again is a no-op.
         """

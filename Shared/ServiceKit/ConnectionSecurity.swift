@@ -61,7 +61,13 @@ public struct BrokerSecurity: Sendable {
         "profile.erase": [.admin],
         "profile.export": [.admin],
         "profile.fit_value_model": [.admin],
+        // Joining two known customers is a back-office decision, not a touchpoint's (a touchpoint
+        // still links an anonymous visitor by add_identity); undoing one is an operator's.
+        "profile.merge": [.admin, .service],
+        "profile.unmerge": [.admin],
         "feedback.replay": [.admin, .service],
+        "feedback.erase": [.admin],
+        "feedback.export": [.admin],
     ]
 
     /// Reads `secretKey` (40 Z85 characters) and every ROLE/NAME.pub under `keysDirectory`

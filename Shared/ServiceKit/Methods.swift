@@ -13,6 +13,12 @@ public struct RequestContext: Sendable {
     public let sent: UInt64
     public let routingKey: [UInt8]
     public let worker: String
+    /// Who called: the CURVE key's user id ("ROLE/NAME") as the broker passed it; nil when the
+    /// cluster runs without CURVE (plaintext: the caller is unauthenticated).
+    public var caller: String? = nil
+
+    /// The caller for a record ("by which key"): its user id, or "unauthenticated".
+    public var callerName: String { caller ?? "unauthenticated" }
 }
 
 public struct Methods: Sendable {

@@ -121,8 +121,9 @@ public final class Worker: Sendable {
                 var next: [[UInt8]]? = frames
                 while let message = next {
                     switch try? WorkerMessage(frames: message) {
-                    case .request(let client, let requestID, let budget, let envelope):
-                        requests.append(Incoming(client: client, requestID: requestID, budgetMicros: budget, envelope: envelope))
+                    case .request(let client, let requestID, let budget, let envelope, let caller):
+                        requests.append(Incoming(client: client, requestID: requestID, budgetMicros: budget, envelope: envelope,
+                                                 caller: caller.isEmpty ? nil : String(decoding: caller, as: UTF8.self)))
                     case .disconnect:
                         disconnect = true
                     case .heartbeat, .ready, .reply:
@@ -167,6 +168,7 @@ public final class Worker: Sendable {
         let requestID: UInt64
         let budgetMicros: UInt64
         let envelope: [UInt8]
+        var caller: String? = nil
     }
 
     /// Decodes each envelope, skips those whose deadline passed, runs the methods (the requests
@@ -189,7 +191,8 @@ public final class Worker: Sendable {
                 // What the client allowed in all (0: the broker's default, the budget's start).
                 let allowed = max(envelope.deadlineUs * 1000, budget)
                 let context = RequestContext(requestID: request.requestID, method: envelope.method, deadline: now + budget,
-                                             sent: now + budget - min(allowed, now + budget), routingKey: Array(envelope.routingKey), worker: worker)
+                                             sent: now + budget - min(allowed, now + budget), routingKey: Array(envelope.routingKey), worker: worker,
+                                             caller: request.caller)
                 if methods.groupHandler(for: envelope.method) != nil {
                     groups[envelope.method, default: []].append((index, Array(envelope.payload), context))
                 } else {

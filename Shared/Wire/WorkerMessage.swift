@@ -3,14 +3,19 @@
 public enum WorkerMessage: Equatable, Sendable {
     /// Worker → broker: serve `service`, accepting up to `capacity` requests in flight.
     case ready(service: String, capacity: UInt32)
-    /// Broker → worker: a client's request; `budgetMicros` is what is left of its deadline.
-    case request(client: [UInt8], requestID: UInt64, budgetMicros: UInt64, envelope: [UInt8])
+    /// Broker → worker: a client's request; `budgetMicros` is what is left of its deadline;
+    /// `caller` is the client key's user id ("ROLE/NAME") with CURVE on, empty without: an
+    /// optional last frame, left out when empty, so a plaintext request costs nothing more.
+    case request(client: [UInt8], requestID: UInt64, budgetMicros: UInt64, envelope: [UInt8], caller: [UInt8] = [])
     /// Worker → broker: the answer to `requestID` for `client`.
     case reply(client: [UInt8], requestID: UInt64, reply: [UInt8])
     /// Either way: I am alive.
     case heartbeat
     /// Either way: I am leaving (worker) / you are not registered, reconnect (broker).
     case disconnect
+
+    /// The longest caller user id a REQUEST carries.
+    public static let maxCallerBytes = 256
 
     enum Command: UInt8 {
         case ready = 1, request = 2, reply = 3, heartbeat = 4, disconnect = 5
@@ -21,8 +26,9 @@ public enum WorkerMessage: Equatable, Sendable {
         switch self {
         case .ready(let service, let capacity):
             return [header, [Command.ready.rawValue], Array(service.utf8), BigEndian.bytes(UInt64(capacity), count: 4)]
-        case .request(let client, let requestID, let budget, let envelope):
-            return [header, [Command.request.rawValue], client, BigEndian.bytes(requestID), BigEndian.bytes(budget), envelope]
+        case .request(let client, let requestID, let budget, let envelope, let caller):
+            let frames = [header, [Command.request.rawValue], client, BigEndian.bytes(requestID), BigEndian.bytes(budget), envelope]
+            return caller.isEmpty ? frames : frames + [caller]
         case .reply(let client, let requestID, let reply):
             return [header, [Command.reply.rawValue], client, BigEndian.bytes(requestID), reply]
         case .heartbeat:
@@ -60,11 +66,17 @@ public enum WorkerMessage: Equatable, Sendable {
             }
             self = .ready(service: service, capacity: UInt32(capacity))
         case .request:
-            try expect(4, "client, request id, budget, envelope")
+            guard frames.count == 4 || frames.count == 5 else {
+                throw ServiceError(.malformed, "REQUEST takes 4 or 5 frames after the command (client, request id, budget, envelope[, caller]), got \(frames.count)")
+            }
             guard let id = BigEndian.value(f[1], count: 8), let budget = BigEndian.value(f[2], count: 8) else {
                 throw ServiceError(.malformed, "REQUEST request id and budget must be 8-byte integers")
             }
-            self = .request(client: f[0], requestID: id, budgetMicros: budget, envelope: f[3])
+            let caller = f.count == 5 ? f[4] : []
+            guard f.count == 4 || (!caller.isEmpty && caller.count <= Self.maxCallerBytes && String(validating: caller, as: UTF8.self) != nil) else {
+                throw ServiceError(.malformed, "REQUEST caller must be 1–\(Self.maxCallerBytes) bytes of UTF-8 (\"ROLE/NAME\")")
+            }
+            self = .request(client: f[0], requestID: id, budgetMicros: budget, envelope: f[3], caller: caller)
         case .reply:
             try expect(3, "client, request id, reply")
             guard let id = BigEndian.value(f[1], count: 8) else {

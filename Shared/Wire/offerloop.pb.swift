@@ -1308,6 +1308,9 @@ public nonisolated struct Offerloop_V1_ExportReply: Sendable {
 
   public var json: Data = Data()
 
+  /// the customer and every id merged into it (whose decisions to export)
+  public var customerIds: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1346,6 +1349,80 @@ public nonisolated struct Offerloop_V1_EraseReply: Sendable {
   public var customerID: String = String()
 
   public var rowsDeleted: UInt64 = 0
+
+  /// the customer and every id merged into it: erased everywhere
+  public var customerIds: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Method "unmerge" (admin): undoes the latest merge of a customer merged away, from its merge
+/// record. What the merge moved returns to the merged customer; what was written to the survivor
+/// after the merge stays with it and is listed in `kept`.
+public nonisolated struct Offerloop_V1_UnmergeRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var mergedCustomerID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Offerloop_V1_UnmergeReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the customer restored
+  public var customerID: String = String()
+
+  public var survivorID: String = String()
+
+  /// when the merge was made
+  public var mergedUnixMs: Int64 = 0
+
+  /// by which key ("ROLE/NAME", or "unauthenticated")
+  public var mergedBy: String = String()
+
+  /// what went back, e.g. "identity login:ada", "attribute tier", "transactions: 3"
+  public var restored: [String] = []
+
+  /// written to the survivor after the merge: stays with it
+  public var kept: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// feedback service, methods "erase" and "export" (admin): a customer's decisions and outcomes
+/// in the decision store, for the customer ids the profile service's erase or export replied with.
+public nonisolated struct Offerloop_V1_CustomerRecordsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var customerIds: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Method "erase" of the feedback service: decisions and outcomes pseudonymised (docs/PROFILE.md).
+public nonisolated struct Offerloop_V1_DecisionErasureReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var decisions: UInt64 = 0
+
+  public var outcomes: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -3655,7 +3732,7 @@ nonisolated extension Offerloop_V1_ExportRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Offerloop_V1_ExportReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ExportReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{1}json\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{1}json\0\u{3}customer_ids\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3665,6 +3742,7 @@ nonisolated extension Offerloop_V1_ExportReply: SwiftProtobuf.Message, SwiftProt
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.customerID) }()
       case 2: try { try decoder.decodeSingularBytesField(value: &self.json) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.customerIds) }()
       default: break
       }
     }
@@ -3677,12 +3755,16 @@ nonisolated extension Offerloop_V1_ExportReply: SwiftProtobuf.Message, SwiftProt
     if !self.json.isEmpty {
       try visitor.visitSingularBytesField(value: self.json, fieldNumber: 2)
     }
+    if !self.customerIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.customerIds, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Offerloop_V1_ExportReply, rhs: Offerloop_V1_ExportReply) -> Bool {
     if lhs.customerID != rhs.customerID {return false}
     if lhs.json != rhs.json {return false}
+    if lhs.customerIds != rhs.customerIds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3729,7 +3811,7 @@ nonisolated extension Offerloop_V1_EraseRequest: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Offerloop_V1_EraseReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".EraseReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{3}rows_deleted\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{3}rows_deleted\0\u{3}customer_ids\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3739,6 +3821,7 @@ nonisolated extension Offerloop_V1_EraseReply: SwiftProtobuf.Message, SwiftProto
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.customerID) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.rowsDeleted) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.customerIds) }()
       default: break
       }
     }
@@ -3751,12 +3834,166 @@ nonisolated extension Offerloop_V1_EraseReply: SwiftProtobuf.Message, SwiftProto
     if self.rowsDeleted != 0 {
       try visitor.visitSingularUInt64Field(value: self.rowsDeleted, fieldNumber: 2)
     }
+    if !self.customerIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.customerIds, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Offerloop_V1_EraseReply, rhs: Offerloop_V1_EraseReply) -> Bool {
     if lhs.customerID != rhs.customerID {return false}
     if lhs.rowsDeleted != rhs.rowsDeleted {return false}
+    if lhs.customerIds != rhs.customerIds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_UnmergeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UnmergeRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}merged_customer_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.mergedCustomerID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.mergedCustomerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.mergedCustomerID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_UnmergeRequest, rhs: Offerloop_V1_UnmergeRequest) -> Bool {
+    if lhs.mergedCustomerID != rhs.mergedCustomerID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_UnmergeReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UnmergeReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{3}survivor_id\0\u{3}merged_unix_ms\0\u{3}merged_by\0\u{1}restored\0\u{1}kept\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.customerID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.survivorID) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.mergedUnixMs) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.mergedBy) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.restored) }()
+      case 6: try { try decoder.decodeRepeatedStringField(value: &self.kept) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.customerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.customerID, fieldNumber: 1)
+    }
+    if !self.survivorID.isEmpty {
+      try visitor.visitSingularStringField(value: self.survivorID, fieldNumber: 2)
+    }
+    if self.mergedUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.mergedUnixMs, fieldNumber: 3)
+    }
+    if !self.mergedBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.mergedBy, fieldNumber: 4)
+    }
+    if !self.restored.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.restored, fieldNumber: 5)
+    }
+    if !self.kept.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.kept, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_UnmergeReply, rhs: Offerloop_V1_UnmergeReply) -> Bool {
+    if lhs.customerID != rhs.customerID {return false}
+    if lhs.survivorID != rhs.survivorID {return false}
+    if lhs.mergedUnixMs != rhs.mergedUnixMs {return false}
+    if lhs.mergedBy != rhs.mergedBy {return false}
+    if lhs.restored != rhs.restored {return false}
+    if lhs.kept != rhs.kept {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_CustomerRecordsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CustomerRecordsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_ids\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.customerIds) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.customerIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.customerIds, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_CustomerRecordsRequest, rhs: Offerloop_V1_CustomerRecordsRequest) -> Bool {
+    if lhs.customerIds != rhs.customerIds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_DecisionErasureReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DecisionErasureReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}decisions\0\u{1}outcomes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.decisions) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.outcomes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.decisions != 0 {
+      try visitor.visitSingularUInt64Field(value: self.decisions, fieldNumber: 1)
+    }
+    if self.outcomes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.outcomes, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_DecisionErasureReply, rhs: Offerloop_V1_DecisionErasureReply) -> Bool {
+    if lhs.decisions != rhs.decisions {return false}
+    if lhs.outcomes != rhs.outcomes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

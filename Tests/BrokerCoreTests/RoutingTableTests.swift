@@ -18,12 +18,12 @@ struct Harness {
     }
 
     mutating func request(service: String = "echo", client: String = "c", id: UInt64? = nil, deadline: UInt64 = 5 * second,
-                          key: String = "", attempt: UInt32 = 1) -> [BrokerAction] {
+                          key: String = "", attempt: UInt32 = 1, caller: String = "") -> [BrokerAction] {
         let requestID = id ?? nextID
         nextID += 1
         var actions: [BrokerAction] = []
         table.route(PendingRequest(client: Array(client.utf8), requestID: requestID, deadline: now + deadline, envelope: [1],
-                                   routingKey: Array(key.utf8), attempt: attempt), to: service, now: now, into: &actions)
+                                   routingKey: Array(key.utf8), attempt: attempt, caller: Array(caller.utf8)), to: service, now: now, into: &actions)
         return actions
     }
 
@@ -236,10 +236,26 @@ func errors(_ actions: [BrokerAction]) -> [ErrorCode] {
         var h = Harness()
         _ = h.ready("a")
         let actions = h.request(deadline: 50_000_000)
-        guard case .toWorker(_, .request(_, _, let budget, _)) = actions.first else {
+        guard case .toWorker(_, .request(_, _, let budget, _, _)) = actions.first else {
             Issue.record("not dispatched: \(actions)")
             return
         }
         #expect(budget == 50_000)
+    }
+
+    /// The worker learns who called (for records such as a merge's "by which key"), also when
+    /// the request waited in the queue first.
+    @Test func theCallerReachesTheWorker() {
+        var h = Harness()
+        _ = h.ready("a")
+        func caller(_ actions: [BrokerAction]) -> String? {
+            for case .toWorker(_, .request(_, _, _, _, let caller)) in actions { return String(decoding: caller, as: UTF8.self) }
+            return nil
+        }
+        #expect(caller(h.request(id: 1, caller: "services/profile")) == "services/profile")
+        #expect(h.request(id: 2, caller: "admin/ops").isEmpty, "queued: the worker is busy")
+        #expect(caller(h.reply(from: "a", id: 1)) == "admin/ops")
+        _ = h.reply(from: "a", id: 2)
+        #expect(caller(h.request(id: 3)) == "", "plaintext: no caller")
     }
 }

@@ -76,4 +76,19 @@ import ZeroMQ
         #expect(BrokerSecurity.authorize(userID: nil, service: "feedback", method: "replay")?.code == .unauthorized)
         #expect(BrokerSecurity.role(of: "admin/ops") == .admin && BrokerSecurity.role(of: "ops") == nil)
     }
+
+    /// A touchpoint links an anonymous visitor (add_identity) but does not join two known
+    /// customers (merge); only an operator undoes a merge or erases in the decision store.
+    @Test func mergingKnownCustomersNeedsAServiceOrAdminKey() {
+        #expect(BrokerSecurity.authorize(userID: "clients/web", service: "profile", method: "add_identity") == nil)
+        let refusal = BrokerSecurity.authorize(userID: "clients/web", service: "profile", method: "merge")
+        #expect(refusal?.code == .unauthorized && refusal?.message.contains("profile.merge needs a key of admin or services") == true, "\(String(describing: refusal))")
+        #expect(BrokerSecurity.authorize(userID: "services/crm", service: "profile", method: "merge") == nil)
+        #expect(BrokerSecurity.authorize(userID: "admin/ops", service: "profile", method: "merge") == nil)
+        for method in ["profile.unmerge", "feedback.erase", "feedback.export"] {
+            let parts = method.split(separator: ".").map(String.init)
+            #expect(BrokerSecurity.authorize(userID: "services/crm", service: parts[0], method: parts[1])?.code == .unauthorized, "\(method)")
+            #expect(BrokerSecurity.authorize(userID: "admin/ops", service: parts[0], method: parts[1]) == nil, "\(method)")
+        }
+    }
 }

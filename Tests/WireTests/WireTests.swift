@@ -7,6 +7,7 @@ import Testing
     static let all: [WorkerMessage] = [
         .ready(service: "profile", capacity: 4),
         .request(client: [0, 1, 2, 3, 4], requestID: 1 << 40 | 7, budgetMicros: 50_000, envelope: [9, 9, 9]),
+        .request(client: [0, 1], requestID: 8, budgetMicros: 1, envelope: [9], caller: Array("admin/ops".utf8)),
         .reply(client: [5], requestID: 3, reply: []),
         .heartbeat,
         .disconnect,
@@ -25,8 +26,16 @@ import Testing
         #expect(WorkerMessage.ready(service: "s", capacity: 258).frames[3] == [0, 0, 1, 2])
     }
 
-    @Test(arguments: [
-        ([[UInt8]](), "must start with the frame \"OLW1\""),
+    /// Without CURVE there is no caller and no sixth frame: a plaintext request is as it was.
+    @Test func theCallerIsAnOptionalLastFrame() throws {
+        #expect(WorkerMessage.request(client: [1], requestID: 1, budgetMicros: 1, envelope: [2]).frames.count == 6)
+        let frames = WorkerMessage.request(client: [1], requestID: 1, budgetMicros: 1, envelope: [2], caller: Array("clients/atm".utf8)).frames
+        #expect(frames.count == 7)
+        #expect(frames[6] == Array("clients/atm".utf8))
+    }
+
+    static let malformed: [([[UInt8]], String)] = [
+        ([], "must start with the frame \"OLW1\""),
         ([Array("MDPW".utf8), [1]], "must start with the frame \"OLW1\""),
         ([Array("OLW1".utf8)], "no valid command frame"),
         ([Array("OLW1".utf8), [9]], "no valid command frame"),
@@ -36,7 +45,12 @@ import Testing
         ([Array("OLW1".utf8), [1], Array("svc".utf8), [0, 0, 0, 0]], "capacity must be a 4-byte integer above 0"),
         ([Array("OLW1".utf8), [3], [1], [1, 2], []], "request id must be an 8-byte integer"),
         ([Array("OLW1".utf8), [4], [1]], "heartbeat takes 0 frames"),
-    ])
+        ([Array("OLW1".utf8), [2], [1], [0, 0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 0, 1]], "REQUEST takes 4 or 5 frames"),
+        ([Array("OLW1".utf8), [2], [1], [0, 0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 0, 1], [], []], "caller must be 1–256 bytes"),
+        ([Array("OLW1".utf8), [2], [1], [0, 0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 0, 1], [], [0xff]], "caller must be 1–256 bytes"),
+    ]
+
+    @Test(arguments: malformed)
     func malformedFramesAreTypedErrors(frames: [[UInt8]], expected: String) {
         do {
             _ = try WorkerMessage(frames: frames)
