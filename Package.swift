@@ -42,11 +42,13 @@ let package = Package(
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Shared/Wire", exclude: ["offerloop.proto"]),
         .target(name: "BrokerCore", dependencies: ["Wire"], path: "Shared/BrokerCore"),
+        // Helper types the cores share, each in a home of its own so that no core imports another.
+        .target(name: "Random", path: "Shared/Random"),
+        .target(name: "CivilCalendar", path: "Shared/CivilCalendar"),
         // The system of record: SQLite (embedded default) or PostgreSQL (shared), one SQL dialect.
         .target(
             name: "Store",
             dependencies: [
-                "Wire",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -54,21 +56,23 @@ let package = Package(
             ],
             path: "Shared/Store"),
         // The profile service: identity, attributes, activity, value (pure rules, then the store).
-        .target(name: "ProfileCore", dependencies: ["Wire", "CSV"], path: "Shared/ProfileCore"),
+        .target(name: "ProfileCore", dependencies: ["Wire", "CivilCalendar"], path: "Shared/ProfileCore"),
         .target(name: "ProfileStore", dependencies: ["ProfileCore", "Store", "CustomerValue", "CSV"], path: "Shared/ProfileStore"),
         .target(name: "CSV", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Shared/CSV"),
         // Customer lifetime value (BG/NBD, Gamma-Gamma) and churn risk: pure math, no I/O.
         .target(name: "CustomerValue", path: "Shared/CustomerValue"),
         // Offer propensities: online Bayesian logistic regression per offer, Thompson sampling.
-        .target(name: "ScoringCore", dependencies: ["Wire"], path: "Shared/ScoringCore"),
+        .target(name: "ScoringCore", dependencies: ["Wire", "Random"], path: "Shared/ScoringCore"),
         // The offer-decision strategy: catalog, eligibility rules, contact policy, control groups, arbitration.
         .target(name: "DecisionLog", dependencies: ["Store", "Wire", .product(name: "SwiftProtobuf", package: "swift-protobuf")], path: "Shared/DecisionLog"),
         .target(name: "Effectiveness", dependencies: ["Store", "Wire"], path: "Shared/Effectiveness"),
-        .target(name: "DecisionCore", dependencies: ["Wire", "ProfileCore", .product(name: "Yams", package: "Yams")], path: "Shared/DecisionCore"),
+        .target(name: "DecisionCore", dependencies: ["Wire", "CivilCalendar", .product(name: "Yams", package: "Yams")], path: "Shared/DecisionCore"),
         .target(
             name: "ServiceKit",
             dependencies: [
                 "ZeroMQ", "Wire",
+                // Only for StoreError's wire form (StoreError+ServiceError.swift): the store knows no wire type.
+                "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -83,33 +87,43 @@ let package = Package(
         // Services and tools: thin executables.
         .executableTarget(name: "Broker", dependencies: ["BrokerCore", "ServiceKit", .product(name: "Metrics", package: "swift-metrics")], path: "Services/Broker"),
         .executableTarget(name: "Profile", dependencies: ["ProfileStore", "ServiceKit", .product(name: "Metrics", package: "swift-metrics")], path: "Services/Profile"),
-        .executableTarget(name: "Scoring", dependencies: ["ScoringCore", "ServiceKit", "Store", .product(name: "Metrics", package: "swift-metrics")], path: "Services/Scoring"),
-        .executableTarget(name: "Decision", dependencies: ["DecisionCore", "DecisionLog", "ScoringCore", "ServiceKit", "Store", .product(name: "Metrics", package: "swift-metrics"), .product(name: "SwiftProtobuf", package: "swift-protobuf")], path: "Services/Decision"),
+        .executableTarget(name: "Scoring", dependencies: ["ScoringCore", "Random", "ServiceKit", "Store", .product(name: "Metrics", package: "swift-metrics")], path: "Services/Scoring"),
+        .executableTarget(name: "Decision", dependencies: ["DecisionCore", "DecisionLog", "Random", "ServiceKit", "Store", .product(name: "Metrics", package: "swift-metrics"), .product(name: "SwiftProtobuf", package: "swift-protobuf")], path: "Services/Decision"),
         .executableTarget(name: "Feedback", dependencies: ["DecisionLog", "ServiceKit", "Store", .product(name: "Metrics", package: "swift-metrics")], path: "Services/Feedback"),
         .executableTarget(name: "Echo", dependencies: ["ServiceKit"], path: "Services/Echo"),
         .executableTarget(
             name: "CLI",
-            dependencies: ["ServiceKit", "CustomerValue", "ProfileStore", "CSV", "Effectiveness", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["ServiceKit", "CustomerValue", "CivilCalendar", "ProfileStore", "CSV", "Effectiveness", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Services/CLI"),
         .executableTarget(
             name: "LoadTest",
-            dependencies: ["ServiceKit", "ScoringCore", "DecisionCore", "DecisionLog", "Store", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            dependencies: ["ServiceKit", "ScoringCore", "Random", "Simulation", "WireFuzzing", "DecisionCore", "DecisionLog", "Store", .product(name: "Histogram", package: "hdrhistogram-swift")],
             path: "Services/LoadTest"),
+
+        // Test and benchmark support: the tests and the load generator drive the system with these.
+        // The learning check's simulated world of customers and offers.
+        .target(name: "Simulation", dependencies: ["ScoringCore", "Random"], path: "Tests/Support/Simulation"),
+        // Seeded mutation fuzzing of every decoder that reads network bytes.
+        .target(
+            name: "WireFuzzing",
+            dependencies: ["Wire", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Tests/Support/WireFuzzing"),
 
         // Tests: one target per module, plus real processes in IntegrationTests.
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         // The fuzz corpus is read from the source tree (scripts/fuzz adds to it), not bundled.
-        .testTarget(name: "WireTests", dependencies: ["Wire"], exclude: ["Fixtures"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "WireFuzzing"], exclude: ["Fixtures"]),
         .testTarget(name: "BrokerCoreTests", dependencies: ["BrokerCore"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "CSVTests", dependencies: ["CSV"]),
+        .testTarget(name: "CivilCalendarTests", dependencies: ["CivilCalendar"]),
         .testTarget(name: "ProfileCoreTests", dependencies: ["ProfileCore"]),
-        .testTarget(name: "ProfileStoreTests", dependencies: ["ProfileStore", "CSV", "DecisionLog"]),
-        .testTarget(name: "CustomerValueTests", dependencies: ["CustomerValue", "CSV", "ProfileCore", "ScoringCore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ScoringCoreTests", dependencies: ["ScoringCore"]),
-        .testTarget(name: "DecisionCoreTests", dependencies: ["DecisionCore", "ScoringCore"]),
-        .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit"]),
-        .testTarget(name: "EffectivenessTests", dependencies: ["Effectiveness", "ScoringCore", "Wire"]),
+        .testTarget(name: "ProfileStoreTests", dependencies: ["ProfileStore", "CivilCalendar", "CSV", "DecisionLog"]),
+        .testTarget(name: "CustomerValueTests", dependencies: ["CustomerValue", "CivilCalendar", "CSV", "ProfileCore", "Random"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ScoringCoreTests", dependencies: ["ScoringCore", "Random", "Simulation"]),
+        .testTarget(name: "DecisionCoreTests", dependencies: ["DecisionCore", "Random"]),
+        .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit", "Store"]),
+        .testTarget(name: "EffectivenessTests", dependencies: ["Effectiveness", "Random", "ScoringCore", "Simulation", "Wire"]),
         .testTarget(name: "IntegrationTests", dependencies: ["ServiceKit", .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Yams", package: "Yams")]),
     ],
     swiftLanguageModes: [.v6]

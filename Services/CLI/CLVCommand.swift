@@ -1,6 +1,7 @@
 // `offerloop clv fit|customers`: BG/NBD + Gamma-Gamma from a transactions CSV, for operators
 // and for checking the models against published fits.
 import ArgumentParser
+import CivilCalendar
 import CSV
 import CustomerValue
 import Foundation

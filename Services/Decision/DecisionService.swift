@@ -6,7 +6,7 @@ import DecisionCore
 import Foundation
 import Logging
 import Metrics
-import ScoringCore
+import Random
 import ServiceKit
 import SwiftProtobuf
 import Wire

@@ -5,7 +5,7 @@
 import ArgumentParser
 import DecisionCore
 import Foundation
-import ScoringCore
+import Random
 import ServiceKit
 import Wire
 import ZeroMQ

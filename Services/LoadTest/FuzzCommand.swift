@@ -4,8 +4,9 @@
 // every distinct refusal of each target is kept there, which is the regression corpus the tests replay.
 import ArgumentParser
 import Foundation
-import ScoringCore
+import Random
 import Wire
+import WireFuzzing
 
 struct FuzzCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,10 +1,11 @@
 // `offerloop-loadtest learn`: the offline learning check. The scoring model, choosing by Thompson
-// sampling, plays a seeded simulated world (ScoringCore.SimulatedWorld) for N rounds per seed;
+// sampling, plays a seeded simulated world (Simulation.SimulatedWorld) for N rounds per seed;
 // its cumulative expected reward is reported as a share of the oracle's and next to uniform
 // random choice's, with the learning curve for scripts/plot-learning.
 import ArgumentParser
 import Foundation
 import ScoringCore
+import Simulation
 
 struct LearnCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

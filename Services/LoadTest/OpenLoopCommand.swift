@@ -10,7 +10,7 @@
 import ArgumentParser
 import Foundation
 import Histogram
-import ScoringCore
+import Random
 import ServiceKit
 import Synchronization
 import Wire

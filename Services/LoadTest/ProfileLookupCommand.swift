@@ -3,7 +3,7 @@
 // the same run. Expects customers with logins u1 … uN in the profile store (scripts/bench-profile).
 import ArgumentParser
 import Foundation
-import ScoringCore
+import Random
 import ServiceKit
 import Wire
 import ZeroMQ

@@ -6,8 +6,10 @@
 import ArgumentParser
 import Foundation
 import Histogram
+import Random
 import ScoringCore
 import ServiceKit
+import Simulation
 import Wire
 import ZeroMQ
 
@@ -79,7 +81,7 @@ struct ScoringBenchCommand: ParsableCommand {
         }
         let replayPerSecond = Double(outcomes) / (Double(MonotonicClock.now() - started) / 1e9)
 
-        let candidates = world.offerIDs.map { ScoringCore.Candidate($0) }
+        let candidates = world.offerIDs.map { CandidateOffer($0) }
         let customers = (0..<1_000).map { n in
             var customer = CustomerFeatures(channel: SimulatedWorld.channels[n % 4])
             customer.segment = SimulatedWorld.segments[n % 4]
@@ -126,7 +128,7 @@ struct ScoringBenchCommand: ParsableCommand {
         }
     }
 
-    private func throughTheCluster(_ examples: [LearningExample], _ candidates: [ScoringCore.Candidate], _ customers: [CustomerFeatures],
+    private func throughTheCluster(_ examples: [LearningExample], _ candidates: [CandidateOffer], _ customers: [CustomerFeatures],
                                    _ result: inout Result) throws {
         let context = try ZMQContext()
         defer { context.terminate() }

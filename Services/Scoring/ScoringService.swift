@@ -2,6 +2,7 @@
 // context, with Thompson samples and explanations) and "model" (what the model knows). Scoring
 // never changes the model; only the outcome stream does (OutcomeFollower).
 import Foundation
+import Random
 import ScoringCore
 import ServiceKit
 import Wire
@@ -21,7 +22,7 @@ struct ScoringService: Sendable {
 
     func score(_ request: ScoreRequest) throws -> ScoreReply {
         let features = try Self.features(request, now: Int64(Date().timeIntervalSince1970 * 1000))
-        let candidates = request.candidates.map { ScoringCore.Candidate($0.offerID, prior: $0.priorPropensity) }
+        let candidates = request.candidates.map { CandidateOffer($0.offerID, prior: $0.priorPropensity) }
         let explain = Int(min(request.explain, UInt32(Self.maxExplain)))
         var random = SeededRandom(seed: request.seed != 0 ? request.seed : UInt64.random(in: 1...UInt64.max))
         let (scores, sequence) = try model.read { model in

@@ -1,7 +1,7 @@
 // Reads an offer catalog from YAML (through Yams' node tree, which keeps every value's line and
 // column) and checks all of it, collecting every problem before giving up. The format, by example,
 // is examples/catalog/retail-bank.yaml; docs/DECISION.md lists every key.
-import ProfileCore
+import CivilCalendar
 import Wire
 import Yams
 

@@ -85,7 +85,8 @@ public struct Decision: Sendable {
         }
     }
 
-    public struct Candidate: Sendable {
+    /// One catalog offer as this decision judged it: kept or dropped, and why.
+    public struct OfferVerdict: Sendable {
         public var offerID: String
         public var kept: Bool
         public var why: Reason
@@ -98,7 +99,7 @@ public struct Decision: Sendable {
     }
 
     public var offers: [Choice] = []
-    public var candidates: [Candidate] = []
+    public var candidates: [OfferVerdict] = []
     public var control = false
     /// Control decisions: the offers the policy would have shown had the customer not been in
     /// the control group (not shown; logged so that their outcomes measure lift).
@@ -170,7 +171,7 @@ public struct DecisionEngine: Sendable {
                 } else if let rule = offer.eligibility, !rule.admits(view.rules) { .notEligible(rule.text) }
                 else { catalog.contactPolicy.suppression(of: offer, history: history, now: request.now).map(Decision.Reason.suppressed) }
             if let why {
-                screening.decision.candidates.append(Decision.Candidate(offerID: offer.id, kept: false, why: why))
+                screening.decision.candidates.append(Decision.OfferVerdict(offerID: offer.id, kept: false, why: why))
             } else {
                 eligible.append(index)
             }
@@ -191,7 +192,7 @@ public struct DecisionEngine: Sendable {
     }
 
     /// A control decision's candidates: every offer, dropped as "control group".
-    var controlCandidates: [Decision.Candidate] { catalog.offers.map { Decision.Candidate(offerID: $0.id, kept: false, why: .controlGroup) } }
+    var controlCandidates: [Decision.OfferVerdict] { catalog.offers.map { Decision.OfferVerdict(offerID: $0.id, kept: false, why: .controlGroup) } }
 
     /// The second half: ranks the eligible offers with their propensities (nil: the priors) and fills the slots.
     public func arbitrate<R: RandomNumberGenerator>(_ screening: Screening, _ request: DecisionRequest, history: [ContactRecord],
@@ -256,7 +257,7 @@ public struct DecisionEngine: Sendable {
             let offer = offers[item.index]
             let why: Decision.Reason = shownAt[position] != nil ? .shown
                 : usedCategories.contains(categoryIndex[item.index]) ? .categoryTaken(offer.category) : .lowerPriority
-            decision.candidates.append(Decision.Candidate(offerID: offer.id, kept: true, why: why, propensity: item.propensity,
+            decision.candidates.append(Decision.OfferVerdict(offerID: offer.id, kept: true, why: why, propensity: item.propensity,
                                                           priority: item.priority, firstSlotProbability: firstSlot[position]))
         }
         if decision.offers.isEmpty, let offer = defaultOffer(channel, history: history, now: request.now) {

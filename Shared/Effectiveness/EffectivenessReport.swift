@@ -115,7 +115,7 @@ public struct EffectivenessReport: Sendable {
         let kept = record.candidates.filter { $0.kept && $0.firstSlotProbability > 0 }
         guard let first = record.offers.first, let chosen = kept.firstIndex(where: { $0.offerID == first.offerID }) else { return nil }
         let candidates = kept.map {
-            LoggedChoice.Candidate(offerID: $0.offerID, loggingProbability: $0.firstSlotProbability, modelPropensity: $0.propensity)
+            LoggedChoice.Alternative(offerID: $0.offerID, loggingProbability: $0.firstSlotProbability, modelPropensity: $0.propensity)
         }
         return LoggedChoice(candidates: candidates, chosen: chosen, reward: facts[first.offerID]?.responded == true ? 1 : 0)
     }

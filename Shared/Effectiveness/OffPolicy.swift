@@ -13,7 +13,8 @@
 
 /// One logged first-slot choice.
 public struct LoggedChoice: Sendable {
-    public struct Candidate: Sendable {
+    /// One offer the running policy could have chosen for the first slot.
+    public struct Alternative: Sendable {
         public var offerID: String
         /// P(the running policy chose this candidate for the first slot).
         public var loggingProbability: Double
@@ -28,12 +29,12 @@ public struct LoggedChoice: Sendable {
         }
     }
 
-    public var candidates: [Candidate]
+    public var candidates: [Alternative]
     /// Position of the chosen candidate.
     public var chosen: Int
     public var reward: Double
 
-    public init(candidates: [Candidate], chosen: Int, reward: Double) {
+    public init(candidates: [Alternative], chosen: Int, reward: Double) {
         self.candidates = candidates
         self.chosen = chosen
         self.reward = reward

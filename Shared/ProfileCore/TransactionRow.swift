@@ -1,5 +1,6 @@
 // One line of a transactions CSV (customer_id,date,quantity,amount[,channel,product,
 // transaction_id]), checked field by field: shared by the bulk import and `offerloop clv`.
+import CivilCalendar
 import Wire
 
 

@@ -3,6 +3,7 @@
 // ignored, a gap is refused (the caller fetches what is missing first). Scoring never changes the
 // model, so every replica that applied the same sequence answers the same means.
 import Foundation
+import Random
 
 public enum ScoringError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Bad request content; maps to INVALID_ARGUMENT.
@@ -38,7 +39,7 @@ public struct LearningExample: Sendable, Equatable {
 }
 
 /// A candidate offer of a score request, with the catalog's prior propensity (0: default).
-public struct Candidate: Sendable, Equatable {
+public struct CandidateOffer: Sendable, Equatable {
     public var offerID: String
     public var prior: Double
 
@@ -108,7 +109,7 @@ public struct ScoringModel: Sendable, Equatable {
 
     /// Scores every candidate: offers never seen score from their prior. `explain` is how many
     /// feature contributions to return per offer.
-    public func score(_ features: FeatureVector, _ candidates: [Candidate], explain: Int = 0,
+    public func score(_ features: FeatureVector, _ candidates: [CandidateOffer], explain: Int = 0,
                       using random: inout SeededRandom) throws(ScoringError) -> [OfferScore] {
         guard !candidates.isEmpty else { throw .invalidArgument("no candidate offers to score") }
         guard candidates.count <= Self.maxCandidates else {

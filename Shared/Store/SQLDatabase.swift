@@ -3,8 +3,6 @@
 // RETURNING); schemas, which differ in column types, are given per dialect.
 // A connection belongs to one thread for its whole life, like a ZeroMQ socket.
 
-import Wire
-
 public enum SQLDialect: String, Sendable {
     case sqlite, postgres
 
@@ -73,8 +71,8 @@ extension SQLDatabase {
     static var schemaLock: Int64 { 0x4F46_4652_4C4F_4F50 }
 }
 
-/// What went wrong in the store, for the service to turn into a wire error.
-public struct StoreError: Error, Sendable, CustomStringConvertible, ServiceErrorConvertible {
+/// What went wrong in the store; ServiceKit turns it into a wire error at the service edge.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable {
         /// The database cannot be reached or opened.
         case unavailable
@@ -93,14 +91,4 @@ public struct StoreError: Error, Sendable, CustomStringConvertible, ServiceError
     }
 
     public var description: String { message }
-
-    /// An unavailable store is retryable (`UNAVAILABLE`); a refused write conflicts; the rest is a
-    /// fault inside the service.
-    public var serviceError: ServiceError {
-        switch kind {
-        case .unavailable: ServiceError(.unavailable, "store unavailable: \(message)")
-        case .constraint: ServiceError(.alreadyExists, "the write conflicts with stored data: \(message)")
-        case .failed: ServiceError(.internal, "store failure: \(message)")
-        }
-    }
 }

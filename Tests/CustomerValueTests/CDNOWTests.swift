@@ -1,6 +1,7 @@
 // The lifetime-value models against the published CDNOW fit (Fader, Hardie & Lee 2005:
 // r = 0.243, α = 4.414, a = 0.793, b = 2.426, LL = −9582.4) and against the `lifetimes`
 // package (0.11) on the same data, for per-customer figures.
+import CivilCalendar
 import CSV
 import Foundation
 import ProfileCore

@@ -2,7 +2,7 @@
 // who have left or will leave within 90 days above those who stay, and do better than
 // P(alive) alone. AUCs are printed for docs/CUSTOMER_VALUE.md.
 import Foundation
-import ScoringCore
+import Random
 import Testing
 @testable import CustomerValue
 

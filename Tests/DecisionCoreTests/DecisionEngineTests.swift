@@ -1,5 +1,5 @@
 import DecisionCore
-import ScoringCore
+import Random
 import Testing
 import Wire
 

@@ -2,7 +2,9 @@
 // service logs them, and — where the truth is known — in the simulated world of the scoring issue.
 import Effectiveness
 import Foundation
+import Random
 import ScoringCore
+import Simulation
 import Testing
 import Wire
 
@@ -20,8 +22,8 @@ struct LiftTests {
 
     @Test func offPolicyEstimatesAsComputedByHand() throws {
         // Two decisions over the same two candidates: a (logged 0.9, model 0.2), b (0.1, 0.5).
-        let candidates = [LoggedChoice.Candidate(offerID: "a", loggingProbability: 0.9, modelPropensity: 0.2),
-                          LoggedChoice.Candidate(offerID: "b", loggingProbability: 0.1, modelPropensity: 0.5)]
+        let candidates = [LoggedChoice.Alternative(offerID: "a", loggingProbability: 0.9, modelPropensity: 0.2),
+                          LoggedChoice.Alternative(offerID: "b", loggingProbability: 0.1, modelPropensity: 0.5)]
         let choices = [LoggedChoice(candidates: candidates, chosen: 1, reward: 1), LoggedChoice(candidates: candidates, chosen: 0, reward: 0)]
         func value(_ policy: TargetPolicy, _ estimator: Estimator) throws -> Double {
             try #require(OffPolicy.estimate(choices, policy: policy, estimator: estimator)).value
@@ -45,8 +47,8 @@ struct LiftTests {
 struct EffectivenessReportTests {
     @Test func estimatesFromTooFewDecisionsOrOutsideZeroToOneAreFlagged() throws {
         // The hand-computed pair above: IPS of the greedy policy is 5 (a rate of 500 %) from 2 decisions.
-        let candidates = [LoggedChoice.Candidate(offerID: "a", loggingProbability: 0.9, modelPropensity: 0.2),
-                          LoggedChoice.Candidate(offerID: "b", loggingProbability: 0.1, modelPropensity: 0.5)]
+        let candidates = [LoggedChoice.Alternative(offerID: "a", loggingProbability: 0.9, modelPropensity: 0.2),
+                          LoggedChoice.Alternative(offerID: "b", loggingProbability: 0.1, modelPropensity: 0.5)]
         let pair = [LoggedChoice(candidates: candidates, chosen: 1, reward: 1), LoggedChoice(candidates: candidates, chosen: 0, reward: 0)]
         let ips = try #require(OffPolicy.estimate(pair, policy: .greedyByModel, estimator: .ips))
         #expect(ips.tooFew && ips.unstable && ips.clipped.value == 1 && ips.clipped.interval.upperBound <= 1 && ips.clipped.interval.lowerBound >= 0)
@@ -135,7 +137,7 @@ struct EstimatorCheckTests {
         var simulation = Simulation()
         var truth: [TargetPolicy: Double] = [:]
         let values = (0..<offers).map { Double(1 + ($0 * 5) % 4) }
-        let candidates = world.offerIDs.map { Candidate($0, prior: 0.05) }
+        let candidates = world.offerIDs.map { CandidateOffer($0, prior: 0.05) }
         for round in 0..<rounds {
             let arrival = world.arrive(using: &random)
             let means = try model.score(arrival.features, candidates, using: &random).map(\.mean)
@@ -149,7 +151,7 @@ struct EstimatorCheckTests {
                                                                     label: reward == 1, prior: 0.05))
             // Logged as the decision service logs it: the probabilities and the model's propensities of that moment.
             let choice = LoggedChoice(candidates: (0..<offers).map {
-                LoggedChoice.Candidate(offerID: world.offerIDs[$0], loggingProbability: probabilities[$0], modelPropensity: means[$0])
+                LoggedChoice.Alternative(offerID: world.offerIDs[$0], loggingProbability: probabilities[$0], modelPropensity: means[$0])
             }, chosen: chosen, reward: reward)
             simulation.choices.append(choice)
             for policy in TargetPolicy.allCases {

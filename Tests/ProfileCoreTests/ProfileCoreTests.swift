@@ -56,14 +56,6 @@ import Wire
         #expect(try schema.validate(name: "favourite_branch", value: "Leeds") == "Leeds")
         #expect(throws: ProfileError.self) { try schema.validate(name: "Bad Name", value: "x") }
     }
-
-    @Test func civilDatesCountDaysFromTheEpoch() {
-        #expect(CivilDate("1970-01-01")?.daysSinceEpoch == 0)
-        #expect(CivilDate("1997-09-30")?.daysSinceEpoch == 10_134)
-        #expect(CivilDate("2000-03-01")?.daysSinceEpoch == 11_017)
-        #expect(CivilDate("1969-12-31")?.daysSinceEpoch == -1)
-        #expect(CivilDate("2023-02-29") == nil && CivilDate("2023-1-01") == nil)
-    }
 }
 
 @Suite struct AttributeMergeTests {

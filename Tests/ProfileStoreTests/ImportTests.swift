@@ -1,5 +1,6 @@
 // Bulk import on both stores: good lines in, bad lines reported by file:line and skipped; the
 // same file twice is imported once unless appended on purpose.
+import CivilCalendar
 import CSV
 import Foundation
 import ProfileCore

@@ -1,6 +1,7 @@
 // The value model fitted from the store's own transactions, on both stores: the CDNOW sample
 // imported, fitted at the end of its calibration period, matches the published BG/NBD fit,
 // and the customer view carries the per-customer figures.
+import CivilCalendar
 import CSV
 import Foundation
 import ProfileCore

@@ -1,4 +1,6 @@
+import Random
 import ScoringCore
+import Simulation
 import Testing
 
 struct ExplorationTests {
@@ -9,11 +11,11 @@ struct ExplorationTests {
         var model = ScoringModel()
         let truth = ["a": 0.05, "b": 0.08, "c": 0.06, "d": 0.04, "e": 0.07, "new": 0.25]
         let channels = ["atm", "web", "kiosk"]
-        var candidates = ["a", "b", "c", "d", "e"].map { Candidate($0, prior: 0.05) }
+        var candidates = ["a", "b", "c", "d", "e"].map { CandidateOffer($0, prior: 0.05) }
         var sequence: UInt64 = 0
         var chosenAfterLaunch: [String] = []
         for round in 0..<9_000 {
-            if round == 3_000 { candidates.append(Candidate("new", prior: 0.05)) }
+            if round == 3_000 { candidates.append(CandidateOffer("new", prior: 0.05)) }
             var customer = CustomerFeatures(channel: channels[round % 3])
             customer.segment = "gold"
             let features = FeatureBuilder.features(customer)

@@ -1,5 +1,7 @@
 import Foundation
+import Random
 import ScoringCore
+import Simulation
 import Testing
 
 struct PosteriorUpdateTests {
@@ -138,16 +140,16 @@ struct ScoreTests {
         let model = ScoringModel()
         let features = FeatureVector(names: ["bias"])
         #expect(throws: ScoringError.invalidArgument("no candidate offers to score")) { try model.score(features, [], using: &random) }
-        #expect(throws: ScoringError.invalidArgument("empty offer id")) { try model.score(features, [Candidate("")], using: &random) }
-        #expect(throws: ScoringError.self) { try model.score(features, (0...ScoringModel.maxCandidates).map { Candidate("o\($0)") }, using: &random) }
-        #expect(throws: ScoringError.self) { try model.score(features, [Candidate(String(repeating: "x", count: 200))], using: &random) }
+        #expect(throws: ScoringError.invalidArgument("empty offer id")) { try model.score(features, [CandidateOffer("")], using: &random) }
+        #expect(throws: ScoringError.self) { try model.score(features, (0...ScoringModel.maxCandidates).map { CandidateOffer("o\($0)") }, using: &random) }
+        #expect(throws: ScoringError.self) { try model.score(features, [CandidateOffer(String(repeating: "x", count: 200))], using: &random) }
     }
 
     @Test func unknownOffersScoreFromTheirPriorAndNonsensePriorsFromTheDefault() throws {
         var random = SeededRandom(seed: 1)
         let model = ScoringModel()
         let features = FeatureVector(names: ["bias"])
-        let scores = try model.score(features, [Candidate("a", prior: 0.3), Candidate("b", prior: .nan), Candidate("c", prior: 7)], using: &random)
+        let scores = try model.score(features, [CandidateOffer("a", prior: 0.3), CandidateOffer("b", prior: .nan), CandidateOffer("c", prior: 7)], using: &random)
         #expect(abs(scores[0].logitMean - logit(0.3)) < 1e-12)
         #expect(abs(scores[1].logitMean - logit(model.hyperparameters.defaultPropensity)) < 1e-12)
         #expect(scores[2].logitMean == scores[1].logitMean)
@@ -176,7 +178,7 @@ struct ScoreTests {
             _ = try model.apply(UInt64(n), LearningExample(offerID: "card", features: gold ? features : ["bias", "ch=web", "seg=basic"], label: gold))
         }
         var random = SeededRandom(seed: 3)
-        let score = try model.score(FeatureVector(names: features), [Candidate("card")], explain: 2, using: &random)[0]
+        let score = try model.score(FeatureVector(names: features), [CandidateOffer("card")], explain: 2, using: &random)[0]
         #expect(score.contributions.count == 2)
         #expect(score.contributions[0].name == "seg=gold" && score.contributions[0].weight > 0)
         #expect(score.mean > 0.7)

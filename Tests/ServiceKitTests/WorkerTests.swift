@@ -1,6 +1,7 @@
 // The worker loop against a real ROUTER socket playing the broker's backend.
 import Foundation
 import Logging
+import Store
 import Synchronization
 import Testing
 import Wire
@@ -108,6 +109,21 @@ final class WorkerBench {
         #expect(garbage.code == .malformed)
         // And it keeps serving.
         #expect(try bench.request(id, id: 5, method: "ping").error.code == .unspecified)
+    }
+
+    /// A store failure thrown by a method reaches the caller as its wire error: the mapping sits
+    /// at the service edge, since the store itself knows no wire type.
+    @Test func storeFailuresAreTypedReplies() throws {
+        var methods = Self.methods
+        for (name, kind) in [("down", StoreError.Kind.unavailable), ("clash", .constraint), ("broken", .failed)] {
+            methods.on(name) { (_: EchoRequest, _) -> EchoReply in throw StoreError(kind, "disk full") }
+        }
+        let bench = try WorkerBench(methods: methods)
+        defer { bench.finish() }
+        let (id, _) = try bench.next()
+        let answers = try ["down", "clash", "broken"].enumerated().map { try bench.request(id, id: UInt64($0.offset + 1), method: $0.element).error }
+        #expect(answers.map(\.code) == [.unavailable, .alreadyExists, .internal])
+        #expect(answers.map(\.message) == ["store unavailable: disk full", "the write conflicts with stored data: disk full", "store failure: disk full"])
     }
 
     @Test func skipsRequestsWhoseDeadlinePassed() throws {

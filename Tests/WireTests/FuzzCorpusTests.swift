@@ -2,6 +2,7 @@
 // mutation run: every input decodes or is refused with a typed error that says what is wrong.
 import Foundation
 import Testing
+import WireFuzzing
 @testable import Wire
 
 struct FuzzCorpusTests {

@@ -7,32 +7,8 @@
 // counted as the chosen offer's true acceptance probability (the expected reward), which removes
 // the coin-flip noise from the comparison without favouring any policy.
 
-import Foundation
-
-/// A small seeded generator (Steele, Lea & Flood's SplitMix64), so runs are repeatable.
-public struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1), from the top 53 bits.
-    public mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
-
-    /// A standard normal draw (Box–Muller, one per call).
-    public mutating func standardNormal() -> Double {
-        let u1 = 1 - unit()  // (0, 1]: log stays finite
-        let u2 = unit()
-        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
-    }
-}
+import Random
+import ScoringCore
 
 public struct SimulatedWorld: Sendable {
     public static let channels = ["atm", "kiosk", "web", "call_center"]
@@ -142,7 +118,7 @@ extension SimulatedWorld {
                     checkpointEvery: Int = 1_000, progress: (Int) -> Void = { _ in }) -> SimulationResult {
         var random = SeededRandom(seed: seed ^ 0x5EED)
         var model = ScoringModel(hyperparameters: hyperparameters)
-        let candidates = offerIDs.map { Candidate($0) }
+        let candidates = offerIDs.map { CandidateOffer($0) }
         var result = SimulationResult(seed: seed, rounds: rounds, offers: offerIDs.count)
         for round in 1...rounds {
             let arrival = arrive(using: &random)

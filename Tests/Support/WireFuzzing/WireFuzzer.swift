@@ -5,6 +5,7 @@
 // `offerloop-loadtest fuzz` (long runs that save every input before trying it).
 import Foundation
 import SwiftProtobuf
+import Wire
 
 public enum WireFuzzer {
     /// One decoder, the valid messages its mutations start from, and how it is called.
