@@ -37,7 +37,11 @@ struct DecisionCommand: AsyncParsableCommand {
     @Option(help: "Longest wait for profile or scoring in one decision, ms; a healthy one answers in about 1 (env OFFERLOOP_CALL_TIMEOUT_MS).")
     var callTimeoutMs: Int = Environment.int("OFFERLOOP_CALL_TIMEOUT_MS", 25)
 
+    @Option(help: "How old a view cached at a replica may be and still stand in when profile fails, s; older ones may not know of an opt-out (env OFFERLOOP_VIEW_CACHE_SECONDS).")
+    var viewCacheSeconds: Int = Environment.int("OFFERLOOP_VIEW_CACHE_SECONDS", 60)
+
     func validate() throws {
+        guard viewCacheSeconds >= 0 else { throw ValidationError("--view-cache-seconds must be 0 or more") }
         guard callTimeoutMs >= 1 else { throw ValidationError("--call-timeout-ms must be at least 1") }
         guard epsilon >= 0, epsilon <= 1 else { throw ValidationError("--epsilon must lie in [0, 1]") }
         guard journalSyncMs >= 1 else { throw ValidationError("--journal-sync-ms must be at least 1") }
@@ -63,6 +67,7 @@ struct DecisionCommand: AsyncParsableCommand {
         var configured = DecisionService.Settings()
         configured.channelDeadlinesMs = try deadlines()
         configured.maxCallMicros = UInt64(callTimeoutMs) * 1000
+        configured.cacheMaxAgeMs = Int64(viewCacheSeconds) * 1000
         let settings = configured
         let context = try ZMQContext()
         let frontend = client.frontend

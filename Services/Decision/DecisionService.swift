@@ -30,6 +30,9 @@ final class DecisionService: @unchecked Sendable {
         static let returnReserveShare = 0.1
         static let minimumReturnReserve: UInt64 = 5_000_000
         var cacheSize = 10_000
+        /// How old a cached view may be and still stand in for the profile service (ms): an
+        /// older one may not know of an opt-out since, so it is not used.
+        var cacheMaxAgeMs: Int64 = 60_000
         static let maxSlots = 5
     }
 
@@ -38,7 +41,8 @@ final class DecisionService: @unchecked Sendable {
     let settings: Settings
     let client: BrokerClient
     let logger: Logger
-    var views: [String: CustomerView] = [:]
+    /// Recent views by identity, with when they were read (Unix ms): the fallback when profile fails.
+    var views: [String: (view: CustomerView, readMs: Int64)] = [:]
     /// Profile and scoring, each behind its own breaker: a frozen one is skipped, not waited for.
     var breakers = ["profile": CircuitBreaker(), "scoring": CircuitBreaker()]
     let decisions = Dictionary(uniqueKeysWithValues: ChannelName.all.map { ($0, Counter(label: "offerloop_decisions_total", dimensions: [("channel", $0)])) })
@@ -96,12 +100,12 @@ final class DecisionService: @unchecked Sendable {
         do {
             view = try call("profile", "view", CustomerViewRequest.with { $0.identity = request.identity },
                             budget: budget(until: deadline, share: settings.profileShare))
-            remember(identityKey, view)
+            remember(identityKey, view, now: now)
         } catch let error where error.code == .notFound || error.code == .invalidArgument {
             throw error
         } catch {
-            if let cached = views[identityKey] {
-                view = cached
+            if let cached = views[identityKey], now - cached.readMs <= settings.cacheMaxAgeMs {
+                view = cached.view
                 degraded.append(("profile_cached_view", "profile: \(error.code.name); used the view cached at this replica"))
             } else {
                 view = CustomerView()
@@ -241,9 +245,9 @@ final class DecisionService: @unchecked Sendable {
         return min(max(UInt64(Double(left) * share) / 1000, 1), settings.maxCallMicros)
     }
 
-    func remember(_ key: String, _ view: CustomerView) {
+    func remember(_ key: String, _ view: CustomerView, now: Int64) {
         if views.count >= settings.cacheSize, views[key] == nil { views.remove(at: views.startIndex) }
-        views[key] = view
+        views[key] = (view, now)
     }
 
     static func history(_ view: CustomerView) -> [ContactRecord] {

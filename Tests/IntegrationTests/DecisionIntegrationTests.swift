@@ -16,7 +16,7 @@ import ZeroMQ
         let decisionStore: String
 
         /// `feedback`: the feedback service's options besides its store and stream.
-        init(deadlineMs: Int = 5_000, store: StoreKind = .sqlite, feedback: [String] = [], valueModel: Bool = true) throws {
+        init(deadlineMs: Int = 5_000, store: StoreKind = .sqlite, feedback: [String] = [], valueModel: Bool = true, viewCacheSeconds: Int = 60) throws {
             cluster = try Cluster()
             let dir = cluster.logDirectory
             let profileStore = "sqlite:" + dir.appendingPathComponent("profile.sqlite").path
@@ -32,7 +32,7 @@ import ZeroMQ
                 "--frontend", cluster.frontend,
                 "--channel-deadlines", "atm:\(deadlineMs),kiosk:\(deadlineMs),web:\(deadlineMs),call_center:\(deadlineMs)",
                 // A loaded test machine may take longer than a bank's 25 ms to answer a healthy call.
-                "--call-timeout-ms", "\(deadlineMs)",
+                "--call-timeout-ms", "\(deadlineMs)", "--view-cache-seconds", "\(viewCacheSeconds)",
             ]
             try cluster.startWorker("offerloop-decision", arguments: decisionArguments)
             feedbackArguments = ["--store", decisionStore, "--stream-in", cluster.streamIn] + feedback
@@ -183,7 +183,7 @@ import ZeroMQ
 
     @Test(arguments: ["profile", "scoring"])
     func aFrozenOrKilledDependencyGivesADegradedAnswerInTime(dependency: String) throws {
-        let stack = try Stack(deadlineMs: 300)
+        let stack = try Stack(deadlineMs: 300, viewCacheSeconds: 2)
         let client = try stack.cluster.client()
         defer { client.close() }
         // Warm: the replica caches the view for the profile fallback.
@@ -207,6 +207,10 @@ import ZeroMQ
                 #expect(blind.degraded && blind.degradedReason.contains("consent is unknown"), "\(blind.degradedReason)")
                 #expect(blind.offers.isEmpty && !blind.control, "\(identity): \(blind.offers.map(\.offerID))")
             }
+            // A cached view older than --view-cache-seconds (2) may not know of an opt-out since: not used.
+            Thread.sleep(forTimeInterval: 2.2)
+            let stale = try Self.decide(client, ("login", "ada"), .web, timeoutMicros: 1_000_000)
+            #expect(stale.offers.isEmpty && stale.degradedReason.contains("consent is unknown"), "\(stale.degradedReason)")
         }
         stack.cluster.signal(victim, SIGKILL)
         victim.waitUntilExit()
