@@ -38,9 +38,10 @@ offerloop_pip_install() {
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   offerloop_log "installing ${missing[*]} (PyPI)"
-  # As root on a machine of one's own, pip's warning about root is noise.
-  export PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
-  python3 -m pip install -q "${missing[@]}" 2>/dev/null || python3 -m pip install -q --break-system-packages "${missing[@]}"
+  # As root on a machine of one's own, pip's warning about root is noise. (Not exported: a
+  # variable in the scripts' environment would make their next swift build start over.)
+  local quiet=(env PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 python3 -m pip install -q)
+  "${quiet[@]}" "${missing[@]}" 2>/dev/null || "${quiet[@]}" --break-system-packages "${missing[@]}"
 }
 
 # `swift build` as a person's shell runs it. SwiftPM takes the environment into its build
