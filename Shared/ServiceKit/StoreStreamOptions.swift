@@ -4,29 +4,19 @@ import ArgumentParser
 import Store
 
 /// The profile store (`--store`, env OFFERLOOP_PROFILE_STORE).
-public struct ProfileStoreOptions: ParsableArguments {
+public struct ProfileStoreOptions: StoreOptionGroup {
     @Option(help: "The profile store: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE (env OFFERLOOP_PROFILE_STORE).")
     public var store: String = Environment.string("OFFERLOOP_PROFILE_STORE", "sqlite:data/profile.sqlite")
 
     public init() {}
-
-    public func validate() throws { _ = try StoreOptionCheck.location(store) }
-
-    /// The store's location (checked by `validate`).
-    public func location() throws -> StoreLocation { try StoreOptionCheck.location(store) }
 }
 
 /// The decision store: the decision log and the outcomes (`--store`, env OFFERLOOP_DECISION_STORE).
-public struct DecisionStoreOptions: ParsableArguments {
+public struct DecisionStoreOptions: StoreOptionGroup {
     @Option(help: "The decision store (the decision log and the outcomes): sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE (env OFFERLOOP_DECISION_STORE).")
     public var store: String = Environment.string("OFFERLOOP_DECISION_STORE", "sqlite:data/decisions.sqlite")
 
     public init() {}
-
-    public func validate() throws { _ = try StoreOptionCheck.location(store) }
-
-    /// The store's location (checked by `validate`).
-    public func location() throws -> StoreLocation { try StoreOptionCheck.location(store) }
 }
 
 /// The broker's outcome stream for subscribers (`--stream`, env OFFERLOOP_STREAM_OUT).
@@ -45,12 +35,19 @@ public struct StreamPublisherOptions: ParsableArguments {
     public init() {}
 }
 
-enum StoreOptionCheck {
-    /// `text` as a store location; one it cannot be is a usage error naming the flag (the
+/// A group whose `--store` is checked when the flags are parsed.
+public protocol StoreOptionGroup: ParsableArguments {
+    var store: String { get }
+}
+
+extension StoreOptionGroup {
+    public func validate() throws { _ = try location() }
+
+    /// The store's location; a string that is none is a usage error naming the flag (the
     /// store's message shows no password).
-    static func location(_ text: String) throws -> StoreLocation {
+    public func location() throws -> StoreLocation {
         do {
-            return try StoreLocation(text)
+            return try StoreLocation(store)
         } catch {
             throw ValidationError("--store: \(error.message)")
         }
