@@ -28,8 +28,7 @@ struct ImportCommand: ParsableCommand {
     @Argument(help: "The CSV file, with a header line.")
     var file: String
 
-    @Option(help: "The profile store: sqlite:PATH or postgres://... (env OFFERLOOP_PROFILE_STORE).")
-    var store: String = Environment.string("OFFERLOOP_PROFILE_STORE", "sqlite:data/profile.sqlite")
+    @OptionGroup var store: ProfileStoreOptions
 
     @Option(help: "Records per transaction.")
     var batchSize: Int = 5000
@@ -45,7 +44,7 @@ struct ImportCommand: ParsableCommand {
             throw ValidationError("unknown kind '\(kind)': customers, identities or transactions")
         }
         var reader = try CSVReader(contentsOf: file)
-        let db = try StoreLocation(store).open()
+        let db = try store.location().open()
         defer { db.close() }
         let repository = try ProfileRepository(db: db, newCustomerID: { UUID().uuidString })
         let importer = ProfileImporter(repository: repository, batchSize: max(batchSize, 1), now: Int64(Date().timeIntervalSince1970 * 1000))

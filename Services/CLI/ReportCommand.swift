@@ -11,8 +11,7 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Effectiveness of the offers: response, revenue, lift against control, off-policy estimates (reads the decision store).")
 
-    @Option(help: "The decision store (decisions and outcomes): sqlite:PATH or postgres://… (env OFFERLOOP_DECISION_STORE).")
-    var store: String = Environment.string("OFFERLOOP_DECISION_STORE", "sqlite:data/decisions.sqlite")
+    @OptionGroup var store: DecisionStoreOptions
 
     @Option(help: "Decisions since a date (YYYY-MM-DD, UTC) or for a last period (e.g. 24h, 7d); default: all.")
     var since: String?
@@ -54,9 +53,9 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         let db: any SQLDatabase
         do {
-            db = try StoreLocation(store).open(create: false)
+            db = try StoreLocation(store.store).open(create: false)
         } catch {
-            throw ValidationError("no decision store at \(store): \(error.message). The local cluster's (scripts/cluster) is "
+            throw ValidationError("no decision store at \(store.store): \(error.message). The local cluster's (scripts/cluster) is "
                                   + "sqlite:.run/data/decisions.sqlite; a deployment's is its decision service's --store (env OFFERLOOP_DECISION_STORE)")
         }
         defer { db.close() }

@@ -19,8 +19,7 @@ struct DecisionCommand: AsyncParsableCommand {
     @Option(help: "The offer catalog, YAML; reloaded when it changes (env OFFERLOOP_CATALOG).")
     var catalog: String = Environment.string("OFFERLOOP_CATALOG", "examples/catalog/retail-bank.yaml")
 
-    @Option(help: "Where the decision log is kept: sqlite:PATH or postgres://… (env OFFERLOOP_DECISION_STORE).")
-    var store: String = Environment.string("OFFERLOOP_DECISION_STORE", "sqlite:data/decisions.sqlite")
+    @OptionGroup var store: DecisionStoreOptions
 
     @Option(help: "Directory of the decision journals (env OFFERLOOP_JOURNAL_DIR).")
     var journalDir: String = Environment.string("OFFERLOOP_JOURNAL_DIR", "data/decision-journal")
@@ -63,7 +62,7 @@ struct DecisionCommand: AsyncParsableCommand {
         }
         logger.info("catalog loaded", metadata: ["path": "\(catalog)", "version": "\(holder.engine.catalog.version)", "offers": "\(holder.engine.catalog.offers.count)"])
         let journal = try DecisionJournal(directory: URL(fileURLWithPath: journalDir))
-        let loader = DecisionLogLoader(journal: journal, store: try StoreLocation(store), interval: UInt64(journalSyncMs) * 1_000_000, logger: logger)
+        let loader = DecisionLogLoader(journal: journal, store: try store.location(), interval: UInt64(journalSyncMs) * 1_000_000, logger: logger)
         var configured = DecisionService.Settings()
         configured.channelDeadlinesMs = try deadlines()
         configured.maxCallMicros = UInt64(callTimeoutMs) * 1000

@@ -13,11 +13,8 @@ struct FeedbackCommand: AsyncParsableCommand {
 
     @OptionGroup var options: WorkerOptions
 
-    @Option(help: "The store holding the decision log; outcomes go there too (env OFFERLOOP_DECISION_STORE).")
-    var store: String = Environment.string("OFFERLOOP_DECISION_STORE", "sqlite:data/decisions.sqlite")
-
-    @Option(help: "The broker's stream endpoint for publishers (env OFFERLOOP_STREAM_IN).")
-    var streamIn: String = Environment.string("OFFERLOOP_STREAM_IN", "tcp://127.0.0.1:5557")
+    @OptionGroup var store: DecisionStoreOptions
+    @OptionGroup var stream: StreamPublisherOptions
 
     @Option(help: "How long outcomes of a decision are taken, per channel; then unanswered offers become ignored (env OFFERLOOP_RESPONSE_WINDOWS).")
     var responseWindows: String = Environment.string("OFFERLOOP_RESPONSE_WINDOWS", "atm:10m,kiosk:30m,web:7d,call_center:7d")
@@ -40,14 +37,14 @@ struct FeedbackCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = options.logging.bootstrap(service: "feedback")
-        let location = try StoreLocation(store)
+        let location = try store.location()
         let setup = try OutcomeLog(db: try location.open())  // the schema, once, before the workers
         setup.db.close()
         let context = try ZMQContext()
         let settings = try settings()
-        let implicit = ImplicitOutcomes(store: location, settings: settings, context: context, streamIn: streamIn,
+        let implicit = ImplicitOutcomes(store: location, settings: settings, context: context, streamIn: stream.streamIn,
                                         interval: UInt64(sweepMs) * 1_000_000, logger: logger)
-        let streamIn = streamIn
+        let streamIn = stream.streamIn
         var threads = [ThreadService(name: "implicit-outcomes") { try implicit.run(until: $0) }]
         if case .sqlite(let path) = location {
             let checkpointer = WALCheckpointer(path: path, interval: 100_000_000, logger: logger)

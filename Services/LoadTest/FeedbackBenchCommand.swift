@@ -24,8 +24,7 @@ struct FeedbackBenchCommand: ParsableCommand {
     @Option(help: "The feedback service's decision store, where the benchmark's decisions are written first.")
     var store: String
 
-    @Option(help: "The broker's stream endpoint for subscribers.")
-    var stream: String = Environment.string("OFFERLOOP_STREAM_OUT", "tcp://127.0.0.1:5558")
+    @OptionGroup var subscriber: StreamSubscriberOptions
 
     @Option(help: "Outcomes sent in all.")
     var outcomes = 200_000
@@ -78,7 +77,7 @@ struct FeedbackBenchCommand: ParsableCommand {
         let following = DispatchGroup()
         for follower in followers {
             following.enter()
-            let endpoint = stream
+            let endpoint = subscriber.stream
             Thread {
                 defer { following.leave() }
                 try? follower.run(context: context, endpoint: endpoint, stop: stop)

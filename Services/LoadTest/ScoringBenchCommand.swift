@@ -20,8 +20,7 @@ struct ScoringBenchCommand: ParsableCommand {
     @OptionGroup var client: ClientOptions
     @OptionGroup var measure: MeasureOptions
 
-    @Option(help: "The broker's stream endpoint for publishers (env OFFERLOOP_STREAM_IN).")
-    var streamIn: String = Environment.string("OFFERLOOP_STREAM_IN", "tcp://127.0.0.1:5557")
+    @OptionGroup var stream: StreamPublisherOptions
 
     @Option(help: "Candidate offers per score request.")
     var offers = 50
@@ -141,7 +140,7 @@ struct ScoringBenchCommand: ParsableCommand {
         // The service learns the same outcomes from the stream, continuing its own sequence.
         let first = try sequence() + 1
         let events = Self.events(examples, from: first)
-        let publisher = try StreamPublisher(context: context, endpoint: streamIn, topic: StreamTopic.outcomes)
+        let publisher = try StreamPublisher(context: context, endpoint: stream.streamIn, topic: StreamTopic.outcomes)
         defer { publisher.close() }
         Thread.sleep(forTimeInterval: 0.5)  // let the publisher's connection reach the relay
         progress("through the cluster: publishing \(events.count) outcomes on the stream")

@@ -16,11 +16,9 @@ struct ProfileCommand: AsyncParsableCommand {
     @OptionGroup var options: WorkerOptions
     @OptionGroup var client: ClientOptions
 
-    @Option(help: "The broker's stream endpoint for subscribers: outcomes become the contact history (env OFFERLOOP_STREAM_OUT).")
-    var stream: String = Environment.string("OFFERLOOP_STREAM_OUT", "tcp://127.0.0.1:5558")
-
-    @Option(help: "The store: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE (env OFFERLOOP_PROFILE_STORE).")
-    var store: String = Environment.string("OFFERLOOP_PROFILE_STORE", "sqlite:data/profile.sqlite")
+    /// Outcomes on the stream become the contact history.
+    @OptionGroup var stream: StreamSubscriberOptions
+    @OptionGroup var store: ProfileStoreOptions
 
     @Option(help: "Seconds a session context lives after its last change (env OFFERLOOP_SESSION_TTL_SECONDS).")
     var sessionTTLSeconds: Int = Environment.int("OFFERLOOP_SESSION_TTL_SECONDS", 1800)
@@ -59,7 +57,7 @@ struct ProfileCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = options.logging.bootstrap(service: "profile")
-        let location = try StoreLocation(store)
+        let location = try store.location()
         // Create the schema once before the workers start, so they do not race to do it.
         let setup = try location.open()
         _ = try ProfileRepository(db: setup, newCustomerID: ProfileService.newCustomerID)
@@ -73,7 +71,7 @@ struct ProfileCommand: AsyncParsableCommand {
             try RetentionLoop(location: location, settings: settings, logger: logger).run(until: stop)
         }
         let context = try ZMQContext()
-        let follower = OutcomeStreamFollower(settings: .init(stream: stream, frontend: client.frontend), context: context, logger: logger)
+        let follower = OutcomeStreamFollower(settings: .init(stream: stream.stream, frontend: client.frontend), context: context, logger: logger)
         let contactHistory = ThreadService(name: "contact-history") { stop in
             let repository = try ProfileRepository(db: try location.open(), newCustomerID: ProfileService.newCustomerID)
             defer { repository.db.close() }

@@ -15,8 +15,7 @@ struct ScoringCommand: AsyncParsableCommand {
     @OptionGroup var options: WorkerOptions
     @OptionGroup var client: ClientOptions
 
-    @Option(help: "The broker's stream endpoint for subscribers (env OFFERLOOP_STREAM_OUT).")
-    var stream: String = Environment.string("OFFERLOOP_STREAM_OUT", "tcp://127.0.0.1:5558")
+    @OptionGroup var stream: StreamSubscriberOptions
 
     @Option(help: "Where model snapshots are kept: sqlite:PATH or postgres://… (env OFFERLOOP_SCORING_STORE).")
     var store: String = Environment.string("OFFERLOOP_SCORING_STORE", "sqlite:data/scoring.sqlite")
@@ -82,7 +81,7 @@ struct ScoringCommand: AsyncParsableCommand {
         let model = LiveModel(start)
         let status = FollowerStatus(snapshotSequence: start.sequence)
         let context = try ZMQContext()
-        var settings = OutcomeFollower.Settings(stream: OutcomeStreamFollower.Settings(stream: stream, frontend: client.frontend), store: location)
+        var settings = OutcomeFollower.Settings(stream: OutcomeStreamFollower.Settings(stream: stream.stream, frontend: client.frontend), store: location)
         settings.stream.catchUpInterval = UInt64(catchUpMs) * 1_000_000
         settings.snapshotInterval = UInt64(snapshotSeconds) * 1_000_000_000
         settings.snapshotEvents = UInt64(snapshotEvents)

@@ -27,4 +27,14 @@ struct CLITests {
         #expect(status == 1, "\(output)")
         #expect(output.contains("no broker answered at \(endpoint)") && output.contains("scripts/cluster start"), "\(output)")
     }
+
+    @Test func aStoreThatIsNoStoreIsAUsageErrorNamingTheFlagAndHidingThePassword() throws {
+        // Checked when the flags are parsed (the shared store option group), before any store is opened.
+        let (status, output) = try run("offerloop", ["report", "--store", "mysql://db/offerloop"])
+        #expect(status != 0 && output.contains("--store: unknown store 'mysql://db/offerloop'"), "\(output)")
+        #expect(output.contains("Usage: offerloop report"), "\(output)")
+        let (badURL, message) = try run("offerloop", ["report", "--store", "postgres://ada:hunter2@/offerloop"])
+        #expect(badURL != 0 && message.contains("--store: invalid PostgreSQL URL (no host)"), "\(message)")
+        #expect(!message.contains("hunter2"), "\(message)")
+    }
 }
