@@ -51,11 +51,12 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
+        let location = try store.location()
         let db: any SQLDatabase
         do {
-            db = try StoreLocation(store.store).open(create: false)
+            db = try location.open(create: false)
         } catch {
-            throw ValidationError("no decision store at \(store.store): \(error.message). The local cluster's (scripts/cluster) is "
+            throw ValidationError("no decision store at \(location): \(error.message). The local cluster's (scripts/cluster) is "
                                   + "sqlite:.run/data/decisions.sqlite; a deployment's is its decision service's --store (env OFFERLOOP_DECISION_STORE)")
         }
         defer { db.close() }
