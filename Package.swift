@@ -2,6 +2,12 @@
 // OfferLoop: a real-time decisioning cluster over ZeroMQ.
 import PackageDescription
 
+// Products several of our targets use.
+let protobuf: Target.Dependency = .product(name: "SwiftProtobuf", package: "swift-protobuf")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+
 let package = Package(
     name: "OfferLoop",
     platforms: [.macOS(.v15)],
@@ -32,72 +38,89 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
-        // Shared libraries: the boxes every service is built from.
+        // Shared/ holds three kinds of library (README.md, Layout): the platform every process
+        // stands on, the pure cores (no I/O), and the adapters that join a core to the store.
+        // LayoutTests checks the README's module diagram against these targets and the rules
+        // between the kinds.
+
+        // Platform.
         // libzmq from Debian's libzmq3-dev: its header and library are on the default paths (its
         // pkg-config flags would bring Kerberos' -isystem, which SwiftPM refuses with a warning).
-        .systemLibrary(name: "CZeroMQ", path: "Shared/CZeroMQ"),
-        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], path: "Shared/ZeroMQ"),
+        .systemLibrary(name: "CZeroMQ", path: "Shared/Platform/CZeroMQ"),
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], path: "Shared/Platform/ZeroMQ"),
         .target(
             name: "Wire",
-            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
-            path: "Shared/Wire", exclude: ["offerloop.proto"]),
-        .target(name: "BrokerCore", dependencies: ["Wire"], path: "Shared/BrokerCore"),
-        // Helper types the cores share, each in a home of its own so that no core imports another.
-        .target(name: "Random", path: "Shared/Random"),
-        .target(name: "CivilCalendar", path: "Shared/CivilCalendar"),
+            dependencies: [protobuf],
+            path: "Shared/Platform/Wire", exclude: ["offerloop.proto"]),
         // The system of record: SQLite (embedded default) or PostgreSQL (shared), one SQL dialect.
         .target(
             name: "Store",
             dependencies: [
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                nioPosix,
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
-            path: "Shared/Store"),
-        // The profile service: identity, attributes, activity, value (pure rules, then the store).
-        .target(name: "ProfileCore", dependencies: ["Wire", "CivilCalendar"], path: "Shared/ProfileCore"),
-        .target(name: "ProfileStore", dependencies: ["ProfileCore", "Store", "CustomerValue", "CSV"], path: "Shared/ProfileStore"),
-        .target(name: "CSV", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Shared/CSV"),
-        // Customer lifetime value (BG/NBD, Gamma-Gamma) and churn risk: pure math, no I/O.
-        .target(name: "CustomerValue", path: "Shared/CustomerValue"),
-        // Offer propensities: online Bayesian logistic regression per offer, Thompson sampling.
-        .target(name: "ScoringCore", dependencies: ["Wire", "Random"], path: "Shared/ScoringCore"),
-        // The offer-decision strategy: catalog, eligibility rules, contact policy, control groups, arbitration.
-        .target(name: "DecisionLog", dependencies: ["Store", "Wire", .product(name: "SwiftProtobuf", package: "swift-protobuf")], path: "Shared/DecisionLog"),
-        .target(name: "Effectiveness", dependencies: ["Store", "Wire"], path: "Shared/Effectiveness"),
-        .target(name: "DecisionCore", dependencies: ["Wire", "CivilCalendar", .product(name: "Yams", package: "Yams")], path: "Shared/DecisionCore"),
+            path: "Shared/Platform/Store"),
+        // How a process talks through the broker: worker loop, broker client, methods, streams, CURVE/ZAP.
         .target(
-            name: "ServiceKit",
+            name: "Transport",
+            // Store only for StoreError's wire form (StoreError+ServiceError.swift): the store knows no wire type.
+            dependencies: ["ZeroMQ", "Wire", "Store", logging, metrics],
+            path: "Shared/Platform/Transport"),
+        // The process around it: options from flags/env, logging, telemetry over HTTP, lifecycle.
+        .target(
+            name: "ProcessShell",
             dependencies: [
-                "ZeroMQ", "Wire",
-                // Only for StoreError's wire form (StoreError+ServiceError.swift): the store knows no wire type.
-                "Store",
-                .product(name: "Logging", package: "swift-log"),
+                "Transport", "Store", "Wire", "ZeroMQ", logging, metrics,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 // The HTTP/1 server for /metrics, /health and /ready.
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), nioPosix,
             ],
-            path: "Shared/ServiceKit"),
+            path: "Shared/Platform/ProcessShell"),
+
+        // Pure cores: no I/O, tested exactly.
+        .target(name: "BrokerCore", dependencies: ["Wire"], path: "Shared/Cores/BrokerCore"),
+        // Helper types the cores share, each in a home of its own so that no core imports another.
+        .target(name: "Random", path: "Shared/Cores/Random"),
+        .target(name: "CivilCalendar", path: "Shared/Cores/CivilCalendar"),
+        .target(name: "CSV", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Shared/Cores/CSV"),
+        // The profile service's rules: identity, attributes, merge, sessions.
+        .target(name: "ProfileCore", dependencies: ["Wire", "CivilCalendar"], path: "Shared/Cores/ProfileCore"),
+        // Customer lifetime value (BG/NBD, Gamma-Gamma) and churn risk: pure math, no I/O.
+        .target(name: "CustomerValue", path: "Shared/Cores/CustomerValue"),
+        // Offer propensities: online Bayesian logistic regression per offer, Thompson sampling.
+        .target(name: "ScoringCore", dependencies: ["Wire", "Random"], path: "Shared/Cores/ScoringCore"),
+        // The offer-decision strategy: catalog, eligibility rules, contact policy, control groups, arbitration.
+        .target(name: "DecisionCore", dependencies: ["Wire", "CivilCalendar", .product(name: "Yams", package: "Yams")], path: "Shared/Cores/DecisionCore"),
+        // Which offers work: lift against control, off-policy estimates, the report over logged decisions.
+        .target(name: "Effectiveness", dependencies: ["Wire"], path: "Shared/Cores/Effectiveness"),
+
+        // Adapters: a core's data in the store.
+        // The profile: identity, attributes, activity, value, in the store.
+        .target(name: "ProfileStore", dependencies: ["ProfileCore", "Store", "CustomerValue", "CSV"], path: "Shared/Adapters/ProfileStore"),
+        // The decision and outcome tables: written by decision and feedback, read by reports, erased by both.
+        .target(
+            name: "DecisionRecords",
+            dependencies: ["Store", "Wire", protobuf],
+            path: "Shared/Adapters/DecisionRecords"),
 
         // Services and tools: thin executables.
-        .executableTarget(name: "Broker", dependencies: ["BrokerCore", "ServiceKit", .product(name: "Metrics", package: "swift-metrics")], path: "Services/Broker"),
-        .executableTarget(name: "Profile", dependencies: ["ProfileStore", "ServiceKit", .product(name: "Metrics", package: "swift-metrics")], path: "Services/Profile"),
-        .executableTarget(name: "Scoring", dependencies: ["ScoringCore", "Random", "ServiceKit", "Store", .product(name: "Metrics", package: "swift-metrics")], path: "Services/Scoring"),
-        .executableTarget(name: "Decision", dependencies: ["DecisionCore", "DecisionLog", "Random", "ServiceKit", "Store", .product(name: "Metrics", package: "swift-metrics"), .product(name: "SwiftProtobuf", package: "swift-protobuf")], path: "Services/Decision"),
-        .executableTarget(name: "Feedback", dependencies: ["DecisionLog", "ServiceKit", "Store", .product(name: "Metrics", package: "swift-metrics")], path: "Services/Feedback"),
-        .executableTarget(name: "Echo", dependencies: ["ServiceKit"], path: "Services/Echo"),
+        .executableTarget(name: "Broker", dependencies: ["BrokerCore", "Transport", "ProcessShell", metrics], path: "Services/Broker"),
+        .executableTarget(name: "Profile", dependencies: ["ProfileStore", "Transport", "ProcessShell", metrics], path: "Services/Profile"),
+        .executableTarget(name: "Scoring", dependencies: ["ScoringCore", "Random", "Transport", "ProcessShell", "Store", metrics], path: "Services/Scoring"),
+        .executableTarget(name: "Decision", dependencies: ["DecisionCore", "DecisionRecords", "Random", "Transport", "ProcessShell", "Store", metrics, protobuf], path: "Services/Decision"),
+        .executableTarget(name: "Feedback", dependencies: ["DecisionRecords", "Transport", "ProcessShell", "Store", metrics], path: "Services/Feedback"),
+        .executableTarget(name: "Echo", dependencies: ["Transport", "ProcessShell"], path: "Services/Echo"),
         .executableTarget(
             name: "CLI",
-            dependencies: ["ServiceKit", "CustomerValue", "CivilCalendar", "ProfileStore", "CSV", "Effectiveness", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["Transport", "ProcessShell", "CustomerValue", "CivilCalendar", "ProfileStore", "CSV", "Effectiveness", "DecisionRecords", protobuf],
             path: "Services/CLI"),
         .executableTarget(
             name: "LoadTest",
-            dependencies: ["ServiceKit", "ScoringCore", "Random", "Simulation", "WireFuzzing", "DecisionCore", "DecisionLog", "Store", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            dependencies: ["Transport", "ProcessShell", "ScoringCore", "Random", "Simulation", "WireFuzzing", "DecisionCore", "DecisionRecords", "Store", .product(name: "Histogram", package: "hdrhistogram-swift")],
             path: "Services/LoadTest"),
 
         // Test and benchmark support: the tests and the load generator drive the system with these.
@@ -106,7 +129,7 @@ let package = Package(
         // Seeded mutation fuzzing of every decoder that reads network bytes.
         .target(
             name: "WireFuzzing",
-            dependencies: ["Wire", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["Wire", protobuf],
             path: "Tests/Support/WireFuzzing"),
 
         // Tests: one target per module, plus real processes in IntegrationTests.
@@ -118,13 +141,14 @@ let package = Package(
         .testTarget(name: "CSVTests", dependencies: ["CSV"]),
         .testTarget(name: "CivilCalendarTests", dependencies: ["CivilCalendar"]),
         .testTarget(name: "ProfileCoreTests", dependencies: ["ProfileCore"]),
-        .testTarget(name: "ProfileStoreTests", dependencies: ["ProfileStore", "CivilCalendar", "CSV", "DecisionLog"]),
+        .testTarget(name: "ProfileStoreTests", dependencies: ["ProfileStore", "CivilCalendar", "CSV", "DecisionRecords"]),
         .testTarget(name: "CustomerValueTests", dependencies: ["CustomerValue", "CivilCalendar", "CSV", "ProfileCore", "Random"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScoringCoreTests", dependencies: ["ScoringCore", "Random", "Simulation"]),
         .testTarget(name: "DecisionCoreTests", dependencies: ["DecisionCore", "Random"]),
-        .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit", "Store"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "Store"]),
+        .testTarget(name: "ProcessShellTests", dependencies: ["ProcessShell", "Transport", "Store"]),
         .testTarget(name: "EffectivenessTests", dependencies: ["Effectiveness", "Random", "ScoringCore", "Simulation", "Wire"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["ServiceKit", .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Transport", protobuf, .product(name: "Yams", package: "Yams")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 // offerloop-broker: the cluster's only bound endpoints; routes requests by service name.
 import ArgumentParser
-import ServiceKit
+import ProcessShell
+import Transport
 import ZeroMQ
 
 @main

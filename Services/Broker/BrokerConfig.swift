@@ -1,6 +1,7 @@
 // The broker's settings, from flags or OFFERLOOP_BROKER_* environment variables.
 import ArgumentParser
-import ServiceKit
+import ProcessShell
+import Transport
 
 struct BrokerConfig: ParsableArguments {
     @Option(help: "Endpoint to bind for clients (env OFFERLOOP_BROKER_FRONTEND_BIND).")
@@ -15,11 +16,7 @@ struct BrokerConfig: ParsableArguments {
     @Option(help: "Endpoint to bind for stream subscribers, XPUB (env OFFERLOOP_BROKER_STREAM_OUT_BIND).")
     var streamOut: String = Environment.string("OFFERLOOP_BROKER_STREAM_OUT_BIND", "tcp://127.0.0.1:5558")
 
-    @Option(help: "Heartbeat interval in ms, both ways (env OFFERLOOP_HEARTBEAT_MS).")
-    var heartbeatMs: Int = Environment.int("OFFERLOOP_HEARTBEAT_MS", 1000)
-
-    @Option(help: "Missed heartbeats after which a worker is dropped (env OFFERLOOP_HEARTBEAT_LIVENESS).")
-    var heartbeatLiveness: Int = Environment.int("OFFERLOOP_HEARTBEAT_LIVENESS", 3)
+    @OptionGroup var heartbeat: HeartbeatOptions
 
     @Option(help: "Requests that may wait per service when every worker is busy; more are refused OVERLOADED (env OFFERLOOP_BROKER_MAX_QUEUE).")
     var maxQueue: Int = Environment.int("OFFERLOOP_BROKER_MAX_QUEUE", 1000)
@@ -42,8 +39,6 @@ struct BrokerConfig: ParsableArguments {
     @OptionGroup var telemetry: TelemetryOptions
 
     func validate() throws {
-        guard heartbeatMs >= 10 else { throw ValidationError("--heartbeat-ms must be at least 10") }
-        guard heartbeatLiveness >= 1 else { throw ValidationError("--heartbeat-liveness must be at least 1") }
         guard maxQueue >= 0 else { throw ValidationError("--max-queue must not be negative") }
         guard maxRequestBytes >= 1024 else { throw ValidationError("--max-request-bytes must be at least 1024") }
         guard defaultDeadlineMs >= 1 else { throw ValidationError("--default-deadline-ms must be at least 1") }
@@ -63,7 +58,7 @@ struct BrokerConfig: ParsableArguments {
     func settings() throws -> BrokerSettings {
         BrokerSettings(
             frontend: frontend, backend: backend, security: try security(),
-            heartbeatInterval: UInt64(heartbeatMs) * 1_000_000, heartbeatLiveness: UInt64(heartbeatLiveness),
+            heartbeatInterval: heartbeat.interval, heartbeatLiveness: heartbeat.liveness,
             maxQueue: maxQueue, maxRequestBytes: maxRequestBytes,
             defaultDeadline: UInt64(defaultDeadlineMs) * 1_000_000)
     }

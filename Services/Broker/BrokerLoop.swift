@@ -6,8 +6,9 @@ import BrokerCore
 import Foundation
 import Logging
 import Metrics
-import ServiceKit
+import ProcessShell
 import Synchronization
+import Transport
 import Wire
 import ZeroMQ
 

@@ -5,7 +5,7 @@
 // loses messages at its high-water mark, never blocks the publisher: the stream is sequenced and
 // replayable, so a gap is noticed and filled by the subscriber.
 import Logging
-import ServiceKit
+import Transport
 import ZeroMQ
 
 struct StreamRelay: Sendable {

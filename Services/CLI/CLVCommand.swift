@@ -1,12 +1,12 @@
 // `offerloop clv fit|customers`: BG/NBD + Gamma-Gamma from a transactions CSV, for operators
 // and for checking the models against published fits.
 import ArgumentParser
-import CivilCalendar
 import CSV
+import CivilCalendar
 import CustomerValue
 import Foundation
+import ProcessShell
 import ProfileCore
-import ServiceKit
 import Wire
 
 struct CLVCommand: ParsableCommand {

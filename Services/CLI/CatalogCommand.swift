@@ -1,6 +1,6 @@
 // `offerloop catalog`: the decision service's running catalog, and a reload on request.
 import ArgumentParser
-import ServiceKit
+import ProcessShell
 import Wire
 
 struct CatalogCommand: ParsableCommand {

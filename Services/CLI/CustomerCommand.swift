@@ -4,9 +4,10 @@
 // included), then the feedback service exports or pseudonymises their decisions and outcomes.
 import ArgumentParser
 import Foundation
+import ProcessShell
 import ProfileCore
-import ServiceKit
 import SwiftProtobuf
+import Transport
 import Wire
 import ZeroMQ
 

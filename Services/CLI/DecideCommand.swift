@@ -2,7 +2,7 @@
 // treatment for the channel (the agent's script on the call center) and why.
 import ArgumentParser
 import Foundation
-import ServiceKit
+import ProcessShell
 import Wire
 
 struct DecideCommand: ParsableCommand {

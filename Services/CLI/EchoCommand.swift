@@ -2,7 +2,8 @@
 // which worker answered each: the quickest way to see load balancing across replicas.
 import ArgumentParser
 import Foundation
-import ServiceKit
+import ProcessShell
+import Transport
 import Wire
 import ZeroMQ
 

@@ -3,8 +3,8 @@
 import ArgumentParser
 import CSV
 import Foundation
+import ProcessShell
 import ProfileStore
-import ServiceKit
 import Store
 
 struct ImportCommand: ParsableCommand {

@@ -4,7 +4,7 @@
 // `offerloop keys cluster`: every key the cluster needs (compose and `scripts/cluster --secure`).
 import ArgumentParser
 import Foundation
-import ServiceKit
+import Transport
 import ZeroMQ
 
 extension KeyRole: ExpressibleByArgument {}

@@ -1,7 +1,7 @@
 // offerloop: the command touchpoint developers and operators run against a cluster.
 import ArgumentParser
 import Foundation
-import ServiceKit
+import Transport
 
 @main
 struct OfferLoopCommand: ParsableCommand {

@@ -1,7 +1,7 @@
 // `offerloop outcome`: report what the customer did with an offer of a decision (feedback service).
 import ArgumentParser
 import Foundation
-import ServiceKit
+import ProcessShell
 import Wire
 
 struct OutcomeCommand: ParsableCommand {

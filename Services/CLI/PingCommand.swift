@@ -1,7 +1,8 @@
 // `offerloop ping <service>`: is the service answering, which worker, and how fast.
 import ArgumentParser
 import Foundation
-import ServiceKit
+import ProcessShell
+import Transport
 import Wire
 import ZeroMQ
 

@@ -1,9 +1,10 @@
 // `offerloop report`: which offers work — per offer × channel × segment, lift against control
 // with 95% intervals, and off-policy estimates of other policies — from the decision store.
 import ArgumentParser
+import DecisionRecords
 import Effectiveness
 import Foundation
-import ServiceKit
+import ProcessShell
 import Store
 
 struct ReportCommand: ParsableCommand {
@@ -60,7 +61,9 @@ struct ReportCommand: ParsableCommand {
                                   + "sqlite:.run/data/decisions.sqlite; a deployment's is its decision service's --store (env OFFERLOOP_DECISION_STORE)")
         }
         defer { db.close() }
-        let report = try EffectivenessReport(store: db, since: try sinceMs(now: Int64(Date().timeIntervalSince1970 * 1000)), by: try dimensions())
+        let since = try sinceMs(now: Int64(Date().timeIntervalSince1970 * 1000))
+        let report = EffectivenessReport(decisions: try DecisionLogTable.decisions(since: since, db),
+                                         outcomes: try OutcomeTable.outcomes(ofDecisionsSince: since, db), by: try dimensions())
         let table = Self.table(report)
         print(Self.aligned(table))
         print("")

@@ -2,7 +2,7 @@
 // channel — the customer's view from the profile service, then the scores, as a person reads them.
 import ArgumentParser
 import Foundation
-import ServiceKit
+import ProcessShell
 import Wire
 
 struct ScoreCommand: ParsableCommand {

@@ -1,12 +1,12 @@
 // The running catalog: loaded at start, replaced whole when the file changes (checked every
 // second) or when an operator asks (`reload_catalog`). A catalog with errors is refused and the
 // running one stays; requests in flight keep the engine they started with.
-import Foundation
 import DecisionCore
+import Foundation
 import Logging
 import Metrics
-import ServiceKit
 import Synchronization
+import Transport
 
 final class CatalogHolder: Sendable {
     let path: String

@@ -2,8 +2,9 @@
 import ArgumentParser
 import DecisionCore
 import Foundation
-import ServiceKit
+import ProcessShell
 import Store
+import Transport
 import Wire
 import ZeroMQ
 
@@ -30,8 +31,7 @@ struct DecisionCommand: AsyncParsableCommand {
     @Option(help: "Exploration rate ε of the ε-greedy policy (env OFFERLOOP_EPSILON).")
     var epsilon: Double = Environment.double("OFFERLOOP_EPSILON", 0.1)
 
-    @Option(help: "Deadline per channel in ms, when the request's own is later (env OFFERLOOP_CHANNEL_DEADLINES).")
-    var channelDeadlines: String = Environment.string("OFFERLOOP_CHANNEL_DEADLINES", "atm:50,kiosk:80,web:100,call_center:200")
+    @OptionGroup var deadlines: ChannelDeadlineOptions
 
     @Option(help: "Longest wait for profile or scoring in one decision, ms; a healthy one answers in about 1 (env OFFERLOOP_CALL_TIMEOUT_MS).")
     var callTimeoutMs: Int = Environment.int("OFFERLOOP_CALL_TIMEOUT_MS", 25)
@@ -44,11 +44,6 @@ struct DecisionCommand: AsyncParsableCommand {
         guard callTimeoutMs >= 1 else { throw ValidationError("--call-timeout-ms must be at least 1") }
         guard epsilon >= 0, epsilon <= 1 else { throw ValidationError("--epsilon must lie in [0, 1]") }
         guard journalSyncMs >= 1 else { throw ValidationError("--journal-sync-ms must be at least 1") }
-        _ = try deadlines()
-    }
-
-    func deadlines() throws -> [String: Int] {
-        try ChannelValues.parse(channelDeadlines, option: "--channel-deadlines", example: "atm:50,web:100") { Int($0).flatMap { $0 > 0 ? $0 : nil } }
     }
 
     func run() async throws {
@@ -64,7 +59,7 @@ struct DecisionCommand: AsyncParsableCommand {
         let journal = try DecisionJournal(directory: URL(fileURLWithPath: journalDir))
         let loader = DecisionLogLoader(journal: journal, store: try store.location(), interval: UInt64(journalSyncMs) * 1_000_000, logger: logger)
         var configured = DecisionService.Settings()
-        configured.channelDeadlinesMs = try deadlines()
+        configured.channelDeadlinesMs = try deadlines.milliseconds()
         configured.maxCallMicros = UInt64(callTimeoutMs) * 1000
         configured.cacheMaxAgeMs = Int64(viewCacheSeconds) * 1000
         let settings = configured

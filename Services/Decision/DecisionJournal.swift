@@ -8,12 +8,12 @@
 // + DecisionRecord; the loader starts a new file each interval, so its fsync never stalls a write.
 // At start, files left by processes that are gone are copied to the store and deleted (inserts
 // ignore decision ids already there, so a file copied twice does no harm).
+import DecisionRecords
 import Foundation
 import Logging
-import ServiceKit
-import DecisionLog
 import Store
 import Synchronization
+import Transport
 import Wire
 
 final class DecisionJournal: Sendable {

@@ -7,8 +7,8 @@ import Foundation
 import Logging
 import Metrics
 import Random
-import ServiceKit
 import SwiftProtobuf
+import Transport
 import Wire
 import ZeroMQ
 

@@ -3,7 +3,8 @@
 // requests in flight while a worker is killed.
 import ArgumentParser
 import Foundation
-import ServiceKit
+import ProcessShell
+import Transport
 import Wire
 import ZeroMQ
 

@@ -1,8 +1,10 @@
 // offerloop-feedback: what the customer did with an offer — stored once, published in order.
 import ArgumentParser
+import DecisionRecords
 import Foundation
-import ServiceKit
+import ProcessShell
 import Store
+import Transport
 import ZeroMQ
 
 @main

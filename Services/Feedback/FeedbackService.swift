@@ -3,13 +3,13 @@
 // together in one commit —, publish on the outcome stream, acknowledge) and "replay" (the stream from a sequence on). Each
 // worker owns its store connection and its stream publisher. The profile's contact history and
 // the scoring models follow the stream.
-import DecisionLog
+import DecisionRecords
 import Foundation
 import Logging
 import Metrics
-import ServiceKit
 import Store
 import Synchronization
+import Transport
 import Wire
 import ZeroMQ
 

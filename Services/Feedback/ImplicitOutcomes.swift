@@ -5,11 +5,12 @@
 // (5 s, or half the window when that is shorter) covers outcomes accepted just before the window
 // closed and decisions still on their way from the decision journals (≤ 100 ms). A decision that reaches the log later than that (the journal
 // of a crashed decision replica, copied when its successor starts) is not swept.
+import DecisionRecords
 import Foundation
 import Logging
 import Metrics
-import ServiceKit
 import Store
+import Transport
 import Wire
 import ZeroMQ
 

@@ -5,8 +5,9 @@
 import ArgumentParser
 import DecisionCore
 import Foundation
+import ProcessShell
 import Random
-import ServiceKit
+import Transport
 import Wire
 import ZeroMQ
 

@@ -5,12 +5,13 @@
 // through the broker meanwhile; at the end the whole stream is replayed. ZeroMQ's raw round
 // trip and the broker's echo are measured in the same run as yardsticks.
 import ArgumentParser
-import DecisionLog
+import DecisionRecords
 import Foundation
 import Histogram
-import ServiceKit
+import ProcessShell
 import Store
 import Synchronization
+import Transport
 import Wire
 import ZeroMQ
 
@@ -21,8 +22,8 @@ struct FeedbackBenchCommand: ParsableCommand {
     @OptionGroup var client: ClientOptions
     @OptionGroup var measure: MeasureOptions
 
-    @Option(help: "The feedback service's decision store, where the benchmark's decisions are written first.")
-    var store: String
+    /// The feedback service's decision store, where the benchmark's decisions are written first.
+    @OptionGroup var store: DecisionStoreOptions
 
     @OptionGroup var subscriber: StreamSubscriberOptions
 
@@ -159,8 +160,9 @@ struct FeedbackBenchCommand: ParsableCommand {
 
     /// Writes the benchmark's decisions (two offers each) into the decision store; returns their ids.
     func writeDecisions() throws -> [String] {
-        progress("writing \(decisions) decisions into \(store)")
-        let db = try StoreLocation(store).open()
+        let location = try store.location()
+        progress("writing \(decisions) decisions into \(location)")
+        let db = try location.open()
         defer { db.close() }
         try DecisionLogTable.create(db)
         let run = UUID().uuidString.prefix(8)

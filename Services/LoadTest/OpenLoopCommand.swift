@@ -10,9 +10,10 @@
 import ArgumentParser
 import Foundation
 import Histogram
+import ProcessShell
 import Random
-import ServiceKit
 import Synchronization
+import Transport
 import Wire
 import ZeroMQ
 
@@ -30,8 +31,8 @@ struct OpenLoopCommand: ParsableCommand {
     @Option(help: "Channel mix, CHANNEL:SHARE pairs.") var mix = "atm:0.35,kiosk:0.1,web:0.4,call_center:0.15"
     @Flag(help: "Report outcomes of the decisions (impression; accept or decline at the offer's propensity).") var outcomes = false
     @Option(help: "The touchpoint's own time limit per decision, ms.") var timeoutMs = 1_000
-    @Option(help: "Each channel's deadline, counted from the send: answers after it are late (as the decision service's --channel-deadlines; env OFFERLOOP_CHANNEL_DEADLINES).")
-    var channelDeadlines = Environment.string("OFFERLOOP_CHANNEL_DEADLINES", "atm:50,kiosk:80,web:100,call_center:200")
+    /// The decision service's: an answer after its channel's deadline, counted from the send, is late.
+    @OptionGroup var deadlines: ChannelDeadlineOptions
     @Flag(help: "Search for the highest rate whose p99 stays within --p99-bound-ms (and errors under 0.1%).") var findMax = false
     @Option(help: "The p99 bound of --find-max, ms.") var p99BoundMs: Double = 5
     @Option(help: "Seconds per step of --find-max.") var stepDuration: Double = 15
@@ -85,11 +86,6 @@ struct OpenLoopCommand: ParsableCommand {
             throw ValidationError("--rate, --duration, --connections, --customers and --timeout-ms must be positive")
         }
         _ = try channelMix()
-        _ = try deadlines()
-    }
-
-    func deadlines() throws -> [String: Int] {
-        try ChannelValues.parse(channelDeadlines, option: "--channel-deadlines", example: "atm:50,web:100") { Int($0).flatMap { $0 > 0 ? $0 : nil } }
     }
 
     func channelMix() throws -> [(channel: Channel, share: Double)] {
@@ -182,7 +178,7 @@ struct OpenLoopCommand: ParsableCommand {
         let start = MonotonicClock.now() + 200_000_000
         let measureFrom = start + UInt64(warmup * 1e9)
         let end = measureFrom + UInt64(seconds * 1e9)
-        let deadlines = try deadlines()
+        let deadlines = try self.deadlines.milliseconds()
         let settings = Connection.Settings(frontend: client.frontend, customers: customers, prefix: customerPrefix, mix: mix,
                                            outcomes: outcomes, timeout: UInt64(timeoutMs) * 1_000_000,
                                            channelDeadlines: deadlines.mapValues { UInt64($0) * 1_000_000 }, measureFrom: measureFrom, measureUntil: end)

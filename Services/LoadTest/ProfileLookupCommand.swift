@@ -3,8 +3,9 @@
 // the same run. Expects customers with logins u1 … uN in the profile store (scripts/bench-profile).
 import ArgumentParser
 import Foundation
+import ProcessShell
 import Random
-import ServiceKit
+import Transport
 import Wire
 import ZeroMQ
 

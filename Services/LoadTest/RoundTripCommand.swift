@@ -4,8 +4,9 @@
 import ArgumentParser
 import Foundation
 import Histogram
-import ServiceKit
+import ProcessShell
 import Synchronization
+import Transport
 import Wire
 import ZeroMQ
 

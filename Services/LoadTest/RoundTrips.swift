@@ -3,8 +3,8 @@
 import ArgumentParser
 import Foundation
 import Histogram
-import ServiceKit
 import Synchronization
+import Transport
 import Wire
 import ZeroMQ
 

@@ -6,10 +6,11 @@
 import ArgumentParser
 import Foundation
 import Histogram
+import ProcessShell
 import Random
 import ScoringCore
-import ServiceKit
 import Simulation
+import Transport
 import Wire
 import ZeroMQ
 

@@ -1,9 +1,10 @@
 // offerloop-profile: the one real-time view of every customer, over the broker.
 import ArgumentParser
 import Foundation
+import ProcessShell
 import ProfileStore
-import ServiceKit
 import Store
+import Transport
 import Wire
 import ZeroMQ
 
@@ -71,7 +72,7 @@ struct ProfileCommand: AsyncParsableCommand {
             try RetentionLoop(location: location, settings: settings, logger: logger).run(until: stop)
         }
         let context = try ZMQContext()
-        let follower = OutcomeStreamFollower(settings: .init(stream: stream.stream, frontend: client.frontend), context: context, logger: logger)
+        let follower = OutcomeStreamFollower(following: .outcomes, settings: .init(stream: stream.stream, frontend: client.frontend), context: context, logger: logger)
         let contactHistory = ThreadService(name: "contact-history") { stop in
             let repository = try ProfileRepository(db: try location.open(), newCustomerID: ProfileService.newCustomerID)
             defer { repository.db.close() }

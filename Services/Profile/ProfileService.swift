@@ -4,8 +4,8 @@ import Foundation
 import Logging
 import ProfileCore
 import ProfileStore
-import ServiceKit
 import Store
+import Transport
 import Wire
 
 final class ProfileService: @unchecked Sendable {

@@ -3,8 +3,8 @@
 import Foundation
 import Logging
 import ProfileStore
-import ServiceKit
 import Store
+import Transport
 
 struct RetentionLoop {
     let location: StoreLocation

@@ -1,12 +1,12 @@
-// Keeps this replica's model in step with the outcome stream (ServiceKit's follower: each event
+// Keeps this replica's model in step with the outcome stream (Transport's follower: each event
 // applied exactly once, in sequence order, gaps filled by replay); snapshots go to the store
 // periodically and at shutdown.
 import Foundation
 import Logging
 import ScoringCore
-import ServiceKit
 import Store
 import Synchronization
+import Transport
 import Wire
 import ZeroMQ
 
@@ -70,7 +70,7 @@ struct OutcomeFollower: Sendable {
         let snapshots = try SnapshotStore(db: try settings.store.open())
         defer { snapshots.db.close() }
         var state = State(snapshotAt: MonotonicClock.now(), snapshotSequence: model.copy.sequence)
-        try OutcomeStreamFollower(settings: settings.stream, context: context, logger: logger)
+        try OutcomeStreamFollower(following: .outcomes, settings: settings.stream, context: context, logger: logger)
             .run(ModelConsumer(model: model, logger: logger), until: stop, onGap: status.gapSeen) { snapshotIfDue(snapshots, &state, force: false) }
         snapshotIfDue(snapshots, &state, force: true)
     }

@@ -1,9 +1,10 @@
 // offerloop-scoring: offer propensities learned online from the outcome stream, over the broker.
 import ArgumentParser
 import Foundation
+import ProcessShell
 import ScoringCore
-import ServiceKit
 import Store
+import Transport
 import ZeroMQ
 
 @main

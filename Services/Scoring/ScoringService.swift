@@ -4,7 +4,7 @@
 import Foundation
 import Random
 import ScoringCore
-import ServiceKit
+import Transport
 import Wire
 
 struct ScoringService: Sendable {

@@ -1,8 +1,8 @@
 // Real broker and worker processes over real sockets: sharing load, losing workers, refusing
 // bad input, shutting down cleanly.
 import Foundation
-import ServiceKit
 import Testing
+import Transport
 import Wire
 import ZeroMQ
 

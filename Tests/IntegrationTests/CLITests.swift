@@ -1,8 +1,8 @@
 // The offerloop command as a newcomer meets it: its version, a usage mistake answered with the
 // usage of the command that was typed, and a clear word when no cluster is running at all.
 import Foundation
-import ServiceKit
 import Testing
+import Transport
 import ZeroMQ
 
 struct CLITests {

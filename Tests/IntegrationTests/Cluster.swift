@@ -1,7 +1,7 @@
 // Starts the real broker and service binaries as processes on free loopback ports, for tests.
 import Foundation
-import ServiceKit
 import Testing
+import Transport
 import Wire
 import ZeroMQ
 

@@ -2,8 +2,8 @@
 // or admin key and an admin can undo it from the merge record; erasure reaches the decision store
 // (decisions, outcomes, a journal copied afterwards) on SQLite and PostgreSQL; export shows them.
 import Foundation
-import ServiceKit
 import Testing
+import Transport
 import Wire
 import ZeroMQ
 

@@ -2,9 +2,9 @@
 // every channel, the decision log in the store, degraded answers when a dependency is frozen or
 // killed, and catalog reloads under load.
 import Foundation
-import ServiceKit
 import SwiftProtobuf
 import Testing
+import Transport
 import Wire
 import ZeroMQ
 

@@ -2,9 +2,9 @@
 // response window and implicit "ignored" outcomes, batch intake, and no acknowledged outcome lost
 // when the service is killed mid-load.
 import Foundation
-import ServiceKit
 import Synchronization
 import Testing
+import Transport
 import Wire
 import ZeroMQ
 

@@ -2,8 +2,8 @@
 // health and readiness over HTTP (scraped and parsed), decisions spread over the replicas as the
 // metrics show it, and readiness that follows the broker going away and coming back.
 import Foundation
-import ServiceKit
 import Testing
+import Transport
 import Wire
 import ZeroMQ
 

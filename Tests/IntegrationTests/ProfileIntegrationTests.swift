@@ -1,8 +1,8 @@
 // The profile service as real processes: two replicas on one store, through the broker.
 import Foundation
-import ServiceKit
 import SwiftProtobuf
 import Testing
+import Transport
 import Wire
 import ZeroMQ
 

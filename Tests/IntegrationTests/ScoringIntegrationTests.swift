@@ -4,23 +4,23 @@
 // "replay" method) over the same sockets and protocol, so gaps and duplicates can be staged exactly.
 import Foundation
 import Logging
-import ServiceKit
 import SwiftProtobuf
 import Synchronization
 import Testing
+import Transport
 import Wire
 import ZeroMQ
 
 /// The feedback service's side of the outcome stream: a journal of events, replayed on request
-/// by a worker of service "feedback", and published live through the broker.
+/// by a worker of service "feedback" (or another `replay` method), and published live through the broker.
 final class OutcomeJournal: Sendable {
     let events = Mutex<[OutcomeEvent]>([])
     let stop = StopSignal()
     let done = DispatchSemaphore(value: 0)
 
-    init(cluster: Cluster) {
+    init(cluster: Cluster, replay: (service: String, method: String) = SequencedStream.outcomes.replay) {
         var methods = Methods()
-        methods.on("replay") { [self] (request: ReplayRequest, _) throws -> ReplayReply in
+        methods.on(replay.method) { [self] (request: ReplayRequest, _) throws -> ReplayReply in
             self.events.withLock { events in
                 ReplayReply.with {
                     let from = Int(max(request.fromSequence, 1)) - 1
@@ -30,7 +30,7 @@ final class OutcomeJournal: Sendable {
                 }
             }
         }
-        var settings = WorkerSettings(service: "feedback", backend: cluster.backend)
+        var settings = WorkerSettings(service: replay.service, backend: cluster.backend)
         settings.heartbeatInterval = 100_000_000
         settings.heartbeatLiveness = 5
         let worker = Worker(settings: settings, methods: methods, context: cluster.context, logger: Logger(label: "test-feedback"))

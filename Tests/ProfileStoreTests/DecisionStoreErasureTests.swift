@@ -1,7 +1,7 @@
 // The decision store's part of erasure and export, on both stores (here with the other stores'
 // tests, since erasure spans them): decisions and outcomes pseudonymised in place, a journal
 // copied afterwards pseudonymised on the way in, the export of what is logged about a customer.
-import DecisionLog
+import DecisionRecords
 import Foundation
 import Store
 import Testing

@@ -1,5 +1,6 @@
 // The decision log's table in the store: one row per decision, the whole DecisionRecord as bytes.
-// Written by the decision service (from its journals), read by the feedback service.
+// Written by the decision service (from its journals), read by the feedback service and the report;
+// next to it the outcome log's tables (OutcomeLog.swift writes and replays them).
 import Store
 import Wire
 
@@ -39,6 +40,12 @@ public enum DecisionLogTable {
         guard let bytes = try db.row("SELECT record FROM decisions WHERE id = $1", [.text(id)])?.blob(0) else { return nil }
         return try DecisionRecord(serializedBytes: bytes)
     }
+
+    /// The decisions logged since `since` (Unix ms), oldest first: what a report covers.
+    public static func decisions(since: Int64, _ db: any SQLDatabase) throws -> [DecisionRecord] {
+        try db.query("SELECT record FROM decisions WHERE time_ms >= $1 ORDER BY time_ms", [.integer(since)])
+            .map { try DecisionRecord(serializedBytes: $0.blob(0) ?? []) }
+    }
 }
 
 /// The outcome log's tables, next to the decisions they answer (the feedback service writes them).
@@ -62,5 +69,17 @@ public enum OutcomeTable {
 
     public static func lockSequences(_ db: any SQLDatabase) throws {
         if db.dialect == .postgres { try db.execute("SELECT pg_advisory_xact_lock(\(sequenceLock))") }
+    }
+
+    /// The outcomes of the decisions logged since `since` (Unix ms), in sequence order: what a
+    /// report counts. A store the feedback service never ran on has no outcomes table; the error says so.
+    public static func outcomes(ofDecisionsSince since: Int64, _ db: any SQLDatabase) throws -> [OutcomeEvent] {
+        do {
+            return try db.query("""
+                SELECT o.event FROM outcomes o JOIN decisions d ON d.id = o.decision_id WHERE d.time_ms >= $1 ORDER BY o.sequence
+                """, [.integer(since)]).map { try OutcomeEvent(serializedBytes: $0.blob(0) ?? []) }
+        } catch let error as StoreError {
+            throw StoreError(error.kind, "no outcomes to read (has the feedback service run on this store?): \(error.message)")
+        }
     }
 }

@@ -1,7 +1,7 @@
 // Settings from the environment, directly or from a file named by NAME_FILE (secrets).
 import Foundation
 import Testing
-@testable import ServiceKit
+@testable import Transport
 
 struct EnvironmentTests {
     @Test func aValueMayComeFromTheFileItsFileVariableNames() throws {

@@ -71,7 +71,7 @@ extension SQLDatabase {
     static var schemaLock: Int64 { 0x4F46_4652_4C4F_4F50 }
 }
 
-/// What went wrong in the store; ServiceKit turns it into a wire error at the service edge.
+/// What went wrong in the store; the transport turns it into a wire error at the service edge.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable {
         /// The database cannot be reached or opened.

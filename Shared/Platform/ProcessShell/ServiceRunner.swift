@@ -2,6 +2,7 @@
 // shuts down in order on SIGTERM or SIGINT, then terminates the ZeroMQ context (bounded LINGER).
 import Logging
 import ServiceLifecycle
+import Transport
 import Wire
 import ZeroMQ
 
@@ -32,10 +33,7 @@ public enum ServiceRunner {
         let pulses = workers.indices.map { telemetry.pulse("\(service) worker \($0)") }
         // Ready while every worker of at least one broker hears from it.
         telemetry.require("broker") {
-            let now = MonotonicClock.now()
-            let problems = workers.indices.map { Worker.readinessProblem(of: pulses[$0], index: $0, settings: workers[$0], now: now) }
-            let perBroker = stride(from: 0, to: problems.count, by: threads).map { problems[$0..<$0 + threads].compactMap { $0 } }
-            return perBroker.contains { $0.isEmpty } ? nil : perBroker.first?.first
+            Worker.readinessProblem(of: pulses, settings: workers, perBroker: threads, now: MonotonicClock.now())
         }
         let workerThreads: [any Service] = workers.indices.map { index in
             ThreadService(name: "\(service)-worker-\(index)") { stop in

@@ -2,26 +2,25 @@
 // without gaps. The numbers are taken inside the inserting transaction under a lock (SQLite's
 // write transaction, PostgreSQL's advisory lock), so concurrent replicas never leave a hole that a
 // subscriber would wait on forever. A batch is one transaction: one commit (one fsync) for all.
-import DecisionLog
 import Foundation
 import Store
 import Wire
 
-struct OutcomeLog {
-    let db: any SQLDatabase
+public struct OutcomeLog {
+    public let db: any SQLDatabase
 
-    init(db: any SQLDatabase) throws {
+    public init(db: any SQLDatabase) throws {
         self.db = db
         try OutcomeTable.create(db)
     }
 
     /// The sequence an event id was stored under, if it was.
-    func sequence(ofEvent eventID: String) throws -> UInt64? {
+    public func sequence(ofEvent eventID: String) throws -> UInt64? {
         try db.row("SELECT sequence FROM outcomes WHERE event_id = $1", [.text(eventID)])?.int(0).map(UInt64.init)
     }
 
     /// The outcome types stored for a decision, per offer.
-    func types(ofDecision decisionID: String) throws -> [String: Set<String>] {
+    public func types(ofDecision decisionID: String) throws -> [String: Set<String>] {
         var types: [String: Set<String>] = [:]
         for row in try db.query("SELECT offer_id, type FROM outcomes WHERE decision_id = $1", [.text(decisionID)]) {
             types[row.text(0) ?? "", default: []].insert(row.text(1) ?? "")
@@ -32,7 +31,7 @@ struct OutcomeLog {
     /// Stores the events under the next sequences (set in the returned copies, with their encoding
     /// for the stream), in one durable transaction; an event id already stored (a retry) keeps its
     /// first sequence and is marked duplicate.
-    func append(_ events: [OutcomeEvent]) throws -> [(event: OutcomeEvent, bytes: [UInt8], duplicate: Bool)] {
+    public func append(_ events: [OutcomeEvent]) throws -> [(event: OutcomeEvent, bytes: [UInt8], duplicate: Bool)] {
         guard !events.isEmpty else { return [] }
         return try db.transaction {
             try OutcomeTable.lockSequences(db)
@@ -66,7 +65,7 @@ struct OutcomeLog {
     }
 
     /// Up to `limit` events from `from` on, and the last sequence stored.
-    func replay(from: UInt64, limit: Int) throws -> ReplayReply {
+    public func replay(from: UInt64, limit: Int) throws -> ReplayReply {
         let rows = try db.query("SELECT event FROM outcomes WHERE sequence >= $1 ORDER BY sequence LIMIT $2",
                                 [.integer(Int64(clamping: max(from, 1))), .integer(Int64(limit))])
         let head = try db.row("SELECT COALESCE(MAX(sequence), 0) FROM outcomes", [])?.int(0) ?? 0
@@ -80,36 +79,22 @@ struct OutcomeLog {
 
     /// Up to `limit` decisions of a channel logged after `after` and at or before `through`
     /// (Unix ms), oldest first.
-    func decisions(channel: String, after: Int64, through: Int64, limit: Int) throws -> [DecisionRecord] {
+    public func decisions(channel: String, after: Int64, through: Int64, limit: Int) throws -> [DecisionRecord] {
         try db.query("SELECT record FROM decisions WHERE channel = $1 AND time_ms > $2 AND time_ms <= $3 ORDER BY time_ms LIMIT $4",
                      [.text(channel), .integer(after), .integer(through), .integer(Int64(limit))])
             .map { try DecisionRecord(serializedBytes: $0.blob(0) ?? []) }
     }
 
     /// How far a channel has been swept (Unix ms; 0 when never).
-    func swept(channel: String) throws -> Int64 {
+    public func swept(channel: String) throws -> Int64 {
         try db.row("SELECT through_ms FROM implicit_sweeps WHERE channel = $1", [.text(channel)])?.int(0) ?? 0
     }
 
-    func setSwept(channel: String, through: Int64) throws {
+    public func setSwept(channel: String, through: Int64) throws {
         try db.execute("""
             INSERT INTO implicit_sweeps (channel, through_ms) VALUES ($1, $2)
             ON CONFLICT (channel) DO UPDATE SET through_ms = CASE WHEN implicit_sweeps.through_ms > excluded.through_ms
             THEN implicit_sweeps.through_ms ELSE excluded.through_ms END
             """, [.text(channel), .integer(through)])
-    }
-}
-
-extension OutcomeEvent {
-    /// The stream event of an outcome of `offer` in `decision`: with the features the decision
-    /// scored the offer with, the offer's prior and its category (what scoring and the contact
-    /// history need).
-    init(_ outcome: Outcome, of offer: OfferChoice, in decision: DecisionRecord) {
-        self = OutcomeEvent.with {
-            $0.outcome = outcome
-            $0.features = decision.features
-            $0.priorPropensity = decision.candidates.first { $0.offerID == offer.offerID }?.priorPropensity ?? 0
-            $0.category = offer.category
-        }
     }
 }

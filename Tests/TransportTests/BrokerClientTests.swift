@@ -4,7 +4,7 @@ import Foundation
 import Testing
 import Wire
 import ZeroMQ
-@testable import ServiceKit
+@testable import Transport
 
 final class FakeFrontend {
     let context: ZMQContext

@@ -2,6 +2,7 @@
 // the same name, environment variable, default and help wherever it is used.
 import ArgumentParser
 import Store
+import Transport
 
 /// The profile store (`--store`, env OFFERLOOP_PROFILE_STORE).
 public struct ProfileStoreOptions: StoreOptionGroup {

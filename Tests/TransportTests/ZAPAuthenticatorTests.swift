@@ -4,7 +4,7 @@ import Foundation
 import Logging
 import Testing
 import ZeroMQ
-@testable import ServiceKit
+@testable import Transport
 
 @Suite(.enabled(if: CurveKeyPair.isSupported, "libzmq without CURVE")) struct ZAPAuthenticatorTests {
     @Test func keysSurviveTheirTextForm() throws {

@@ -2,7 +2,7 @@
 // refused at parsing with the flag named and no password shown.
 import Store
 import Testing
-@testable import ServiceKit
+@testable import ProcessShell
 
 struct StoreStreamOptionsTests {
     @Test func eachGroupReadsItsFlag() throws {

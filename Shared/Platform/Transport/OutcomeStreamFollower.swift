@@ -1,14 +1,30 @@
-// Keeps a consumer (a scoring model, the profile's contact history) in step with the outcome
-// stream: each event applied exactly once, in sequence order. Live events come through the
-// broker's stream relay; whatever the relay dropped, or was published before the consumer
-// subscribed, is fetched from the feedback service's "replay" method — on a gap, and every
+// Keeps a consumer (a scoring model, the profile's contact history) in step with a sequenced
+// stream of outcome events (the outcome stream, or any other topic published the same way): each
+// event applied exactly once, in sequence order. Live events come through the broker's stream
+// relay; whatever the relay dropped, or was published before the consumer subscribed, is fetched
+// from the stream's replay method (feedback's "replay" for the outcomes) — on a gap, and every
 // `catchUpInterval` when the stream is quiet.
 import Logging
 import Metrics
 import Wire
 import ZeroMQ
 
-/// What follows the outcome stream. Called from the follower's thread only.
+/// A sequenced stream as its followers know it: the topic it is published on and the service
+/// method that replays it (a ReplayRequest, answered with a ReplayReply).
+public struct SequencedStream: Sendable {
+    public var topic: String
+    public var replay: (service: String, method: String)
+
+    public init(topic: String, replay: (service: String, method: String)) {
+        self.topic = topic
+        self.replay = replay
+    }
+
+    /// The feedback service's outcomes, replayed by its "replay" method.
+    public static let outcomes = SequencedStream(topic: StreamTopic.outcomes, replay: ("feedback", "replay"))
+}
+
+/// What follows the stream. Called from the follower's thread only.
 public protocol OutcomeStreamConsumer {
     /// The last sequence applied.
     func position() throws -> UInt64
@@ -30,6 +46,8 @@ public struct OutcomeStreamFollower: Sendable {
         }
     }
 
+    /// What is followed: its topic and its replay method.
+    public let source: SequencedStream
     public let settings: Settings
     public let context: ZMQContext
     public let logger: Logger
@@ -41,7 +59,8 @@ public struct OutcomeStreamFollower: Sendable {
     private let lag = Gauge(label: "offerloop_stream_lag_events")
     private let gaps = Counter(label: "offerloop_stream_gaps_total")
 
-    public init(settings: Settings, context: ZMQContext, logger: Logger) {
+    public init(following source: SequencedStream, settings: Settings, context: ZMQContext, logger: Logger) {
+        self.source = source
         self.settings = settings
         self.context = context
         self.logger = logger
@@ -50,11 +69,11 @@ public struct OutcomeStreamFollower: Sendable {
     /// Follows until `stop`; `onGap` is called for each gap seen on the live stream and `tick`
     /// after every round (e.g. to snapshot).
     public func run(_ consumer: some OutcomeStreamConsumer, until stop: StopSignal, onGap: () -> Void = {}, tick: () -> Void = {}) throws {
-        let subscriber = try StreamSubscriber(context: context, endpoint: settings.stream, topic: StreamTopic.outcomes)
+        let subscriber = try StreamSubscriber(context: context, endpoint: settings.stream, topic: source.topic)
         defer { subscriber.close() }
         let client = try BrokerClient(context: context, endpoint: settings.frontend)
         defer { client.close() }
-        logger.info("following the outcome stream", metadata: ["stream": "\(settings.stream)", "sequence": "\((try? consumer.position()) ?? 0)"])
+        logger.info("following the outcome stream", metadata: ["stream": "\(settings.stream)", "topic": "\(source.topic)", "sequence": "\((try? consumer.position()) ?? 0)"])
 
         var replayFailing = false
         var newest: UInt64 = 0
@@ -109,7 +128,7 @@ public struct OutcomeStreamFollower: Sendable {
             let reply: ReplayReply
             do {
                 from = try consumer.position() + 1
-                reply = try client.call("feedback", "replay", ReplayRequest.with { $0.fromSequence = from; $0.maxEvents = settings.replayPage },
+                reply = try client.call(source.replay.service, source.replay.method, ReplayRequest.with { $0.fromSequence = from; $0.maxEvents = settings.replayPage },
                                         timeoutMicros: 2_000_000, idempotent: true)
             } catch {
                 if !replayFailing { logger.warning("cannot replay the outcome stream; going on as we are", metadata: ["error": "\(error)"]) }

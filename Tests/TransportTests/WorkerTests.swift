@@ -6,7 +6,7 @@ import Synchronization
 import Testing
 import Wire
 import ZeroMQ
-@testable import ServiceKit
+@testable import Transport
 
 /// A worker running on its own thread, with a ROUTER it talks to.
 final class WorkerBench {

@@ -1,6 +1,7 @@
 // Options every service shares, from flags or OFFERLOOP_* environment variables.
 import ArgumentParser
 import Logging
+import Transport
 import Wire
 
 /// Where the broker is, for clients.
@@ -22,11 +23,7 @@ public struct WorkerOptions: ParsableArguments {
     @Option(help: "Requests each worker accepts in flight (env OFFERLOOP_CAPACITY).")
     public var capacity: Int = Environment.int("OFFERLOOP_CAPACITY", 4)
 
-    @Option(help: "Heartbeat interval in ms; must match the broker's (env OFFERLOOP_HEARTBEAT_MS).")
-    public var heartbeatMs: Int = Environment.int("OFFERLOOP_HEARTBEAT_MS", 1000)
-
-    @Option(help: "Missed heartbeats before the broker is taken as gone (env OFFERLOOP_HEARTBEAT_LIVENESS).")
-    public var heartbeatLiveness: Int = Environment.int("OFFERLOOP_HEARTBEAT_LIVENESS", 3)
+    @OptionGroup public var heartbeat: HeartbeatOptions
 
     @Option(help: "Longest reconnect backoff in ms (env OFFERLOOP_RECONNECT_MAX_MS).")
     public var reconnectMaxMs: Int = Environment.int("OFFERLOOP_RECONNECT_MAX_MS", 5000)
@@ -39,18 +36,37 @@ public struct WorkerOptions: ParsableArguments {
     public func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard capacity >= 1 else { throw ValidationError("--capacity must be at least 1") }
-        guard heartbeatMs >= 10 else { throw ValidationError("--heartbeat-ms must be at least 10") }
-        guard heartbeatLiveness >= 1 else { throw ValidationError("--heartbeat-liveness must be at least 1") }
     }
 
     /// The settings of a worker of `backend` (one of the list in `--backend`).
     public func settings(service: String, backend: String) -> WorkerSettings {
         var settings = WorkerSettings(service: service, backend: backend, capacity: UInt32(capacity))
-        settings.heartbeatInterval = UInt64(heartbeatMs) * 1_000_000
-        settings.heartbeatLiveness = UInt64(heartbeatLiveness)
+        settings.heartbeatInterval = heartbeat.interval
+        settings.heartbeatLiveness = heartbeat.liveness
         settings.reconnectMax = UInt64(reconnectMaxMs) * 1_000_000
         return settings
     }
+}
+
+/// The heartbeat between the broker and its workers, the same on both sides: a worker takes the
+/// broker as gone, and the broker a worker, after `liveness` intervals without one.
+public struct HeartbeatOptions: ParsableArguments {
+    @Option(help: "Heartbeat interval in ms, both ways between the broker and its workers; the same on both sides (env OFFERLOOP_HEARTBEAT_MS).")
+    public var heartbeatMs: Int = Environment.int("OFFERLOOP_HEARTBEAT_MS", 1000)
+
+    @Option(help: "Missed heartbeats after which the other side is taken as gone (env OFFERLOOP_HEARTBEAT_LIVENESS).")
+    public var heartbeatLiveness: Int = Environment.int("OFFERLOOP_HEARTBEAT_LIVENESS", 3)
+
+    public init() {}
+
+    public func validate() throws {
+        guard heartbeatMs >= 10 else { throw ValidationError("--heartbeat-ms must be at least 10") }
+        guard heartbeatLiveness >= 1 else { throw ValidationError("--heartbeat-liveness must be at least 1") }
+    }
+
+    /// The interval in nanoseconds.
+    public var interval: UInt64 { UInt64(heartbeatMs) * 1_000_000 }
+    public var liveness: UInt64 { UInt64(heartbeatLiveness) }
 }
 
 public struct LoggingOptions: ParsableArguments {
@@ -78,6 +94,22 @@ public struct LoggingOptions: ParsableArguments {
         var logger = Logger(label: "offerloop.\(service)")
         logger[metadataKey: "service"] = "\(service)"
         return logger
+    }
+}
+
+/// Each channel's decision deadline (`--channel-deadlines`, env OFFERLOOP_CHANNEL_DEADLINES): the
+/// decision service answers by it, and the load generator counts an answer after it as late.
+public struct ChannelDeadlineOptions: ParsableArguments {
+    @Option(help: "Deadline per channel in ms, counted from the request; a request's own earlier deadline wins (env OFFERLOOP_CHANNEL_DEADLINES).")
+    public var channelDeadlines: String = Environment.string("OFFERLOOP_CHANNEL_DEADLINES", "atm:50,kiosk:80,web:100,call_center:200")
+
+    public init() {}
+
+    public func validate() throws { _ = try milliseconds() }
+
+    /// The deadline of each channel named, in ms.
+    public func milliseconds() throws -> [String: Int] {
+        try ChannelValues.parse(channelDeadlines, option: "--channel-deadlines", example: "atm:50,web:100") { Int($0).flatMap { $0 > 0 ? $0 : nil } }
     }
 }
 

@@ -7,6 +7,7 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 import Synchronization
+import Transport
 
 public struct TelemetryOptions: ParsableArguments {
     @Option(help: "HOST:PORT of the HTTP endpoint serving /metrics, /health and /ready; empty: none (env OFFERLOOP_METRICS_ADDRESS).")
@@ -32,24 +33,6 @@ public struct TelemetryOptions: ParsableArguments {
         logger.info("metrics, health and readiness over HTTP", metadata: ["address": "\(metricsAddress)"])
         return [TelemetryEndpoint(host: host, port: port, telemetry: telemetry, logger: logger)]
     }
-}
-
-/// A loop's pulse: when it last turned (liveness) and, for a loop attached to the broker, when
-/// it last heard from it (readiness).
-public final class Pulse: Sendable {
-    public let name: String
-    private let turned = Atomic<UInt64>(MonotonicClock.now())
-    private let heard = Atomic<UInt64>(0)
-
-    init(name: String) { self.name = name }
-
-    public func turn(now: UInt64) { turned.store(now, ordering: .relaxed) }
-    public func heard(now: UInt64) { heard.store(now, ordering: .relaxed) }
-    public func lost() { heard.store(0, ordering: .relaxed) }
-
-    var lastTurn: UInt64 { turned.load(ordering: .relaxed) }
-    /// When the peer was last heard; 0 if not since the last loss.
-    var lastHeard: UInt64 { heard.load(ordering: .relaxed) }
 }
 
 public final class Telemetry: Sendable {

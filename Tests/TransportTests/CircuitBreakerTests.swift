@@ -1,7 +1,7 @@
 // The breaker a caller puts in front of a dependency: open after failures in a row, one probe
 // per period while open, closed by any answer.
-import ServiceKit
 import Testing
+import Transport
 
 struct CircuitBreakerTests {
     @Test func opensAfterFailuresInARowProbesOncePerPeriodAndClosesOnAnAnswer() {

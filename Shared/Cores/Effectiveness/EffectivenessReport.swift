@@ -8,7 +8,6 @@
 // each decision, i.e. the model as it was when it decided. (The final model, rescoring decisions
 // it has since learned from, would flatter the greedy policy: in the simulated world its 95%
 // intervals covered the truth only 77–90% of the time, against 87–100% this way; docs/FEEDBACK.md.)
-import Store
 import Wire
 
 public enum ReportDimension: String, CaseIterable, Sendable {
@@ -118,22 +117,5 @@ public struct EffectivenessReport: Sendable {
             LoggedChoice.Alternative(offerID: $0.offerID, loggingProbability: $0.firstSlotProbability, modelPropensity: $0.propensity)
         }
         return LoggedChoice(candidates: candidates, chosen: chosen, reward: facts[first.offerID]?.responded == true ? 1 : 0)
-    }
-}
-
-extension EffectivenessReport {
-    /// The report over the decisions logged since `since` (Unix ms) in a decision store.
-    public init(store db: any SQLDatabase, since: Int64, by dimensions: [ReportDimension]) throws {
-        let decisions = try db.query("SELECT record FROM decisions WHERE time_ms >= $1 ORDER BY time_ms", [.integer(since)])
-            .map { try DecisionRecord(serializedBytes: $0.blob(0) ?? []) }
-        let outcomes: [OutcomeEvent]
-        do {
-            outcomes = try db.query("""
-                SELECT o.event FROM outcomes o JOIN decisions d ON d.id = o.decision_id WHERE d.time_ms >= $1 ORDER BY o.sequence
-                """, [.integer(since)]).map { try OutcomeEvent(serializedBytes: $0.blob(0) ?? []) }
-        } catch let error as StoreError {
-            throw StoreError(error.kind, "no outcomes to read (has the feedback service run on this store?): \(error.message)")
-        }
-        self.init(decisions: decisions, outcomes: outcomes, by: dimensions)
     }
 }

@@ -1,7 +1,8 @@
 // Liveness and readiness as the HTTP endpoint reports them: stalled loops, a worker that is not
 // registered or stopped hearing from the broker, and the metrics address option.
 import Testing
-@testable import ServiceKit
+@testable import Transport
+@testable import ProcessShell
 
 struct TelemetryTests {
     static let second: UInt64 = 1_000_000_000

@@ -1,6 +1,6 @@
 // CURVE keys (Curve25519, as libzmq uses them): 32 bytes, written as 40 characters of Z85 in
 // key files and configuration. CURVE encrypts a connection; a ZAP handler that allows only
-// known public keys (ServiceKit's ZAPAuthenticator) makes it authentication too.
+// known public keys (Transport's ZAPAuthenticator) makes it authentication too.
 import CZeroMQ
 
 public struct CurveKey: Hashable, Sendable, CustomStringConvertible {

@@ -3,6 +3,7 @@
 // A loop that throws ends run() with its error, which stops the whole service group.
 import Foundation
 import ServiceLifecycle
+import Transport
 
 public struct ThreadService: Service {
     public let name: String
