@@ -86,7 +86,7 @@ let package = Package(
 
         // Services and tools: thin executables.
         .executableTarget(name: "Broker", dependencies: ["BrokerCore", "ServiceKit", .product(name: "Metrics", package: "swift-metrics")], path: "Services/Broker"),
-        .executableTarget(name: "Profile", dependencies: ["ProfileStore", "ServiceKit", .product(name: "Metrics", package: "swift-metrics")], path: "Services/Profile"),
+        .executableTarget(name: "Profile", dependencies: ["ProfileStore", "Random", "ServiceKit", .product(name: "Metrics", package: "swift-metrics")], path: "Services/Profile"),
         .executableTarget(name: "Scoring", dependencies: ["ScoringCore", "Random", "ServiceKit", "Store", .product(name: "Metrics", package: "swift-metrics")], path: "Services/Scoring"),
         .executableTarget(name: "Decision", dependencies: ["DecisionCore", "DecisionLog", "Random", "ServiceKit", "Store", .product(name: "Metrics", package: "swift-metrics"), .product(name: "SwiftProtobuf", package: "swift-protobuf")], path: "Services/Decision"),
         .executableTarget(name: "Feedback", dependencies: ["DecisionLog", "ServiceKit", "Store", .product(name: "Metrics", package: "swift-metrics")], path: "Services/Feedback"),
@@ -108,6 +108,11 @@ let package = Package(
             name: "WireFuzzing",
             dependencies: ["Wire", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Tests/Support/WireFuzzing"),
+        // Calls a service's methods in process with a manual clock, sequential ids and fixed seeds.
+        .target(
+            name: "ServiceTesting",
+            dependencies: ["ServiceKit", "Wire", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Tests/Support/ServiceTesting"),
 
         // Tests: one target per module, plus real processes in IntegrationTests.
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
@@ -124,6 +129,11 @@ let package = Package(
         .testTarget(name: "DecisionCoreTests", dependencies: ["DecisionCore", "Random"]),
         .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit", "Store"]),
         .testTarget(name: "EffectivenessTests", dependencies: ["Effectiveness", "Random", "ScoringCore", "Simulation", "Wire"]),
+        // The service adapters, in process through ServiceTesting (a test target may depend on an executable).
+        .testTarget(name: "DecisionServiceTests", dependencies: ["Decision", "ServiceTesting", "DecisionCore", "Wire", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "ProfileServiceTests", dependencies: ["Profile", "ServiceTesting", "ProfileStore", "Store", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "ScoringServiceTests", dependencies: ["Scoring", "ServiceTesting", "ScoringCore", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "FeedbackServiceTests", dependencies: ["Feedback", "ServiceTesting", "DecisionLog", "Store", "ZeroMQ", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "IntegrationTests", dependencies: ["ServiceKit", .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Yams", package: "Yams")]),
     ],
     swiftLanguageModes: [.v6]

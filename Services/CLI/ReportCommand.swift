@@ -60,7 +60,7 @@ struct ReportCommand: ParsableCommand {
                                   + "sqlite:.run/data/decisions.sqlite; a deployment's is its decision service's --store (env OFFERLOOP_DECISION_STORE)")
         }
         defer { db.close() }
-        let report = try EffectivenessReport(store: db, since: try sinceMs(now: Int64(Date().timeIntervalSince1970 * 1000)), by: try dimensions())
+        let report = try EffectivenessReport(store: db, since: try sinceMs(now: ServiceEnvironment.live.wallMs()), by: try dimensions())
         let table = Self.table(report)
         print(Self.aligned(table))
         print("")
