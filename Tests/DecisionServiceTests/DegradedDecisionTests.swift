@@ -84,12 +84,15 @@ import Wire
         #expect(skipped.degradedReason == "scoring: UNAVAILABLE; used the catalog's prior propensities")
     }
 
-    @Test func aDegradedDecisionIsLoggedWithItsIDAndReason() throws {
+    @Test func aDegradedDecisionIsLoggedAndJournaledWithItsReason() throws {
         let fixture = try DecisionFixture()
         fixture.propensities.source.failure = ServiceError(.unavailable, "scoring is down")
         let reply = try fixture.decide()
         let entry = try #require(fixture.logs.logged.first)
         #expect(fixture.logs.logged.count == 1 && entry.level == .warning && entry.message == "degraded decision")
         #expect(entry.metadata["decision_id"] == "\(reply.decisionID)" && entry.metadata["reason"] == "\(reply.degradedReason)")
+        // And journaled as degraded, with the same reason, like any decision.
+        let record = try #require(try fixture.journaled().last)
+        #expect(record.decisionID == reply.decisionID && record.degraded && record.degradedReason == reply.degradedReason)
     }
 }
