@@ -64,9 +64,9 @@ final class DecisionService: @unchecked Sendable {
     /// Profile and scoring through the broker, on a client of this worker thread's own.
     convenience init(catalog: CatalogHolder, journal: DecisionJournal, settings: Settings, context: ZMQContext, frontend: String,
                      environment: ServiceEnvironment, logger: Logger) throws {
-        let client = try BrokerClient(context: context, endpoint: frontend)
-        self.init(catalog: catalog, journal: journal, settings: settings, views: BrokerViewSource(client: client),
-                  propensities: BrokerPropensitySource(client: client), environment: environment, logger: logger)
+        let broker = BrokerSources(client: try BrokerClient(context: context, endpoint: frontend))
+        self.init(catalog: catalog, journal: journal, settings: settings, views: broker, propensities: broker, environment: environment,
+                  logger: logger)
     }
 
     func methods() -> Methods {

@@ -1,25 +1,32 @@
-// Where a decision learns how likely each eligible offer is taken: today the scoring service
-// through the broker; fixed propensities in memory for the unit tests (and, with a model in
-// process, the one-hop replica). The decision's breaker stands around whichever source it has.
+// Customer views and propensities held in memory, behind the decision's source protocols: what
+// the unit tests decide with, and what the one-hop replica (views and model kept current from the
+// streams) builds on. Either can be made to fail, as a source that is down.
 import ServiceKit
 import Wire
 
-protocol PropensitySource {
-    /// The scores of `request.candidates`, within `budgetMicros`.
-    func scores(_ request: ScoreRequest, budgetMicros: UInt64) throws(ServiceError) -> ScoreReply
-}
+/// Views by identity ("kind:value"); an unknown identity is NOT_FOUND, as the profile service
+/// answers. `failure`, when set, is what every call throws.
+final class InMemoryViewSource: CustomerViewSource {
+    var views: [String: CustomerView]
+    var failure: ServiceError?
 
-/// `scoring.score` through the broker; a call that is slow the first time is retried once.
-struct BrokerPropensitySource: PropensitySource {
-    let client: BrokerClient
+    init(_ views: [String: CustomerView] = [:]) {
+        self.views = views
+    }
 
-    func scores(_ request: ScoreRequest, budgetMicros: UInt64) throws(ServiceError) -> ScoreReply {
-        try client.call("scoring", "score", request, timeoutMicros: budgetMicros, idempotent: true)
+    static func key(_ identity: Identity) -> String { identity.kind + ":" + identity.value }
+
+    func view(_ request: CustomerViewRequest, budgetMicros: UInt64) throws(ServiceError) -> CustomerView {
+        if let failure { throw failure }
+        guard let view = views[Self.key(request.identity)] else {
+            throw ServiceError(.notFound, "no customer with \(Self.key(request.identity))")
+        }
+        return view
     }
 }
 
 /// Fixed propensities by offer id; an offer without one scores its prior. `failure`, when set,
-/// is what every call throws: the source is down.
+/// is what every call throws.
 final class FixedPropensities: PropensitySource {
     var means: [String: Double]
     var modelVersion: String
