@@ -132,7 +132,7 @@ let package = Package(
         // The service adapters, in process through ServiceTesting (a test target may depend on an executable).
         .testTarget(name: "DecisionServiceTests", dependencies: ["Decision", "ServiceTesting", "DecisionCore", "Wire", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ProfileServiceTests", dependencies: ["Profile", "ServiceTesting", "ProfileStore", "Store", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "ScoringServiceTests", dependencies: ["Scoring", "ServiceTesting", "ScoringCore", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "ScoringServiceTests", dependencies: ["Scoring", "ServiceTesting", "ScoringCore", "Store", "ZeroMQ", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FeedbackServiceTests", dependencies: ["Feedback", "ServiceTesting", "DecisionLog", "Store", "ZeroMQ", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "IntegrationTests", dependencies: ["ServiceKit", .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Yams", package: "Yams")]),
     ],

@@ -81,7 +81,7 @@ struct OutcomeFollower: Sendable {
         var snapshotSequence: UInt64
     }
 
-    private func snapshotIfDue(_ snapshots: SnapshotStore, _ state: inout State, force: Bool) {
+    func snapshotIfDue(_ snapshots: SnapshotStore, _ state: inout State, force: Bool) {
         let now = environment.monotonicNs()
         let current = model.copy
         let due = current.sequence >= state.snapshotSequence + settings.snapshotEvents || now >= state.snapshotAt + settings.snapshotInterval

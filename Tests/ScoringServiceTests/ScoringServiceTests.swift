@@ -12,10 +12,11 @@ import Wire
 struct ScoringFixture {
     let clock = ManualClock()
     let model = LiveModel(ScoringModel())
+    let status = FollowerStatus(snapshotSequence: 0)
     let tester: ServiceTester
 
     init() {
-        let service = ScoringService(model: model, follower: FollowerStatus(snapshotSequence: 0), environment: .manual(clock))
+        let service = ScoringService(model: model, follower: status, environment: .manual(clock))
         tester = ServiceTester(service: "scoring", methods: service.methods(), clock: clock)
     }
 
