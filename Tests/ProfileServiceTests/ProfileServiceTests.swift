@@ -1,6 +1,7 @@
 // The profile service's methods through the tester, on a real SQLite file in a temporary
 // directory: new customers get ids from the environment, bad requests typed errors, sessions and
-// retention run on the injected clock (also through the worker's view cache).
+// retention run on the injected clock (also through the worker's view cache); the outcome
+// stream's consumer turns outcomes into contacts.
 import Foundation
 import Logging
 import ProfileStore
@@ -116,6 +117,36 @@ final class ProfileFixture {
         // Another number of events: the worker's view cache keys on the customer's version, which
         // retention does not change, so the same request would be served from it until the day turns.
         #expect(try fixture.view("ada", recentEvents: 9).recentEvents.isEmpty)
+    }
+}
+
+@Suite struct ContactHistoryTests {
+    @Test func outcomesOnTheStreamBecomeTheCustomersContactsOnceAndInOrder() throws {
+        let fixture = try ProfileFixture()
+        let ada = try fixture.create("ada")
+        let before = try fixture.view("ada")  // cached by the worker: the outcome must reach past it
+        let repository = try ProfileRepository(db: try fixture.location.open(), newCustomerID: ProfileService.newCustomerID(fixture.environment))
+        defer { repository.db.close() }
+        let history = ContactHistory(repository: repository, environment: fixture.environment)
+        let accepted = OutcomeEvent.with {
+            $0.sequence = 1
+            $0.outcome = .with {
+                $0.eventID = "e-1"
+                $0.decisionID = "d-1"
+                $0.offerID = "loan"
+                $0.type = .accept
+                $0.channel = .web
+                $0.customerID = ada.customerID
+                $0.timeUnixMs = fixture.clock.wallMs - 1_000
+            }
+            $0.category = "lending"
+        }
+        #expect(try history.apply([accepted]) && history.position() == 1)
+        #expect(try !history.apply([OutcomeEvent.with { $0 = accepted; $0.sequence = 3 }]), "a gap is not applied")
+        #expect(try history.apply([accepted]) && history.position() == 1, "an event applied again changes nothing")
+        let after = try fixture.view("ada")
+        #expect(before.contacts.isEmpty && after.contacts.map(\.offerID) == ["loan"] && after.contacts.map(\.kind) == ["accepted"])
+        #expect(after.lastResponseUnixMs == fixture.clock.wallMs - 1_000)
     }
 }
 
