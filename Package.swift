@@ -109,7 +109,7 @@ let package = Package(
 
         // Services and tools: thin executables.
         .executableTarget(name: "Broker", dependencies: ["BrokerCore", "Transport", "ProcessShell", metrics], path: "Services/Broker"),
-        .executableTarget(name: "Profile", dependencies: ["ProfileStore", "Transport", "ProcessShell", metrics], path: "Services/Profile"),
+        .executableTarget(name: "Profile", dependencies: ["ProfileStore", "Random", "Transport", "ProcessShell", metrics], path: "Services/Profile"),
         .executableTarget(name: "Scoring", dependencies: ["ScoringCore", "Random", "Transport", "ProcessShell", "Store", metrics], path: "Services/Scoring"),
         .executableTarget(name: "Decision", dependencies: ["DecisionCore", "DecisionRecords", "Random", "Transport", "ProcessShell", "Store", metrics, protobuf], path: "Services/Decision"),
         .executableTarget(name: "Feedback", dependencies: ["DecisionRecords", "Transport", "ProcessShell", "Store", metrics], path: "Services/Feedback"),
@@ -131,6 +131,8 @@ let package = Package(
             name: "WireFuzzing",
             dependencies: ["Wire", protobuf],
             path: "Tests/Support/WireFuzzing"),
+        // Calls a service's methods in process with a manual clock, sequential ids and fixed seeds.
+        .target(name: "ServiceTesting", dependencies: ["Transport", "Wire", protobuf], path: "Tests/Support/ServiceTesting"),
 
         // Tests: one target per module, plus real processes in IntegrationTests.
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
@@ -148,6 +150,11 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Store"]),
         .testTarget(name: "ProcessShellTests", dependencies: ["ProcessShell", "Transport", "Store"]),
         .testTarget(name: "EffectivenessTests", dependencies: ["Effectiveness", "Random", "ScoringCore", "Simulation", "Wire"]),
+        // The service adapters, in process through ServiceTesting (a test target may depend on an executable).
+        .testTarget(name: "DecisionServiceTests", dependencies: ["Decision", "ServiceTesting", "DecisionCore", "Wire", logging]),
+        .testTarget(name: "ProfileServiceTests", dependencies: ["Profile", "ServiceTesting", "ProfileStore", "Store", logging]),
+        .testTarget(name: "ScoringServiceTests", dependencies: ["Scoring", "ServiceTesting", "ScoringCore", "Store", "ZeroMQ", logging]),
+        .testTarget(name: "FeedbackServiceTests", dependencies: ["Feedback", "ServiceTesting", "DecisionRecords", "Store", "ZeroMQ", logging]),
         .testTarget(name: "IntegrationTests", dependencies: ["Transport", protobuf, .product(name: "Yams", package: "Yams")]),
     ],
     swiftLanguageModes: [.v6]

@@ -47,7 +47,7 @@ struct ImportCommand: ParsableCommand {
         let db = try store.location().open()
         defer { db.close() }
         let repository = try ProfileRepository(db: db, newCustomerID: { UUID().uuidString })
-        let importer = ProfileImporter(repository: repository, batchSize: max(batchSize, 1), now: Int64(Date().timeIntervalSince1970 * 1000))
+        let importer = ProfileImporter(repository: repository, batchSize: max(batchSize, 1), now: ServiceEnvironment.live.wallMs())
         let bar = ProgressBar(label: "importing \(kind.rawValue)")
         let summary = try importer.run(kind, &reader, append: append) { done, total in bar.show(done, of: total) }
         bar.finish()

@@ -61,7 +61,7 @@ struct ReportCommand: ParsableCommand {
                                   + "sqlite:.run/data/decisions.sqlite; a deployment's is its decision service's --store (env OFFERLOOP_DECISION_STORE)")
         }
         defer { db.close() }
-        let since = try sinceMs(now: Int64(Date().timeIntervalSince1970 * 1000))
+        let since = try sinceMs(now: ServiceEnvironment.live.wallMs())
         let report = EffectivenessReport(decisions: try DecisionLogTable.decisions(since: since, db),
                                          outcomes: try OutcomeTable.outcomes(ofDecisionsSince: since, db), by: try dimensions())
         let table = Self.table(report)

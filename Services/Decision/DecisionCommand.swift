@@ -69,7 +69,8 @@ struct DecisionCommand: AsyncParsableCommand {
             ThreadService(name: "decision-log") { try loader.run(until: $0) },
             ThreadService(name: "catalog-watch") { holder.watch(until: $0) },
         ]) { _ in
-            try DecisionService(catalog: holder, journal: journal, settings: settings, context: context, frontend: frontend, logger: logger).methods()
+            try DecisionService(catalog: holder, journal: journal, settings: settings, context: context, frontend: frontend,
+                                 environment: .live, logger: logger).methods()
         }
     }
 }

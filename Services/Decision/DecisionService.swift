@@ -1,7 +1,7 @@
 // The decision service's methods for one worker thread: "decide" (profile → scoring → strategy →
 // decision log → answer, all within the request's deadline) and "reload_catalog" / "catalog".
-// Each worker thread owns its broker client (a socket belongs to one thread) and its cache of
-// recent customer views, the fallback when the profile service is slow or down.
+// Each worker thread owns its sources (their broker client: a socket belongs to one thread) and its
+// cache of recent customer views, the fallback when the profile service is slow or down.
 import DecisionCore
 import Foundation
 import Logging
@@ -39,21 +39,34 @@ final class DecisionService: @unchecked Sendable {
     let catalog: CatalogHolder
     let journal: DecisionJournal
     let settings: Settings
-    let client: BrokerClient
+    let views: any CustomerViewSource
+    let propensities: any PropensitySource
+    let environment: ServiceEnvironment
     let logger: Logger
     /// Recent views by identity, with when they were read (Unix ms): the fallback when profile fails.
-    var views: [String: (view: CustomerView, readMs: Int64)] = [:]
+    var recentViews: [String: (view: CustomerView, readMs: Int64)] = [:]
     /// Profile and scoring, each behind its own breaker: a frozen one is skipped, not waited for.
     var breakers = ["profile": CircuitBreaker(), "scoring": CircuitBreaker()]
     let decisions = Dictionary(uniqueKeysWithValues: ChannelName.all.map { ($0, Counter(label: "offerloop_decisions_total", dimensions: [("channel", $0)])) })
     let controlDecisions = Counter(label: "offerloop_decisions_control_total")
 
-    init(catalog: CatalogHolder, journal: DecisionJournal, settings: Settings, context: ZMQContext, frontend: String, logger: Logger) throws {
+    init(catalog: CatalogHolder, journal: DecisionJournal, settings: Settings, views: any CustomerViewSource,
+         propensities: any PropensitySource, environment: ServiceEnvironment, logger: Logger) {
         self.catalog = catalog
         self.journal = journal
         self.settings = settings
-        self.client = try BrokerClient(context: context, endpoint: frontend)
+        self.views = views
+        self.propensities = propensities
+        self.environment = environment
         self.logger = logger
+    }
+
+    /// Profile and scoring through the broker, on a client of this worker thread's own.
+    convenience init(catalog: CatalogHolder, journal: DecisionJournal, settings: Settings, context: ZMQContext, frontend: String,
+                     environment: ServiceEnvironment, logger: Logger) throws {
+        let broker = BrokerSources(client: try BrokerClient(context: context, endpoint: frontend))
+        self.init(catalog: catalog, journal: journal, settings: settings, views: broker, propensities: broker, environment: environment,
+                  logger: logger)
     }
 
     func methods() -> Methods {
@@ -78,40 +91,17 @@ final class DecisionService: @unchecked Sendable {
         }
     }
 
+    /// Validate, budget the time, the customer's view, screening, propensities, arbitration, the
+    /// log, the answer.
     func decide(_ request: DecideRequest, _ context: RequestContext) throws -> DecideReply {
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
-        guard let channel = ChannelName.name(request.channel) else {
-            throw ServiceError(.invalidArgument, "channel is required (atm, kiosk, web or call_center)")
-        }
-        guard !request.identity.kind.isEmpty, !request.identity.value.isEmpty else {
-            throw ServiceError(.invalidArgument, "identity is required: kind and value, e.g. card and its number")
-        }
-        guard request.slots <= Settings.maxSlots else { throw ServiceError(.invalidArgument, "at most \(Settings.maxSlots) slots, not \(request.slots)") }
-        if request.hasLocalHour, !(0..<24).contains(request.localHour) {
-            throw ServiceError(.invalidArgument, "local_hour \(request.localHour) is not 0-23")
-        }
+        let now = environment.wallMs()
+        let channel = try Self.validate(request)
         let deadline = Self.answerBy(context, channelDeadline: UInt64(settings.channelDeadlinesMs[channel] ?? 100) * 1_000_000)
         let engine = catalog.engine
         var degraded: [(reason: String, text: String)] = []
 
         // 1. Who is this? The profile service, within its share of the time left.
-        let identityKey = request.identity.kind + ":" + request.identity.value
-        var view: CustomerView
-        do {
-            view = try call("profile", "view", CustomerViewRequest.with { $0.identity = request.identity },
-                            budget: budget(until: deadline, share: settings.profileShare))
-            remember(identityKey, view, now: now)
-        } catch let error where error.code == .notFound || error.code == .invalidArgument {
-            throw error
-        } catch {
-            if let cached = views[identityKey], now - cached.readMs <= settings.cacheMaxAgeMs {
-                view = cached.view
-                degraded.append(("profile_cached_view", "profile: \(error.code.name); used the view cached at this replica"))
-            } else {
-                view = CustomerView()
-                degraded.append(("profile_no_view", "profile: \(error.code.name); no view of the customer, so their consent is unknown: no offer"))
-            }
-        }
+        let view = try customerView(request.identity, deadline: deadline, now: now, degraded: &degraded)
         let known = !view.customerID.isEmpty
 
         // 2. Who may be shown what, before any propensity is known.
@@ -123,87 +113,30 @@ final class DecisionService: @unchecked Sendable {
         let screening = known ? engine.screen(decisionRequest, view: input, history: history) : engine.screenWithoutView()
 
         // 3. How likely is each eligible offer? Scoring, with what time is left.
-        var propensities: [String: Propensity]?
-        var modelVersion = ""
-        var features: [String] = []
+        var scores: ScoreReply?
         if let eligible = screening.eligible, !eligible.isEmpty {
             do {
-                let scores: ScoreReply = try call("scoring", "score", ScoreRequest.with {
-                    // Only what the model's features read: the request stays small.
-                    $0.customer = .with {
-                        $0.customerID = view.customerID
-                        $0.segment = view.segment
-                        $0.clv = view.clv
-                        $0.churnRisk = view.churnRisk
-                        $0.holdings = view.holdings
-                        $0.lastContactUnixMs = view.lastContactUnixMs
-                        $0.lastResponseUnixMs = view.lastResponseUnixMs
-                    }
-                    $0.channel = request.channel
-                    $0.context = request.context
-                    $0.candidates = eligible.map { index in
-                        Wire.Candidate.with { $0.offerID = engine.catalog.offers[index].id; $0.priorPropensity = engine.catalog.offers[index].priorPropensity }
-                    }
-                    $0.timeUnixMs = now
-                    if let hour { $0.localHour = Int32(hour) }
-                    $0.seed = request.seed
-                }, budget: budget(until: deadline, share: 1))
-                propensities = Dictionary(scores.scores.map { ($0.offerID, Propensity(mean: $0.mean)) }, uniquingKeysWith: { a, _ in a })
-                modelVersion = scores.modelVersion
-                features = scores.features
+                let scoreRequest = Self.scoreRequest(request, view: view, eligible: eligible, catalog: engine.catalog, hour: hour, now: now)
+                scores = try guarded("scoring", budget: budget(until: deadline, share: 1)) { budget throws(ServiceError) in
+                    try propensities.scores(scoreRequest, budgetMicros: budget)
+                }
             } catch {
                 degraded.append(("scoring_priors", "scoring: \(error.code.name); used the catalog's prior propensities"))
             }
         }
+        let means = scores.map { scores in
+            Dictionary(scores.scores.map { ($0.offerID, Propensity(mean: $0.mean)) }, uniquingKeysWith: { a, _ in a })
+        }
 
         // 4. Arbitration.
-        var random = SeededRandom(seed: request.seed != 0 ? request.seed : UInt64.random(in: 1...UInt64.max))
-        let decision = engine.arbitrate(screening, decisionRequest, history: history, propensities: propensities, using: &random)
+        var random = SeededRandom(seed: request.seed != 0 ? request.seed : environment.newSeed())
+        let decision = engine.arbitrate(screening, decisionRequest, history: history, propensities: means, using: &random)
 
         // 5. The log, before the answer.
-        let reply = DecideReply.with {
-            $0.decisionID = "d-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
-            $0.customerID = view.customerID
-            $0.offers = decision.offers.map { Self.wire($0) }
-            $0.control = decision.control
-            $0.degraded = !degraded.isEmpty
-            $0.degradedReason = degraded.map(\.text).joined(separator: "; ")
-            $0.catalogVersion = engine.catalog.version
-            $0.modelVersion = modelVersion
-            if request.explain {
-                $0.explanation = decision.explanation + decision.candidates.map { "\($0.offerID): \($0.reason)" }
-            }
-        }
-        try journal.append(DecisionRecord.with {
-            $0.decisionID = reply.decisionID
-            $0.timeUnixMs = now
-            $0.customerID = view.customerID
-            $0.channel = request.channel
-            $0.control = decision.control
-            $0.degraded = reply.degraded
-            $0.degradedReason = reply.degradedReason
-            $0.catalogVersion = reply.catalogVersion
-            $0.modelVersion = modelVersion
-            $0.offers = reply.offers
-            $0.heldOut = decision.heldOut.map { Self.wire($0) }
-            $0.segment = view.segment
-            $0.retention = decision.retention
-            $0.features = features
-            $0.context = request.context
-            $0.candidates = decision.candidates.map { candidate in
-                let offer = engine.catalog.offer(candidate.offerID)
-                return CandidateRecord.with {
-                    $0.offerID = candidate.offerID
-                    $0.kept = candidate.kept
-                    $0.reason = candidate.why.code
-                    $0.propensity = candidate.propensity ?? 0
-                    $0.priority = candidate.priority ?? 0
-                    $0.firstSlotProbability = candidate.firstSlotProbability ?? 0
-                    $0.category = offer?.category ?? ""
-                    $0.priorPropensity = offer?.priorPropensity ?? 0
-                }
-            }
-        })
+        let reply = Self.reply(decision, id: "d-" + environment.newID(), request: request, view: view, catalogVersion: engine.catalog.version,
+                               modelVersion: scores?.modelVersion ?? "", degraded: degraded)
+        try journal.append(Self.record(reply, decision, request: request, view: view, features: scores?.features ?? [],
+                                       catalog: engine.catalog, now: now))
         decisions[channel]?.increment()
         if decision.control { controlDecisions.increment() }
         for item in degraded { Counter(label: "offerloop_decisions_degraded_total", dimensions: [("reason", item.reason)]).increment() }
@@ -213,19 +146,56 @@ final class DecisionService: @unchecked Sendable {
         return reply
     }
 
+    /// The request's channel, once the request is known to be one a decision can be made for.
+    static func validate(_ request: DecideRequest) throws(ServiceError) -> String {
+        guard let channel = ChannelName.name(request.channel) else {
+            throw ServiceError(.invalidArgument, "channel is required (atm, kiosk, web or call_center)")
+        }
+        guard !request.identity.kind.isEmpty, !request.identity.value.isEmpty else {
+            throw ServiceError(.invalidArgument, "identity is required: kind and value, e.g. card and its number")
+        }
+        guard request.slots <= Settings.maxSlots else { throw ServiceError(.invalidArgument, "at most \(Settings.maxSlots) slots, not \(request.slots)") }
+        if request.hasLocalHour, !(0..<24).contains(request.localHour) {
+            throw ServiceError(.invalidArgument, "local_hour \(request.localHour) is not 0-23")
+        }
+        return channel
+    }
+
+    /// The customer's view from the source; when the source fails, the view cached at this
+    /// replica if it is recent enough, else none (consent unknown: no offer). The source's
+    /// answer to a bad request (NOT_FOUND, INVALID_ARGUMENT) is the decision's answer.
+    func customerView(_ identity: Identity, deadline: UInt64, now: Int64, degraded: inout [(reason: String, text: String)]) throws(ServiceError) -> CustomerView {
+        let identityKey = identity.kind + ":" + identity.value
+        do {
+            let view = try guarded("profile", budget: budget(until: deadline, share: settings.profileShare)) { budget throws(ServiceError) in
+                try views.view(CustomerViewRequest.with { $0.identity = identity }, budgetMicros: budget)
+            }
+            remember(identityKey, view, now: now)
+            return view
+        } catch where error.code == .notFound || error.code == .invalidArgument {
+            throw error
+        } catch {
+            if let cached = recentViews[identityKey], now - cached.readMs <= settings.cacheMaxAgeMs {
+                degraded.append(("profile_cached_view", "profile: \(error.code.name); used the view cached at this replica"))
+                return cached.view
+            }
+            degraded.append(("profile_no_view", "profile: \(error.code.name); no view of the customer, so their consent is unknown: no offer"))
+            return CustomerView()
+        }
+    }
+
     /// Calls a dependency through its breaker (skipped, UNAVAILABLE, while it is open); its
     /// answer to a bad request (NOT_FOUND, INVALID_ARGUMENT) is an answer, not a failure.
-    func call<Response: SwiftProtobuf.Message>(_ service: String, _ method: String, _ request: some SwiftProtobuf.Message,
-                                               budget: UInt64) throws(ServiceError) -> Response {
-        guard let allowed = breakers[service]!.allow(budget, now: MonotonicClock.now()) else {
+    func guarded<Response>(_ service: String, budget: UInt64, _ call: (UInt64) throws(ServiceError) -> Response) throws(ServiceError) -> Response {
+        guard let allowed = breakers[service]!.allow(budget, now: environment.monotonicNs()) else {
             throw ServiceError(.unavailable, "\(service) skipped: it failed \(CircuitBreaker.threshold) times in a row")
         }
         do {
-            let response: Response = try client.call(service, method, request, timeoutMicros: allowed, idempotent: true)
-            breakers[service]!.record(failed: false, now: MonotonicClock.now())
+            let response = try call(allowed)
+            breakers[service]!.record(failed: false, now: environment.monotonicNs())
             return response
         } catch {
-            breakers[service]!.record(failed: error.code != .notFound && error.code != .invalidArgument, now: MonotonicClock.now())
+            breakers[service]!.record(failed: error.code != .notFound && error.code != .invalidArgument, now: environment.monotonicNs())
             throw error
         }
     }
@@ -240,14 +210,90 @@ final class DecisionService: @unchecked Sendable {
 
     /// Microseconds for a call: `share` of the time left before the answer is due, less the reserve.
     func budget(until deadline: UInt64, share: Double) -> UInt64 {
-        let now = MonotonicClock.now()
+        let now = environment.monotonicNs()
         let left = deadline > now + settings.reserve ? deadline - now - settings.reserve : 0
         return min(max(UInt64(Double(left) * share) / 1000, 1), settings.maxCallMicros)
     }
 
     func remember(_ key: String, _ view: CustomerView, now: Int64) {
-        if views.count >= settings.cacheSize, views[key] == nil { views.remove(at: views.startIndex) }
-        views[key] = (view, now)
+        if recentViews.count >= settings.cacheSize, recentViews[key] == nil { recentViews.remove(at: recentViews.startIndex) }
+        recentViews[key] = (view, now)
+    }
+
+    /// What scoring is asked: only what the model's features read, so the request stays small.
+    static func scoreRequest(_ request: DecideRequest, view: CustomerView, eligible: [Int], catalog: OfferCatalog, hour: Int?, now: Int64) -> ScoreRequest {
+        ScoreRequest.with {
+            $0.customer = .with {
+                $0.customerID = view.customerID
+                $0.segment = view.segment
+                $0.clv = view.clv
+                $0.churnRisk = view.churnRisk
+                $0.holdings = view.holdings
+                $0.lastContactUnixMs = view.lastContactUnixMs
+                $0.lastResponseUnixMs = view.lastResponseUnixMs
+            }
+            $0.channel = request.channel
+            $0.context = request.context
+            $0.candidates = eligible.map { index in
+                Wire.Candidate.with { $0.offerID = catalog.offers[index].id; $0.priorPropensity = catalog.offers[index].priorPropensity }
+            }
+            $0.timeUnixMs = now
+            if let hour { $0.localHour = Int32(hour) }
+            $0.seed = request.seed
+        }
+    }
+
+    static func reply(_ decision: Decision, id: String, request: DecideRequest, view: CustomerView, catalogVersion: String,
+                      modelVersion: String, degraded: [(reason: String, text: String)]) -> DecideReply {
+        DecideReply.with {
+            $0.decisionID = id
+            $0.customerID = view.customerID
+            $0.offers = decision.offers.map { wire($0) }
+            $0.control = decision.control
+            $0.degraded = !degraded.isEmpty
+            $0.degradedReason = degraded.map(\.text).joined(separator: "; ")
+            $0.catalogVersion = catalogVersion
+            $0.modelVersion = modelVersion
+            if request.explain {
+                $0.explanation = decision.explanation + decision.candidates.map { "\($0.offerID): \($0.reason)" }
+            }
+        }
+    }
+
+    /// The decision log's record of an answer: what was offered, held out and why, with the
+    /// features and priors an outcome is later learned from.
+    static func record(_ reply: DecideReply, _ decision: Decision, request: DecideRequest, view: CustomerView, features: [String],
+                       catalog: OfferCatalog, now: Int64) -> DecisionRecord {
+        DecisionRecord.with {
+            $0.decisionID = reply.decisionID
+            $0.timeUnixMs = now
+            $0.customerID = view.customerID
+            $0.channel = request.channel
+            $0.control = decision.control
+            $0.degraded = reply.degraded
+            $0.degradedReason = reply.degradedReason
+            $0.catalogVersion = reply.catalogVersion
+            $0.modelVersion = reply.modelVersion
+            $0.offers = reply.offers
+            $0.heldOut = decision.heldOut.map { wire($0) }
+            $0.segment = view.segment
+            $0.retention = decision.retention
+            $0.features = features
+            $0.context = request.context
+            $0.candidates = decision.candidates.map { candidate in
+                let offer = catalog.offer(candidate.offerID)
+                return CandidateRecord.with {
+                    $0.offerID = candidate.offerID
+                    $0.kept = candidate.kept
+                    $0.reason = candidate.why.code
+                    $0.propensity = candidate.propensity ?? 0
+                    $0.priority = candidate.priority ?? 0
+                    $0.firstSlotProbability = candidate.firstSlotProbability ?? 0
+                    $0.category = offer?.category ?? ""
+                    $0.priorPropensity = offer?.priorPropensity ?? 0
+                }
+            }
+        }
     }
 
     static func history(_ view: CustomerView) -> [ContactRecord] {

@@ -45,7 +45,7 @@ struct FeedbackCommand: AsyncParsableCommand {
         let context = try ZMQContext()
         let settings = try settings()
         let implicit = ImplicitOutcomes(store: location, settings: settings, context: context, streamIn: stream.streamIn,
-                                        interval: UInt64(sweepMs) * 1_000_000, logger: logger)
+                                        interval: UInt64(sweepMs) * 1_000_000, environment: .live, logger: logger)
         let streamIn = stream.streamIn
         var threads = [ThreadService(name: "implicit-outcomes") { try implicit.run(until: $0) }]
         if case .sqlite(let path) = location {
@@ -53,7 +53,7 @@ struct FeedbackCommand: AsyncParsableCommand {
             threads.append(ThreadService(name: "wal-checkpoint") { try checkpointer.run(until: $0) })
         }
         try await ServiceRunner.run(service: "feedback", options: options, logger: logger, context: context, extra: threads) { _ in
-            try FeedbackService(store: location, context: context, streamIn: streamIn, settings: settings, logger: logger).methods()
+            try FeedbackService(store: location, context: context, streamIn: streamIn, settings: settings, environment: .live, logger: logger).methods()
         }
     }
 }

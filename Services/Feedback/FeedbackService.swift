@@ -28,8 +28,9 @@ struct FeedbackSettings: Sendable {
 final class FeedbackService: @unchecked Sendable {
     // @unchecked: made by a worker thread and used only by that thread.
     let log: OutcomeLog
-    let publisher: StreamPublisher
+    let publisher: any OutcomePublisher
     let settings: FeedbackSettings
+    let environment: ServiceEnvironment
     let logger: Logger
     /// Decisions recently looked up: a decision usually gets several outcomes, and records never change.
     var decisions = DecisionCache(capacity: 10_000)
@@ -44,14 +45,22 @@ final class FeedbackService: @unchecked Sendable {
     /// The largest purchase amount taken as real.
     static let maxAmount = 1e9
 
-    init(store: StoreLocation, context: ZMQContext, streamIn: String, settings: FeedbackSettings, logger: Logger) throws {
+    init(store: StoreLocation, publisher: any OutcomePublisher, settings: FeedbackSettings, environment: ServiceEnvironment, logger: Logger) throws {
         log = try OutcomeLog(db: try store.open())
         // SQLite: no checkpoint after a commit, on the acknowledgement's path; the checkpointer
         // thread does them (WALCheckpointer).
         if log.db.dialect == .sqlite { _ = try log.db.query("PRAGMA wal_autocheckpoint = 0", []) }
-        publisher = try StreamPublisher(context: context, endpoint: streamIn, topic: StreamTopic.outcomes)
+        self.publisher = publisher
         self.settings = settings
+        self.environment = environment
         self.logger = logger
+    }
+
+    /// Publishing on the broker's outcome stream, on a socket of this worker thread's own.
+    convenience init(store: StoreLocation, context: ZMQContext, streamIn: String, settings: FeedbackSettings, environment: ServiceEnvironment,
+                     logger: Logger) throws {
+        try self.init(store: store, publisher: try StreamPublisher(context: context, endpoint: streamIn, topic: StreamTopic.outcomes),
+                      settings: settings, environment: environment, logger: logger)
     }
 
     func methods() -> Methods {
@@ -86,7 +95,7 @@ final class FeedbackService: @unchecked Sendable {
         // The decision store's part of the right to erasure and of access (admin, through `offerloop customer`).
         methods.on("erase") { [self] (request: CustomerRecordsRequest, context) throws -> DecisionErasureReply in
             let ids = try Self.customerIDs(request)
-            let erased = try DecisionStoreErasure.erase(ids, now: Int64(Date().timeIntervalSince1970 * 1000), log.db)
+            let erased = try DecisionStoreErasure.erase(ids, now: environment.wallMs(), log.db)
             logger.notice("decisions and outcomes pseudonymised", metadata: [
                 "customers": "\(ids.count)", "decisions": "\(erased.decisions)", "outcomes": "\(erased.outcomes)", "caller": "\(context.callerName)"])
             return DecisionErasureReply.with { $0.decisions = UInt64(erased.decisions); $0.outcomes = UInt64(erased.outcomes) }
@@ -112,7 +121,7 @@ final class FeedbackService: @unchecked Sendable {
     /// Checks every outcome, stores the valid ones in one transaction, publishes the new ones and
     /// acknowledges each; a refused outcome is its own typed error and stores nothing.
     func record(_ outcomes: [Outcome]) throws -> [Result<OutcomeAck, ServiceError>] {
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = environment.wallMs()
         var results = [Result<OutcomeAck, ServiceError>?](repeating: nil, count: outcomes.count)
         var valid: [(index: Int, event: OutcomeEvent)] = []
         for (index, outcome) in outcomes.enumerated() {
@@ -186,6 +195,14 @@ final class FeedbackService: @unchecked Sendable {
         }
     }
 }
+
+/// Where stored outcomes go out, in sequence order: the broker's outcome stream, which the
+/// profile's contact history and the scoring models follow.
+protocol OutcomePublisher {
+    func publish(_ payload: [UInt8]) throws
+}
+
+extension StreamPublisher: OutcomePublisher {}
 
 /// Logged decisions by id, the most recent `capacity` lookups (first in, first out).
 struct DecisionCache {

@@ -20,6 +20,7 @@ struct ImplicitOutcomes: Sendable {
     let context: ZMQContext
     let streamIn: String
     let interval: UInt64
+    let environment: ServiceEnvironment
     let logger: Logger
     static func grace(_ window: Int64) -> Int64 { min(5_000, window / 2) }
     static let page = 1_000
@@ -35,7 +36,7 @@ struct ImplicitOutcomes: Sendable {
         defer { publisher.close() }
         while !stop.isRaised {
             do {
-                let ignored = try sweep(log, publisher, now: Int64(Date().timeIntervalSince1970 * 1000))
+                let ignored = try sweep(log, publisher, now: environment.wallMs())
                 if ignored > 0 {
                     logger.info("unanswered offers recorded as ignored", metadata: ["outcomes": "\(ignored)"])
                     implicit.increment(by: ignored)
@@ -48,7 +49,7 @@ struct ImplicitOutcomes: Sendable {
     }
 
     /// Records every due "ignored" outcome; returns how many were new.
-    func sweep(_ log: OutcomeLog, _ publisher: StreamPublisher, now: Int64) throws -> Int {
+    func sweep(_ log: OutcomeLog, _ publisher: some OutcomePublisher, now: Int64) throws -> Int {
         var ignored = 0
         for channel in ChannelName.all {
             let window = settings.window(channel)

@@ -49,7 +49,7 @@ struct DecisionBenchCommand: ParsableCommand {
         let loaded = try CatalogLoader.load(yaml: try String(contentsOfFile: catalog, encoding: .utf8), file: catalog)
         let engine = DecisionEngine(catalog: loaded)
         var random = SeededRandom(seed: 7)
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = ServiceEnvironment.live.wallMs()
         let products = ["credit_card", "savings", "mortgage", "current_account", "personal_loan", "home_insurance"]
         let views = (0..<1_000).map { n in
             CustomerView.with {

@@ -166,7 +166,7 @@ struct FeedbackBenchCommand: ParsableCommand {
         defer { db.close() }
         try DecisionLogTable.create(db)
         let run = UUID().uuidString.prefix(8)
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = ServiceEnvironment.live.wallMs()
         let records: [(record: DecisionRecord, bytes: [UInt8])] = try (0..<decisions).map { n in
             let record = DecisionRecord.with {
                 $0.decisionID = "d-bench-\(run)-\(n)"
@@ -218,7 +218,7 @@ final class Follower: Sendable {
         while !stop.isRaised {
             while let bytes = try subscriber.next() {
                 guard let event = try? OutcomeEvent(serializedBytes: bytes) else { continue }
-                let lag = max(Int64(Date().timeIntervalSince1970 * 1000) - event.outcome.timeUnixMs, 0)
+                let lag = max(ServiceEnvironment.live.wallMs() - event.outcome.timeUnixMs, 0)
                 state.withLock {
                     $0.received += 1
                     $0.lag.record(UInt64(lag))

@@ -61,7 +61,8 @@ struct ProfileCommand: AsyncParsableCommand {
         let location = try store.location()
         // Create the schema once before the workers start, so they do not race to do it.
         let setup = try location.open()
-        _ = try ProfileRepository(db: setup, newCustomerID: ProfileService.newCustomerID)
+        let environment = ServiceEnvironment.live
+        _ = try ProfileRepository(db: setup, newCustomerID: ProfileService.newCustomerID(environment))
         setup.close()
         logger.info("profile store ready", metadata: ["store": "\(location)"])
 
@@ -69,20 +70,20 @@ struct ProfileCommand: AsyncParsableCommand {
             sessionTTLMs: Int64(sessionTTLSeconds) * 1000, eventRetentionMs: Int64(eventRetentionDays) * 86_400_000, cacheSize: cacheSize,
             valuation: try valuationSettings())
         let retention = ThreadService(name: "profile-retention") { stop in
-            try RetentionLoop(location: location, settings: settings, logger: logger).run(until: stop)
+            try RetentionLoop(location: location, settings: settings, environment: environment, logger: logger).run(until: stop)
         }
         let context = try ZMQContext()
         let follower = OutcomeStreamFollower(following: .outcomes, settings: .init(stream: stream.stream, frontend: client.frontend), context: context, logger: logger)
         let contactHistory = ThreadService(name: "contact-history") { stop in
-            let repository = try ProfileRepository(db: try location.open(), newCustomerID: ProfileService.newCustomerID)
+            let repository = try ProfileRepository(db: try location.open(), newCustomerID: ProfileService.newCustomerID(environment))
             defer { repository.db.close() }
             // No fsync per commit: the history is rebuilt from the stream, and the position commits
             // with the events, so a commit lost in a power cut is applied again on restart.
             if repository.db.dialect == .sqlite { try repository.db.execute("PRAGMA synchronous = NORMAL") }
-            try follower.run(ContactHistory(repository: repository), until: stop)
+            try follower.run(ContactHistory(repository: repository, environment: environment), until: stop)
         }
         try await ServiceRunner.run(service: "profile", options: options, logger: logger, context: context, extra: [retention, contactHistory]) { _ in
-            try ProfileService(location: location, settings: settings, logger: logger).methods()
+            try ProfileService(location: location, settings: settings, environment: environment, logger: logger).methods()
         }
     }
 }
@@ -91,8 +92,9 @@ struct ProfileCommand: AsyncParsableCommand {
 /// and response history.
 struct ContactHistory: OutcomeStreamConsumer {
     let repository: ProfileRepository
+    let environment: ServiceEnvironment
 
     func position() throws -> UInt64 { try repository.outcomePosition() }
 
-    func apply(_ events: [OutcomeEvent]) throws -> Bool { try repository.applyOutcomes(events, now: ProfileService.now()) }
+    func apply(_ events: [OutcomeEvent]) throws -> Bool { try repository.applyOutcomes(events, now: environment.wallMs()) }
 }

@@ -19,6 +19,7 @@ final class ProfileService: @unchecked Sendable {
 
     let repository: ProfileRepository
     let settings: Settings
+    let environment: ServiceEnvironment
     let logger: Logger
     var cache: ViewCache
     /// The value model and when it was fitted; checked against the store every 10 s, so a
@@ -28,18 +29,18 @@ final class ProfileService: @unchecked Sendable {
     var valuationCheckedAt: Int64 = 0
     static let valuationCheckMs: Int64 = 10_000
 
-    init(location: StoreLocation, settings: Settings, logger: Logger) throws {
-        repository = try ProfileRepository(db: try location.open(), newCustomerID: Self.newCustomerID)
+    init(location: StoreLocation, settings: Settings, environment: ServiceEnvironment, logger: Logger) throws {
+        repository = try ProfileRepository(db: try location.open(), newCustomerID: Self.newCustomerID(environment))
         self.settings = settings
+        self.environment = environment
         self.logger = logger
-        cache = ViewCache(capacity: settings.cacheSize)
+        cache = ViewCache(capacity: settings.cacheSize, seed: environment.newSeed())
     }
 
-    static let newCustomerID: @Sendable () -> String = {
-        "c-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
+    /// Customer ids the store gives new customers: "c-" and 20 hex digits from `environment`.
+    static func newCustomerID(_ environment: ServiceEnvironment) -> @Sendable () -> String {
+        { "c-" + environment.newID() }
     }
-
-    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     func methods() -> Methods {
         var methods = Methods()
@@ -47,52 +48,52 @@ final class ProfileService: @unchecked Sendable {
             try view(request)
         }
         methods.on("upsert") { [self] (request: UpsertCustomerRequest, _) throws -> CustomerReply in
-            try repository.upsert(request, now: Self.now())
+            try repository.upsert(request, now: environment.wallMs())
         }
         methods.on("add_identity") { [self] (request: AddIdentityRequest, context) throws -> CustomerReply in
-            try repository.addIdentity(request, caller: context.callerName, now: Self.now())
+            try repository.addIdentity(request, caller: context.callerName, now: environment.wallMs())
         }
         methods.on("merge") { [self] (request: MergeRequest, context) throws -> CustomerReply in
-            let reply = try repository.merge(request, caller: context.callerName, now: Self.now())
+            let reply = try repository.merge(request, caller: context.callerName, now: environment.wallMs())
             logger.info("customers merged", metadata: ["customer_id": "\(reply.customerID)", "merged_customer_id": "\(reply.mergedCustomerID)",
                                                       "caller": "\(context.callerName)"])
             return reply
         }
         methods.on("unmerge") { [self] (request: UnmergeRequest, context) throws -> UnmergeReply in
-            let reply = try repository.unmerge(request, caller: context.callerName, now: Self.now())
+            let reply = try repository.unmerge(request, caller: context.callerName, now: environment.wallMs())
             logger.notice("merge undone", metadata: ["customer_id": "\(reply.customerID)", "survivor_id": "\(reply.survivorID)",
                                                      "caller": "\(context.callerName)", "kept": "\(reply.kept.count)"])
             return reply
         }
         methods.on("record_transaction") { [self] (request: TransactionRecord, _) throws -> CustomerReply in
-            try repository.recordTransaction(request, now: Self.now())
+            try repository.recordTransaction(request, now: environment.wallMs())
         }
         methods.on("record_event") { [self] (request: EventRecord, _) throws -> CustomerReply in
-            try repository.recordEvent(request, now: Self.now())
+            try repository.recordEvent(request, now: environment.wallMs())
         }
         methods.on("set_holding") { [self] (request: HoldingRecord, _) throws -> CustomerReply in
-            try repository.setHolding(request, now: Self.now())
+            try repository.setHolding(request, now: environment.wallMs())
         }
         for name in ["set_session", "get_session"] {
             methods.on(name) { [self] (request: SessionRequest, context) throws -> SessionReply in
                 if context.method == "get_session", !request.set.isEmpty || request.clear {
                     throw ServiceError(.invalidArgument, "get_session does not change the session: use set_session")
                 }
-                return try repository.session(request, defaultTTLMs: settings.sessionTTLMs, now: Self.now())
+                return try repository.session(request, defaultTTLMs: settings.sessionTTLMs, now: environment.wallMs())
             }
         }
         methods.on("export") { [self] (request: ExportRequest, _) throws -> ExportReply in
-            try repository.export(request, now: Self.now())
+            try repository.export(request, now: environment.wallMs())
         }
         methods.on("fit_value_model") { [self] (_: FitValueModelRequest, _) throws -> FitValueModelReply in
-            let now = Self.now()
+            let now = environment.wallMs()
             let fitted = try repository.fitValueModel(settings: settings.valuation, today: Int(now / 86_400_000), now: now)
             logger.notice("value model fitted", metadata: ["customers": "\(fitted.customers)", "log_likelihood": "\(fitted.logLikelihood)"])
             valuationCheckedAt = 0
             return fitted.reply
         }
         methods.on("erase") { [self] (request: EraseRequest, context) throws -> EraseReply in
-            let reply = try repository.erase(request, now: Self.now())
+            let reply = try repository.erase(request, now: environment.wallMs())
             logger.notice("customer erased", metadata: ["customer_id": "\(reply.customerID)", "rows_deleted": "\(reply.rowsDeleted)",
                                                         "customers": "\(reply.customerIds.count)", "caller": "\(context.callerName)"])
             return reply
@@ -106,7 +107,7 @@ final class ProfileService: @unchecked Sendable {
     /// All its reads in one snapshot of the store.
     func view(_ request: CustomerViewRequest) throws -> CustomerView {
         let identity = try CustomerIdentity(request.identity)
-        let now = Self.now()
+        let now = environment.wallMs()
         try refreshValuation(now: now)
         return try repository.db.reading {
             let (id, version) = try repository.resolve(identity)

@@ -9,15 +9,16 @@ import Transport
 struct RetentionLoop {
     let location: StoreLocation
     let settings: ProfileService.Settings
+    let environment: ServiceEnvironment
     let logger: Logger
     static let interval: UInt64 = 3_600_000_000_000
 
     func run(until stop: StopSignal) throws {
         let db = try location.open()
         defer { db.close() }
-        let repository = try ProfileRepository(db: db, newCustomerID: ProfileService.newCustomerID)
+        let repository = try ProfileRepository(db: db, newCustomerID: ProfileService.newCustomerID(environment))
         repeat {
-            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let now = environment.wallMs()
             do {
                 let deleted = try repository.applyRetention(eventsOlderThanMs: now - settings.eventRetentionMs, now: now)
                 if deleted > 0 { logger.info("retention applied", metadata: ["rows_deleted": "\(deleted)"]) }

@@ -1,6 +1,7 @@
 // Customer views this worker assembled, valid while the customer's version in the store and
 // the value model are unchanged and the day has not turned (value and churn move with time).
 // Sessions expire by the clock, so a cached view with a session past its TTL is not served.
+import Random
 import Wire
 
 struct ViewCache {
@@ -18,9 +19,12 @@ struct ViewCache {
 
     let capacity: Int
     private var entries: [String: Entry] = [:]
+    /// Picks the entry evicted when the cache is full.
+    private var random: SeededRandom
 
-    init(capacity: Int) {
+    init(capacity: Int, seed: UInt64) {
         self.capacity = capacity
+        random = SeededRandom(seed: seed)
     }
 
     func view(id: String, key: Key, now: Int64) -> CustomerView? {
@@ -33,7 +37,7 @@ struct ViewCache {
         guard capacity > 0 else { return }
         if entries.count >= capacity, entries[id] == nil {
             // Random eviction: O(1), and as good as LRU for a uniform customer base.
-            entries.remove(at: entries.indices.randomElement()!)
+            entries.remove(at: entries.indices.randomElement(using: &random)!)
         }
         entries[id] = Entry(key: key, day: now / 86_400_000, view: view)
     }

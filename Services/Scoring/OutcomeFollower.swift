@@ -64,12 +64,13 @@ struct OutcomeFollower: Sendable {
     let model: LiveModel
     let status: FollowerStatus
     let context: ZMQContext
+    let environment: ServiceEnvironment
     let logger: Logger
 
     func run(until stop: StopSignal) throws {
         let snapshots = try SnapshotStore(db: try settings.store.open())
         defer { snapshots.db.close() }
-        var state = State(snapshotAt: MonotonicClock.now(), snapshotSequence: model.copy.sequence)
+        var state = State(snapshotAt: environment.monotonicNs(), snapshotSequence: model.copy.sequence)
         try OutcomeStreamFollower(following: .outcomes, settings: settings.stream, context: context, logger: logger)
             .run(ModelConsumer(model: model, logger: logger), until: stop, onGap: status.gapSeen) { snapshotIfDue(snapshots, &state, force: false) }
         snapshotIfDue(snapshots, &state, force: true)
@@ -80,13 +81,13 @@ struct OutcomeFollower: Sendable {
         var snapshotSequence: UInt64
     }
 
-    private func snapshotIfDue(_ snapshots: SnapshotStore, _ state: inout State, force: Bool) {
-        let now = MonotonicClock.now()
+    func snapshotIfDue(_ snapshots: SnapshotStore, _ state: inout State, force: Bool) {
+        let now = environment.monotonicNs()
         let current = model.copy
         let due = current.sequence >= state.snapshotSequence + settings.snapshotEvents || now >= state.snapshotAt + settings.snapshotInterval
         guard current.sequence > state.snapshotSequence, force || due else { return }
         do {
-            try snapshots.save(current)
+            try snapshots.save(current, now: environment.wallMs())
             state.snapshotSequence = current.sequence
             state.snapshotAt = now
             status.snapshotted(current.sequence)

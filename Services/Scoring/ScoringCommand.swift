@@ -86,8 +86,8 @@ struct ScoringCommand: AsyncParsableCommand {
         settings.stream.catchUpInterval = UInt64(catchUpMs) * 1_000_000
         settings.snapshotInterval = UInt64(snapshotSeconds) * 1_000_000_000
         settings.snapshotEvents = UInt64(snapshotEvents)
-        let follower = OutcomeFollower(settings: settings, model: model, status: status, context: context, logger: logger)
-        let service = ScoringService(model: model, follower: status)
+        let follower = OutcomeFollower(settings: settings, model: model, status: status, context: context, environment: .live, logger: logger)
+        let service = ScoringService(model: model, follower: status, environment: .live)
         try await ServiceRunner.run(service: "scoring", methods: service.methods(), options: options, logger: logger, context: context,
                                     extra: [ThreadService(name: "outcome-follower") { try follower.run(until: $0) }])
     }

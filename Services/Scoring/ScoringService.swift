@@ -10,6 +10,7 @@ import Wire
 struct ScoringService: Sendable {
     let model: LiveModel
     let follower: FollowerStatus
+    let environment: ServiceEnvironment
 
     func methods() -> Methods {
         var methods = Methods()
@@ -21,10 +22,10 @@ struct ScoringService: Sendable {
     static let maxExplain = 20
 
     func score(_ request: ScoreRequest) throws -> ScoreReply {
-        let features = try Self.features(request, now: Int64(Date().timeIntervalSince1970 * 1000))
+        let features = try Self.features(request, now: environment.wallMs())
         let candidates = request.candidates.map { CandidateOffer($0.offerID, prior: $0.priorPropensity) }
         let explain = Int(min(request.explain, UInt32(Self.maxExplain)))
-        var random = SeededRandom(seed: request.seed != 0 ? request.seed : UInt64.random(in: 1...UInt64.max))
+        var random = SeededRandom(seed: request.seed != 0 ? request.seed : environment.newSeed())
         let (scores, sequence) = try model.read { model in
             do {
                 return (try model.score(features, candidates, explain: explain, using: &random), model.sequence)

@@ -14,11 +14,12 @@ struct SnapshotStore {
         try db.createSchema(["CREATE TABLE IF NOT EXISTS scoring_snapshots (sequence BIGINT PRIMARY KEY, created_ms BIGINT NOT NULL, model \(db.dialect.blobType) NOT NULL)"])
     }
 
-    func save(_ model: ScoringModel) throws {
+    /// `now`: when it is written (Unix ms).
+    func save(_ model: ScoringModel, now: Int64) throws {
         let bytes = model.snapshot()
         try db.transaction {
             try db.execute("INSERT INTO scoring_snapshots (sequence, created_ms, model) VALUES ($1, $2, $3) ON CONFLICT (sequence) DO NOTHING",
-                           [.integer(Int64(model.sequence)), .integer(Int64(Date().timeIntervalSince1970 * 1000)), .blob(bytes)])
+                           [.integer(Int64(model.sequence)), .integer(now), .blob(bytes)])
             try db.execute("""
                 DELETE FROM scoring_snapshots WHERE sequence NOT IN
                 (SELECT sequence FROM scoring_snapshots ORDER BY sequence DESC LIMIT \(Self.kept))

@@ -19,6 +19,16 @@ public struct RequestContext: Sendable {
 
     /// The caller for a record ("by which key"): its user id, or "unauthenticated".
     public var callerName: String { caller ?? "unauthenticated" }
+
+    public init(requestID: UInt64, method: String, deadline: UInt64, sent: UInt64, routingKey: [UInt8], worker: String, caller: String? = nil) {
+        self.requestID = requestID
+        self.method = method
+        self.deadline = deadline
+        self.sent = sent
+        self.routingKey = routingKey
+        self.worker = worker
+        self.caller = caller
+    }
 }
 
 public struct Methods: Sendable {
@@ -77,7 +87,7 @@ public struct Methods: Sendable {
 
     public var names: [String] { Set(handlers.keys).union(groupHandlers.keys).sorted() }
 
-    func handler(for method: String) -> RawHandler? { handlers[method] }
+    public func handler(for method: String) -> RawHandler? { handlers[method] }
 
-    func groupHandler(for method: String) -> RawGroupHandler? { groupHandlers[method] }
+    public func groupHandler(for method: String) -> RawGroupHandler? { groupHandlers[method] }
 }
