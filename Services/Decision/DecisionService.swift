@@ -14,6 +14,8 @@ import ZeroMQ
 
 final class DecisionService: @unchecked Sendable {
     // @unchecked: made by a worker thread and used only by that thread.
+    /// That thread: every handler checks it in a debug build.
+    let owner = ThreadOwner()
     struct Settings: Sendable {
         /// Deadline per channel, counted from the client's send, when the request's own is later (ms).
         var channelDeadlinesMs: [String: Int] = ["atm": 50, "kiosk": 80, "web": 100, "call_center": 200]
@@ -57,7 +59,8 @@ final class DecisionService: @unchecked Sendable {
     }
 
     func methods() -> Methods {
-        var methods = Methods()
+        var methods = Methods(ownedBy: owner)
+        methods.onClose { [self] in client.close() }
         methods.on("decide") { [self] (request: DecideRequest, context) throws -> DecideReply in try decide(request, context) }
         methods.on("reload_catalog") { [self] (_: ReloadCatalogRequest, _) throws -> CatalogReply in
             let errors = catalog.reload()

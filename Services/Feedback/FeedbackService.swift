@@ -27,6 +27,8 @@ struct FeedbackSettings: Sendable {
 
 final class FeedbackService: @unchecked Sendable {
     // @unchecked: made by a worker thread and used only by that thread.
+    /// That thread: every handler checks it in a debug build.
+    let owner = ThreadOwner()
     let log: OutcomeLog
     let publisher: StreamPublisher
     let settings: FeedbackSettings
@@ -45,17 +47,23 @@ final class FeedbackService: @unchecked Sendable {
     static let maxAmount = 1e9
 
     init(store: StoreLocation, context: ZMQContext, streamIn: String, settings: FeedbackSettings, logger: Logger) throws {
-        log = try OutcomeLog(db: try store.open())
-        // SQLite: no checkpoint after a commit, on the acknowledgement's path; the checkpointer
-        // thread does them (WALCheckpointer).
-        if log.db.dialect == .sqlite { _ = try log.db.query("PRAGMA wal_autocheckpoint = 0", []) }
-        publisher = try StreamPublisher(context: context, endpoint: streamIn, topic: StreamTopic.outcomes)
+        log = try store.open().handedTo { try OutcomeLog(db: $0) }
+        do {
+            // SQLite: no checkpoint after a commit, on the acknowledgement's path; the checkpointer
+            // thread does them (WALCheckpointer).
+            if log.db.dialect == .sqlite { _ = try log.db.query("PRAGMA wal_autocheckpoint = 0", []) }
+            publisher = try StreamPublisher(context: context, endpoint: streamIn, topic: StreamTopic.outcomes)
+        } catch {
+            log.db.close()
+            throw error
+        }
         self.settings = settings
         self.logger = logger
     }
 
     func methods() -> Methods {
-        var methods = Methods()
+        var methods = Methods(ownedBy: owner)
+        methods.onClose { [self] in publisher.close(); log.db.close() }
         // Group commit: the outcomes and batches waiting at this worker together are stored in one transaction.
         methods.onGroup("outcome") { [self] (outcomes: [Outcome]) throws -> [Result<OutcomeAck, ServiceError>] in try record(outcomes) }
         methods.onGroup("outcomes") { [self] (batches: [OutcomeBatch]) throws -> [Result<OutcomeBatchReply, ServiceError>] in

@@ -10,6 +10,8 @@ import Wire
 
 final class ProfileService: @unchecked Sendable {
     // @unchecked: an instance is made by a worker thread and used only by that thread.
+    /// That thread: every handler checks it in a debug build.
+    let owner = ThreadOwner()
     struct Settings: Sendable {
         var sessionTTLMs: Int64
         var eventRetentionMs: Int64
@@ -29,7 +31,7 @@ final class ProfileService: @unchecked Sendable {
     static let valuationCheckMs: Int64 = 10_000
 
     init(location: StoreLocation, settings: Settings, logger: Logger) throws {
-        repository = try ProfileRepository(db: try location.open(), newCustomerID: Self.newCustomerID)
+        repository = try location.open().handedTo { try ProfileRepository(db: $0, newCustomerID: Self.newCustomerID) }
         self.settings = settings
         self.logger = logger
         cache = ViewCache(capacity: settings.cacheSize)
@@ -42,7 +44,8 @@ final class ProfileService: @unchecked Sendable {
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     func methods() -> Methods {
-        var methods = Methods()
+        var methods = Methods(ownedBy: owner)
+        methods.onClose { [self] in repository.db.close() }
         methods.on("view") { [self] (request: CustomerViewRequest, _) throws -> CustomerView in
             try view(request)
         }

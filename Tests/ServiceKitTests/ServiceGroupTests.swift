@@ -1,0 +1,53 @@
+// The process shell's lifecycle in process: a blocking loop on its own thread stops when shut
+// down or cancelled, and a loop that fails shuts the others down in order and is rethrown.
+import Foundation
+import Logging
+import Synchronization
+import Testing
+import Wire
+@testable import ServiceKit
+
+@Suite struct ServiceGroupTests {
+    /// A loop that sleeps until its stop signal, then notes that it stopped.
+    static func loop(_ name: String, stopped: Calls) -> ThreadService {
+        ThreadService(name: name) { stop in
+            while !stop.sleep(nanoseconds: 10_000_000) {}
+            stopped.record(name)
+        }
+    }
+
+    /// Waits up to `seconds` for `task`: a hang guard, not a timing check (the loops run on
+    /// threads a hung group would never let go, so the guard cannot just cancel).
+    static func finished<T: Sendable>(_ task: Task<T, any Error>, within seconds: Double = 30) async -> Result<T, any Error>? {
+        let result = Mutex<Result<T, any Error>?>(nil)
+        Task { let value = await task.result; result.withLock { $0 = value } }
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end {
+            if let value = result.withLock({ $0 }) { return value }
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
+        return nil
+    }
+
+    @Test func aFailingLoopShutsTheOthersDownAndItsErrorComesOut() async throws {
+        let stopped = Calls()
+        let failing = ThreadService(name: "failing") { _ in throw ServiceError(.unavailable, "the port is taken") }
+        let group = Task {
+            try await ServiceRunner.runGroup([Self.loop("first", stopped: stopped), Self.loop("second", stopped: stopped), failing],
+                                             logger: Logger(label: "test"), onSignals: false)
+        }
+        let result = try #require(await Self.finished(group), "the group did not stop after a loop failed")
+        #expect(throws: ServiceError(.unavailable, "the port is taken")) { try result.get() }
+        #expect(stopped.entries == ["second", "first"], "shut down in reverse order")
+    }
+
+    @Test func aCancelledLoopStops() async throws {
+        let stopped = Calls()
+        let service = Self.loop("loop", stopped: stopped)
+        let task = Task { try await service.run() }
+        try await Task.sleep(nanoseconds: 50_000_000)
+        task.cancel()
+        _ = try #require(await Self.finished(task), "a cancelled loop kept running")
+        #expect(stopped.entries == ["loop"])
+    }
+}
