@@ -16,13 +16,14 @@ import Wire
         }
     }
 
-    /// Waits up to `seconds` for `task`: a hang guard, not a timing check (the loops run on
-    /// threads a hung group would never let go, so the guard cannot just cancel).
-    static func finished<T: Sendable>(_ task: Task<T, any Error>, within seconds: Double = 30) async -> Result<T, any Error>? {
+    /// Waits for `task` while it keeps looking 3,000 times, 10 ms apart: a hang guard, not a
+    /// timing check (the loops run on threads a hung group would never let go, so the guard
+    /// cannot just cancel). It counts its looks, not the clock: while other tests block the
+    /// few threads of the concurrency pool, the group and the guard wait alike.
+    static func finished<T: Sendable>(_ task: Task<T, any Error>) async -> Result<T, any Error>? {
         let result = Mutex<Result<T, any Error>?>(nil)
         Task { let value = await task.result; result.withLock { $0 = value } }
-        let end = Date().addingTimeInterval(seconds)
-        while Date() < end {
+        for _ in 0..<3_000 {
             if let value = result.withLock({ $0 }) { return value }
             try? await Task.sleep(nanoseconds: 10_000_000)
         }
