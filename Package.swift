@@ -132,7 +132,7 @@ let package = Package(
             dependencies: ["Wire", protobuf],
             path: "Tests/Support/WireFuzzing"),
         // Calls a service's methods in process with a manual clock, sequential ids and fixed seeds.
-        .target(name: "ServiceTesting", dependencies: ["Transport", "Wire", protobuf], path: "Tests/Support/ServiceTesting"),
+        .target(name: "ServiceTesting", dependencies: ["Transport", "Wire", protobuf, logging], path: "Tests/Support/ServiceTesting"),
 
         // Tests: one target per module, plus real processes in IntegrationTests.
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
@@ -147,7 +147,8 @@ let package = Package(
         .testTarget(name: "CustomerValueTests", dependencies: ["CustomerValue", "CivilCalendar", "CSV", "ProfileCore", "Random"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScoringCoreTests", dependencies: ["ScoringCore", "Random", "Simulation"]),
         .testTarget(name: "DecisionCoreTests", dependencies: ["DecisionCore", "Random"]),
-        .testTarget(name: "TransportTests", dependencies: ["Transport", "Store"]),
+        // ProcessShell for reading the metrics the layers record (Telemetry's Prometheus text).
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "ProcessShell", "Store"]),
         .testTarget(name: "ProcessShellTests", dependencies: ["ProcessShell", "Transport", "Store"]),
         .testTarget(name: "EffectivenessTests", dependencies: ["Effectiveness", "Random", "ScoringCore", "Simulation", "Wire"]),
         // The service adapters, in process through ServiceTesting (a test target may depend on an executable).

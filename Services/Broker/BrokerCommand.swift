@@ -28,11 +28,14 @@ struct BrokerCommand: AsyncParsableCommand {
         let telemetry = Telemetry(service: "broker")
         let loop = BrokerLoop(config: settings, context: context, logger: logger, telemetry: telemetry)
         let relay = StreamRelay(publishers: config.streamIn, subscribers: config.streamOut, context: context, security: settings.security, logger: logger)
+        defer {
+            // However the group ended: the ZAP handler closes its socket, then the context ends.
+            zapStop.raise()
+            context.terminate()
+        }
         try await ServiceRunner.runGroup(config.telemetry.endpoints(telemetry, logger: logger) + [
-            ThreadService(name: "broker") { loop.run(until: $0) },
+            ThreadService(name: "broker") { try loop.run(until: $0) },
             ThreadService(name: "stream-relay") { try relay.run(until: $0) },
         ], logger: logger)
-        zapStop.raise()
-        context.terminate()
     }
 }

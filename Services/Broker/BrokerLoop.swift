@@ -30,13 +30,11 @@ final class BrokerLoop: Sendable {
         telemetry.require("endpoints") { [unowned self] in bound.load(ordering: .relaxed) ? nil : "not bound yet" }
     }
 
-    func run(until stop: StopSignal) {
-        do {
-            try serve(until: stop)
-        } catch {
-            logger.critical("broker failed", metadata: ["error": "\(error)"])
-            exit(1)
-        }
+    /// Serves until `stop` is raised. A socket failure (an endpoint that cannot be bound, say) is
+    /// thrown: the service group then shuts the broker's other services down in order, logs it,
+    /// and the process exits non-zero with it.
+    func run(until stop: StopSignal) throws(ZMQError) {
+        try serve(until: stop)
     }
 
     /// The per-thread state: the socket and the table are used on this thread only.

@@ -6,6 +6,7 @@ import Foundation
 import ProcessShell
 import ProfileStore
 import Store
+import Transport
 
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

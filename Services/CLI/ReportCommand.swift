@@ -6,6 +6,7 @@ import Effectiveness
 import Foundation
 import ProcessShell
 import Store
+import Transport
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -124,9 +124,10 @@ struct DecisionLogLoader: Sendable {
             if let finished = try journal.rotate() { waiting.append(finished) }
             do {
                 if db == nil {
-                    let opened = try store.open()
-                    try DecisionLogTable.create(opened)
-                    db = opened
+                    db = try store.open().handedTo { opened in
+                        try DecisionLogTable.create(opened)
+                        return opened
+                    }
                 }
                 while let file = waiting.first {
                     try DecisionLogTable.insert(try DecisionJournal.read(file), db!)

@@ -14,6 +14,8 @@ import ZeroMQ
 
 final class DecisionService: @unchecked Sendable {
     // @unchecked: made by a worker thread and used only by that thread.
+    /// That thread: every handler checks it in a debug build.
+    let owner = ThreadOwner()
     struct Settings: Sendable {
         /// Deadline per channel, counted from the client's send, when the request's own is later (ms).
         var channelDeadlinesMs: [String: Int] = ["atm": 50, "kiosk": 80, "web": 100, "call_center": 200]
@@ -50,8 +52,12 @@ final class DecisionService: @unchecked Sendable {
     let decisions = Dictionary(uniqueKeysWithValues: ChannelName.all.map { ($0, Counter(label: "offerloop_decisions_total", dimensions: [("channel", $0)])) })
     let controlDecisions = Counter(label: "offerloop_decisions_control_total")
 
+    /// Closes what the sources opened (their broker client), when the worker stops.
+    let closeSources: () -> Void
+
     init(catalog: CatalogHolder, journal: DecisionJournal, settings: Settings, views: any CustomerViewSource,
-         propensities: any PropensitySource, environment: ServiceEnvironment, logger: Logger) {
+         propensities: any PropensitySource, environment: ServiceEnvironment, logger: Logger, closeSources: @escaping () -> Void = {}) {
+        self.closeSources = closeSources
         self.catalog = catalog
         self.journal = journal
         self.settings = settings
@@ -66,11 +72,12 @@ final class DecisionService: @unchecked Sendable {
                      environment: ServiceEnvironment, logger: Logger) throws {
         let broker = BrokerSources(client: try BrokerClient(context: context, endpoint: frontend))
         self.init(catalog: catalog, journal: journal, settings: settings, views: broker, propensities: broker, environment: environment,
-                  logger: logger)
+                  logger: logger, closeSources: broker.client.close)
     }
 
     func methods() -> Methods {
-        var methods = Methods()
+        var methods = Methods(ownedBy: owner)
+        methods.onClose { [self] in closeSources() }
         methods.on("decide") { [self] (request: DecideRequest, context) throws -> DecideReply in try decide(request, context) }
         methods.on("reload_catalog") { [self] (_: ReloadCatalogRequest, _) throws -> CatalogReply in
             let errors = catalog.reload()

@@ -40,8 +40,7 @@ struct FeedbackCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = options.logging.bootstrap(service: "feedback")
         let location = try store.location()
-        let setup = try OutcomeLog(db: try location.open())  // the schema, once, before the workers
-        setup.db.close()
+        try location.open().closing { _ = try OutcomeLog(db: $0) }  // the schema, once, before the workers
         let context = try ZMQContext()
         let settings = try settings()
         let implicit = ImplicitOutcomes(store: location, settings: settings, context: context, streamIn: stream.streamIn,

@@ -27,6 +27,8 @@ struct FeedbackSettings: Sendable {
 
 final class FeedbackService: @unchecked Sendable {
     // @unchecked: made by a worker thread and used only by that thread.
+    /// That thread: every handler checks it in a debug build.
+    let owner = ThreadOwner()
     let log: OutcomeLog
     let publisher: any OutcomePublisher
     let settings: FeedbackSettings
@@ -46,10 +48,15 @@ final class FeedbackService: @unchecked Sendable {
     static let maxAmount = 1e9
 
     init(store: StoreLocation, publisher: any OutcomePublisher, settings: FeedbackSettings, environment: ServiceEnvironment, logger: Logger) throws {
-        log = try OutcomeLog(db: try store.open())
-        // SQLite: no checkpoint after a commit, on the acknowledgement's path; the checkpointer
-        // thread does them (WALCheckpointer).
-        if log.db.dialect == .sqlite { _ = try log.db.query("PRAGMA wal_autocheckpoint = 0", []) }
+        log = try store.open().handedTo { try OutcomeLog(db: $0) }
+        do {
+            // SQLite: no checkpoint after a commit, on the acknowledgement's path; the checkpointer
+            // thread does them (WALCheckpointer).
+            if log.db.dialect == .sqlite { _ = try log.db.query("PRAGMA wal_autocheckpoint = 0", []) }
+        } catch {
+            log.db.close()
+            throw error
+        }
         self.publisher = publisher
         self.settings = settings
         self.environment = environment
@@ -59,12 +66,18 @@ final class FeedbackService: @unchecked Sendable {
     /// Publishing on the broker's outcome stream, on a socket of this worker thread's own.
     convenience init(store: StoreLocation, context: ZMQContext, streamIn: String, settings: FeedbackSettings, environment: ServiceEnvironment,
                      logger: Logger) throws {
-        try self.init(store: store, publisher: try StreamPublisher(context: context, endpoint: streamIn, topic: StreamTopic.outcomes),
-                      settings: settings, environment: environment, logger: logger)
+        let publisher = try StreamPublisher(context: context, endpoint: streamIn, topic: StreamTopic.outcomes)
+        do {
+            try self.init(store: store, publisher: publisher, settings: settings, environment: environment, logger: logger)
+        } catch {
+            publisher.close()
+            throw error
+        }
     }
 
     func methods() -> Methods {
-        var methods = Methods()
+        var methods = Methods(ownedBy: owner)
+        methods.onClose { [self] in publisher.close(); log.db.close() }
         // Group commit: the outcomes and batches waiting at this worker together are stored in one transaction.
         methods.onGroup("outcome") { [self] (outcomes: [Outcome]) throws -> [Result<OutcomeAck, ServiceError>] in try record(outcomes) }
         methods.onGroup("outcomes") { [self] (batches: [OutcomeBatch]) throws -> [Result<OutcomeBatchReply, ServiceError>] in
@@ -200,6 +213,8 @@ final class FeedbackService: @unchecked Sendable {
 /// profile's contact history and the scoring models follow.
 protocol OutcomePublisher {
     func publish(_ payload: [UInt8]) throws
+    /// Closes its socket, if it has one; safe to call twice.
+    func close()
 }
 
 extension StreamPublisher: OutcomePublisher {}

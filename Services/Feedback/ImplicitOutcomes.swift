@@ -30,7 +30,7 @@ struct ImplicitOutcomes: Sendable {
     let implicit = Counter(label: "offerloop_outcomes_implicit_total")
 
     func run(until stop: StopSignal) throws {
-        let log = try OutcomeLog(db: try store.open())
+        let log = try store.open().handedTo { try OutcomeLog(db: $0) }
         defer { log.db.close() }
         let publisher = try StreamPublisher(context: context, endpoint: streamIn, topic: StreamTopic.outcomes)
         defer { publisher.close() }

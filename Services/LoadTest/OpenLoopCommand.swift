@@ -193,13 +193,14 @@ struct OpenLoopCommand: ParsableCommand {
         }
         // The arrivals: exponential gaps at `rate`, handed round-robin to the connections.
         var random = SeededRandom(seed: UInt64(rate * 1000) ^ 0x5EED)
-        let triggers = try connections.map { connection in
+        var triggers: [ZMQSocket] = []
+        defer { triggers.forEach { $0.close() } }
+        for connection in connections {
             let socket = try ZMQSocket(context, .pair)
+            triggers.append(socket)
             try socket.set(.sendHighWaterMark(1_000_000))
             try socket.connect(connection.triggerEndpoint)
-            return socket
         }
-        defer { triggers.forEach { $0.close() } }
         var next = Double(start)
         var index = 0
         var lastProgress = start
@@ -321,9 +322,15 @@ final class Connection: @unchecked Sendable {
     init(context: ZMQContext, index: Int, settings: Settings) throws {
         self.settings = settings
         triggerEndpoint = "inproc://open-loop-\(UUID().uuidString)"
-        trigger = try ZMQSocket(context, .pair)
-        try trigger.bind(triggerEndpoint)
-        client = try BrokerClient(context: context, endpoint: settings.frontend, lingerMilliseconds: 0)
+        let trigger = try ZMQSocket(context, .pair)
+        try trigger.configure { [triggerEndpoint] socket throws(ZMQError) in try socket.bind(triggerEndpoint) }
+        do {
+            client = try BrokerClient(context: context, endpoint: settings.frontend, lingerMilliseconds: 0)
+        } catch {
+            trigger.close()
+            throw error
+        }
+        self.trigger = trigger
         random = SeededRandom(seed: UInt64(index + 1) &* 0x9E37_79B9)
     }
 

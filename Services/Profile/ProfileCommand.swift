@@ -59,11 +59,9 @@ struct ProfileCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = options.logging.bootstrap(service: "profile")
         let location = try store.location()
-        // Create the schema once before the workers start, so they do not race to do it.
-        let setup = try location.open()
         let environment = ServiceEnvironment.live
-        _ = try ProfileRepository(db: setup, newCustomerID: ProfileService.newCustomerID(environment))
-        setup.close()
+        // Create the schema once before the workers start, so they do not race to do it.
+        try location.open().closing { _ = try ProfileRepository(db: $0, newCustomerID: ProfileService.newCustomerID(environment)) }
         logger.info("profile store ready", metadata: ["store": "\(location)"])
 
         let settings = ProfileService.Settings(
@@ -75,7 +73,7 @@ struct ProfileCommand: AsyncParsableCommand {
         let context = try ZMQContext()
         let follower = OutcomeStreamFollower(following: .outcomes, settings: .init(stream: stream.stream, frontend: client.frontend), context: context, logger: logger)
         let contactHistory = ThreadService(name: "contact-history") { stop in
-            let repository = try ProfileRepository(db: try location.open(), newCustomerID: ProfileService.newCustomerID(environment))
+            let repository = try location.open().handedTo { try ProfileRepository(db: $0, newCustomerID: ProfileService.newCustomerID(environment)) }
             defer { repository.db.close() }
             // No fsync per commit: the history is rebuilt from the stream, and the position commits
             // with the events, so a commit lost in a power cut is applied again on restart.

@@ -10,6 +10,8 @@ import Wire
 
 final class ProfileService: @unchecked Sendable {
     // @unchecked: an instance is made by a worker thread and used only by that thread.
+    /// That thread: every handler checks it in a debug build.
+    let owner = ThreadOwner()
     struct Settings: Sendable {
         var sessionTTLMs: Int64
         var eventRetentionMs: Int64
@@ -30,7 +32,7 @@ final class ProfileService: @unchecked Sendable {
     static let valuationCheckMs: Int64 = 10_000
 
     init(location: StoreLocation, settings: Settings, environment: ServiceEnvironment, logger: Logger) throws {
-        repository = try ProfileRepository(db: try location.open(), newCustomerID: Self.newCustomerID(environment))
+        repository = try location.open().handedTo { try ProfileRepository(db: $0, newCustomerID: Self.newCustomerID(environment)) }
         self.settings = settings
         self.environment = environment
         self.logger = logger
@@ -43,7 +45,8 @@ final class ProfileService: @unchecked Sendable {
     }
 
     func methods() -> Methods {
-        var methods = Methods()
+        var methods = Methods(ownedBy: owner)
+        methods.onClose { [self] in repository.db.close() }
         methods.on("view") { [self] (request: CustomerViewRequest, _) throws -> CustomerView in
             try view(request)
         }

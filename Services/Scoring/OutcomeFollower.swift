@@ -68,7 +68,7 @@ struct OutcomeFollower: Sendable {
     let logger: Logger
 
     func run(until stop: StopSignal) throws {
-        let snapshots = try SnapshotStore(db: try settings.store.open())
+        let snapshots = try settings.store.open().handedTo { try SnapshotStore(db: $0) }
         defer { snapshots.db.close() }
         var state = State(snapshotAt: environment.monotonicNs(), snapshotSequence: model.copy.sequence)
         try OutcomeStreamFollower(following: .outcomes, settings: settings.stream, context: context, logger: logger)

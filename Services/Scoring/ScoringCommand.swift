@@ -67,11 +67,11 @@ struct ScoringCommand: AsyncParsableCommand {
         let location = try StoreLocation(store)
         // The latest snapshot, if any; its hyper-parameters win over the flags, since the
         // learned weights only mean something under the ones they were learned with.
-        let setup = try SnapshotStore(db: try location.open())
-        let snapshot = try setup.latest { sequence, error in
-            logger.error("model snapshot unreadable, trying an older one", metadata: ["sequence": "\(sequence)", "error": "\(error)"])
+        let snapshot = try location.open().closing { db in
+            try SnapshotStore(db: db).latest { sequence, error in
+                logger.error("model snapshot unreadable, trying an older one", metadata: ["sequence": "\(sequence)", "error": "\(error)"])
+            }
         }
-        setup.db.close()
         if let snapshot, snapshot.hyperparameters != hyperparameters {
             logger.warning("the snapshot's hyper-parameters differ from the flags; keeping the snapshot's",
                            metadata: ["snapshot": "\(snapshot.hyperparameters)"])

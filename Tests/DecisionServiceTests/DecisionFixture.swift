@@ -39,7 +39,10 @@ final class DecisionFixture {
         tester = ServiceTester(service: "decision", methods: service.methods(), clock: clock)
     }
 
-    deinit { try? FileManager.default.removeItem(at: directory) }
+    deinit {
+        tester.close()
+        try? FileManager.default.removeItem(at: directory)
+    }
 
     /// A customer outside the sample catalog's control group (5%, salt retail-bank-2026), with a
     /// card and a mortgage.

@@ -33,7 +33,10 @@ final class FeedbackFixture {
         tester = ServiceTester(service: "feedback", methods: service.methods(), clock: clock)
     }
 
-    deinit { try? FileManager.default.removeItem(at: directory) }
+    deinit {
+        tester.close()
+        try? FileManager.default.removeItem(at: directory)
+    }
 
     /// A decision for customer c-1 that showed "loan" and "card".
     static func decision(_ id: String, _ channel: Channel, at time: Int64) -> DecisionRecord {
@@ -68,4 +71,6 @@ final class PublishedOutcomes: OutcomePublisher {
     var payloads: [[UInt8]] = []
 
     func publish(_ payload: [UInt8]) throws { payloads.append(payload) }
+
+    func close() {}
 }

@@ -180,6 +180,39 @@ import ZeroMQ
         #expect(try EchoReply(wireBytes: try viaFirst.call(echo("first"))).data == Data("first".utf8))
     }
 
+    /// A frontend the broker cannot bind (its port taken) ends the broker through its lifecycle:
+    /// the stream relay is shut down, not cut off, the failure is logged naming the endpoint,
+    /// and the process exits non-zero without hanging.
+    @Test func aBrokerThatCannotBindItsFrontendShutsDownInOrderAndExitsNonZero() throws {
+        let context = try ZMQContext()
+        let squatter = try ZMQSocket(context, .router)
+        defer { squatter.close() }
+        try squatter.bind("tcp://127.0.0.1:*")
+        let taken = try squatter.lastEndpoint
+        func free() throws -> String { "tcp://127.0.0.1:\(try freePort(context))" }
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("offerloop-broker-taken-\(UUID().uuidString.prefix(8)).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let broker = Process()
+        broker.executableURL = binDirectory.appendingPathComponent("offerloop-broker")
+        broker.arguments = ["--frontend", taken, "--backend", try free(), "--stream-in", try free(), "--stream-out", try free()]
+        broker.standardError = try FileHandle(forWritingTo: log)
+        broker.standardOutput = FileHandle.nullDevice
+        try broker.run()
+        // A hang guard, not a timing check.
+        let end = Date().addingTimeInterval(30)
+        while broker.isRunning, Date() < end { Thread.sleep(forTimeInterval: 0.05) }
+        if broker.isRunning {
+            kill(broker.processIdentifier, SIGKILL)
+            broker.waitUntilExit()
+            Issue.record("the broker still ran 30 s after its frontend could not be bound")
+            return
+        }
+        let output = try String(contentsOf: log, encoding: .utf8)
+        #expect(broker.terminationStatus != 0, "\(output)")
+        #expect(output.contains("zmq_bind(\(taken))") && output.contains("Address already in use"), "\(output)")
+        #expect(output.contains("stream relay stopped"), "the relay is shut down in order: \(output)")
+    }
+
     @Test func theCommandLinePingsThroughTheBroker() throws {
         let cluster = try Cluster()
         try cluster.startWorker()

@@ -28,7 +28,10 @@ final class ProfileFixture {
         tester = ServiceTester(service: "profile", methods: service.methods(), clock: clock)
     }
 
-    deinit { try? FileManager.default.removeItem(at: directory) }
+    deinit {
+        tester.close()
+        try? FileManager.default.removeItem(at: directory)
+    }
 
     static func login(_ value: String) -> Identity { .with { $0.kind = "login"; $0.value = value } }
 

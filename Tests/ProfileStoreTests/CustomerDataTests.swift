@@ -10,6 +10,7 @@ import Wire
     @Test(arguments: Backend.all)
     func aRefusedWriteLeavesNothingHalfWritten(_ backend: Backend) throws {
         let repo = try repository(backend)
+        defer { repo.db.close() }
         _ = try repo.upsert(.with { $0.identity = id("login", "a"); $0.create = true; $0.attributes = ["first_name": "Ada"] }, now: t0)
         expectError(.invalidArgument, containing: "attribute 'birth_date' is date") {
             _ = try repo.upsert(.with { $0.identity = id("login", "a"); $0.attributes = ["last_name": "Lovelace", "birth_date": "1815-13-10"] }, now: t0)
@@ -34,6 +35,7 @@ import Wire
     @Test(arguments: Backend.all)
     func aTransactionWithAKeyIsRecordedOnce(_ backend: Backend) throws {
         let repo = try repository(backend)
+        defer { repo.db.close() }
         let record = TransactionRecord.with { $0.identity = id("card", "4111111111111111"); $0.create = true; $0.transactionID = "tx-1"; $0.timeUnixMs = t0; $0.amount = 42.5; $0.channel = .atm }
         #expect(try repo.recordTransaction(record, now: t0).created)
         let again = try repo.recordTransaction(record, now: t0)
@@ -48,6 +50,7 @@ import Wire
     @Test(arguments: Backend.all)
     func theSessionLivesForItsTTL(_ backend: Backend) throws {
         let repo = try repository(backend)
+        defer { repo.db.close() }
         _ = try repo.upsert(.with { $0.identity = id("cookie", "ck-123456"); $0.create = true }, now: t0)
         let set = try repo.session(.with { $0.identity = id("cookie", "ck-123456"); $0.set = ["page": "loans"]; $0.ttlSeconds = 60 }, defaultTTLMs: 1_800_000, now: t0)
         #expect(set.session == ["page": "loans"] && set.expiresUnixMs == t0 + 60_000)
@@ -63,6 +66,7 @@ import Wire
     @Test(arguments: Backend.all)
     func holdingsKeepTheirBalanceHistory(_ backend: Backend) throws {
         let repo = try repository(backend)
+        defer { repo.db.close() }
         _ = try repo.upsert(.with { $0.identity = id("account", "gb29 nwbk 6016"); $0.create = true }, now: t0)
         let day: Int64 = 86_400_000
         for (n, balance) in [5000.0, 3000, 1200].enumerated() {
@@ -78,6 +82,7 @@ import Wire
     @Test(arguments: Backend.all)
     func retentionDeletesOldEventsOnly(_ backend: Backend) throws {
         let repo = try repository(backend)
+        defer { repo.db.close() }
         for (n, time) in [t0 - 400 * 86_400_000, t0 - 10 * 86_400_000, t0].enumerated() {
             _ = try repo.recordEvent(.with { $0.identity = id("login", "a"); $0.create = true; $0.eventID = "e\(n)"; $0.event = .with { $0.type = "call"; $0.channel = .callCenter; $0.timeUnixMs = time } }, now: t0)
         }
@@ -88,6 +93,7 @@ import Wire
     @Test(arguments: Backend.all)
     func offerEventsAreTheContactHistoryOnEveryChannel(_ backend: Backend) throws {
         let repo = try repository(backend)
+        defer { repo.db.close() }
         let day: Int64 = 86_400_000
         let events: [(String, Channel, Int64, String)] = [
             ("offer_shown", .atm, t0 - 200 * day, "old_offer"), ("offer_shown", .atm, t0 - 3 * day, "loan"),
@@ -110,6 +116,7 @@ import Wire
     @Test(arguments: Backend.all)
     func erasureDeletesEverythingAndTheIdsNeverResolveAgain(_ backend: Backend) throws {
         let repo = try repository(backend)
+        defer { repo.db.close() }
         _ = try repo.upsert(.with { $0.identity = id("login", "a"); $0.create = true; $0.attributes = ["first_name": "Ada"] }, now: t0)
         _ = try repo.recordEvent(.with { $0.identity = id("cookie", "ck-abcdef"); $0.create = true; $0.event = .with { $0.type = "page_view"; $0.timeUnixMs = t0 } }, now: t0)
         _ = try repo.addIdentity(.with { $0.identity = id("login", "a"); $0.newIdentity = id("cookie", "ck-abcdef") }, now: t0)
@@ -132,6 +139,7 @@ import Wire
     @Test(arguments: Backend.all)
     func aReadOnAnotherConnectionSeesAnAcknowledgedWrite(_ backend: Backend) throws {
         let connections = try backend.openConnections(2)
+        defer { connections.forEach { $0.close() } }
         let writer = try repository(backend, db: connections[0])
         let reader = try repository(backend, db: connections[1])
         _ = try writer.upsert(.with { $0.identity = id("login", "a"); $0.create = true }, now: t0)

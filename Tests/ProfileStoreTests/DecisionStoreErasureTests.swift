@@ -30,6 +30,7 @@ import Wire
     @Test(arguments: Backend.all)
     func erasurePseudonymisesDecisionsAndOutcomesAndKeepsTheCounts(_ backend: Backend) throws {
         let db = try backend.open()
+        defer { db.close() }
         try OutcomeTable.create(db)
         try DecisionLogTable.insert([decision("d1", customer: "c1"), decision("d2", customer: "c1"), decision("d3", customer: "c9"), decision("d4", customer: "c2")], db)
         try storeOutcome(1, decision: "d1", customer: "c1", db)

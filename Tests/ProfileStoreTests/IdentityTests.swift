@@ -26,6 +26,7 @@ func expectError(_ code: ErrorCode, containing text: String, _ body: () throws -
     @Test(arguments: Backend.all)
     func anyFormOfAnIdentityFindsTheSameCustomer(_ backend: Backend) throws {
         let repo = try repository(backend)
+        defer { repo.db.close() }
         let created = try repo.upsert(.with { $0.identity = id("card", "4111 1111 1111 1111"); $0.create = true; $0.attributes = ["first_name": "Ada"] }, now: t0)
         #expect(created.created && created.customerID == "c1")
         _ = try repo.addIdentity(.with { $0.identity = id("card", "4111-1111-1111-1111"); $0.newIdentity = id("phone", "+44 20 7946 0958") }, now: t0)
@@ -38,6 +39,7 @@ func expectError(_ code: ErrorCode, containing text: String, _ body: () throws -
     @Test(arguments: Backend.all)
     func malformedIdentitiesAreRefusedWithTheReason(_ backend: Backend) throws {
         let repo = try repository(backend)
+        defer { repo.db.close() }
         expectError(.invalidArgument, containing: "Luhn") { _ = try repo.upsert(.with { $0.identity = id("card", "4111111111111112"); $0.create = true }, now: t0) }
         expectError(.invalidArgument, containing: "unknown identity kind 'passport'") { _ = try repo.upsert(.with { $0.identity = id("passport", "X1"); $0.create = true }, now: t0) }
         expectError(.invalidArgument, containing: "international") { _ = try repo.upsert(.with { $0.identity = id("phone", "0207946"); $0.create = true }, now: t0) }
@@ -48,6 +50,7 @@ func expectError(_ code: ErrorCode, containing text: String, _ body: () throws -
     @Test(arguments: Backend.all)
     func anAnonymousVisitorIsMergedIntoTheCustomerWhoLogsIn(_ backend: Backend) throws {
         let repo = try repository(backend)
+        defer { repo.db.close() }
         let cookie = id("cookie", "ck-8f3a9e")
         let visitor = try repo.recordEvent(.with { $0.identity = cookie; $0.create = true; $0.event = .with { $0.type = "page_view"; $0.channel = .web; $0.timeUnixMs = t0; $0.data = ["page": "mortgages"] } }, now: t0)
         _ = try repo.upsert(.with { $0.identity = cookie; $0.attributes = ["language": "fr"] }, now: t0)
@@ -68,6 +71,7 @@ func expectError(_ code: ErrorCode, containing text: String, _ body: () throws -
     @Test(arguments: Backend.all)
     func anIdentityOfAnotherKnownCustomerIsNotTakenOver(_ backend: Backend) throws {
         let repo = try repository(backend)
+        defer { repo.db.close() }
         _ = try repo.upsert(.with { $0.identity = id("login", "ada"); $0.create = true }, now: t0)
         _ = try repo.upsert(.with { $0.identity = id("login", "bob"); $0.create = true }, now: t0)
         _ = try repo.addIdentity(.with { $0.identity = id("login", "bob"); $0.newIdentity = id("loyalty", "LOY-1234") }, now: t0)
@@ -82,6 +86,7 @@ func expectError(_ code: ErrorCode, containing text: String, _ body: () throws -
     @Test(arguments: Backend.all)
     func mergeChainsResolveToTheLastSurvivor(_ backend: Backend) throws {
         let repo = try repository(backend)
+        defer { repo.db.close() }
         for name in ["a", "b", "c"] {
             _ = try repo.upsert(.with { $0.identity = id("login", name); $0.create = true }, now: t0)
             _ = try repo.recordTransaction(.with { $0.identity = id("login", name); $0.timeUnixMs = t0; $0.amount = 10 }, now: t0)
@@ -103,6 +108,7 @@ func expectError(_ code: ErrorCode, containing text: String, _ body: () throws -
     @Test(arguments: Backend.all)
     func onConflictTheNewerAttributeWinsAndTheLoserIsRecorded(_ backend: Backend) throws {
         let repo = try repository(backend)
+        defer { repo.db.close() }
         _ = try repo.upsert(.with { $0.identity = id("login", "a"); $0.create = true; $0.attributes = ["postcode": "OLD 1", "gender": "f"] }, now: t0)
         _ = try repo.upsert(.with { $0.identity = id("login", "b"); $0.create = true; $0.attributes = ["postcode": "NEW 2", "country": "GB"] }, now: t0 + 1000)
         _ = try repo.upsert(.with { $0.identity = id("login", "a"); $0.attributes = ["gender": "x"] }, now: t0 + 2000)

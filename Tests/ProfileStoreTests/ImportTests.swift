@@ -16,6 +16,7 @@ func reader(_ text: String, file: String = "in.csv") -> CSVReader {
     @Test(arguments: Backend.all)
     func badLinesAreReportedAndEverythingElseIsImported(_ backend: Backend) throws {
         let repo = try repository(backend)
+        defer { repo.db.close() }
         let importer = ProfileImporter(repository: repo, batchSize: 2, now: t0)
         var customers = reader("customer_id,first_name,vip,birth_date\n1,Ada,yes,1815-12-10\n2,Bob,maybe,\n3,\"Smith, Jr.\",,\n4,Dan\n", file: "customers.csv")
         let first = try importer.run(.customers, &customers)
@@ -56,6 +57,7 @@ func reader(_ text: String, file: String = "in.csv") -> CSVReader {
     @Test(arguments: Backend.all)
     func aFileWithoutTheRequiredColumnsIsRefusedWholly(_ backend: Backend) throws {
         let repo = try repository(backend)
+        defer { repo.db.close() }
         var bad = reader("customer,date,amount\n1,2024-01-01,3\n", file: "tx.csv")
         #expect(throws: CSVError(file: "tx.csv", line: 1, "the header lacks 'customer_id', 'quantity' (expected customer_id,date,quantity,amount,[channel],[product],[transaction_id])")) {
             _ = try ProfileImporter(repository: repo, now: t0).run(.transactions, &bad)
@@ -67,6 +69,7 @@ func reader(_ text: String, file: String = "in.csv") -> CSVReader {
     @Test(arguments: Backend.all)
     func theSameFileAgainIsANoOpUnlessAppended(_ backend: Backend) throws {
         let repo = try repository(backend)
+        defer { repo.db.close() }
         let text = "customer_id,date,quantity,amount\n1,2024-01-31,1,10.5\n1,2024-02-01,2,3\n"
         func spend() throws -> (UInt32, Double) {
             let view = try repo.view(of: "1", recentEvents: 0, valuation: nil, now: t0)
@@ -108,6 +111,7 @@ func reader(_ text: String, file: String = "in.csv") -> CSVReader {
     @Test(arguments: Backend.all)
     func aFileWhollyRejectedIsNotRememberedAsImported(_ backend: Backend) throws {
         let repo = try repository(backend)
+        defer { repo.db.close() }
         let importer = ProfileImporter(repository: repo, now: t0)
         let identities = "customer_id,kind,value\n7,login,grace\n"
         var early = reader(identities)

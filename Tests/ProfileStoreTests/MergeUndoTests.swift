@@ -15,6 +15,7 @@ import Wire
     @Test(arguments: Backend.all)
     func anUndoRestoresWhatMovedAndKeepsWhatWasWrittenAfter(_ backend: Backend) throws {
         let repo = try repository(backend)
+        defer { repo.db.close() }
         _ = try repo.upsert(.with { $0.identity = id("login", "ada"); $0.create = true; $0.attributes = ["first_name": "Ada", "tier": "gold"] }, now: t0)
         _ = try repo.recordTransaction(.with { $0.identity = id("login", "ada"); $0.timeUnixMs = t0; $0.amount = 10 }, now: t0)
         _ = try repo.setHolding(.with { $0.identity = id("login", "ada"); $0.holding = .with { $0.product = "savings"; $0.balance = 100 } }, now: t0)
@@ -65,6 +66,7 @@ import Wire
     @Test(arguments: Backend.all)
     func aMergeThatALaterMergeDependsOnIsUndoneOnlyAfterIt(_ backend: Backend) throws {
         let repo = try repository(backend)
+        defer { repo.db.close() }
         for name in ["a", "b", "c"] { _ = try repo.upsert(.with { $0.identity = id("login", name); $0.create = true }, now: t0) }
         _ = try repo.merge(.with { $0.survivor = id("login", "b"); $0.merged = id("login", "a") }, now: t0 + 1)
         _ = try repo.merge(.with { $0.survivor = id("login", "c"); $0.merged = id("login", "b") }, now: t0 + 2)
@@ -84,6 +86,7 @@ import Wire
     @Test(arguments: Backend.all)
     func erasureDeletesTheMergeRecordsAndCanBeRepeated(_ backend: Backend) throws {
         let repo = try repository(backend)
+        defer { repo.db.close() }
         _ = try repo.upsert(.with { $0.identity = id("login", "a"); $0.create = true; $0.attributes = ["first_name": "Ada"] }, now: t0)
         _ = try repo.upsert(.with { $0.identity = id("login", "b"); $0.create = true; $0.attributes = ["first_name": "Bea"] }, now: t0)
         _ = try repo.merge(.with { $0.survivor = id("login", "a"); $0.merged = id("login", "b") }, caller: "services/crm", now: t0 + 1)

@@ -22,6 +22,7 @@ import Wire
     @Test(arguments: Backend.all)
     func outcomesBecomeTheHistoryOnceAndInOrder(_ backend: Backend) throws {
         let connections = try backend.openConnections(2)
+        defer { connections.forEach { $0.close() } }
         let (first, second) = (try repository(backend, db: connections[0]), try repository(backend, db: connections[1]))
         _ = try first.upsert(.with { $0.identity = id("login", "ada"); $0.create = true }, now: t0)
         #expect(try first.outcomePosition() == 0)

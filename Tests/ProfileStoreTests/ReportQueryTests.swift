@@ -22,6 +22,7 @@ import Wire
     @Test(arguments: Backend.all)
     func theReportReadsTheDecisionsSinceAndTheirOutcomes(_ backend: Backend) throws {
         let db = try backend.open()
+        defer { db.close() }
         let log = try OutcomeLog(db: db)
         try DecisionLogTable.insert([decision("late", at: t0 + 2), decision("old", at: t0 - 1), decision("early", at: t0)], db)
         _ = try log.append([outcome(of: "old", .accept), outcome(of: "late", .impression), outcome(of: "early", .purchase), outcome(of: "late", .accept)])
@@ -36,6 +37,7 @@ import Wire
     @Test(arguments: Backend.all)
     func aStoreWithoutOutcomesSaysTheFeedbackServiceHasNotRunOnIt(_ backend: Backend) throws {
         let db = try backend.open()
+        defer { db.close() }
         try DecisionLogTable.create(db)
         #expect(try DecisionLogTable.decisions(since: 0, db).isEmpty)
         do {

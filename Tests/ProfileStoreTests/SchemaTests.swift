@@ -11,6 +11,7 @@ struct SchemaTests {
     @Test func theSchemaIsCreatedAgainBesideAnOpenWriteTransaction() throws {
         guard Backend.all.contains(.postgres) else { return }
         let connections = try Backend.postgres.openConnections(2)
+        defer { connections.forEach { $0.close() } }
         _ = try repository(.postgres, db: connections[0])
         // The starter's connection is used by one thread at a time: its own, then the test's.
         nonisolated(unsafe) let starter = connections[1]
@@ -35,6 +36,7 @@ struct LockTimeoutTests {
     @Test func aLockNeverReleasedFailsTheWaiterAsUnavailable() throws {
         guard Backend.all.contains(.postgres) else { return }
         let connections = try Backend.postgres.openConnections(2)
+        defer { connections.forEach { $0.close() } }
         let waiter = connections[1]
         try whileTransactionIsOpen(on: connections[0], "SELECT pg_advisory_xact_lock(4242)") {
             #expect {

@@ -16,6 +16,7 @@ let cdnowFixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().d
     @Test(arguments: Backend.all)
     func theCDNOWSampleFitsAsPublishedAndViewsCarryTheValue(_ backend: Backend) throws {
         let repo = try repository(backend)
+        defer { repo.db.close() }
         var reader = try CSVReader(contentsOf: cdnowFixture)
         let imported = try ProfileImporter(repository: repo, now: t0).run(.transactions, &reader)
         #expect(imported.imported == 6919 && imported.customersCreated == 2357 && imported.rejected == 0)
@@ -37,6 +38,7 @@ let cdnowFixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().d
     @Test(arguments: Backend.all)
     func tooFewCustomersIsATypedError(_ backend: Backend) throws {
         let repo = try repository(backend)
+        defer { repo.db.close() }
         _ = try repo.recordTransaction(.with { $0.identity = id("login", "a"); $0.create = true; $0.timeUnixMs = t0; $0.amount = 5 }, now: t0)
         expectError(.invalidArgument, containing: "at least 10 customers") {
             _ = try repo.fitValueModel(settings: ValuationSettings(), today: Int(t0 / 86_400_000), now: t0)

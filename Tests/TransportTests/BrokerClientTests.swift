@@ -28,11 +28,14 @@ final class FakeFrontend {
     func answer(_ client: [UInt8], _ reply: Reply) throws {
         try router.send([client, [], reply.wireBytes()])
     }
+
+    func close() { router.close() }
 }
 
 @Suite struct BrokerClientTests {
     @Test func aCallGetsItsAnswerAndSendsAWellFormedEnvelope() throws {
         let broker = try FakeFrontend()
+        defer { broker.close() }
         let client = try BrokerClient(context: broker.context, endpoint: broker.endpoint)
         defer { client.close() }
         let id = try client.send(.init(service: "echo", method: "echo", payload: [1, 2], timeoutMicros: 2_000_000, routingKey: [9]))
@@ -48,6 +51,7 @@ final class FakeFrontend {
 
     @Test func noAnswerEndsInATypedTimeoutAtTheDeadline() throws {
         let broker = try FakeFrontend()
+        defer { broker.close() }
         let client = try BrokerClient(context: broker.context, endpoint: broker.endpoint)
         defer { client.close() }
         let start = MonotonicClock.now()
@@ -59,6 +63,7 @@ final class FakeFrontend {
 
     @Test func anIdempotentCallIsRetriedOnceWhenTheFirstAttemptIsLost() throws {
         let broker = try FakeFrontend()
+        defer { broker.close() }
         let client = try BrokerClient(context: broker.context, endpoint: broker.endpoint)
         defer { client.close() }
         let id = try client.send(.init(service: "echo", method: "ping", timeoutMicros: 400_000, idempotent: true))
@@ -78,6 +83,7 @@ final class FakeFrontend {
 
     @Test func unavailableTriggersTheRetryForIdempotentCallsOnly() throws {
         let broker = try FakeFrontend()
+        defer { broker.close() }
         let client = try BrokerClient(context: broker.context, endpoint: broker.endpoint)
         defer { client.close() }
         let lost = ServiceError(.unavailable, "worker lost")
@@ -99,6 +105,7 @@ final class FakeFrontend {
     /// With two brokers, calls take turns between them, and a retry goes through the other one.
     @Test func withTwoBrokersARetryGoesThroughTheOther() throws {
         let first = try FakeFrontend(), second = try FakeFrontend()
+        defer { first.close(); second.close() }
         #expect(BrokerSockets.endpoints(" \(first.endpoint), \(second.endpoint),") == [first.endpoint, second.endpoint])
         let client = try BrokerClient(context: first.context, endpoint: "\(first.endpoint),\(second.endpoint)")
         defer { client.close() }
@@ -122,6 +129,7 @@ final class FakeFrontend {
 
     @Test func lateAndForeignRepliesAreIgnored() throws {
         let broker = try FakeFrontend()
+        defer { broker.close() }
         let client = try BrokerClient(context: broker.context, endpoint: broker.endpoint)
         defer { client.close() }
         let id = try client.send(.init(service: "s", method: "m", timeoutMicros: 1_000_000))
@@ -133,6 +141,18 @@ final class FakeFrontend {
         #expect(answered == id)
         #expect(try result.get() == [1])
         #expect(client.inFlight == 0)
+    }
+
+    /// Its owner closes it; closing again does no harm, and a call after it is a typed error.
+    @Test func aClosedClientRefusesCallsWithATypedError() throws {
+        let broker = try FakeFrontend()
+        defer { broker.close() }
+        let client = try BrokerClient(context: broker.context, endpoint: broker.endpoint)
+        client.close()
+        client.close()
+        #expect(throws: ServiceError(.unavailable, "this client of the broker at \(broker.endpoint) is closed")) {
+            try client.call(.init(service: "s", method: "m", timeoutMicros: 100_000))
+        }
     }
 }
 

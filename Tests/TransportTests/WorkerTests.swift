@@ -134,6 +134,18 @@ final class WorkerBench {
         #expect(reply.error.code == .deadlineExceeded)
     }
 
+    /// An envelope that cannot be read is answered MALFORMED, whether or not its deadline passed.
+    @Test func anUnreadableEnvelopeIsMalformed() throws {
+        let bench = try WorkerBench(methods: Self.methods)
+        defer { bench.finish() }
+        let (id, _) = try bench.next()
+        for (requestID, budget) in [(UInt64(1), UInt64(1_000_000)), (2, 0)] {
+            try bench.router.send([id] + WorkerMessage.request(client: [7], requestID: requestID, budgetMicros: budget, envelope: [0xff, 0xff]).frames)
+            let error = try bench.reply(to: requestID).error
+            #expect(error.code == .malformed && error.message.contains("Envelope"), "\(error)")
+        }
+    }
+
     @Test func reRegistersWhenTheBrokerSaysSo() throws {
         let bench = try WorkerBench(methods: Self.methods)
         defer { bench.finish() }

@@ -174,7 +174,8 @@ func bindAny(_ server: ZMQSocket, _ transport: String) throws -> String {
             Thread {
                 defer { group.leave() }
                 // Created, used and closed on this thread only.
-                guard let push = try? ZMQSocket(context, .push), (try? push.connect(address)) != nil else { return }
+                guard let push = try? ZMQSocket(context, .push),
+                      (try? push.configure { push throws(ZMQError) in try push.connect(address) }) != nil else { return }
                 for n in 0..<50 { _ = try? push.send([[UInt8(thread), UInt8(n)]]) }
                 push.close()
             }.start()
@@ -184,6 +185,25 @@ func bindAny(_ server: ZMQSocket, _ transport: String) throws -> String {
         while seen < 200, try pull.receive() != nil { seen += 1 }
         group.wait()
         #expect(seen == 200)
+    }
+
+    /// Its owner closes it: closing again does nothing, and a closed socket refuses every use.
+    @Test func aClosedSocketRefusesUseWithATypedError() throws {
+        let context = try ZMQContext()
+        let socket = try ZMQSocket(context, .dealer)
+        socket.close()
+        socket.close()
+        #expect(throws: ZMQError(code: ENOTSOCK, operation: "zmq_connect(inproc://closed)")) { try socket.connect("inproc://closed") }
+        #expect(throws: ZMQError.self) { try socket.send([[1]]) }
+        #expect(throws: ZMQError.self) { try socket.receive(dontWait: true) }
+    }
+
+    /// A socket whose set-up fails is closed by `configure`: its maker throws, so nobody else would.
+    @Test func aSocketWhoseSetUpFailsIsClosed() throws {
+        let context = try ZMQContext()
+        let socket = try ZMQSocket(context, .dealer)
+        #expect(throws: ZMQError.self) { try socket.configure { socket throws(ZMQError) in try socket.bind("nonsense://x") } }
+        #expect(throws: ZMQError(code: ENOTSOCK, operation: "zmq_connect(inproc://after)")) { try socket.connect("inproc://after") }
     }
 
     @Test func versionIsTheLinkedLibrary() {

@@ -15,8 +15,9 @@ public enum ServiceRunner {
     }
 
     /// Like `run`, with methods made by each worker thread for itself: for handlers that own
-    /// a resource bound to one thread, such as a database connection. A worker whose methods
-    /// cannot be made stops the process with that error.
+    /// a resource bound to one thread, such as a database connection, which the thread closes
+    /// (`Methods.close`) when its worker stops. A worker whose methods cannot be made stops the
+    /// process with that error.
     ///
     /// With several brokers (`--backend` a comma-separated list), `threads` workers serve each.
     /// The process's metrics and health are served over HTTP when the options name an address;
@@ -38,6 +39,7 @@ public enum ServiceRunner {
         let workerThreads: [any Service] = workers.indices.map { index in
             ThreadService(name: "\(service)-worker-\(index)") { stop in
                 let methods = try makeMethods(index)
+                defer { methods.close() }
                 Worker(settings: workers[index], methods: methods, context: context, index: index, logger: logger, pulse: pulses[index]).run(until: stop)
             }
         }
@@ -46,12 +48,19 @@ public enum ServiceRunner {
         logger.info("stopped")
     }
 
-    /// Runs services until SIGTERM/SIGINT, then shuts them down in reverse order.
-    public static func runGroup(_ services: [any Service], logger: Logger) async throws {
+    /// Runs services until SIGTERM/SIGINT (unless `onSignals` is false: a test in process), then
+    /// shuts them down in reverse order. A service that throws shuts the others down the same
+    /// way; then its error is logged and thrown.
+    public static func runGroup(_ services: [any Service], logger: Logger, onSignals: Bool = true) async throws {
         let group = ServiceGroup(configuration: .init(
-            services: services.map { .init(service: $0) },
-            gracefulShutdownSignals: [.sigterm, .sigint],
+            services: services.map { .init(service: $0, failureTerminationBehavior: .gracefullyShutdownGroup) },
+            gracefulShutdownSignals: onSignals ? [.sigterm, .sigint] : [],
             logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            logger.critical("stopped by a failure", metadata: ["error": "\(error)"])
+            throw error
+        }
     }
 }

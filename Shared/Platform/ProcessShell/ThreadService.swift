@@ -1,6 +1,7 @@
 // A blocking socket loop run on its own thread as a swift-service-lifecycle Service:
 // graceful shutdown raises its stop signal, and run() returns once the loop has closed its socket.
-// A loop that throws ends run() with its error, which stops the whole service group.
+// A loop that throws ends run() with its error: the service group then shuts the others down in
+// order and rethrows it (ServiceRunner.runGroup), so the process exits non-zero.
 import Foundation
 import ServiceLifecycle
 import Transport
@@ -17,12 +18,17 @@ public struct ThreadService: Service {
     public func run() async throws {
         let stop = StopSignal()
         try await withGracefulShutdownHandler {
-            try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-                let thread = Thread { [body] in
-                    done.resume(with: Result { try body(stop) })
+            // Cancelled (the group cancelled after a failure), the loop stops the same way.
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+                    let thread = Thread { [body] in
+                        done.resume(with: Result { try body(stop) })
+                    }
+                    thread.name = name
+                    thread.start()
                 }
-                thread.name = name
-                thread.start()
+            } onCancel: {
+                stop.raise()
             }
         } onGracefulShutdown: {
             stop.raise()

@@ -14,6 +14,8 @@ public final class PostgreSQLDatabase: SQLDatabase {
     public let settings: PostgresSettings
     private var connection: PostgresConnection?
     private var inTransaction = false
+    /// Closed by its owner: no statement runs after (a lost connection is opened again, this is not).
+    private var closed = false
     private static let logger = Logger(label: "offerloop.store.postgres")
     /// The longest a statement waits for a lock before it fails as unavailable.
     static let lockTimeout = "5s"
@@ -27,7 +29,11 @@ public final class PostgreSQLDatabase: SQLDatabase {
         connection = try connect()
     }
 
-    deinit { close() }
+    // Its owner closes it, on its thread (`defer { db.close() }` or in its shutdown), not whichever
+    // thread drops the last reference. (A connection that never opened has nothing to close.)
+    deinit {
+        assert(closed || connection == nil, "PostgreSQL connection to \(settings.host):\(settings.port) was not closed by its owner")
+    }
 
     private func connect() throws(StoreError) -> PostgresConnection {
         var configuration = PostgresConnection.Configuration(
@@ -81,13 +87,16 @@ public final class PostgreSQLDatabase: SQLDatabase {
 
     public func reading<T>(_ body: () throws -> T) throws -> T { try body() }
 
+    /// Closes the connection. Closing again does nothing; a statement after it throws `unavailable`.
     public func close() {
+        closed = true
         guard let connection else { return }
         try? connection.close().wait()
         self.connection = nil
     }
 
     private func run(_ sql: String, _ arguments: [SQLValue]) throws(StoreError) -> PostgresQueryResult {
+        guard !closed else { throw StoreError(.unavailable, "PostgreSQL connection to \(settings.host):\(settings.port) is closed") }
         // A connection lost between requests is opened again; inside a transaction it is an error.
         if connection == nil || (connection!.isClosed && !inTransaction) {
             connection = try connect()

@@ -92,3 +92,22 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 }
+
+extension SQLDatabase {
+    /// What `make` builds on this new connection (a repository, a log), which then owns it; if
+    /// `make` throws, the connection is closed: its opener throws, so nobody else would.
+    public func handedTo<T>(_ make: (any SQLDatabase) throws -> T) throws -> T {
+        do {
+            return try make(self)
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    /// `body`'s result, with this connection closed after it, however it ended.
+    public func closing<T>(after body: (any SQLDatabase) throws -> T) throws -> T {
+        defer { close() }
+        return try body(self)
+    }
+}

@@ -61,7 +61,11 @@ public final class SQLiteDatabase: SQLDatabase {
         }
     }
 
-    deinit { close() }
+    // Its owner closes it, on its thread (`defer { db.close() }` or in its shutdown), not whichever
+    // thread drops the last reference.
+    deinit {
+        assert(handle == nil, "SQLite database \(path) was not closed by its owner")
+    }
 
     @discardableResult
     public func execute(_ sql: String, _ arguments: [SQLValue]) throws(StoreError) -> Int {
@@ -129,6 +133,7 @@ public final class SQLiteDatabase: SQLDatabase {
         return try query("PRAGMA wal_checkpoint(RESTART)", []).first?.int(0) == 0 ? .restarted : .restartPending
     }
 
+    /// Closes the connection. Closing again does nothing; a statement after it throws `unavailable`.
     public func close() {
         statements.values.forEach { sqlite_nio_sqlite3_finalize($0) }
         statements = [:]

@@ -59,7 +59,14 @@ public final class BrokerClient {
         self.endpoint = endpoint
     }
 
-    public func close() { brokers.close() }
+    private var closed = false
+
+    /// Closes the client's sockets; its owner calls it on its thread. Closing again does nothing;
+    /// a call after it is answered UNAVAILABLE at once.
+    public func close() {
+        brokers.close()
+        closed = true
+    }
 
     // MARK: One call
 
@@ -85,6 +92,7 @@ public final class BrokerClient {
 
     /// Sends a call and returns its request id; collect the answer with `receive`.
     public func send(_ call: Call) throws(ServiceError) -> UInt64 {
+        guard !closed else { throw ServiceError(.unavailable, "this client of the broker at \(endpoint) is closed") }
         let id = nextID
         nextID += 1
         let now = MonotonicClock.now()

@@ -51,8 +51,8 @@ public final class BrokerSockets {
         self.sockets = sockets
     }
 
-    deinit { close() }
-
+    /// Closes every socket; its owner calls it on its thread. Closing again does nothing; a call
+    /// after it throws ENOTSOCK.
     public func close() { sockets.forEach { $0.close() } }
 
     /// Sends to broker `preferred` (modulo their number) or, if it takes nothing now, to the next

@@ -16,11 +16,15 @@ public struct RequestContext: Sendable {
     /// Who called: the CURVE key's user id ("ROLE/NAME") as the broker passed it; nil when the
     /// cluster runs without CURVE (plaintext: the caller is unauthenticated).
     public var caller: String? = nil
+    /// Nanoseconds the broker left for the answer when it handed the request over; 0 when the
+    /// deadline had passed already (DeadlineLayer answers such a request without its handler).
+    public var budget: UInt64
+    /// Monotonic nanoseconds at which the worker took the request: its time at this worker
+    /// (MetricsLayer's duration) counts from then.
+    public var received: UInt64 = 0
 
-    /// The caller for a record ("by which key"): its user id, or "unauthenticated".
-    public var callerName: String { caller ?? "unauthenticated" }
-
-    public init(requestID: UInt64, method: String, deadline: UInt64, sent: UInt64, routingKey: [UInt8], worker: String, caller: String? = nil) {
+    public init(requestID: UInt64, method: String, deadline: UInt64, sent: UInt64, routingKey: [UInt8] = [], worker: String = "",
+                caller: String? = nil, budget: UInt64? = nil, received: UInt64 = 0) {
         self.requestID = requestID
         self.method = method
         self.deadline = deadline
@@ -28,11 +32,18 @@ public struct RequestContext: Sendable {
         self.routingKey = routingKey
         self.worker = worker
         self.caller = caller
+        // By default what the whole deadline allows, counted from the send.
+        self.budget = budget ?? (deadline > sent ? deadline - sent : 0)
+        self.received = received
     }
+
+    /// The caller for a record ("by which key"): its user id, or "unauthenticated".
+    public var callerName: String { caller ?? "unauthenticated" }
 }
 
 public struct Methods: Sendable {
     /// Handlers throw ServiceError for typed failures; any other error is answered INTERNAL.
+    /// (MethodLayer wraps this form: error mapping is one of the layers.)
     public typealias RawHandler = @Sendable ([UInt8], RequestContext) throws -> [UInt8]
 
     /// Answers several requests of one method at once, one result per request, in order.
@@ -40,14 +51,24 @@ public struct Methods: Sendable {
 
     private(set) var handlers: [String: RawHandler] = [:]
     private(set) var groupHandlers: [String: RawGroupHandler] = [:]
+    private var closers: [@Sendable () -> Void] = []
 
-    public init() {}
+    /// The thread the handlers' object belongs to, when it is not thread-safe: each handler checks
+    /// it first (in a debug build; nothing in a release build).
+    public let owner: ThreadOwner?
+
+    public init() { owner = nil }
+
+    /// Methods of an object made by a worker thread and used only by it (a service class holding
+    /// that thread's socket or database connection): every handler asserts it runs on `owner`.
+    public init(ownedBy owner: ThreadOwner) { self.owner = owner }
 
     /// Registers a method taking and returning protobuf messages.
     public mutating func on<Request: Message, Response: Message>(
         _ name: String, _ body: @escaping @Sendable (Request, RequestContext) throws -> Response
     ) {
-        handlers[name] = { bytes, context in
+        handlers[name] = { [owner] bytes, context in
+            owner?.assertOwned("the handler of '\(name)'")
             let request = try Request(wireBytes: bytes)
             return try body(request, context).wireBytes()
         }
@@ -59,7 +80,8 @@ public struct Methods: Sendable {
     public mutating func onGroup<Request: Message, Response: Message>(
         _ name: String, _ body: @escaping @Sendable ([Request]) throws -> [Result<Response, ServiceError>]
     ) {
-        groupHandlers[name] = { items in
+        groupHandlers[name] = { [owner] items in
+            owner?.assertOwned("the handler of '\(name)'")
             var results = [Result<[UInt8], ServiceError>?](repeating: nil, count: items.count)
             var decoded: [(index: Int, request: Request)] = []
             for (index, item) in items.enumerated() {
@@ -82,12 +104,27 @@ public struct Methods: Sendable {
 
     /// Registers a method on raw payload bytes.
     public mutating func onRaw(_ name: String, _ body: @escaping RawHandler) {
-        handlers[name] = body
+        guard let owner else {
+            handlers[name] = body
+            return
+        }
+        handlers[name] = { payload, context in
+            owner.assertOwned("the handler of '\(name)'")
+            return try body(payload, context)
+        }
     }
 
     public var names: [String] { Set(handlers.keys).union(groupHandlers.keys).sorted() }
 
-    public func handler(for method: String) -> RawHandler? { handlers[method] }
+    /// Registers what to close when the worker serving these methods stops: the socket or the
+    /// connection the handlers' object opened. `close` must be safe to call twice.
+    public mutating func onClose(_ close: @escaping @Sendable () -> Void) {
+        closers.append(close)
+    }
 
-    public func groupHandler(for method: String) -> RawGroupHandler? { groupHandlers[method] }
+    /// Closes what the handlers' object opened (ServiceRunner calls it on the worker's thread, after
+    /// its last request).
+    public func close() {
+        closers.forEach { $0() }
+    }
 }

@@ -19,16 +19,19 @@ public final class StreamPublisher {
     public init(context: ZMQContext, endpoint: String, topic: String) throws(ZMQError) {
         socket = try ZMQSocket(context, .pub)
         self.topic = Array(topic.utf8)
-        try socket.set(.linger(1000))
-        try socket.set(.sendHighWaterMark(100_000))
-        try ConnectionSecurity.secure(socket)
-        try BrokerSockets.connect(socket, to: endpoint)
+        try socket.configure { socket throws(ZMQError) in
+            try socket.set(.linger(1000))
+            try socket.set(.sendHighWaterMark(100_000))
+            try ConnectionSecurity.secure(socket)
+            try BrokerSockets.connect(socket, to: endpoint)
+        }
     }
 
     public func publish(_ payload: [UInt8]) throws(ZMQError) {
         _ = try socket.send([topic, payload])
     }
 
+    /// Closes its socket; its owner calls it on its thread. Closing again does nothing.
     public func close() { socket.close() }
 }
 
@@ -42,12 +45,14 @@ public final class StreamSubscriber {
     public init(context: ZMQContext, endpoint: String, topic: String, receiveTimeoutMilliseconds: Int32 = 100) throws(ZMQError) {
         socket = try ZMQSocket(context, .sub)
         self.topic = Array(topic.utf8)
-        try socket.set(.linger(0))
-        try socket.set(.receiveHighWaterMark(100_000))
-        try socket.set(.receiveTimeout(receiveTimeoutMilliseconds))
-        try socket.set(.subscribe(self.topic))
-        try ConnectionSecurity.secure(socket)
-        try BrokerSockets.connect(socket, to: endpoint)
+        try socket.configure { [topic = self.topic] socket throws(ZMQError) in
+            try socket.set(.linger(0))
+            try socket.set(.receiveHighWaterMark(100_000))
+            try socket.set(.receiveTimeout(receiveTimeoutMilliseconds))
+            try socket.set(.subscribe(topic))
+            try ConnectionSecurity.secure(socket)
+            try BrokerSockets.connect(socket, to: endpoint)
+        }
     }
 
     /// The next payload, or nil when none came within the receive timeout (or `dontWait`).

@@ -29,32 +29,27 @@ public struct WorkerSettings: Sendable {
 
 public final class Worker: Sendable {
     public let settings: WorkerSettings
-    let methods: Methods
+    /// The service's methods and "ping", each with the standard layers around it.
+    let methods: LayeredMethods
     let context: ZMQContext
     let index: Int
     let logger: Logger
     let pulse: Pulse?
-    let started = MonotonicClock.now()
-    private let served = Atomic<UInt64>(0)
+    /// Since when and how much this worker served, as "ping" reports.
+    private let stats: Stats
     private let generation = Atomic<Int>(0)
-    /// Per method: requests answered and how long each took at this worker.
-    private let metrics: [String: (requests: Counter, duration: Metrics.Timer)]
 
     public init(settings: WorkerSettings, methods: Methods, context: ZMQContext, index: Int = 0, logger: Logger, pulse: Pulse? = nil) {
         self.settings = settings
-        self.methods = methods
         self.context = context
         self.index = index
         self.logger = logger
         self.pulse = pulse
-        metrics = Dictionary(uniqueKeysWithValues: (["ping", Self.otherMethod] + methods.names).map { method in
-            (method, (Counter(label: "offerloop_requests_total", dimensions: [("method", method)]),
-                      Metrics.Timer(label: "offerloop_request_duration_seconds", dimensions: [("method", method)])))
-        })
+        let stats = Stats(), service = settings.service
+        self.stats = stats
+        self.methods = methods.layered(Methods.standardLayers(service: service, logger: logger), service: service,
+                                       builtIn: ["ping": { _, context in stats.ping(service: service, worker: context.worker) }])
     }
-
-    /// The metrics label of requests for methods the service does not have.
-    static let otherMethod = "other"
 
     /// Why worker `index` cannot take requests now (not registered, or the broker went silent), or nil.
     static func readinessProblem(of pulse: Pulse, index: Int, settings: WorkerSettings, now: UInt64) -> String? {
@@ -65,7 +60,7 @@ public final class Worker: Sendable {
             ? "worker \(index) has not heard from the broker at \(settings.backend) for \(silence / 1_000_000) ms" : nil
     }
 
-    public var requestsServed: UInt64 { served.load(ordering: .relaxed) }
+    public var requestsServed: UInt64 { stats.served.load(ordering: .relaxed) }
 
     /// How often an idle worker looks at its stop signal.
     static let stopCheckMilliseconds: UInt64 = 100
@@ -171,82 +166,65 @@ public final class Worker: Sendable {
         var caller: String? = nil
     }
 
-    /// Decodes each envelope, skips those whose deadline passed, runs the methods (the requests
-    /// of a group method in one call), and encodes the replies, in order.
+    /// Decodes each envelope and answers it through the layered methods (the requests of a group
+    /// method in one call), then encodes the replies, in order.
     func answer(_ requests: [Incoming], worker: String) -> [[UInt8]] {
         let received = MonotonicClock.now()
         var results = [Result<[UInt8], ServiceError>?](repeating: nil, count: requests.count)
-        var methodNames = [String](repeating: Self.otherMethod, count: requests.count)
-        var answered = [UInt64](repeating: 0, count: requests.count)
         var groups: [String: [(index: Int, payload: [UInt8], context: RequestContext)]] = [:]
         for (index, request) in requests.enumerated() {
-            defer { answered[index] = MonotonicClock.now() }
+            let now = MonotonicClock.now(), budget = request.budgetMicros * 1000
+            let envelope: Envelope
             do throws(ServiceError) {
-                let envelope = try Envelope(wireBytes: request.envelope)
-                if metrics[envelope.method] != nil { methodNames[index] = envelope.method }
-                guard request.budgetMicros > 0 else {
-                    throw ServiceError(.deadlineExceeded, "deadline passed before a worker of '\(settings.service)' could start")
-                }
-                let now = MonotonicClock.now(), budget = request.budgetMicros * 1000
-                // What the client allowed in all (0: the broker's default, the budget's start).
-                let allowed = max(envelope.deadlineUs * 1000, budget)
-                let context = RequestContext(requestID: request.requestID, method: envelope.method, deadline: now + budget,
-                                             sent: now + budget - min(allowed, now + budget), routingKey: Array(envelope.routingKey), worker: worker,
-                                             caller: request.caller)
-                if methods.groupHandler(for: envelope.method) != nil {
-                    groups[envelope.method, default: []].append((index, Array(envelope.payload), context))
-                } else {
-                    results[index] = .success(try call(envelope.method, Array(envelope.payload), context))
-                }
+                envelope = try Envelope(wireBytes: request.envelope)
             } catch {
-                results[index] = .failure(error)
+                // What cannot be read is answered MALFORMED whatever time is left (budget at least 1).
+                results[index] = methods.respond(malformedEnvelope: request.envelope, RequestContext(
+                    requestID: request.requestID, method: "", deadline: now + budget, sent: now, worker: worker, caller: request.caller,
+                    budget: max(budget, 1), received: received))
+                continue
+            }
+            // What the client allowed in all (0: the broker's default, the budget's start).
+            let allowed = max(envelope.deadlineUs * 1000, budget)
+            let context = RequestContext(requestID: request.requestID, method: envelope.method, deadline: now + budget,
+                                         sent: now + budget - min(allowed, now + budget), routingKey: Array(envelope.routingKey), worker: worker,
+                                         caller: request.caller, budget: budget, received: received)
+            if methods.isGroup(envelope.method) {
+                groups[envelope.method, default: []].append((index, Array(envelope.payload), context))
+            } else {
+                results[index] = methods.respond(envelope.method, Array(envelope.payload), context)
             }
         }
         for (method, items) in groups {
-            let answers = methods.groupHandler(for: method)!(items.map { ($0.payload, $0.context) })
-            let now = MonotonicClock.now()
-            for (item, result) in zip(items, answers) {
+            for (item, result) in zip(items, methods.respond(group: method, items.map { ($0.payload, $0.context) })) {
                 results[item.index] = result
-                answered[item.index] = now
             }
         }
         return requests.indices.map { index in
-            let request = requests[index]
-            served.add(1, ordering: .relaxed)
-            let method = metrics[methodNames[index]]!
-            method.requests.increment()
-            method.duration.recordNanoseconds(Int64(answered[index] - received))
+            stats.served.add(1, ordering: .relaxed)
             switch results[index]! {
             case .success(let payload):
-                return Reply.success(requestID: request.requestID, payload: payload, servedBy: worker).wireBytes()
+                return Reply.success(requestID: requests[index].requestID, payload: payload, servedBy: worker).wireBytes()
             case .failure(let error):
-                Counter(label: "offerloop_request_errors_total", dimensions: [("method", methodNames[index]), ("code", error.code.name)]).increment()
-                if error.code == .internal {
-                    logger.error("request failed", metadata: ["request_id": "\(request.requestID)", "error": "\(error.message)"])
-                }
-                return Reply.failure(requestID: request.requestID, error, servedBy: worker).wireBytes()
+                return Reply.failure(requestID: requests[index].requestID, error, servedBy: worker).wireBytes()
             }
         }
     }
 
-    private func call(_ method: String, _ payload: [UInt8], _ context: RequestContext) throws(ServiceError) -> [UInt8] {
-        if method == "ping" {
-            return PingReply.with {
-                $0.service = settings.service
-                $0.worker = context.worker
+    final class Stats: Sendable {
+        let started = MonotonicClock.now()
+        let served = Atomic<UInt64>(0)
+
+        /// The answer of the built-in "ping": who answers, since when, and how much it served.
+        func ping(service: String, worker: String) -> [UInt8] {
+            PingReply.with {
+                $0.service = service
+                $0.worker = worker
                 $0.pid = getpid()
                 $0.uptimeMs = (MonotonicClock.now() - started) / 1_000_000
                 $0.version = OfferLoopVersion.current
-                $0.requestsServed = requestsServed
+                $0.requestsServed = served.load(ordering: .relaxed)
             }.wireBytes()
-        }
-        guard let handler = methods.handler(for: method) else {
-            throw ServiceError(.unknownMethod, "service '\(settings.service)' has no method '\(method)' (it has: \((["ping"] + methods.names).joined(separator: ", ")))")
-        }
-        do {
-            return try handler(payload, context)
-        } catch {
-            throw ServiceError.from(error) { "\(settings.service).\(method) failed: \($0)" }
         }
     }
 }

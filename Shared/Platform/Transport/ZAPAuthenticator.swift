@@ -50,9 +50,11 @@ public final class ZAPAuthenticator: Sendable {
         let socket: ZMQSocket
         do {
             socket = try ZMQSocket(context, .rep)
-            try socket.set(.linger(0))
-            try socket.set(.receiveTimeout(100))
-            try socket.bind(Self.endpoint)
+            try socket.configure { socket throws(ZMQError) in
+                try socket.set(.linger(0))
+                try socket.set(.receiveTimeout(100))
+                try socket.bind(Self.endpoint)
+            }
         } catch {
             bound.withLock { $0 = .failure(error) }
             return

@@ -19,12 +19,29 @@ public final class ZMQSocket {
         self.handle = handle
         self.type = type
         self.context = context
-        try set(.linger(Self.defaultLingerMilliseconds))
+        try configure { socket throws(ZMQError) in try socket.set(.linger(Self.defaultLingerMilliseconds)) }
     }
 
-    deinit { close() }
+    // Its owner closes it, on its thread (`defer { socket.close() }` or in its shutdown): a socket
+    // closed by whichever thread drops the last reference would break the one-thread rule, and
+    // one never closed keeps the context's termination waiting.
+    deinit {
+        assert(handle == nil, "a \(type) socket was not closed by its owner")
+    }
 
-    /// Closes the socket; pending outbound messages are kept for at most LINGER ms.
+    /// Sets up this new socket with `body` (options, endpoints), closing it if that fails: its
+    /// maker then throws, so nobody else would close it.
+    public func configure(_ body: (ZMQSocket) throws(ZMQError) -> Void) throws(ZMQError) {
+        do throws(ZMQError) {
+            try body(self)
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    /// Closes the socket; pending outbound messages are kept for at most LINGER ms. Closing a
+    /// closed socket does nothing; using one throws ENOTSOCK.
     public func close() {
         guard let handle else { return }
         zmq_close(handle)
