@@ -71,7 +71,7 @@ struct ProfileCommand: AsyncParsableCommand {
             try RetentionLoop(location: location, settings: settings, environment: environment, logger: logger).run(until: stop)
         }
         let context = try ZMQContext()
-        let follower = OutcomeStreamFollower(following: .outcomes, settings: .init(stream: stream.stream, frontend: client.frontend), context: context, logger: logger)
+        let follower = StreamFollower(following: .outcomes, settings: .init(stream: stream.stream, frontend: client.frontend), context: context, logger: logger)
         let contactHistory = ThreadService(name: "contact-history") { stop in
             let repository = try location.open().handedTo { try ProfileRepository(db: $0, newCustomerID: ProfileService.newCustomerID(environment)) }
             defer { repository.db.close() }
@@ -88,7 +88,7 @@ struct ProfileCommand: AsyncParsableCommand {
 
 /// The profile store as a consumer of the outcome stream: outcomes become the customers' contact
 /// and response history.
-struct ContactHistory: OutcomeStreamConsumer {
+struct ContactHistory: StreamConsumer {
     let repository: ProfileRepository
     let environment: ServiceEnvironment
 

@@ -30,7 +30,7 @@ final class FollowerStatus: Sendable {
 }
 
 /// This replica's model as a consumer of the outcome stream.
-struct ModelConsumer: OutcomeStreamConsumer {
+struct ModelConsumer: StreamConsumer {
     let model: LiveModel
     let logger: Logger
 
@@ -54,7 +54,7 @@ struct ModelConsumer: OutcomeStreamConsumer {
 /// Follows the stream and snapshots the model to the store periodically and at shutdown.
 struct OutcomeFollower: Sendable {
     struct Settings: Sendable {
-        var stream: OutcomeStreamFollower.Settings
+        var stream: StreamFollowerSettings
         var store: StoreLocation
         var snapshotInterval: UInt64 = 60_000_000_000
         var snapshotEvents: UInt64 = 100_000
@@ -71,7 +71,7 @@ struct OutcomeFollower: Sendable {
         let snapshots = try settings.store.open().handedTo { try SnapshotStore(db: $0) }
         defer { snapshots.db.close() }
         var state = State(snapshotAt: environment.monotonicNs(), snapshotSequence: model.copy.sequence)
-        try OutcomeStreamFollower(following: .outcomes, settings: settings.stream, context: context, logger: logger)
+        try StreamFollower(following: .outcomes, settings: settings.stream, context: context, logger: logger)
             .run(ModelConsumer(model: model, logger: logger), until: stop, onGap: status.gapSeen) { snapshotIfDue(snapshots, &state, force: false) }
         snapshotIfDue(snapshots, &state, force: true)
     }

@@ -82,7 +82,7 @@ struct ScoringCommand: AsyncParsableCommand {
         let model = LiveModel(start)
         let status = FollowerStatus(snapshotSequence: start.sequence)
         let context = try ZMQContext()
-        var settings = OutcomeFollower.Settings(stream: OutcomeStreamFollower.Settings(stream: stream.stream, frontend: client.frontend), store: location)
+        var settings = OutcomeFollower.Settings(stream: StreamFollowerSettings(stream: stream.stream, frontend: client.frontend), store: location)
         settings.stream.catchUpInterval = UInt64(catchUpMs) * 1_000_000
         settings.snapshotInterval = UInt64(snapshotSeconds) * 1_000_000_000
         settings.snapshotEvents = UInt64(snapshotEvents)

@@ -9,7 +9,7 @@ import Transport
 import Wire
 
 /// Keeps what it is given, in sequence order, as the follower's consumers do.
-final class CollectedEvents: OutcomeStreamConsumer, Sendable {
+final class CollectedEvents: StreamConsumer, Sendable {
     let events = Mutex<[OutcomeEvent]>([])
 
     func position() -> UInt64 { events.withLock { UInt64($0.count) } }
@@ -28,7 +28,7 @@ final class CollectedEvents: OutcomeStreamConsumer, Sendable {
 struct StreamFollowerTests {
     @Test func aFollowerTakesTheTopicAndReplayMethodItIsGiven() throws {
         let cluster = try Cluster()
-        let source = SequencedStream(topic: "ledger", replay: ("ledger", "resend"))
+        let source = SequencedStream<ReplayReply>(topic: "ledger", replay: ("ledger", "resend"))
         let journal = OutcomeJournal(cluster: cluster, replay: source.replay)
         defer { journal.close() }
         try cluster.waitForWorkers(1, of: "ledger")
@@ -39,9 +39,9 @@ struct StreamFollowerTests {
         defer { outcomes.close() }
         let before = journal.append(ScoringIntegrationTests.outcomes(5))
 
-        var settings = OutcomeStreamFollower.Settings(stream: cluster.streamOut, frontend: cluster.frontend)
+        var settings = StreamFollowerSettings(stream: cluster.streamOut, frontend: cluster.frontend)
         settings.catchUpInterval = 100_000_000
-        let follower = OutcomeStreamFollower(following: source, settings: settings, context: cluster.context, logger: Logger(label: "test-follower"))
+        let follower = StreamFollower(following: source, settings: settings, context: cluster.context, logger: Logger(label: "test-follower"))
         let consumer = CollectedEvents(), stop = StopSignal(), done = DispatchSemaphore(value: 0)
         Thread {
             try? follower.run(consumer, until: stop)

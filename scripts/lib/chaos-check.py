@@ -35,13 +35,15 @@ def query(store, sql):
     return [tuple(line.split("\t")) for line in output.splitlines() if line]
 
 
-def metric(url, name):
-    """The value of an unlabelled gauge from a /metrics endpoint; None when absent or unreachable."""
+def metric(url, name, labels=""):
+    """The value of a gauge from a /metrics endpoint, with exactly these labels (e.g. 'topic="outcomes"');
+    None when absent or unreachable."""
     try:
         text = urllib.request.urlopen(url + "/metrics", timeout=2).read().decode()
     except OSError:
         return None
-    match = re.search(rf"^{name} (\S+)$", text, re.MULTILINE)
+    series = re.escape(name + (f"{{{labels}}}" if labels else ""))
+    match = re.search(rf"^{series} (\S+)$", text, re.MULTILINE)
     return float(match.group(1)) if match else None
 
 
@@ -75,7 +77,7 @@ def check_scoring(run_dir, frontend, patience=60):
     deadline = time.monotonic() + patience
     while True:
         head = max((metric(url, "offerloop_stream_head_sequence") or 0) for url in heads.values())
-        sequences = {name: metric(url, "offerloop_stream_applied_sequence") for name, url in applied.items()}
+        sequences = {name: metric(url, "offerloop_stream_applied_sequence", 'topic="outcomes"') for name, url in applied.items()}
         caught_up = all(value is not None and value >= head for value in sequences.values())
         if caught_up or time.monotonic() > deadline:
             break
