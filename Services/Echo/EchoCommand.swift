@@ -21,8 +21,13 @@ struct EchoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = options.logging.bootstrap(service: "echo")
+        try await ServiceRunner.run(service: "echo", methods: Self.methods(maxDelayMs: UInt32(clamping: maxDelayMs)), options: options,
+                                    logger: logger, context: try ZMQContext())
+    }
+
+    /// "echo": the request's data back, with the worker that answered, after `delay_ms` if asked.
+    static func methods(maxDelayMs maxDelay: UInt32) -> Methods {
         var methods = Methods()
-        let maxDelay = UInt32(clamping: maxDelayMs)
         methods.on("echo") { (request: EchoRequest, context) throws -> EchoReply in
             guard request.delayMs <= maxDelay else {
                 throw ServiceError(.invalidArgument, "delay_ms \(request.delayMs) is over the limit of \(maxDelay)")
@@ -33,6 +38,6 @@ struct EchoCommand: AsyncParsableCommand {
                 $0.worker = context.worker
             }
         }
-        try await ServiceRunner.run(service: "echo", methods: methods, options: options, logger: logger, context: try ZMQContext())
+        return methods
     }
 }
