@@ -6,6 +6,7 @@ import DecisionCore
 import Foundation
 import Logging
 import Metrics
+import ProcessShell
 import Random
 import SwiftProtobuf
 import Transport
@@ -18,7 +19,7 @@ final class DecisionService: @unchecked Sendable {
     let owner = ThreadOwner()
     struct Settings: Sendable {
         /// Deadline per channel, counted from the client's send, when the request's own is later (ms).
-        var channelDeadlinesMs: [String: Int] = ["atm": 50, "kiosk": 80, "web": 100, "call_center": 200]
+        var channelDeadlinesMs = ChannelDeadlineOptions.defaultMilliseconds
         /// Share of the time left that the profile call may take; scoring gets the rest but `reserve`.
         var profileShare = 0.4
         /// Time kept for the strategy, the log and encoding the reply (ns).

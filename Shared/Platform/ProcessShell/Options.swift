@@ -101,7 +101,11 @@ public struct LoggingOptions: ParsableArguments {
 /// decision service answers by it, and the load generator counts an answer after it as late.
 public struct ChannelDeadlineOptions: ParsableArguments {
     @Option(help: "Deadline per channel in ms, counted from the request; a request's own earlier deadline wins (env OFFERLOOP_CHANNEL_DEADLINES).")
-    public var channelDeadlines: String = Environment.string("OFFERLOOP_CHANNEL_DEADLINES", "atm:50,kiosk:80,web:100,call_center:200")
+    public var channelDeadlines: String = Environment.string(
+        "OFFERLOOP_CHANNEL_DEADLINES", ChannelName.all.map { "\($0):\(Self.defaultMilliseconds[$0]!)" }.joined(separator: ","))
+
+    /// Each channel's deadline when none is configured (ms): the tightest where a customer stands at a machine.
+    public static let defaultMilliseconds = ["atm": 50, "kiosk": 80, "web": 100, "call_center": 200]
 
     public init() {}
 
