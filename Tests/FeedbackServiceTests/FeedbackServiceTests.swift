@@ -47,7 +47,7 @@ import ZeroMQ
 
     @Test func outcomesWaitingTogetherAreAnsweredEachInOneCommit() throws {
         let fixture = try FeedbackFixture()
-        let results = try fixture.tester.callGroup("outcome", [FeedbackFixture.outcome("e-1"), FeedbackFixture.outcome(""),
+        let results = fixture.tester.callGroup("outcome", [FeedbackFixture.outcome("e-1"), FeedbackFixture.outcome(""),
                                                                FeedbackFixture.outcome("e-2", offer: "card", .decline)], as: OutcomeAck.self)
         #expect(try results[0].get().sequence == 1 && (try results[2].get().sequence) == 2)
         #expect(throws: ServiceError(.invalidArgument, "event_id is required")) { try results[1].get() }
