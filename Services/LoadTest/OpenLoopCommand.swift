@@ -182,7 +182,14 @@ struct OpenLoopCommand: ParsableCommand {
         let settings = Connection.Settings(frontend: client.frontend, customers: customers, prefix: customerPrefix, mix: mix,
                                            outcomes: outcomes, timeout: UInt64(timeoutMs) * 1_000_000,
                                            channelDeadlines: deadlines.mapValues { UInt64($0) * 1_000_000 }, measureFrom: measureFrom, measureUntil: end)
-        let connections = try (0..<self.connections).map { try Connection(context: context, index: $0, settings: settings) }
+        var connections: [Connection] = []
+        do {
+            for index in 0..<self.connections { connections.append(try Connection(context: context, index: index, settings: settings)) }
+        } catch {
+            // Those made before the one that failed are closed by their maker, not left to deinit.
+            connections.forEach { $0.close() }
+            throw error
+        }
         let group = DispatchGroup()
         for connection in connections {
             group.enter()

@@ -26,18 +26,31 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
         switch self {
         case .sqlite:
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("profile-test-\(UUID().uuidString).sqlite").path
-            return try (0..<count).map { _ in try SQLiteDatabase(path: path) }
+            return try Self.each(count) { _ in try SQLiteDatabase(path: path) }
         case .postgres:
             guard let url = ProcessInfo.processInfo.environment["OFFERLOOP_TEST_POSTGRES_URL"] else {
                 throw StoreError(.unavailable, "OFFERLOOP_TEST_POSTGRES_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
             }
             let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-            return try (0..<count).map { index in
-                let db = try StoreLocation(url).open()
-                if index == 0 { try db.execute("CREATE SCHEMA \(schema)") }
-                try db.execute("SET search_path TO \(schema)")
-                return db
+            return try Self.each(count) { index in
+                try StoreLocation(url).open().handedTo { db in
+                    if index == 0 { try db.execute("CREATE SCHEMA \(schema)") }
+                    try db.execute("SET search_path TO \(schema)")
+                    return db
+                }
             }
+        }
+    }
+
+    /// `count` connections made by `open`; if one cannot be made, those made before it are closed.
+    static func each(_ count: Int, _ open: (Int) throws -> any SQLDatabase) throws -> [any SQLDatabase] {
+        var made: [any SQLDatabase] = []
+        do {
+            for index in 0..<count { made.append(try open(index)) }
+            return made
+        } catch {
+            made.forEach { $0.close() }
+            throw error
         }
     }
 }
