@@ -123,7 +123,13 @@ extension ProfileRepository {
     /// Deletes events older than the retention period and expired sessions; returns rows deleted.
     public func applyRetention(eventsOlderThanMs cutoff: Int64, now: Int64) throws -> Int {
         try db.transaction {
-            try db.execute("DELETE FROM events WHERE time_ms < $1", [.integer(cutoff)])
+            // A new version for each customer who loses events: views cached by any replica are
+            // keyed on it, so none shows a deleted event again.
+            _ = try db.execute("""
+                UPDATE customers SET version = version + 1, updated_ms = $2
+                WHERE id IN (SELECT DISTINCT customer_id FROM events WHERE time_ms < $1)
+                """, [.integer(cutoff), .integer(now)])
+            return try db.execute("DELETE FROM events WHERE time_ms < $1", [.integer(cutoff)])
                 + db.execute("DELETE FROM sessions WHERE expires_ms <= $1", [.integer(now)])
         }
     }
