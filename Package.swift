@@ -132,6 +132,8 @@ let package = Package(
             dependencies: ["Wire", protobuf],
             path: "Tests/Support/WireFuzzing"),
         // Calls a service's methods in process with a manual clock, sequential ids and fixed seeds.
+        // The stores a store test runs on: a temporary SQLite file, a schema on the test PostgreSQL.
+        .target(name: "StoreBackends", dependencies: ["Store"], path: "Tests/Support/StoreBackends"),
         .target(name: "ServiceTesting", dependencies: ["Transport", "Wire", protobuf, logging], path: "Tests/Support/ServiceTesting"),
 
         // Tests: one target per module, plus real processes in IntegrationTests.
@@ -143,7 +145,8 @@ let package = Package(
         .testTarget(name: "CSVTests", dependencies: ["CSV"]),
         .testTarget(name: "CivilCalendarTests", dependencies: ["CivilCalendar"]),
         .testTarget(name: "ProfileCoreTests", dependencies: ["ProfileCore"]),
-        .testTarget(name: "ProfileStoreTests", dependencies: ["ProfileStore", "CivilCalendar", "CSV", "DecisionRecords"]),
+        .testTarget(name: "ProfileStoreTests", dependencies: ["ProfileStore", "StoreBackends", "CivilCalendar", "CSV"]),
+        .testTarget(name: "DecisionRecordsTests", dependencies: ["DecisionRecords", "StoreBackends", "Store", "Wire"]),
         .testTarget(name: "CustomerValueTests", dependencies: ["CustomerValue", "CivilCalendar", "CSV", "ProfileCore", "Random"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScoringCoreTests", dependencies: ["ScoringCore", "Random", "Simulation"]),
         .testTarget(name: "DecisionCoreTests", dependencies: ["DecisionCore", "Random"]),

@@ -3,6 +3,7 @@ import Foundation
 import ProfileCore
 @testable import ProfileStore
 import Store
+import StoreBackends
 import Testing
 import Wire
 

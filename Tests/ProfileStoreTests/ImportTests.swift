@@ -5,6 +5,7 @@ import CSV
 import Foundation
 import ProfileCore
 import ProfileStore
+import StoreBackends
 import Testing
 import Wire
 

@@ -4,6 +4,7 @@ import Foundation
 import ProfileCore
 import ProfileStore
 import Store
+import StoreBackends
 import Testing
 import Wire
 

@@ -5,6 +5,7 @@ import Dispatch
 import Foundation
 import ProfileStore
 import Store
+import StoreBackends
 import Testing
 
 struct SchemaTests {

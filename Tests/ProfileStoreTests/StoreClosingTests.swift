@@ -1,6 +1,7 @@
 // A store connection is closed by its owner: closing twice does no harm, a closed connection
 // refuses statements with a typed error (PostgreSQL's does not quietly open a new connection).
 import Store
+import StoreBackends
 import Testing
 
 struct StoreClosingTests {

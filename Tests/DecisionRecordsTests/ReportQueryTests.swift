@@ -3,6 +3,7 @@
 // outcome log stored them); a store the feedback service never ran on says so.
 import DecisionRecords
 import Store
+import StoreBackends
 import Testing
 import Wire
 

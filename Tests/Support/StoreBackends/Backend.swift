@@ -1,31 +1,27 @@
-// The same profile-store tests run on SQLite (a temporary file) and on PostgreSQL (the
-// throwaway server scripts/test starts; its URL is in OFFERLOOP_TEST_POSTGRES_URL). Each test
-// gets a store of its own: a new file, or a new PostgreSQL schema.
+// The stores a store test runs on: SQLite (a temporary file) and PostgreSQL (the throwaway server
+// scripts/test starts; its URL is in OFFERLOOP_TEST_POSTGRES_URL). Each test gets a store of its
+// own: a new file, or a new PostgreSQL schema. (A case prints as its name in the test's arguments.)
 import Foundation
-import ProfileStore
 import Store
-import Testing
 
-enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+public enum Backend: String, CaseIterable, Sendable {
     case sqlite, postgres
 
-    var testDescription: String { rawValue }
-
-    static var all: [Backend] {
+    public static var all: [Backend] {
         // Set only to run without PostgreSQL on purpose (scripts/test never sets it).
         ProcessInfo.processInfo.environment["OFFERLOOP_SKIP_POSTGRES"] == "1" ? [.sqlite] : allCases
     }
 
     /// A fresh, empty store.
-    func open() throws -> any SQLDatabase {
+    public func open() throws -> any SQLDatabase {
         try openConnections(1)[0]
     }
 
     /// Several connections to one fresh, empty store.
-    func openConnections(_ count: Int) throws -> [any SQLDatabase] {
+    public func openConnections(_ count: Int) throws -> [any SQLDatabase] {
         switch self {
         case .sqlite:
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("profile-test-\(UUID().uuidString).sqlite").path
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("store-test-\(UUID().uuidString).sqlite").path
             return try Self.each(count) { _ in try SQLiteDatabase(path: path) }
         case .postgres:
             guard let url = ProcessInfo.processInfo.environment["OFFERLOOP_TEST_POSTGRES_URL"] else {
@@ -52,19 +48,5 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
             made.forEach { $0.close() }
             throw error
         }
-    }
-}
-
-/// A repository with predictable customer ids: c1, c2, ...
-func repository(_ backend: Backend, db: (any SQLDatabase)? = nil) throws -> ProfileRepository {
-    let counter = Counter()
-    return try ProfileRepository(db: db ?? backend.open(), newCustomerID: { "c\(counter.next())" })
-}
-
-final class Counter: @unchecked Sendable {
-    private var value = 0
-    func next() -> Int {
-        value += 1
-        return value
     }
 }

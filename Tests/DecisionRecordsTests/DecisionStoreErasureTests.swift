@@ -4,8 +4,12 @@
 import DecisionRecords
 import Foundation
 import Store
+import StoreBackends
 import Testing
 import Wire
+
+/// The time the tests' decisions and outcomes are stamped around (Unix ms).
+let t0: Int64 = 1_780_000_000_000
 
 @Suite struct DecisionStoreErasureTests {
     func decision(_ id: String, customer: String) -> (record: DecisionRecord, bytes: [UInt8]) {
