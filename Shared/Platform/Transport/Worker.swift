@@ -3,7 +3,6 @@
 // broker goes silent. One socket, one thread, for the socket's whole life.
 import Foundation
 import Logging
-import Metrics
 import Synchronization
 import Wire
 import ZeroMQ
@@ -45,10 +44,16 @@ public final class Worker: Sendable {
         self.index = index
         self.logger = logger
         self.pulse = pulse
-        let stats = Stats(), service = settings.service
+        let stats = Stats()
         self.stats = stats
-        self.methods = methods.layered(Methods.standardLayers(service: service, logger: logger), service: service,
-                                       builtIn: ["ping": { _, context in stats.ping(service: service, worker: context.worker) }])
+        self.methods = Self.layered(methods, service: settings.service, logger: logger, stats: stats)
+    }
+
+    /// `methods` as a worker of `service` answers them: with the built-in "ping" and the standard
+    /// layers (a test that calls a service in process goes through the same).
+    public static func layered(_ methods: Methods, service: String, logger: Logger, stats: Stats = Stats()) -> LayeredMethods {
+        methods.layered(Methods.standardLayers(service: service, logger: logger), service: service,
+                        builtIn: ["ping": { _, context in stats.ping(service: service, worker: context.worker) }])
     }
 
     /// Why worker `index` cannot take requests now (not registered, or the broker went silent), or nil.
@@ -211,9 +216,11 @@ public final class Worker: Sendable {
         }
     }
 
-    final class Stats: Sendable {
+    public final class Stats: Sendable {
         let started = MonotonicClock.now()
         let served = Atomic<UInt64>(0)
+
+        public init() {}
 
         /// The answer of the built-in "ping": who answers, since when, and how much it served.
         func ping(service: String, worker: String) -> [UInt8] {

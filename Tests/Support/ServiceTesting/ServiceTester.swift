@@ -23,11 +23,7 @@ public final class ServiceTester: Sendable {
         self.service = service
         self.methods = methods
         self.clock = clock
-        // The worker's built-in "ping", so that the methods a service lists are the worker's.
-        let ping: Methods.RawHandler = { _, context in
-            PingReply.with { $0.service = service; $0.worker = context.worker; $0.version = OfferLoopVersion.current }.wireBytes()
-        }
-        layered = methods.layered(Methods.standardLayers(service: service, logger: logger), service: service, builtIn: ["ping": ping])
+        layered = Worker.layered(methods, service: service, logger: logger)
     }
 
     /// Closes what the service's handlers opened, as its worker does when it stops.
