@@ -7,6 +7,8 @@ import ZeroMQ
 public enum StreamTopic {
     /// The feedback service's outcomes, payload `OutcomeEvent`.
     public static let outcomes = "outcomes"
+    /// The profile service's changes, payload `ProfileChange`.
+    public static let profile = "profile"
 }
 
 /// Publishes on one topic; one thread owns it.

@@ -10,9 +10,15 @@ import SwiftProtobuf
 import Wire
 import ZeroMQ
 
-/// An event of a sequenced stream: numbered 1, 2, 3, … without gaps.
+/// An event of a sequenced stream: numbered 1, 2, 3, … without gaps. A heartbeat is not an
+/// event: its sequence is the stream's head, which tells a quiet follower how far behind it is.
 public protocol SequencedEvent: SwiftProtobuf.Message {
     var sequence: UInt64 { get }
+    var isHeartbeat: Bool { get }
+}
+
+extension SequencedEvent {
+    public var isHeartbeat: Bool { false }
 }
 
 /// A page of a stream's replay (the answer to a ReplayRequest): consecutive events from the
@@ -25,6 +31,10 @@ public protocol ReplayPage: SwiftProtobuf.Message {
 
 extension OutcomeEvent: SequencedEvent {}
 extension ReplayReply: ReplayPage {}
+extension ProfileChange: SequencedEvent {
+    public var isHeartbeat: Bool { heartbeat }
+}
+extension ProfileChangesReply: ReplayPage {}
 
 /// A sequenced stream as its followers know it: the topic it is published on and the service
 /// method that replays it (a ReplayRequest, answered with a `Page`).
@@ -43,6 +53,11 @@ extension SequencedStream where Page == ReplayReply {
     public static var outcomes: Self { Self(topic: StreamTopic.outcomes, replay: ("feedback", "replay")) }
 }
 
+extension SequencedStream where Page == ProfileChangesReply {
+    /// The profile service's changes, replayed by its "changes" method.
+    public static var profile: Self { Self(topic: StreamTopic.profile, replay: ("profile", "changes")) }
+}
+
 /// What follows a stream. Called from the follower's thread only.
 public protocol StreamConsumer<Event> {
     associatedtype Event: SequencedEvent
@@ -51,6 +66,12 @@ public protocol StreamConsumer<Event> {
     /// Applies the events after `position()` in order, skipping those already applied;
     /// false at a gap (the events after it wait for the replay).
     func apply(_ events: [Event]) throws -> Bool
+    /// The stream's head as a heartbeat or a replay just told it (how far behind the consumer is).
+    func headSeen(_ head: UInt64)
+}
+
+extension StreamConsumer {
+    public func headSeen(_ head: UInt64) {}
 }
 
 /// Where a follower listens and asks for replays, and how often it catches up when the stream is quiet.
@@ -92,9 +113,11 @@ public struct StreamFollower<Page: ReplayPage>: Sendable {
         self.logger = logger
     }
 
-    /// Follows until `stop`; `onGap` is called for each gap seen on the live stream and `tick`
-    /// after every round (e.g. to snapshot).
-    public func run(_ consumer: some StreamConsumer<Event>, until stop: StopSignal, onGap: () -> Void = {}, tick: () -> Void = {}) throws {
+    /// Follows until `stop`; `onGap` is called for each gap seen on the live stream, `caughtUp`
+    /// once, when a replay first reached the head it reported, and `tick` after every round (e.g.
+    /// to snapshot).
+    public func run(_ consumer: some StreamConsumer<Event>, until stop: StopSignal, onGap: () -> Void = {}, caughtUp: () -> Void = {},
+                    tick: () -> Void = {}) throws {
         let subscriber = try StreamSubscriber(context: context, endpoint: settings.stream, topic: source.topic)
         defer { subscriber.close() }
         let client = try BrokerClient(context: context, endpoint: settings.frontend)
@@ -104,16 +127,25 @@ public struct StreamFollower<Page: ReplayPage>: Sendable {
         var replayFailing = false
         var newest: UInt64 = 0
         var nextCatchUp: UInt64 = 0
+        var isCaughtUp = false
         while !stop.isRaised {
             if MonotonicClock.now() >= nextCatchUp {
-                catchUp(consumer, client, &replayFailing, &newest)
-                nextCatchUp = MonotonicClock.now() + settings.catchUpInterval
+                if catchUp(consumer, client, &replayFailing, &newest), !isCaughtUp {
+                    isCaughtUp = true
+                    caughtUp()
+                }
+                nextCatchUp = MonotonicClock.now() + (isCaughtUp ? settings.catchUpInterval : 0)
             }
             var events: [Event] = []
             var payload = try subscriber.next()
             while let bytes = payload {
                 if let event = try? Event(serializedBytes: bytes) {
-                    events.append(event)
+                    if event.isHeartbeat {
+                        newest = max(newest, event.sequence)
+                        consumer.headSeen(event.sequence)
+                    } else {
+                        events.append(event)
+                    }
                 } else {
                     logger.warning("undecodable event skipped", metadata: ["topic": "\(source.topic)", "bytes": "\(bytes.count)"])
                 }
@@ -122,7 +154,7 @@ public struct StreamFollower<Page: ReplayPage>: Sendable {
             if !events.isEmpty, !apply(consumer, events, newest: &newest) {
                 gaps.increment()
                 onGap()
-                catchUp(consumer, client, &replayFailing, &newest)
+                _ = catchUp(consumer, client, &replayFailing, &newest)
                 nextCatchUp = MonotonicClock.now() + settings.catchUpInterval
             }
             tick()
@@ -147,8 +179,10 @@ public struct StreamFollower<Page: ReplayPage>: Sendable {
         }
     }
 
-    /// Fetches and applies everything after the consumer's position, page by page.
-    private func catchUp(_ consumer: some StreamConsumer<Event>, _ client: BrokerClient, _ replayFailing: inout Bool, _ newest: inout UInt64) {
+    /// Fetches and applies everything after the consumer's position, page by page; true when it
+    /// reached the head the replay reported.
+    @discardableResult
+    private func catchUp(_ consumer: some StreamConsumer<Event>, _ client: BrokerClient, _ replayFailing: inout Bool, _ newest: inout UInt64) -> Bool {
         while true {
             let from: UInt64
             let reply: Page
@@ -159,16 +193,17 @@ public struct StreamFollower<Page: ReplayPage>: Sendable {
             } catch {
                 if !replayFailing { logger.warning("cannot replay the stream; going on as we are", metadata: ["topic": "\(source.topic)", "error": "\(error)"]) }
                 replayFailing = true
-                return
+                return false
             }
             if replayFailing { logger.info("stream replay works again", metadata: ["topic": "\(source.topic)"]) }
             replayFailing = false
-            guard let last = reply.events.last else { return }
+            consumer.headSeen(reply.headSequence)
+            guard let last = reply.events.last else { return from > reply.headSequence }
             if !apply(consumer, reply.events, head: reply.headSequence, newest: &newest) {
                 logger.error("the replay could not be applied; will retry", metadata: ["from": "\(from)"])
-                return
+                return false
             }
-            if last.sequence >= reply.headSequence { return }
+            if last.sequence >= reply.headSequence { return true }
         }
     }
 }

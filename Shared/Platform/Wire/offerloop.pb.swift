@@ -482,6 +482,10 @@ public nonisolated struct Offerloop_V1_DecideRequest: Sendable {
   /// makes exploration reproducible (tests, replays); 0: random
   public var seed: UInt64 = 0
 
+  /// Read-your-writes: the profile_sequence a profile write answered. A replica that has not yet
+  /// applied it waits for it within the deadline (docs/DECISION.md); 0: no such wait.
+  public var minProfileSequence: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -804,6 +808,9 @@ public nonisolated struct Offerloop_V1_CustomerViewRequest: Sendable {
   /// how many of the latest events to include (0: none)
   public var recentEvents: UInt32 = 0
 
+  /// the decision's read-your-writes floor; the profile service is always past it
+  public var minProfileSequence: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1049,6 +1056,9 @@ public nonisolated struct Offerloop_V1_CustomerReply: Sendable {
   /// set when the call merged another customer into this one
   public var mergedCustomerID: String = String()
 
+  /// the profile stream's sequence of this write (0: nothing changed)
+  public var profileSequence: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1272,6 +1282,9 @@ public nonisolated struct Offerloop_V1_SessionReply: Sendable {
 
   public var expiresUnixMs: Int64 = 0
 
+  /// the profile stream's sequence of this write (0: a read)
+  public var profileSequence: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1353,6 +1366,9 @@ public nonisolated struct Offerloop_V1_EraseReply: Sendable {
   /// the customer and every id merged into it: erased everywhere
   public var customerIds: [String] = []
 
+  /// the profile stream's sequence of the erasure
+  public var profileSequence: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1394,6 +1410,9 @@ public nonisolated struct Offerloop_V1_UnmergeReply: Sendable {
 
   /// written to the survivor after the merge: stays with it
   public var kept: [String] = []
+
+  /// the profile stream's sequence of the undo
+  public var profileSequence: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1715,6 +1734,136 @@ public nonisolated struct Offerloop_V1_ReplayReply: Sendable {
 
   /// the last sequence published so far
   public var headSequence: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Offerloop_V1_ProfileChange: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 1, 2, 3, … without gaps; a heartbeat carries the head
+  public var sequence: UInt64 = 0
+
+  public var timeUnixMs: Int64 = 0
+
+  /// empty for a value-model refit and a heartbeat
+  public var customerID: String = String()
+
+  /// the state after the change; unset when the customer is gone
+  public var customer: Offerloop_V1_ReplicaCustomer {
+    get {_customer ?? Offerloop_V1_ReplicaCustomer()}
+    set {_customer = newValue}
+  }
+  /// Returns true if `customer` has been explicitly set.
+  public var hasCustomer: Bool {self._customer != nil}
+  /// Clears the value of `customer`. Subsequent reads from it will return its default value.
+  public mutating func clearCustomer() {self._customer = nil}
+
+  /// gone: merged into this customer (its identities moved there)
+  public var mergedInto: String = String()
+
+  /// gone: erased
+  public var erased: Bool = false
+
+  /// a refit: states valued with an older model are stale
+  public var valueModelVersion: Int64 = 0
+
+  /// not a change: `sequence` is the stream's head (every few ms)
+  public var heartbeat: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _customer: Offerloop_V1_ReplicaCustomer? = nil
+}
+
+/// What a decision replica holds of a customer: the view decisions read (no recent events; the
+/// contact history reduced to what the contact policy can still use), valued on `valued_day`
+/// (days since 1970-01-01, UTC) with value model `value_model_version` (0: no model).
+public nonisolated struct Offerloop_V1_ReplicaCustomer: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var view: Offerloop_V1_CustomerView {
+    get {_view ?? Offerloop_V1_CustomerView()}
+    set {_view = newValue}
+  }
+  /// Returns true if `view` has been explicitly set.
+  public var hasView: Bool {self._view != nil}
+  /// Clears the value of `view`. Subsequent reads from it will return its default value.
+  public mutating func clearView() {self._view = nil}
+
+  public var valuedDay: Int64 = 0
+
+  public var valueModelVersion: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _view: Offerloop_V1_CustomerView? = nil
+}
+
+/// Method "changes": the profile stream from a sequence on (a ReplayRequest).
+public nonisolated struct Offerloop_V1_ProfileChangesReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// consecutive, from from_sequence
+  public var events: [Offerloop_V1_ProfileChange] = []
+
+  public var headSequence: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Method "snapshot": a page of every customer's replica state, in customer id order. A follower
+/// reads pages until `done`, then applies the stream from the first page's head_sequence + 1;
+/// each customer's state comes with the sequence of its latest change, so an older change of the
+/// stream is not applied over a newer state.
+public nonisolated struct Offerloop_V1_ProfileSnapshotRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// "" for the first page
+  public var afterCustomerID: String = String()
+
+  /// 0: the server's page size
+  public var maxCustomers: UInt32 = 0
+
+  /// with `partitions` > 1: only customers of this partition
+  public var partition: UInt32 = 0
+
+  public var partitions: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Offerloop_V1_ProfileSnapshotReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var customers: [Offerloop_V1_ProfileChange] = []
+
+  /// the stream's head when the page was read
+  public var headSequence: UInt64 = 0
+
+  public var done: Bool = false
+
+  public var valueModelVersion: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -2164,7 +2313,7 @@ nonisolated extension Offerloop_V1_Identity: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Offerloop_V1_DecideRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DecideRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{1}channel\0\u{1}slots\0\u{1}context\0\u{1}explain\0\u{3}local_hour\0\u{1}seed\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{1}channel\0\u{1}slots\0\u{1}context\0\u{1}explain\0\u{3}local_hour\0\u{1}seed\0\u{3}min_profile_sequence\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2179,6 +2328,7 @@ nonisolated extension Offerloop_V1_DecideRequest: SwiftProtobuf.Message, SwiftPr
       case 5: try { try decoder.decodeSingularBoolField(value: &self.explain) }()
       case 6: try { try decoder.decodeSingularInt32Field(value: &self._localHour) }()
       case 7: try { try decoder.decodeSingularUInt64Field(value: &self.seed) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.minProfileSequence) }()
       default: break
       }
     }
@@ -2210,6 +2360,9 @@ nonisolated extension Offerloop_V1_DecideRequest: SwiftProtobuf.Message, SwiftPr
     if self.seed != 0 {
       try visitor.visitSingularUInt64Field(value: self.seed, fieldNumber: 7)
     }
+    if self.minProfileSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.minProfileSequence, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2221,6 +2374,7 @@ nonisolated extension Offerloop_V1_DecideRequest: SwiftProtobuf.Message, SwiftPr
     if lhs.explain != rhs.explain {return false}
     if lhs._localHour != rhs._localHour {return false}
     if lhs.seed != rhs.seed {return false}
+    if lhs.minProfileSequence != rhs.minProfileSequence {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2878,7 +3032,7 @@ nonisolated extension Offerloop_V1_OutcomeResult: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Offerloop_V1_CustomerViewRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CustomerViewRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{3}recent_events\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{3}recent_events\0\u{3}min_profile_sequence\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2888,6 +3042,7 @@ nonisolated extension Offerloop_V1_CustomerViewRequest: SwiftProtobuf.Message, S
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularMessageField(value: &self._identity) }()
       case 2: try { try decoder.decodeSingularUInt32Field(value: &self.recentEvents) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.minProfileSequence) }()
       default: break
       }
     }
@@ -2904,12 +3059,16 @@ nonisolated extension Offerloop_V1_CustomerViewRequest: SwiftProtobuf.Message, S
     if self.recentEvents != 0 {
       try visitor.visitSingularUInt32Field(value: self.recentEvents, fieldNumber: 2)
     }
+    if self.minProfileSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.minProfileSequence, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Offerloop_V1_CustomerViewRequest, rhs: Offerloop_V1_CustomerViewRequest) -> Bool {
     if lhs._identity != rhs._identity {return false}
     if lhs.recentEvents != rhs.recentEvents {return false}
+    if lhs.minProfileSequence != rhs.minProfileSequence {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3319,7 +3478,7 @@ nonisolated extension Offerloop_V1_UpsertCustomerRequest: SwiftProtobuf.Message,
 
 nonisolated extension Offerloop_V1_CustomerReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CustomerReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{1}created\0\u{1}duplicate\0\u{3}merged_customer_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{1}created\0\u{1}duplicate\0\u{3}merged_customer_id\0\u{3}profile_sequence\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3331,6 +3490,7 @@ nonisolated extension Offerloop_V1_CustomerReply: SwiftProtobuf.Message, SwiftPr
       case 2: try { try decoder.decodeSingularBoolField(value: &self.created) }()
       case 3: try { try decoder.decodeSingularBoolField(value: &self.duplicate) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.mergedCustomerID) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.profileSequence) }()
       default: break
       }
     }
@@ -3349,6 +3509,9 @@ nonisolated extension Offerloop_V1_CustomerReply: SwiftProtobuf.Message, SwiftPr
     if !self.mergedCustomerID.isEmpty {
       try visitor.visitSingularStringField(value: self.mergedCustomerID, fieldNumber: 4)
     }
+    if self.profileSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.profileSequence, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3357,6 +3520,7 @@ nonisolated extension Offerloop_V1_CustomerReply: SwiftProtobuf.Message, SwiftPr
     if lhs.created != rhs.created {return false}
     if lhs.duplicate != rhs.duplicate {return false}
     if lhs.mergedCustomerID != rhs.mergedCustomerID {return false}
+    if lhs.profileSequence != rhs.profileSequence {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3658,7 +3822,7 @@ nonisolated extension Offerloop_V1_SessionRequest: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Offerloop_V1_SessionReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SessionReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{1}session\0\u{3}expires_unix_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{1}session\0\u{3}expires_unix_ms\0\u{3}profile_sequence\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3669,6 +3833,7 @@ nonisolated extension Offerloop_V1_SessionReply: SwiftProtobuf.Message, SwiftPro
       case 1: try { try decoder.decodeSingularStringField(value: &self.customerID) }()
       case 2: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.session) }()
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.expiresUnixMs) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.profileSequence) }()
       default: break
       }
     }
@@ -3684,6 +3849,9 @@ nonisolated extension Offerloop_V1_SessionReply: SwiftProtobuf.Message, SwiftPro
     if self.expiresUnixMs != 0 {
       try visitor.visitSingularInt64Field(value: self.expiresUnixMs, fieldNumber: 3)
     }
+    if self.profileSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.profileSequence, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3691,6 +3859,7 @@ nonisolated extension Offerloop_V1_SessionReply: SwiftProtobuf.Message, SwiftPro
     if lhs.customerID != rhs.customerID {return false}
     if lhs.session != rhs.session {return false}
     if lhs.expiresUnixMs != rhs.expiresUnixMs {return false}
+    if lhs.profileSequence != rhs.profileSequence {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3811,7 +3980,7 @@ nonisolated extension Offerloop_V1_EraseRequest: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Offerloop_V1_EraseReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".EraseReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{3}rows_deleted\0\u{3}customer_ids\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{3}rows_deleted\0\u{3}customer_ids\0\u{3}profile_sequence\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3822,6 +3991,7 @@ nonisolated extension Offerloop_V1_EraseReply: SwiftProtobuf.Message, SwiftProto
       case 1: try { try decoder.decodeSingularStringField(value: &self.customerID) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.rowsDeleted) }()
       case 3: try { try decoder.decodeRepeatedStringField(value: &self.customerIds) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.profileSequence) }()
       default: break
       }
     }
@@ -3837,6 +4007,9 @@ nonisolated extension Offerloop_V1_EraseReply: SwiftProtobuf.Message, SwiftProto
     if !self.customerIds.isEmpty {
       try visitor.visitRepeatedStringField(value: self.customerIds, fieldNumber: 3)
     }
+    if self.profileSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.profileSequence, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3844,6 +4017,7 @@ nonisolated extension Offerloop_V1_EraseReply: SwiftProtobuf.Message, SwiftProto
     if lhs.customerID != rhs.customerID {return false}
     if lhs.rowsDeleted != rhs.rowsDeleted {return false}
     if lhs.customerIds != rhs.customerIds {return false}
+    if lhs.profileSequence != rhs.profileSequence {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3881,7 +4055,7 @@ nonisolated extension Offerloop_V1_UnmergeRequest: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Offerloop_V1_UnmergeReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UnmergeReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{3}survivor_id\0\u{3}merged_unix_ms\0\u{3}merged_by\0\u{1}restored\0\u{1}kept\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}customer_id\0\u{3}survivor_id\0\u{3}merged_unix_ms\0\u{3}merged_by\0\u{1}restored\0\u{1}kept\0\u{3}profile_sequence\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3895,6 +4069,7 @@ nonisolated extension Offerloop_V1_UnmergeReply: SwiftProtobuf.Message, SwiftPro
       case 4: try { try decoder.decodeSingularStringField(value: &self.mergedBy) }()
       case 5: try { try decoder.decodeRepeatedStringField(value: &self.restored) }()
       case 6: try { try decoder.decodeRepeatedStringField(value: &self.kept) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.profileSequence) }()
       default: break
       }
     }
@@ -3919,6 +4094,9 @@ nonisolated extension Offerloop_V1_UnmergeReply: SwiftProtobuf.Message, SwiftPro
     if !self.kept.isEmpty {
       try visitor.visitRepeatedStringField(value: self.kept, fieldNumber: 6)
     }
+    if self.profileSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.profileSequence, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3929,6 +4107,7 @@ nonisolated extension Offerloop_V1_UnmergeReply: SwiftProtobuf.Message, SwiftPro
     if lhs.mergedBy != rhs.mergedBy {return false}
     if lhs.restored != rhs.restored {return false}
     if lhs.kept != rhs.kept {return false}
+    if lhs.profileSequence != rhs.profileSequence {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -4580,6 +4759,244 @@ nonisolated extension Offerloop_V1_ReplayReply: SwiftProtobuf.Message, SwiftProt
   public static func ==(lhs: Offerloop_V1_ReplayReply, rhs: Offerloop_V1_ReplayReply) -> Bool {
     if lhs.events != rhs.events {return false}
     if lhs.headSequence != rhs.headSequence {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_ProfileChange: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ProfileChange"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{3}time_unix_ms\0\u{3}customer_id\0\u{1}customer\0\u{3}merged_into\0\u{1}erased\0\u{3}value_model_version\0\u{1}heartbeat\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.sequence) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.customerID) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._customer) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.mergedInto) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.erased) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.valueModelVersion) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.heartbeat) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.sequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.sequence, fieldNumber: 1)
+    }
+    if self.timeUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 2)
+    }
+    if !self.customerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.customerID, fieldNumber: 3)
+    }
+    try { if let v = self._customer {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if !self.mergedInto.isEmpty {
+      try visitor.visitSingularStringField(value: self.mergedInto, fieldNumber: 5)
+    }
+    if self.erased != false {
+      try visitor.visitSingularBoolField(value: self.erased, fieldNumber: 6)
+    }
+    if self.valueModelVersion != 0 {
+      try visitor.visitSingularInt64Field(value: self.valueModelVersion, fieldNumber: 7)
+    }
+    if self.heartbeat != false {
+      try visitor.visitSingularBoolField(value: self.heartbeat, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_ProfileChange, rhs: Offerloop_V1_ProfileChange) -> Bool {
+    if lhs.sequence != rhs.sequence {return false}
+    if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs.customerID != rhs.customerID {return false}
+    if lhs._customer != rhs._customer {return false}
+    if lhs.mergedInto != rhs.mergedInto {return false}
+    if lhs.erased != rhs.erased {return false}
+    if lhs.valueModelVersion != rhs.valueModelVersion {return false}
+    if lhs.heartbeat != rhs.heartbeat {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_ReplicaCustomer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReplicaCustomer"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}view\0\u{3}valued_day\0\u{3}value_model_version\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._view) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.valuedDay) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.valueModelVersion) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._view {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.valuedDay != 0 {
+      try visitor.visitSingularInt64Field(value: self.valuedDay, fieldNumber: 2)
+    }
+    if self.valueModelVersion != 0 {
+      try visitor.visitSingularInt64Field(value: self.valueModelVersion, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_ReplicaCustomer, rhs: Offerloop_V1_ReplicaCustomer) -> Bool {
+    if lhs._view != rhs._view {return false}
+    if lhs.valuedDay != rhs.valuedDay {return false}
+    if lhs.valueModelVersion != rhs.valueModelVersion {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_ProfileChangesReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ProfileChangesReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}events\0\u{3}head_sequence\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.events) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.headSequence) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.events.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.events, fieldNumber: 1)
+    }
+    if self.headSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.headSequence, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_ProfileChangesReply, rhs: Offerloop_V1_ProfileChangesReply) -> Bool {
+    if lhs.events != rhs.events {return false}
+    if lhs.headSequence != rhs.headSequence {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_ProfileSnapshotRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ProfileSnapshotRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}after_customer_id\0\u{3}max_customers\0\u{1}partition\0\u{1}partitions\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.afterCustomerID) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.maxCustomers) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.partition) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.partitions) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.afterCustomerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.afterCustomerID, fieldNumber: 1)
+    }
+    if self.maxCustomers != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxCustomers, fieldNumber: 2)
+    }
+    if self.partition != 0 {
+      try visitor.visitSingularUInt32Field(value: self.partition, fieldNumber: 3)
+    }
+    if self.partitions != 0 {
+      try visitor.visitSingularUInt32Field(value: self.partitions, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_ProfileSnapshotRequest, rhs: Offerloop_V1_ProfileSnapshotRequest) -> Bool {
+    if lhs.afterCustomerID != rhs.afterCustomerID {return false}
+    if lhs.maxCustomers != rhs.maxCustomers {return false}
+    if lhs.partition != rhs.partition {return false}
+    if lhs.partitions != rhs.partitions {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_ProfileSnapshotReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ProfileSnapshotReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}customers\0\u{3}head_sequence\0\u{1}done\0\u{3}value_model_version\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.customers) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.headSequence) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.done) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.valueModelVersion) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.customers.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.customers, fieldNumber: 1)
+    }
+    if self.headSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.headSequence, fieldNumber: 2)
+    }
+    if self.done != false {
+      try visitor.visitSingularBoolField(value: self.done, fieldNumber: 3)
+    }
+    if self.valueModelVersion != 0 {
+      try visitor.visitSingularInt64Field(value: self.valueModelVersion, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_ProfileSnapshotReply, rhs: Offerloop_V1_ProfileSnapshotReply) -> Bool {
+    if lhs.customers != rhs.customers {return false}
+    if lhs.headSequence != rhs.headSequence {return false}
+    if lhs.done != rhs.done {return false}
+    if lhs.valueModelVersion != rhs.valueModelVersion {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
