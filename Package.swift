@@ -111,7 +111,7 @@ let package = Package(
         .executableTarget(name: "Broker", dependencies: ["BrokerCore", "Transport", "ProcessShell", metrics], path: "Services/Broker"),
         .executableTarget(name: "Profile", dependencies: ["ProfileStore", "Random", "Transport", "ProcessShell", metrics], path: "Services/Profile"),
         .executableTarget(name: "Scoring", dependencies: ["ScoringCore", "Random", "Transport", "ProcessShell", "Store", metrics], path: "Services/Scoring"),
-        .executableTarget(name: "Decision", dependencies: ["DecisionCore", "DecisionRecords", "Random", "Transport", "ProcessShell", "Store", metrics, protobuf], path: "Services/Decision"),
+        .executableTarget(name: "Decision", dependencies: ["DecisionCore", "DecisionRecords", "ProfileCore", "Random", "Transport", "ProcessShell", "Store", metrics, protobuf], path: "Services/Decision"),
         .executableTarget(name: "Feedback", dependencies: ["DecisionRecords", "Transport", "ProcessShell", "Store", metrics], path: "Services/Feedback"),
         .executableTarget(name: "Echo", dependencies: ["Transport", "ProcessShell"], path: "Services/Echo"),
         .executableTarget(
@@ -156,7 +156,7 @@ let package = Package(
         .testTarget(name: "EffectivenessTests", dependencies: ["Effectiveness", "Random", "ScoringCore", "Simulation", "Wire"]),
         // The service adapters, in process through ServiceTesting (a test target may depend on an executable).
         .testTarget(name: "EchoServiceTests", dependencies: ["Echo", "ServiceTesting", "Transport", "Wire"]),
-        .testTarget(name: "DecisionServiceTests", dependencies: ["Decision", "ServiceTesting", "DecisionCore", "Wire", logging]),
+        .testTarget(name: "DecisionServiceTests", dependencies: ["Decision", "ServiceTesting", "DecisionCore", "ProfileCore", "Wire", logging]),
         .testTarget(name: "ProfileServiceTests", dependencies: ["Profile", "ServiceTesting", "ProfileStore", "Store", logging]),
         .testTarget(name: "ScoringServiceTests", dependencies: ["Scoring", "ServiceTesting", "ScoringCore", "Store", "ZeroMQ", logging]),
         .testTarget(name: "FeedbackServiceTests", dependencies: ["Feedback", "ServiceTesting", "DecisionRecords", "Store", "ZeroMQ", logging]),

@@ -39,11 +39,29 @@ struct DecisionCommand: AsyncParsableCommand {
     @Option(help: "How old a view cached at a replica may be and still stand in when profile fails, s; older ones may not know of an opt-out (env OFFERLOOP_VIEW_CACHE_SECONDS).")
     var viewCacheSeconds: Int = Environment.int("OFFERLOOP_VIEW_CACHE_SECONDS", 60)
 
+    @Option(help: "Where customer views come from: 'replica' (held in memory from the profile stream; the profile service when the replica cannot vouch for one) or 'profile' (always asked) (env OFFERLOOP_VIEWS).")
+    var views: ViewsMode = ViewsMode(rawValue: Environment.string("OFFERLOOP_VIEWS", "replica")) ?? .replica
+
+    @Option(help: "How far behind the profile stream's head a replica may be and still answer from memory, ms (env OFFERLOOP_REPLICA_MAX_LAG_MS).")
+    var replicaMaxLagMs: Int = Environment.int("OFFERLOOP_REPLICA_MAX_LAG_MS", 50)
+
+    @Option(help: "How long a replica waits to catch up with the profile stream before it registers anyway and asks the profile service until it has, s (env OFFERLOOP_REPLICA_READY_SECONDS).")
+    var replicaReadySeconds: Int = Environment.int("OFFERLOOP_REPLICA_READY_SECONDS", 300)
+
+    @OptionGroup var stream: StreamSubscriberOptions
+
+    enum ViewsMode: String, ExpressibleByArgument {
+        case replica, profile
+    }
+
     func validate() throws {
         guard viewCacheSeconds >= 0 else { throw ValidationError("--view-cache-seconds must be 0 or more") }
         guard callTimeoutMs >= 1 else { throw ValidationError("--call-timeout-ms must be at least 1") }
         guard epsilon >= 0, epsilon <= 1 else { throw ValidationError("--epsilon must lie in [0, 1]") }
         guard journalSyncMs >= 1 else { throw ValidationError("--journal-sync-ms must be at least 1") }
+        guard replicaMaxLagMs >= 1, replicaReadySeconds >= 0 else {
+            throw ValidationError("--replica-max-lag-ms must be at least 1 and --replica-ready-seconds 0 or more")
+        }
     }
 
     func run() async throws {
@@ -65,12 +83,24 @@ struct DecisionCommand: AsyncParsableCommand {
         let settings = configured
         let context = try ZMQContext()
         let frontend = client.frontend
-        try await ServiceRunner.run(service: "decision", options: options, logger: logger, context: context, extra: [
+        var extra = [
             ThreadService(name: "decision-log") { try loader.run(until: $0) },
             ThreadService(name: "catalog-watch") { holder.watch(until: $0) },
-        ]) { _ in
-            try DecisionService(catalog: holder, journal: journal, settings: settings, context: context, frontend: frontend,
-                                 environment: .live, logger: logger).methods()
+        ]
+        var replica: ReplicaViews?
+        var startWhen: (@Sendable (StopSignal) -> Bool)?
+        if views == .replica {
+            let held = ReplicaViews(settings: ReplicaViews.Settings(maxLagNs: UInt64(replicaMaxLagMs) * 1_000_000))
+            let follower = ReplicaFollower(views: held, stream: StreamFollowerSettings(stream: stream.stream, frontend: frontend),
+                                           context: context, logger: logger)
+            extra.append(ThreadService(name: "profile-replica") { try follower.run(until: $0) })
+            startWhen = { [readyNs = UInt64(replicaReadySeconds) * 1_000_000_000] stop in held.waitUntilReady(stop, atMostNs: readyNs, logger: logger) }
+            replica = held
+        }
+        try await ServiceRunner.run(service: "decision", options: options, logger: logger, context: context, extra: extra,
+                                    startWhen: startWhen) { [replica] _ in
+            try DecisionService(catalog: holder, journal: journal, settings: settings, replica: replica, context: context,
+                                frontend: frontend, environment: .live, logger: logger).methods()
         }
     }
 }

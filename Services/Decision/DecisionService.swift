@@ -1,12 +1,14 @@
-// The decision service's methods for one worker thread: "decide" (profile → scoring → strategy →
-// decision log → answer, all within the request's deadline) and "reload_catalog" / "catalog".
-// Each worker thread owns its sources (their broker client: a socket belongs to one thread) and its
-// cache of recent customer views, the fallback when the profile service is slow or down.
+// The decision service's methods for one worker thread: "decide" (the customer's view → scoring →
+// strategy → decision log → answer, all within the request's deadline) and "reload_catalog" /
+// "catalog". The view comes from this replica's memory (ReplicaViews, kept by the profile stream)
+// when it is fresh enough, else from its source (the profile service). Each worker thread owns its
+// sources (their broker client: a socket belongs to one thread) and its cache of recent views.
 import DecisionCore
 import Foundation
 import Logging
 import Metrics
 import ProcessShell
+import ProfileCore
 import Random
 import SwiftProtobuf
 import Transport
@@ -43,6 +45,8 @@ final class DecisionService: @unchecked Sendable {
     let journal: DecisionJournal
     let settings: Settings
     let views: any CustomerViewSource
+    /// The customer views this replica holds, shared by its workers; nil: every view from `views`.
+    let replica: ReplicaViews?
     let propensities: any PropensitySource
     let environment: ServiceEnvironment
     let logger: Logger
@@ -52,13 +56,17 @@ final class DecisionService: @unchecked Sendable {
     var breakers = ["profile": CircuitBreaker(), "scoring": CircuitBreaker()]
     let decisions = Dictionary(uniqueKeysWithValues: ChannelName.all.map { ($0, Counter(label: "offerloop_decisions_total", dimensions: [("channel", $0)])) })
     let controlDecisions = Counter(label: "offerloop_decisions_control_total")
+    /// Views served from this replica's memory, and those it could not vouch for (asked of profile).
+    let replicaViews = Counter(label: "offerloop_decision_views_total", dimensions: [("source", "replica")])
+    let replicaStale = Counter(label: "offerloop_decision_views_total", dimensions: [("source", "replica_stale")])
 
     /// Closes what the sources opened (their broker client), when the worker stops.
     let closeSources: () -> Void
 
-    init(catalog: CatalogHolder, journal: DecisionJournal, settings: Settings, views: any CustomerViewSource,
+    init(catalog: CatalogHolder, journal: DecisionJournal, settings: Settings, views: any CustomerViewSource, replica: ReplicaViews? = nil,
          propensities: any PropensitySource, environment: ServiceEnvironment, logger: Logger, closeSources: @escaping () -> Void = {}) {
         self.closeSources = closeSources
+        self.replica = replica
         self.catalog = catalog
         self.journal = journal
         self.settings = settings
@@ -69,11 +77,11 @@ final class DecisionService: @unchecked Sendable {
     }
 
     /// Profile and scoring through the broker, on a client of this worker thread's own.
-    convenience init(catalog: CatalogHolder, journal: DecisionJournal, settings: Settings, context: ZMQContext, frontend: String,
-                     environment: ServiceEnvironment, logger: Logger) throws {
+    convenience init(catalog: CatalogHolder, journal: DecisionJournal, settings: Settings, replica: ReplicaViews?, context: ZMQContext,
+                     frontend: String, environment: ServiceEnvironment, logger: Logger) throws {
         let broker = BrokerSources(client: try BrokerClient(context: context, endpoint: frontend))
-        self.init(catalog: catalog, journal: journal, settings: settings, views: broker, propensities: broker, environment: environment,
-                  logger: logger, closeSources: broker.client.close)
+        self.init(catalog: catalog, journal: journal, settings: settings, views: broker, replica: replica, propensities: broker,
+                  environment: environment, logger: logger, closeSources: broker.client.close)
     }
 
     func methods() -> Methods {
@@ -108,8 +116,8 @@ final class DecisionService: @unchecked Sendable {
         let engine = catalog.engine
         var degraded: [(reason: String, text: String)] = []
 
-        // 1. Who is this? The profile service, within its share of the time left.
-        let view = try customerView(request.identity, deadline: deadline, now: now, degraded: &degraded)
+        // 1. Who is this? This replica's memory, or the profile service within its share of the time left.
+        let view = try customerView(request, deadline: deadline, now: now, degraded: &degraded)
         let known = !view.customerID.isEmpty
 
         // 2. Who may be shown what, before any propensity is known.
@@ -169,20 +177,43 @@ final class DecisionService: @unchecked Sendable {
         return channel
     }
 
-    /// The customer's view from the source; when the source fails, the view cached at this
-    /// replica if it is recent enough, else none (consent unknown: no offer). The source's
+    /// The customer's view: from this replica's memory when it is fresh (after waiting, within
+    /// the profile's share of the time, for the request's read-your-writes floor), else from the
+    /// source. When the source fails: the replica's view, marked, if it has one; else the view
+    /// cached at this worker if it is recent enough; else none (consent unknown: no offer). The
     /// answer to a bad request (NOT_FOUND, INVALID_ARGUMENT) is the decision's answer.
-    func customerView(_ identity: Identity, deadline: UInt64, now: Int64, degraded: inout [(reason: String, text: String)]) throws(ServiceError) -> CustomerView {
+    func customerView(_ request: DecideRequest, deadline: UInt64, now: Int64, degraded: inout [(reason: String, text: String)]) throws(ServiceError) -> CustomerView {
+        let identity = request.identity
+        var standIn: (view: CustomerView, why: String)?
+        if let replica, replica.ready {
+            let canonical: CustomerIdentity
+            do { canonical = try CustomerIdentity(identity) } catch { throw error.serviceError }
+            let waitUntil = environment.monotonicNs() + budget(until: deadline, share: settings.profileShare) * 1000
+            switch replica.view(canonical, minSequence: request.minProfileSequence, waitUntilNs: waitUntil, nowMs: now) {
+            case .fresh(let view):
+                replicaViews.increment()
+                return view
+            case .unknown(let why):
+                throw ServiceError(.notFound, why)
+            case .stale(let view, let why):
+                replicaStale.increment()
+                standIn = view.map { ($0, why) }
+            }
+        }
         let identityKey = identity.kind + ":" + identity.value
         do {
             let view = try guarded("profile", budget: budget(until: deadline, share: settings.profileShare)) { budget throws(ServiceError) in
-                try views.view(CustomerViewRequest.with { $0.identity = identity }, budgetMicros: budget)
+                try views.view(CustomerViewRequest.with { $0.identity = identity; $0.minProfileSequence = request.minProfileSequence }, budgetMicros: budget)
             }
             remember(identityKey, view, now: now)
             return view
         } catch where error.code == .notFound || error.code == .invalidArgument {
             throw error
         } catch {
+            if let standIn {
+                degraded.append(("profile_replica_view", "profile: \(error.code.name); used this replica's view, which \(standIn.why)"))
+                return standIn.view
+            }
             if let cached = recentViews[identityKey], now - cached.readMs <= settings.cacheMaxAgeMs {
                 degraded.append(("profile_cached_view", "profile: \(error.code.name); used the view cached at this replica"))
                 return cached.view

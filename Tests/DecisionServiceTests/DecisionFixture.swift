@@ -14,7 +14,7 @@ final class DecisionFixture {
     static let catalogPath = repositoryRoot.appendingPathComponent("examples/catalog/retail-bank.yaml").path
 
     let directory: URL
-    let clock = ManualClock()
+    let clock: ManualClock
     let views: RecordingViews
     let propensities: RecordingPropensities
     let journal: DecisionJournal
@@ -24,7 +24,10 @@ final class DecisionFixture {
     let tester: ServiceTester
 
     /// `epsilon` 0: the strategy exploits only, so the offers follow from the propensities.
-    init(settings: DecisionService.Settings = DecisionService.Settings(), epsilon: Double = 0) throws {
+    /// `replica`: customer views held in memory, asked before `views`.
+    init(settings: DecisionService.Settings = DecisionService.Settings(), epsilon: Double = 0, replica: ReplicaViews? = nil,
+         clock: ManualClock = ManualClock()) throws {
+        self.clock = clock
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("decision-service-\(UUID().uuidString)")
         views = RecordingViews(InMemoryViewSource([Self.adaKey: Self.ada]))
         propensities = RecordingPropensities(FixedPropensities(["personal_loan": 0.2, "home_insurance": 0.1], modelVersion: "seq-7",
@@ -34,8 +37,8 @@ final class DecisionFixture {
         self.logs = logs
         let logger = Logger(label: "decision-test") { _ in logs }
         catalog = try CatalogHolder(path: Self.catalogPath, epsilon: epsilon, logger: logger)
-        service = DecisionService(catalog: catalog, journal: journal, settings: settings, views: views, propensities: propensities,
-                                  environment: .manual(clock), logger: logger)
+        service = DecisionService(catalog: catalog, journal: journal, settings: settings, views: views, replica: replica,
+                                  propensities: propensities, environment: .manual(clock), logger: logger)
         tester = ServiceTester(service: "decision", methods: service.methods(), clock: clock)
     }
 

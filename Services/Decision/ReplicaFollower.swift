@@ -1,0 +1,60 @@
+// Fills and keeps the replica's customer views: the profile service's snapshot, page by page,
+// then the profile stream from the first page's head on (the ZeroMQ guide's Clone pattern). The
+// replica is ready — its workers register with the broker — once the stream's replay has reached
+// the head.
+import Foundation
+import Logging
+import Metrics
+import Transport
+import Wire
+import ZeroMQ
+
+struct ReplicaFollower: Sendable {
+    let views: ReplicaViews
+    let stream: StreamFollowerSettings
+    let context: ZMQContext
+    let logger: Logger
+    /// Customers per snapshot page.
+    var page: UInt32 = 2_000
+    /// Time between attempts while the profile service cannot give a snapshot.
+    var retryNs: UInt64 = 1_000_000_000
+
+    func run(until stop: StopSignal) throws {
+        let started = MonotonicClock.now()
+        guard try loadSnapshot(until: stop) else { return }
+        logger.info("profile snapshot loaded", metadata: ["customers": "\(views.held)", "sequence": "\(views.position)",
+                                                          "seconds": "\(Double(MonotonicClock.now() - started) / 1e9)"])
+        let held = Gauge(label: "offerloop_replica_customers")
+        try StreamFollower(following: .profile, settings: stream, context: context, logger: logger)
+            .run(ReplicaConsumer(views: views), until: stop, caughtUp: {
+                views.markReady()
+                let seconds = Double(MonotonicClock.now() - started) / 1e9
+                Gauge(label: "offerloop_replica_ready_seconds").record(seconds)
+                logger.notice("profile replica ready", metadata: ["customers": "\(views.held)", "sequence": "\(views.position)", "seconds": "\(seconds)"])
+            }, tick: { held.record(Int64(views.held)) })
+    }
+
+    /// Reads every page of the snapshot; false when stopped first. A page that fails is asked again.
+    func loadSnapshot(until stop: StopSignal) throws -> Bool {
+        let client = try BrokerClient(context: context, endpoint: stream.frontend)
+        defer { client.close() }
+        var after = ""
+        var first = true
+        while !stop.isRaised {
+            do {
+                let reply: ProfileSnapshotReply = try client.call("profile", "snapshot", ProfileSnapshotRequest.with {
+                    $0.afterCustomerID = after
+                    $0.maxCustomers = page
+                }, timeoutMicros: 10_000_000, idempotent: true)
+                views.load(reply, first: first)
+                first = false
+                if reply.done { return true }
+                after = reply.customers.last?.customerID ?? after
+            } catch {
+                logger.warning("cannot read the profile snapshot; will retry", metadata: ["error": "\(error)", "after": "\(after)"])
+                _ = stop.sleep(nanoseconds: retryNs)
+            }
+        }
+        return false
+    }
+}

@@ -1,0 +1,179 @@
+// The decision replica's customer views, shared by its worker threads (readers) and its profile
+// stream follower (the one writer), with the freshness rule of promise 3: a view is served from
+// memory only when the replica has applied the decision's read-your-writes floor and is no more
+// than `maxLag` behind the stream head the heartbeats carry; otherwise the decision asks the
+// profile service (DecisionService.customerView), and uses this view only as a marked stand-in.
+import Foundation
+import Logging
+import ProfileCore
+import Synchronization
+import Transport
+import Wire
+
+final class ReplicaViews: Sendable {
+    struct Settings: Sendable {
+        /// How far behind the stream head (in time) a view may be and still be served.
+        var maxLagNs: UInt64 = 50_000_000
+        /// How long without a heartbeat before the replica no longer vouches for its views: the
+        /// stream may be cut off while the profile service keeps writing.
+        var silenceNs: UInt64 = 250_000_000
+        /// Changes applied per hold of the lock, so readers never wait long behind a catch-up.
+        var applyChunk = 64
+    }
+
+    /// A decision's answer from the replica.
+    enum Answer {
+        case fresh(CustomerView)
+        /// Not good enough to serve alone (why), with the replica's view when it has one: the
+        /// stand-in if the profile service cannot answer either.
+        case stale(CustomerView?, String)
+        /// No such customer (NOT_FOUND), as of a replica that is fresh.
+        case unknown(String)
+    }
+
+    private struct State {
+        var replica: ProfileReplica
+        /// Stream heads heard (heartbeats, replays) that the replica has not reached, oldest first.
+        var heads: [(head: UInt64, heardNs: UInt64)] = []
+        var lastHeardNs: UInt64
+    }
+
+    let settings: Settings
+    private let state: Mutex<State>
+    private let clock: @Sendable () -> UInt64
+    private let isReady = Atomic<Bool>(false)
+    static let dayMs: Int64 = 86_400_000
+
+    init(_ replica: ProfileReplica = ProfileReplica(), settings: Settings = Settings(), clock: @escaping @Sendable () -> UInt64 = MonotonicClock.now) {
+        self.settings = settings
+        self.clock = clock
+        state = Mutex(State(replica: replica, lastHeardNs: clock()))
+    }
+
+    /// Caught up with the stream since start: decisions may read it.
+    var ready: Bool { isReady.load(ordering: .acquiring) }
+    func markReady() { isReady.store(true, ordering: .releasing) }
+
+    /// Waits until ready (true), at most `atMostNs` (true: the workers then register and ask the
+    /// profile service until the replica is ready), or until stopped (false).
+    func waitUntilReady(_ stop: StopSignal, atMostNs: UInt64, logger: Logger) -> Bool {
+        let giveUp = clock() + atMostNs
+        while !ready {
+            if clock() >= giveUp {
+                logger.warning("the profile replica has not caught up; serving with the profile service's views until it has")
+                return true
+            }
+            if stop.sleep(nanoseconds: 10_000_000) { return false }
+        }
+        return true
+    }
+
+    var position: UInt64 { state.withLock { $0.replica.position } }
+    var held: Int { state.withLock { $0.replica.held } }
+
+    // MARK: The follower's side
+
+    /// A snapshot page: states in customer order, each with the sequence of its latest change.
+    func load(_ page: ProfileSnapshotReply, first: Bool) {
+        for chunk in page.customers.chunks(of: settings.applyChunk) {
+            state.withLock { state in
+                for change in chunk { state.replica.apply(change, inOrder: false) }
+            }
+        }
+        state.withLock { state in
+            if first { state.replica.snapshot(head: page.headSequence, valueModelVersion: page.valueModelVersion) }
+            heard(page.headSequence, &state)
+        }
+    }
+
+    /// Stream changes in order; false at a gap.
+    func apply(_ changes: [ProfileChange]) -> Bool {
+        for chunk in changes.chunks(of: settings.applyChunk) {
+            let applied = state.withLock { state in
+                defer { state.heads.removeAll { $0.head <= state.replica.position } }
+                return chunk.allSatisfy { state.replica.apply($0, inOrder: true) }
+            }
+            guard applied else { return false }
+        }
+        return true
+    }
+
+    func headSeen(_ head: UInt64) {
+        state.withLock { heard(head, &$0) }
+    }
+
+    private func heard(_ head: UInt64, _ state: inout State) {
+        let now = clock()
+        state.lastHeardNs = now
+        if head > state.replica.position, head > (state.heads.last?.head ?? 0) { state.heads.append((head, now)) }
+    }
+
+    // MARK: The decisions' side
+
+    /// The view of `identity`: from memory when fresh (waiting until `waitUntilNs` for the
+    /// replica to apply `minSequence`), else stale with the reason.
+    func view(_ identity: CustomerIdentity, minSequence: UInt64, waitUntilNs: UInt64, nowMs: Int64) -> Answer {
+        while true {
+            let (position, lookup, behind, valueModel) = state.withLock { state in
+                (state.replica.position, state.replica.lookup(identity), lag(state), state.replica.valueModelVersion)
+            }
+            if position < minSequence, clock() < waitUntilNs {
+                usleep(100)
+                continue
+            }
+            var customer: ReplicaCustomer?
+            if case .found(let bytes) = lookup {
+                customer = try? ReplicaCustomer(serializedBytes: bytes)
+            }
+            let view = customer.map { Self.live($0.view, nowMs: nowMs) }
+            if position < minSequence { return .stale(view, "has applied the profile stream to \(position), not yet to \(minSequence)") }
+            if let behind { return .stale(view, behind) }
+            switch lookup {
+            case .unknown(let why): return .unknown(why)
+            case .elsewhere(let id): return .stale(nil, "holds another partition of the customers than \(id)'s")
+            case .found:
+                guard let customer, let view else { return .stale(nil, "cannot read its state of the customer") }
+                if customer.valuedDay != nowMs / Self.dayMs || customer.valueModelVersion < valueModel {
+                    return .stale(view, "holds a value for day \(customer.valuedDay) with value model \(customer.valueModelVersion)")
+                }
+                return .fresh(view)
+            }
+        }
+    }
+
+    /// Why the replica does not vouch for its views now, or nil.
+    private func lag(_ state: State) -> String? {
+        let now = clock()
+        if let oldest = state.heads.first, now - oldest.heardNs > settings.maxLagNs {
+            return "is \((now - oldest.heardNs) / 1_000_000) ms behind the profile stream (at \(state.replica.position), head \(state.heads.last!.head))"
+        }
+        if now - state.lastHeardNs > settings.silenceNs {
+            return "has not heard the profile stream for \((now - state.lastHeardNs) / 1_000_000) ms"
+        }
+        return nil
+    }
+
+    /// The view as the profile service would answer it now: a session past its TTL is gone.
+    static func live(_ view: CustomerView, nowMs: Int64) -> CustomerView {
+        guard view.sessionExpiresUnixMs != 0, view.sessionExpiresUnixMs <= nowMs else { return view }
+        var view = view
+        view.session = [:]
+        view.sessionExpiresUnixMs = 0
+        return view
+    }
+}
+
+/// The replica as a consumer of the profile stream (StreamFollower).
+struct ReplicaConsumer: StreamConsumer {
+    let views: ReplicaViews
+
+    func position() -> UInt64 { views.position }
+    func apply(_ events: [ProfileChange]) -> Bool { views.apply(events) }
+    func headSeen(_ head: UInt64) { views.headSeen(head) }
+}
+
+extension Array {
+    func chunks(of size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}
