@@ -75,3 +75,95 @@ struct StreamFollowerTests {
         }
     }
 }
+
+/// A profile stream's "changes" method over changes kept in memory, and what a follower applies.
+final class ProfileChangeLog: StreamConsumer, Sendable {
+    let stored = Mutex<[ProfileChange]>([])
+    let applied = Mutex<[ProfileChange]>([])
+    let heads = Mutex<[UInt64]>([])
+    let stop = StopSignal()
+    let done = DispatchSemaphore(value: 0)
+
+    init(cluster: Cluster) {
+        var methods = Methods()
+        methods.on("changes") { [self] (request: ReplayRequest, _) throws -> ProfileChangesReply in
+            self.stored.withLock { events in
+                ProfileChangesReply.with {
+                    let from = Int(max(request.fromSequence, 1)) - 1
+                    $0.events = from < events.count ? Array(events[from...]) : []
+                    $0.headSequence = UInt64(events.count)
+                }
+            }
+        }
+        let worker = Worker(settings: WorkerSettings(service: "profile", backend: cluster.backend), methods: methods, context: cluster.context,
+                            logger: Logger(label: "test-profile"))
+        Thread { [stop, done] in
+            worker.run(until: stop)
+            done.signal()
+        }.start()
+    }
+
+    func close() {
+        stop.raise()
+        done.wait()
+    }
+
+    /// Stores `count` more changes (not published) and returns the head.
+    func store(_ count: Int) -> UInt64 {
+        stored.withLock { events in
+            for _ in 0..<count { events.append(ProfileChange.with { $0.sequence = UInt64(events.count + 1); $0.customerID = "c\(events.count + 1)" }) }
+            return UInt64(events.count)
+        }
+    }
+
+    func position() -> UInt64 { applied.withLock { $0.last?.sequence ?? 0 } }
+
+    func apply(_ batch: [ProfileChange]) -> Bool {
+        applied.withLock { applied in
+            for event in batch where event.sequence > (applied.last?.sequence ?? 0) {
+                guard event.sequence == (applied.last?.sequence ?? 0) + 1 else { return false }
+                applied.append(event)
+            }
+            return true
+        }
+    }
+
+    func headSeen(_ head: UInt64) { heads.withLock { $0.append(head) } }
+}
+
+extension StreamFollowerTests {
+    @Test func heartbeatsShowingTheHeadMakeTheFollowerFetchWhatWasNeverPublished() throws {
+        let cluster = try Cluster()
+        let log = ProfileChangeLog(cluster: cluster)
+        defer { log.close() }
+        try cluster.waitForWorkers(1, of: "profile")
+        let publisher = try StreamPublisher(context: cluster.context, endpoint: cluster.streamIn, topic: StreamTopic.profile)
+        defer { publisher.close() }
+        _ = log.store(3)
+
+        var settings = StreamFollowerSettings(stream: cluster.streamOut, frontend: cluster.frontend)
+        settings.catchUpInterval = 600_000_000_000  // never again by the clock in this test
+        let follower = StreamFollower(following: .profile, settings: settings, context: cluster.context, logger: Logger(label: "test-follower"))
+        let stop = StopSignal(), done = DispatchSemaphore(value: 0), caughtUp = Atomic<Int>(0)
+        Thread {
+            try? follower.run(log, until: stop, caughtUp: { caughtUp.add(1, ordering: .relaxed) })
+            done.signal()
+        }.start()
+        defer {
+            stop.raise()
+            done.wait()
+        }
+        let end = Date().addingTimeInterval(15)
+        while log.position() < 3, Date() < end { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(log.position() == 3 && caughtUp.load(ordering: .relaxed) == 1)
+
+        // Written but never published live: only the heartbeats tell of it.
+        let head = log.store(2)
+        while log.position() < head, Date() < end {
+            try publisher.publish(try ProfileChange.with { $0.heartbeat = true; $0.sequence = head }.serializedBytes())
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        #expect(log.applied.withLock { $0.map(\.sequence) } == [1, 2, 3, 4, 5])
+        #expect(log.heads.withLock { $0.contains(head) } && caughtUp.load(ordering: .relaxed) == 1)
+    }
+}

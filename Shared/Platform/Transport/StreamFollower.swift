@@ -79,6 +79,9 @@ public struct StreamFollowerSettings: Sendable {
     public var stream: String
     public var frontend: String
     public var catchUpInterval: UInt64 = 2_000_000_000
+    /// How long heartbeats may show events the follower has not had before it replays them: a
+    /// live event is usually just behind the heartbeat that counts it.
+    public var behindLimit: UInt64 = 20_000_000
     public var replayPage: UInt32 = 5_000
 
     public init(stream: String, frontend: String) {
@@ -128,6 +131,9 @@ public struct StreamFollower<Page: ReplayPage>: Sendable {
         var newest: UInt64 = 0
         var nextCatchUp: UInt64 = 0
         var isCaughtUp = false
+        // Since when the heartbeats have shown events this follower has not seen (lost at the
+        // tail, or written without a live publish): a replay fetches them after `behindLimit`.
+        var behindSince: UInt64?
         while !stop.isRaised {
             if MonotonicClock.now() >= nextCatchUp {
                 if catchUp(consumer, client, &replayFailing, &newest), !isCaughtUp {
@@ -143,6 +149,8 @@ public struct StreamFollower<Page: ReplayPage>: Sendable {
                     if event.isHeartbeat {
                         newest = max(newest, event.sequence)
                         consumer.headSeen(event.sequence)
+                        let behind = event.sequence > ((try? consumer.position()) ?? 0)
+                        behindSince = behind ? behindSince ?? MonotonicClock.now() : nil
                     } else {
                         events.append(event)
                     }
@@ -156,6 +164,9 @@ public struct StreamFollower<Page: ReplayPage>: Sendable {
                 onGap()
                 _ = catchUp(consumer, client, &replayFailing, &newest)
                 nextCatchUp = MonotonicClock.now() + settings.catchUpInterval
+            } else if let since = behindSince, MonotonicClock.now() - since > settings.behindLimit {
+                behindSince = nil
+                _ = catchUp(consumer, client, &replayFailing, &newest)
             }
             tick()
         }
