@@ -41,8 +41,6 @@ struct ProfileReplica {
     private var mergedInto: [String: String] = [:]
     /// The last sequence applied: snapshot pages and changes together.
     private(set) var position: UInt64 = 0
-    /// The newest value model the stream announced (0: none).
-    private(set) var valueModelVersion: Int64 = 0
     static let maxMergeHops = 8
 
     init(partition: UInt32 = 0, partitions: UInt32 = 1) {
@@ -55,9 +53,8 @@ struct ProfileReplica {
     private(set) var held = 0
 
     /// Starts from a snapshot: the changes after `head` follow from the stream.
-    mutating func snapshot(head: UInt64, valueModelVersion: Int64) {
+    mutating func snapshot(head: UInt64) {
         position = max(position, head)
-        self.valueModelVersion = max(self.valueModelVersion, valueModelVersion)
     }
 
     /// Applies a change (a snapshot page's entry or the stream's), unless the customer already
@@ -70,10 +67,8 @@ struct ProfileReplica {
             guard change.sequence > position else { return true }
             position = change.sequence
         }
-        if change.customerID.isEmpty {
-            valueModelVersion = max(valueModelVersion, change.valueModelVersion)
-            return true
-        }
+        // A refit names no customer: the profile service revalues each one and publishes its state.
+        if change.customerID.isEmpty { return true }
         let id = change.customerID
         let previous = customers[id]
         if let previous, previous.sequence >= change.sequence { return true }

@@ -3,6 +3,9 @@
 // memory only when the replica has applied the decision's read-your-writes floor and is no more
 // than `maxLag` behind the stream head the heartbeats carry; otherwise the decision asks the
 // profile service (DecisionService.customerView), and uses this view only as a marked stand-in.
+// Value and churn figures move with the days and with refits of the value model: the profile
+// service revalues every customer after midnight and after a refit and publishes the new states;
+// until it reaches a customer, the figures of the day before stand, but none older.
 import Foundation
 import Logging
 import ProfileCore
@@ -81,7 +84,7 @@ final class ReplicaViews: Sendable {
             }
         }
         state.withLock { state in
-            if first { state.replica.snapshot(head: page.headSequence, valueModelVersion: page.valueModelVersion) }
+            if first { state.replica.snapshot(head: page.headSequence) }
             heard(page.headSequence, &state)
         }
     }
@@ -114,9 +117,7 @@ final class ReplicaViews: Sendable {
     /// replica to apply `minSequence`), else stale with the reason.
     func view(_ identity: CustomerIdentity, minSequence: UInt64, waitUntilNs: UInt64, nowMs: Int64) -> Answer {
         while true {
-            let (position, lookup, behind, valueModel) = state.withLock { state in
-                (state.replica.position, state.replica.lookup(identity), lag(state), state.replica.valueModelVersion)
-            }
+            let (position, lookup, behind) = state.withLock { state in (state.replica.position, state.replica.lookup(identity), lag(state)) }
             if position < minSequence, clock() < waitUntilNs {
                 usleep(100)
                 continue
@@ -133,8 +134,8 @@ final class ReplicaViews: Sendable {
             case .elsewhere(let id): return .stale(nil, "holds another partition of the customers than \(id)'s")
             case .found:
                 guard let customer, let view else { return .stale(nil, "cannot read its state of the customer") }
-                if customer.valuedDay != nowMs / Self.dayMs || customer.valueModelVersion < valueModel {
-                    return .stale(view, "holds a value for day \(customer.valuedDay) with value model \(customer.valueModelVersion)")
+                if customer.valuedDay < nowMs / Self.dayMs - 1 {
+                    return .stale(view, "holds a value of day \(customer.valuedDay), more than a day old")
                 }
                 return .fresh(view)
             }
