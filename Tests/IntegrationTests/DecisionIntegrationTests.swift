@@ -15,8 +15,10 @@ import ZeroMQ
         let catalog: URL
         let decisionStore: String
 
-        /// `feedback`: the feedback service's options besides its store and stream.
-        init(deadlineMs: Int = 5_000, store: StoreKind = .sqlite, feedback: [String] = [], valueModel: Bool = true, viewCacheSeconds: Int = 60) throws {
+        /// `feedback`: the feedback service's options besides its store and stream. `views`: where
+        /// the decision takes customer views from ("replica": its memory; "profile": always asked).
+        init(deadlineMs: Int = 5_000, store: StoreKind = .sqlite, feedback: [String] = [], valueModel: Bool = true, viewCacheSeconds: Int = 60,
+             views: String = "replica") throws {
             cluster = try Cluster()
             let dir = cluster.logDirectory
             let profileStore = "sqlite:" + dir.appendingPathComponent("profile.sqlite").path
@@ -24,12 +26,13 @@ import ZeroMQ
             catalog = dir.appendingPathComponent("catalog.yaml")
             try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("examples/catalog/retail-bank.yaml"), to: catalog)
             decisionStore = try store.location(for: cluster, name: "decisions")
-            try cluster.startWorker("offerloop-profile", arguments: ["--store", profileStore, "--stream", cluster.streamOut, "--frontend", cluster.frontend])
+            try cluster.startWorker("offerloop-profile", arguments: ["--store", profileStore, "--stream", cluster.streamOut, "--stream-in", cluster.streamIn,
+                                                                    "--frontend", cluster.frontend])
             try cluster.startWorker("offerloop-scoring", arguments: ["--store", "sqlite:" + dir.appendingPathComponent("scoring.sqlite").path,
                                                                     "--stream", cluster.streamOut, "--frontend", cluster.frontend])
             decisionArguments = [
                 "--catalog", catalog.path, "--store", decisionStore, "--journal-dir", dir.appendingPathComponent("journal").path,
-                "--frontend", cluster.frontend,
+                "--frontend", cluster.frontend, "--stream", cluster.streamOut, "--views", views,
                 "--channel-deadlines", "atm:\(deadlineMs),kiosk:\(deadlineMs),web:\(deadlineMs),call_center:\(deadlineMs)",
                 // A loaded test machine may take longer than a bank's 25 ms to answer a healthy call.
                 "--call-timeout-ms", "\(deadlineMs)", "--view-cache-seconds", "\(viewCacheSeconds)",
@@ -183,7 +186,9 @@ import ZeroMQ
 
     @Test(arguments: ["profile", "scoring"])
     func aFrozenOrKilledDependencyGivesADegradedAnswerInTime(dependency: String) throws {
-        let stack = try Stack(deadlineMs: 300, viewCacheSeconds: 2)
+        // The profile service asked for every view: its fallbacks are what this test is about
+        // (ReplicaIntegrationTests: a frozen profile with the views in memory).
+        let stack = try Stack(deadlineMs: 300, viewCacheSeconds: 2, views: "profile")
         let client = try stack.cluster.client()
         defer { client.close() }
         // Warm: the replica caches the view for the profile fallback.

@@ -1,0 +1,66 @@
+// The decision replica answering from memory, as real processes: a profile write is seen by the
+// next decision that names its sequence (read-your-writes) without asking the profile service —
+// the profile is frozen right after the write, and the answer is still fresh and not degraded —
+// and a floor the replica cannot reach within the deadline makes it ask the profile service, or,
+// with the profile frozen, answer degraded with the reason, never silently from older data.
+import Foundation
+import Testing
+import Transport
+import Wire
+
+@Suite(.serialized) struct ReplicaIntegrationTests {
+    typealias Stack = DecisionIntegrationTests.Stack
+
+    static func decide(_ client: BrokerClient, _ login: String, _ channel: Channel, after sequence: UInt64, timeoutMicros: UInt64 = 2_000_000) throws -> DecideReply {
+        try client.call("decision", "decide", DecideRequest.with {
+            $0.identity = .with { $0.kind = "login"; $0.value = login }
+            $0.channel = channel
+            $0.explain = true
+            $0.minProfileSequence = sequence
+        }, timeoutMicros: timeoutMicros)
+    }
+
+    static func optOut(_ client: BrokerClient, _ login: String, _ channel: String, _ value: Bool) throws -> CustomerReply {
+        try client.call("profile", "upsert", UpsertCustomerRequest.with {
+            $0.identity = .with { $0.kind = "login"; $0.value = login }
+            $0.attributes = ["opt_out.\(channel)": value ? "true" : "false"]
+        })
+    }
+
+    @Test func aWriteIsSeenByTheNextDecisionFromMemoryEvenWithTheProfileFrozen() throws {
+        let stack = try Stack()
+        let client = try stack.cluster.client()
+        defer { client.close() }
+        let before = try Self.decide(client, "ada", .web, after: 0)
+        #expect(!before.degraded && !before.offers.isEmpty, "\(before.degradedReason)")
+
+        let written = try Self.optOut(client, "ada", "web", true)
+        #expect(written.profileSequence > 0)
+        // Frozen right after the write: within the replica's 250 ms of trust in a silent stream,
+        // only its memory can answer, and it has the opt-out.
+        stack.cluster.signal(stack.process("profile"), SIGSTOP)
+        defer { stack.cluster.signal(stack.process("profile"), SIGCONT) }
+        let after = try Self.decide(client, "ada", .web, after: written.profileSequence)
+        #expect(!after.degraded && after.offers.isEmpty && after.customerID == before.customerID, "\(after.degradedReason) \(after.offers.map(\.offerID))")
+        #expect(after.explanation.joined(separator: " ").contains("opt"), "\(after.explanation)")
+    }
+
+    @Test func aFloorTheReplicaCannotReachIsAskedOfTheProfileOrAnsweredDegraded() throws {
+        let stack = try Stack()
+        let client = try stack.cluster.client()
+        defer { client.close() }
+        let written = try Self.optOut(client, "ada", "web", false)
+        // A sequence no write has had yet: the replica waits its share of the time, then the
+        // profile service answers (it is the system of record: always past any floor).
+        let beyond = written.profileSequence + 1_000
+        let asked = try Self.decide(client, "ada", .web, after: beyond)
+        #expect(!asked.degraded && !asked.offers.isEmpty, "\(asked.degradedReason)")
+        // The profile frozen too: the replica's view, marked, with why it was not trusted alone.
+        stack.cluster.signal(stack.process("profile"), SIGSTOP)
+        defer { stack.cluster.signal(stack.process("profile"), SIGCONT) }
+        let degraded = try Self.decide(client, "ada", .web, after: beyond)
+        #expect(degraded.degraded && !degraded.offers.isEmpty, "\(degraded.degradedReason)")
+        #expect(degraded.degradedReason.contains("used this replica's view, which has applied the profile stream to"), "\(degraded.degradedReason)")
+        #expect(degraded.degradedReason.contains("not yet to \(beyond)"), "\(degraded.degradedReason)")
+    }
+}
