@@ -2,6 +2,7 @@
 import ArgumentParser
 import DecisionCore
 import Foundation
+import ModelReplica
 import ProcessShell
 import Store
 import Transport
@@ -39,6 +40,8 @@ struct DecisionCommand: AsyncParsableCommand {
     @Option(help: "How old a view cached at a replica may be and still stand in when profile fails, s; older ones may not know of an opt-out (env OFFERLOOP_VIEW_CACHE_SECONDS).")
     var viewCacheSeconds: Int = Environment.int("OFFERLOOP_VIEW_CACHE_SECONDS", 60)
 
+    @OptionGroup var model: ModelReplicaOptions
+
     func validate() throws {
         guard viewCacheSeconds >= 0 else { throw ValidationError("--view-cache-seconds must be 0 or more") }
         guard callTimeoutMs >= 1 else { throw ValidationError("--call-timeout-ms must be at least 1") }
@@ -65,12 +68,21 @@ struct DecisionCommand: AsyncParsableCommand {
         let settings = configured
         let context = try ZMQContext()
         let frontend = client.frontend
+        // The scoring model held here (unless --propensities remote): the workers register once it has caught up.
+        let replica = model.replica(frontend: frontend)
+        let follower = replica.map { replica, settings in
+            ThreadService(name: "model-follower") { try replica.run(settings, context: context, environment: .live, logger: logger, until: $0) }
+        }
         try await ServiceRunner.run(service: "decision", options: options, logger: logger, context: context, extra: [
             ThreadService(name: "decision-log") { try loader.run(until: $0) },
             ThreadService(name: "catalog-watch") { holder.watch(until: $0) },
-        ]) { _ in
-            try DecisionService(catalog: holder, journal: journal, settings: settings, context: context, frontend: frontend,
-                                 environment: .live, logger: logger).methods()
+        ] + (follower.map { [$0] } ?? []), startGate: replica?.0.startGate) { _ in
+            let broker = BrokerSources(client: try BrokerClient(context: context, endpoint: frontend))
+            let propensities: any PropensitySource = replica.map { LocalPropensities(replica: $0.0, remote: broker, environment: .live) } ?? broker
+            var methods = DecisionService(catalog: holder, journal: journal, settings: settings, views: broker, propensities: propensities,
+                                          environment: .live, logger: logger, closeSources: broker.client.close).methods()
+            if let (replica, _) = replica { methods.onModel(replica) }
+            return methods
         }
     }
 }

@@ -24,7 +24,10 @@ final class DecisionFixture {
     let tester: ServiceTester
 
     /// `epsilon` 0: the strategy exploits only, so the offers follow from the propensities.
-    init(settings: DecisionService.Settings = DecisionService.Settings(), epsilon: Double = 0) throws {
+    /// `scoring`: the propensity source decide uses, given the recording one (the default) and
+    /// the fixture's environment.
+    init(settings: DecisionService.Settings = DecisionService.Settings(), epsilon: Double = 0,
+         scoring: (RecordingPropensities, ServiceEnvironment) -> any PropensitySource = { recording, _ in recording }) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("decision-service-\(UUID().uuidString)")
         views = RecordingViews(InMemoryViewSource([Self.adaKey: Self.ada]))
         propensities = RecordingPropensities(FixedPropensities(["personal_loan": 0.2, "home_insurance": 0.1], modelVersion: "seq-7",
@@ -34,8 +37,9 @@ final class DecisionFixture {
         self.logs = logs
         let logger = Logger(label: "decision-test") { _ in logs }
         catalog = try CatalogHolder(path: Self.catalogPath, epsilon: epsilon, logger: logger)
-        service = DecisionService(catalog: catalog, journal: journal, settings: settings, views: views, propensities: propensities,
-                                  environment: .manual(clock), logger: logger)
+        let environment = ServiceEnvironment.manual(clock)
+        service = DecisionService(catalog: catalog, journal: journal, settings: settings, views: views, propensities: scoring(propensities, environment),
+                                  environment: environment, logger: logger)
         tester = ServiceTester(service: "decision", methods: service.methods(), clock: clock)
     }
 

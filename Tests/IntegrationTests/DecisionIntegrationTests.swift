@@ -16,7 +16,9 @@ import ZeroMQ
         let decisionStore: String
 
         /// `feedback`: the feedback service's options besides its store and stream.
-        init(deadlineMs: Int = 5_000, store: StoreKind = .sqlite, feedback: [String] = [], valueModel: Bool = true, viewCacheSeconds: Int = 60) throws {
+        /// `propensities`: the decision's --propensities (local: the model held in the process, the default).
+        init(deadlineMs: Int = 5_000, store: StoreKind = .sqlite, feedback: [String] = [], valueModel: Bool = true, viewCacheSeconds: Int = 60,
+             propensities: String = "local") throws {
             cluster = try Cluster()
             let dir = cluster.logDirectory
             let profileStore = "sqlite:" + dir.appendingPathComponent("profile.sqlite").path
@@ -29,11 +31,11 @@ import ZeroMQ
                                                                     "--stream", cluster.streamOut, "--frontend", cluster.frontend])
             decisionArguments = [
                 "--catalog", catalog.path, "--store", decisionStore, "--journal-dir", dir.appendingPathComponent("journal").path,
-                "--frontend", cluster.frontend,
+                "--frontend", cluster.frontend, "--stream", cluster.streamOut,
                 "--channel-deadlines", "atm:\(deadlineMs),kiosk:\(deadlineMs),web:\(deadlineMs),call_center:\(deadlineMs)",
                 // A loaded test machine may take longer than a bank's 25 ms to answer a healthy call.
                 "--call-timeout-ms", "\(deadlineMs)", "--view-cache-seconds", "\(viewCacheSeconds)",
-            ]
+            ] + (propensities == "local" ? [] : ["--propensities", propensities])
             try cluster.startWorker("offerloop-decision", arguments: decisionArguments)
             feedbackArguments = ["--store", decisionStore, "--stream-in", cluster.streamIn] + feedback
             try cluster.startWorker("offerloop-feedback", arguments: feedbackArguments)
@@ -183,7 +185,9 @@ import ZeroMQ
 
     @Test(arguments: ["profile", "scoring"])
     func aFrozenOrKilledDependencyGivesADegradedAnswerInTime(dependency: String) throws {
-        let stack = try Stack(deadlineMs: 300, viewCacheSeconds: 2)
+        // Scoring is called only by a replica that does not hold the model (ModelFollowerIntegrationTests
+        // has one that does: scoring frozen, its answers are not degraded).
+        let stack = try Stack(deadlineMs: 300, viewCacheSeconds: 2, propensities: dependency == "scoring" ? "remote" : "local")
         let client = try stack.cluster.client()
         defer { client.close() }
         // Warm: the replica caches the view for the profile fallback.

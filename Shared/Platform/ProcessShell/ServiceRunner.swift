@@ -21,9 +21,11 @@ public enum ServiceRunner {
     ///
     /// With several brokers (`--backend` a comma-separated list), `threads` workers serve each.
     /// The process's metrics and health are served over HTTP when the options name an address;
-    /// the service is ready while every worker of at least one broker hears from it.
+    /// the service is ready while every worker of at least one broker hears from it. With a
+    /// `startGate`, the workers register only once it opens.
     public static func run(service: String, options: WorkerOptions, logger: Logger, context: ZMQContext,
-                           extra: [any Service] = [], makeMethods: @escaping @Sendable (_ worker: Int) throws -> Methods) async throws {
+                           extra: [any Service] = [], startGate: StartGate? = nil,
+                           makeMethods: @escaping @Sendable (_ worker: Int) throws -> Methods) async throws {
         // Each worker thread serves one broker: `threads` of them per broker of the list.
         let workers = BrokerSockets.endpoints(options.backend).flatMap { backend in
             let settings = options.settings(service: service, backend: backend)
@@ -38,6 +40,7 @@ public enum ServiceRunner {
         }
         let workerThreads: [any Service] = workers.indices.map { index in
             ThreadService(name: "\(service)-worker-\(index)") { stop in
+                if let startGate, !startGate.wait(until: stop) { return }
                 let methods = try makeMethods(index)
                 defer { methods.close() }
                 Worker(settings: workers[index], methods: methods, context: context, index: index, logger: logger, pulse: pulses[index]).run(until: stop)
