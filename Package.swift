@@ -106,12 +106,18 @@ let package = Package(
             name: "DecisionRecords",
             dependencies: ["Store", "Wire", protobuf],
             path: "Shared/Adapters/DecisionRecords"),
+        // The scoring model as a stream follower (Transport's): scoring's replicas and the decision
+        // replicas that hold it keep, score and snapshot it with this one code.
+        .target(
+            name: "ModelReplica",
+            dependencies: ["ScoringCore", "Random", "Transport", "Wire", "ZeroMQ", logging, .product(name: "Crypto", package: "swift-crypto")],
+            path: "Shared/Adapters/ModelReplica"),
 
         // Services and tools: thin executables.
         .executableTarget(name: "Broker", dependencies: ["BrokerCore", "Transport", "ProcessShell", metrics], path: "Services/Broker"),
         .executableTarget(name: "Profile", dependencies: ["ProfileStore", "Random", "Transport", "ProcessShell", metrics], path: "Services/Profile"),
-        .executableTarget(name: "Scoring", dependencies: ["ScoringCore", "Random", "Transport", "ProcessShell", "Store", metrics], path: "Services/Scoring"),
-        .executableTarget(name: "Decision", dependencies: ["DecisionCore", "DecisionRecords", "ProfileCore", "Random", "Transport", "ProcessShell", "Store", metrics, protobuf], path: "Services/Decision"),
+        .executableTarget(name: "Scoring", dependencies: ["ModelReplica", "ScoringCore", "Transport", "ProcessShell", "Store", metrics], path: "Services/Scoring"),
+        .executableTarget(name: "Decision", dependencies: ["DecisionCore", "DecisionRecords", "ModelReplica", "ProfileCore", "Random", "Transport", "ProcessShell", "Store", metrics, protobuf], path: "Services/Decision"),
         .executableTarget(name: "Feedback", dependencies: ["DecisionRecords", "Transport", "ProcessShell", "Store", metrics], path: "Services/Feedback"),
         .executableTarget(name: "Echo", dependencies: ["Transport", "ProcessShell"], path: "Services/Echo"),
         .executableTarget(
@@ -150,15 +156,16 @@ let package = Package(
         .testTarget(name: "CustomerValueTests", dependencies: ["CustomerValue", "CivilCalendar", "CSV", "ProfileCore", "Random"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScoringCoreTests", dependencies: ["ScoringCore", "Random", "Simulation"]),
         .testTarget(name: "DecisionCoreTests", dependencies: ["DecisionCore", "Random"]),
+        .testTarget(name: "ModelReplicaTests", dependencies: ["ModelReplica", "ScoringCore", "Transport", "Wire", logging]),
         // ProcessShell for reading the metrics the layers record (Telemetry's Prometheus text).
         .testTarget(name: "TransportTests", dependencies: ["Transport", "ProcessShell", "Store"]),
         .testTarget(name: "ProcessShellTests", dependencies: ["ProcessShell", "Transport", "Store"]),
         .testTarget(name: "EffectivenessTests", dependencies: ["Effectiveness", "Random", "ScoringCore", "Simulation", "Wire"]),
         // The service adapters, in process through ServiceTesting (a test target may depend on an executable).
         .testTarget(name: "EchoServiceTests", dependencies: ["Echo", "ServiceTesting", "Transport", "Wire"]),
-        .testTarget(name: "DecisionServiceTests", dependencies: ["Decision", "ServiceTesting", "DecisionCore", "ProfileCore", "Wire", logging]),
+        .testTarget(name: "DecisionServiceTests", dependencies: ["Decision", "ServiceTesting", "DecisionCore", "ModelReplica", "ProfileCore", "Random", "ScoringCore", "Wire", logging]),
         .testTarget(name: "ProfileServiceTests", dependencies: ["Profile", "ServiceTesting", "ProfileStore", "Store", logging]),
-        .testTarget(name: "ScoringServiceTests", dependencies: ["Scoring", "ServiceTesting", "ScoringCore", "Store", "ZeroMQ", logging]),
+        .testTarget(name: "ScoringServiceTests", dependencies: ["Scoring", "ServiceTesting", "ModelReplica", "ScoringCore", "Store", "ZeroMQ", logging]),
         .testTarget(name: "FeedbackServiceTests", dependencies: ["Feedback", "ServiceTesting", "DecisionRecords", "Store", "ZeroMQ", logging]),
         .testTarget(name: "IntegrationTests", dependencies: ["Transport", protobuf, .product(name: "Yams", package: "Yams")]),
     ],

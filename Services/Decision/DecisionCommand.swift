@@ -2,6 +2,7 @@
 import ArgumentParser
 import DecisionCore
 import Foundation
+import ModelReplica
 import ProcessShell
 import Store
 import Transport
@@ -46,13 +47,15 @@ struct DecisionCommand: AsyncParsableCommand {
     var replicaMaxLagMs: Int = Environment.int("OFFERLOOP_REPLICA_MAX_LAG_MS", 50)
 
     @Option(help: "How long a replica waits to catch up with the profile stream before it registers anyway and asks the profile service until it has, s (env OFFERLOOP_REPLICA_READY_SECONDS).")
-    var replicaReadySeconds: Int = Environment.int("OFFERLOOP_REPLICA_READY_SECONDS", 300)
-
-    @OptionGroup var stream: StreamSubscriberOptions
+    var replicaReadySeconds: Int = Environment.int("OFFERLOOP_REPLICA_READY_SECONDS", 60)
 
     enum ViewsMode: String, ExpressibleByArgument {
         case replica, profile
     }
+
+    @OptionGroup var model: ModelReplicaOptions
+
+    @OptionGroup var stream: StreamSubscriberOptions
 
     func validate() throws {
         guard viewCacheSeconds >= 0 else { throw ValidationError("--view-cache-seconds must be 0 or more") }
@@ -83,24 +86,36 @@ struct DecisionCommand: AsyncParsableCommand {
         let settings = configured
         let context = try ZMQContext()
         let frontend = client.frontend
+        let streamSettings = StreamFollowerSettings(stream: stream.stream, frontend: frontend)
         var extra = [
             ThreadService(name: "decision-log") { try loader.run(until: $0) },
             ThreadService(name: "catalog-watch") { holder.watch(until: $0) },
         ]
-        var replica: ReplicaViews?
-        var startWhen: (@Sendable (StopSignal) -> Bool)?
-        if views == .replica {
+        var startGates: [StartGate] = []
+        // The customer views held here (unless --views profile).
+        var views: ReplicaViews?
+        if self.views == .replica {
             let held = ReplicaViews(settings: ReplicaViews.Settings(maxLagNs: UInt64(replicaMaxLagMs) * 1_000_000))
-            let follower = ReplicaFollower(views: held, stream: StreamFollowerSettings(stream: stream.stream, frontend: frontend),
-                                           context: context, logger: logger)
+            let follower = ReplicaFollower(views: held, stream: streamSettings, context: context, logger: logger,
+                                           readyWaitNs: UInt64(replicaReadySeconds) * 1_000_000_000)
             extra.append(ThreadService(name: "profile-replica") { try follower.run(until: $0) })
-            startWhen = { [readyNs = UInt64(replicaReadySeconds) * 1_000_000_000] stop in held.waitUntilReady(stop, atMostNs: readyNs, logger: logger) }
-            replica = held
+            startGates.append(held.startGate)
+            views = held
+        }
+        // The scoring model held here (unless --propensities remote).
+        let model = model.replica(stream: streamSettings)
+        if let (replica, settings) = model {
+            extra.append(ThreadService(name: "model-follower") { try replica.run(settings, context: context, environment: .live, logger: logger, until: $0) })
+            startGates.append(replica.startGate)
         }
         try await ServiceRunner.run(service: "decision", options: options, logger: logger, context: context, extra: extra,
-                                    startWhen: startWhen) { [replica] _ in
-            try DecisionService(catalog: holder, journal: journal, settings: settings, replica: replica, context: context,
-                                frontend: frontend, environment: .live, logger: logger).methods()
+                                    startGates: startGates) { [views] _ in
+            let broker = BrokerSources(client: try BrokerClient(context: context, endpoint: frontend))
+            let propensities: any PropensitySource = model.map { LocalPropensities(replica: $0.0, remote: broker, environment: .live) } ?? broker
+            var methods = DecisionService(catalog: holder, journal: journal, settings: settings, views: broker, replica: views,
+                                          propensities: propensities, environment: .live, logger: logger, closeSources: broker.client.close).methods()
+            if let (replica, _) = model { methods.onModel(replica) }
+            return methods
         }
     }
 }

@@ -76,14 +76,6 @@ final class DecisionService: @unchecked Sendable {
         self.logger = logger
     }
 
-    /// Profile and scoring through the broker, on a client of this worker thread's own.
-    convenience init(catalog: CatalogHolder, journal: DecisionJournal, settings: Settings, replica: ReplicaViews?, context: ZMQContext,
-                     frontend: String, environment: ServiceEnvironment, logger: Logger) throws {
-        let broker = BrokerSources(client: try BrokerClient(context: context, endpoint: frontend))
-        self.init(catalog: catalog, journal: journal, settings: settings, views: broker, replica: replica, propensities: broker,
-                  environment: environment, logger: logger, closeSources: broker.client.close)
-    }
-
     func methods() -> Methods {
         var methods = Methods(ownedBy: owner)
         methods.onClose { [self] in closeSources() }

@@ -1,7 +1,7 @@
 // Fills and keeps the replica's customer views: the profile service's snapshot, page by page,
 // then the profile stream from the first page's head on (the ZeroMQ guide's Clone pattern). The
 // replica is ready — its workers register with the broker — once the stream's replay has reached
-// the head.
+// the head; past `readyWaitNs` they register anyway and ask the profile service until it is.
 import Foundation
 import Logging
 import Metrics
@@ -16,12 +16,18 @@ struct ReplicaFollower: Sendable {
     let logger: Logger
     /// Customers per snapshot page.
     var page: UInt32 = 2_000
+    let readyWaitNs: UInt64
     /// Time between attempts while the profile service cannot give a snapshot.
     var retryNs: UInt64 = 1_000_000_000
 
     func run(until stop: StopSignal) throws {
         let started = MonotonicClock.now()
-        guard try loadSnapshot(until: stop) else { return }
+        let waitedLongEnough = {
+            guard !views.startGate.isOpen, MonotonicClock.now() - started >= readyWaitNs else { return }
+            logger.warning("the profile replica has not caught up yet; registering anyway, asking the profile service for views until it has")
+            views.startGate.open()
+        }
+        guard try loadSnapshot(until: stop, waiting: waitedLongEnough) else { return }
         logger.info("profile snapshot loaded", metadata: ["customers": "\(views.held)", "sequence": "\(views.position)",
                                                           "seconds": "\(Double(MonotonicClock.now() - started) / 1e9)"])
         let held = Gauge(label: "offerloop_replica_customers")
@@ -31,11 +37,14 @@ struct ReplicaFollower: Sendable {
                 let seconds = Double(MonotonicClock.now() - started) / 1e9
                 Gauge(label: "offerloop_replica_ready_seconds").record(seconds)
                 logger.notice("profile replica ready", metadata: ["customers": "\(views.held)", "sequence": "\(views.position)", "seconds": "\(seconds)"])
-            }, tick: { held.record(Int64(views.held)) })
+            }, tick: {
+                held.record(Int64(views.held))
+                waitedLongEnough()
+            })
     }
 
     /// Reads every page of the snapshot; false when stopped first. A page that fails is asked again.
-    func loadSnapshot(until stop: StopSignal) throws -> Bool {
+    func loadSnapshot(until stop: StopSignal, waiting: () -> Void) throws -> Bool {
         let client = try BrokerClient(context: context, endpoint: stream.frontend)
         defer { client.close() }
         var after = ""
@@ -54,6 +63,7 @@ struct ReplicaFollower: Sendable {
                 logger.warning("cannot read the profile snapshot; will retry", metadata: ["error": "\(error)", "after": "\(after)"])
                 _ = stop.sleep(nanoseconds: retryNs)
             }
+            waiting()
         }
         return false
     }

@@ -7,7 +7,6 @@
 // service revalues every customer after midnight and after a refit and publishes the new states;
 // until it reaches a customer, the figures of the day before stand, but none older.
 import Foundation
-import Logging
 import ProfileCore
 import Synchronization
 import Transport
@@ -53,22 +52,14 @@ final class ReplicaViews: Sendable {
         state = Mutex(State(replica: replica, lastHeardNs: clock()))
     }
 
+    /// Opened when the replica is ready (or its follower gives up waiting): the workers register.
+    let startGate = StartGate()
+
     /// Caught up with the stream since start: decisions may read it.
     var ready: Bool { isReady.load(ordering: .acquiring) }
-    func markReady() { isReady.store(true, ordering: .releasing) }
-
-    /// Waits until ready (true), at most `atMostNs` (true: the workers then register and ask the
-    /// profile service until the replica is ready), or until stopped (false).
-    func waitUntilReady(_ stop: StopSignal, atMostNs: UInt64, logger: Logger) -> Bool {
-        let giveUp = clock() + atMostNs
-        while !ready {
-            if clock() >= giveUp {
-                logger.warning("the profile replica has not caught up; serving with the profile service's views until it has")
-                return true
-            }
-            if stop.sleep(nanoseconds: 10_000_000) { return false }
-        }
-        return true
+    func markReady() {
+        isReady.store(true, ordering: .releasing)
+        startGate.open()
     }
 
     var position: UInt64 { state.withLock { $0.replica.position } }

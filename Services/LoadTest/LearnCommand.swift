@@ -60,7 +60,8 @@ struct LearnCommand: ParsableCommand {
                 + runs.map { String(format: "%4llu   %15.1f%%   %13.1f%%   %14.2fx", $0.seed, 100 * $0.thompsonShare, 100 * $0.randomShare,
                                     $0.thompson / $0.random) }
                 + [String(format: "mean   %15.1f%%   %13.1f%%", 100 * report.meanThompsonShare, 100 * report.meanRandomShare),
-                   String(format: "%.0f rounds/s (score %d offers + apply one outcome each)", report.applyPerSecond, offers)]
+                   String(format: "%.0f rounds/s (score %d offers + apply one outcome each)", report.applyPerSecond, offers),
+                   "model snapshot: " + runs.map { "\($0.snapshotBytes ?? 0)" }.joined(separator: ", ") + " bytes (seed by seed)"]
         }
     }
 }

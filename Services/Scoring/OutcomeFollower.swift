@@ -3,53 +3,12 @@
 // periodically and at shutdown.
 import Foundation
 import Logging
+import ModelReplica
 import ScoringCore
 import Store
-import Synchronization
 import Transport
 import Wire
 import ZeroMQ
-
-/// What the follower reports to the "model" method.
-final class FollowerStatus: Sendable {
-    private let snapshotSequenceValue: Atomic<UInt64>
-    private let gapsValue = Atomic<UInt64>(0)
-
-    /// `snapshotSequence`: that of the snapshot the model was loaded from (0: none), known
-    /// before any worker answers.
-    init(snapshotSequence: UInt64) {
-        snapshotSequenceValue = Atomic(snapshotSequence)
-    }
-
-    var snapshot: (snapshotSequence: UInt64, gaps: UInt64) {
-        (snapshotSequenceValue.load(ordering: .relaxed), gapsValue.load(ordering: .relaxed))
-    }
-
-    func snapshotted(_ sequence: UInt64) { snapshotSequenceValue.store(sequence, ordering: .relaxed) }
-    func gapSeen() { gapsValue.add(1, ordering: .relaxed) }
-}
-
-/// This replica's model as a consumer of the outcome stream.
-struct ModelConsumer: StreamConsumer {
-    let model: LiveModel
-    let logger: Logger
-
-    func position() -> UInt64 { model.copy.sequence }
-
-    func apply(_ events: [OutcomeEvent]) -> Bool {
-        model.update { model in
-            for event in events {
-                do {
-                    _ = try model.apply(event.sequence, LearningExample(event))
-                } catch {
-                    logger.debug("outcome stream gap", metadata: ["error": "\(error)"])
-                    return false
-                }
-            }
-            return true
-        }
-    }
-}
 
 /// Follows the stream and snapshots the model to the store periodically and at shutdown.
 struct OutcomeFollower: Sendable {

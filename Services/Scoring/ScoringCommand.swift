@@ -1,6 +1,7 @@
 // offerloop-scoring: offer propensities learned online from the outcome stream, over the broker.
 import ArgumentParser
 import Foundation
+import ModelReplica
 import ProcessShell
 import ScoringCore
 import Store

@@ -24,9 +24,11 @@ final class DecisionFixture {
     let tester: ServiceTester
 
     /// `epsilon` 0: the strategy exploits only, so the offers follow from the propensities.
-    /// `replica`: customer views held in memory, asked before `views`.
-    init(settings: DecisionService.Settings = DecisionService.Settings(), epsilon: Double = 0, replica: ReplicaViews? = nil,
-         clock: ManualClock = ManualClock()) throws {
+    /// `scoring`: the propensity source decide uses, given the recording one (the default) and
+    /// the fixture's environment. `replica`: customer views held in memory, asked before `views`.
+    init(settings: DecisionService.Settings = DecisionService.Settings(), epsilon: Double = 0,
+         scoring: (RecordingPropensities, ServiceEnvironment) -> any PropensitySource = { recording, _ in recording },
+         replica: ReplicaViews? = nil, clock: ManualClock = ManualClock()) throws {
         self.clock = clock
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("decision-service-\(UUID().uuidString)")
         views = RecordingViews(InMemoryViewSource([Self.adaKey: Self.ada]))
@@ -37,8 +39,9 @@ final class DecisionFixture {
         self.logs = logs
         let logger = Logger(label: "decision-test") { _ in logs }
         catalog = try CatalogHolder(path: Self.catalogPath, epsilon: epsilon, logger: logger)
+        let environment = ServiceEnvironment.manual(clock)
         service = DecisionService(catalog: catalog, journal: journal, settings: settings, views: views, replica: replica,
-                                  propensities: propensities, environment: .manual(clock), logger: logger)
+                                  propensities: scoring(propensities, environment), environment: environment, logger: logger)
         tester = ServiceTester(service: "decision", methods: service.methods(), clock: clock)
     }
 

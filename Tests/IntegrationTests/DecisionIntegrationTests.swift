@@ -17,8 +17,9 @@ import ZeroMQ
 
         /// `feedback`: the feedback service's options besides its store and stream. `views`: where
         /// the decision takes customer views from ("replica": its memory; "profile": always asked).
+        /// `propensities`: the decision's --propensities (local: the model held in the process, the default).
         init(deadlineMs: Int = 5_000, store: StoreKind = .sqlite, feedback: [String] = [], valueModel: Bool = true, viewCacheSeconds: Int = 60,
-             views: String = "replica") throws {
+             views: String = "replica", propensities: String = "local") throws {
             cluster = try Cluster()
             let dir = cluster.logDirectory
             let profileStore = "sqlite:" + dir.appendingPathComponent("profile.sqlite").path
@@ -36,7 +37,7 @@ import ZeroMQ
                 "--channel-deadlines", "atm:\(deadlineMs),kiosk:\(deadlineMs),web:\(deadlineMs),call_center:\(deadlineMs)",
                 // A loaded test machine may take longer than a bank's 25 ms to answer a healthy call.
                 "--call-timeout-ms", "\(deadlineMs)", "--view-cache-seconds", "\(viewCacheSeconds)",
-            ]
+            ] + (propensities == "local" ? [] : ["--propensities", propensities])
             try cluster.startWorker("offerloop-decision", arguments: decisionArguments)
             feedbackArguments = ["--store", decisionStore, "--stream-in", cluster.streamIn] + feedback
             try cluster.startWorker("offerloop-feedback", arguments: feedbackArguments)
@@ -186,9 +187,10 @@ import ZeroMQ
 
     @Test(arguments: ["profile", "scoring"])
     func aFrozenOrKilledDependencyGivesADegradedAnswerInTime(dependency: String) throws {
-        // The profile service asked for every view: its fallbacks are what this test is about
-        // (ReplicaIntegrationTests: a frozen profile with the views in memory).
-        let stack = try Stack(deadlineMs: 300, viewCacheSeconds: 2, views: "profile")
+        // The profile service asked for every view, and scoring for every score: their fallbacks
+        // are what this test is about (ReplicaIntegrationTests and ModelFollowerIntegrationTests
+        // have replicas holding views and model: a frozen profile or scoring does not degrade them).
+        let stack = try Stack(deadlineMs: 300, viewCacheSeconds: 2, views: "profile", propensities: dependency == "scoring" ? "remote" : "local")
         let client = try stack.cluster.client()
         defer { client.close() }
         // Warm: the replica caches the view for the profile fallback.

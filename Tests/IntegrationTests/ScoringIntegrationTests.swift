@@ -86,12 +86,13 @@ final class OutcomeJournal: Sendable {
         }
     }
 
-    /// Asks "model" until `count` different replicas have reported `sequence`.
-    func waitForSequence(_ sequence: UInt64, replicas count: Int, _ client: BrokerClient, within seconds: Double = 15) throws -> [String: ModelReply] {
+    /// Asks `service`'s "model" until `count` different replicas have reported `sequence`.
+    static func waitForSequence(_ sequence: UInt64, replicas count: Int, _ client: BrokerClient, of service: String = "scoring",
+                                within seconds: Double = 15) throws -> [String: ModelReply] {
         var seen: [String: ModelReply] = [:]
         let end = Date().addingTimeInterval(seconds)
         while Date() < end {
-            if let reply: ModelReply = try? client.call("scoring", "model", ModelRequest(), timeoutMicros: 500_000, idempotent: true) {
+            if let reply: ModelReply = try? client.call(service, "model", ModelRequest(), timeoutMicros: 500_000, idempotent: true) {
                 seen[client.lastServedBy] = reply
                 if seen.values.filter({ $0.sequence == sequence }).count >= count { return seen }
             }
@@ -122,7 +123,7 @@ final class OutcomeJournal: Sendable {
         try cluster.waitForWorkers(2, of: "scoring")
         let client = try cluster.client()
         defer { client.close() }
-        _ = try waitForSequence(300, replicas: 2, client)
+        _ = try Self.waitForSequence(300, replicas: 2, client)
 
         // Live events, with a duplicate and one the relay "lost" (in the journal only).
         let live = journal.append(Self.outcomes(300, from: 300))
@@ -130,7 +131,7 @@ final class OutcomeJournal: Sendable {
             try publisher.publish(try event.serializedBytes())
             if event.sequence == 400 { try publisher.publish(try event.serializedBytes()) }
         }
-        let replicas = try waitForSequence(600, replicas: 2, client)
+        let replicas = try Self.waitForSequence(600, replicas: 2, client)
         #expect(replicas.count == 2)
         #expect(Set(replicas.values.map { $0.offers.map(\.observations) }).count == 1, "replicas disagree: \(replicas)")
         let card = try #require(replicas.values.first?.offers.first { $0.offerID == "card" })
@@ -165,7 +166,7 @@ final class OutcomeJournal: Sendable {
         try cluster.waitForWorkers(1, of: "scoring")
         let client = try cluster.client()
         defer { client.close() }
-        _ = try waitForSequence(250, replicas: 1, client)
+        _ = try Self.waitForSequence(250, replicas: 1, client)
         cluster.signal(first[0], SIGTERM)
         first[0].waitUntilExit()
         #expect(first[0].terminationStatus == 0)
@@ -173,7 +174,7 @@ final class OutcomeJournal: Sendable {
         // The journal is gone (feedback down): the restarted replica has only its snapshot.
         journal.close()
         _ = try startScoring(cluster, store: cluster.logDirectory)
-        let restarted = try waitForSequence(250, replicas: 1, client)
+        let restarted = try Self.waitForSequence(250, replicas: 1, client)
         #expect(restarted.values.first?.snapshotSequence == 250)
         #expect(restarted.values.first?.offers.first { $0.offerID == "card" }?.observations == 150)
     }

@@ -2,6 +2,7 @@
 // own errors included), features are computed at the injected clock's time, a request without a
 // seed samples with the environment's, and the stream consumer's updates show in "score" and "model".
 import Logging
+import ModelReplica
 import ScoringCore
 import Transport
 import ServiceTesting

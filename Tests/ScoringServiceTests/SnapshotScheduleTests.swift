@@ -3,6 +3,7 @@
 // file in a temporary directory; the "model" method then reports the snapshot's sequence.
 import Foundation
 import Logging
+import ModelReplica
 import Transport
 import ServiceTesting
 import Store

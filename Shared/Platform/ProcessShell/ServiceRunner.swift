@@ -21,12 +21,11 @@ public enum ServiceRunner {
     ///
     /// With several brokers (`--backend` a comma-separated list), `threads` workers serve each.
     /// The process's metrics and health are served over HTTP when the options name an address;
-    /// the service is ready while every worker of at least one broker hears from it.
-    ///
-    /// `startWhen`, when given, holds each worker back (not registered with its broker) until it
-    /// returns true — e.g. until a replica has caught up with its streams; false: stopped first.
+    /// the service is ready while every worker of at least one broker hears from it. With
+    /// `startGates`, the workers register only once every one of them is open (e.g. a replica
+    /// caught up with its streams).
     public static func run(service: String, options: WorkerOptions, logger: Logger, context: ZMQContext,
-                           extra: [any Service] = [], startWhen: (@Sendable (StopSignal) -> Bool)? = nil,
+                           extra: [any Service] = [], startGates: [StartGate] = [],
                            makeMethods: @escaping @Sendable (_ worker: Int) throws -> Methods) async throws {
         // Each worker thread serves one broker: `threads` of them per broker of the list.
         let workers = BrokerSockets.endpoints(options.backend).flatMap { backend in
@@ -42,7 +41,7 @@ public enum ServiceRunner {
         }
         let workerThreads: [any Service] = workers.indices.map { index in
             ThreadService(name: "\(service)-worker-\(index)") { stop in
-                if let startWhen, !startWhen(stop) { return }
+                for gate in startGates where !gate.wait(until: stop) { return }
                 let methods = try makeMethods(index)
                 defer { methods.close() }
                 Worker(settings: workers[index], methods: methods, context: context, index: index, logger: logger, pulse: pulses[index]).run(until: stop)

@@ -66,6 +66,8 @@ public struct BrokerSecurity: Sendable {
         "profile.merge": [.admin, .service],
         "profile.unmerge": [.admin],
         "feedback.replay": [.admin, .service],
+        // The model's bits, for the decision replicas that hold it (and operators).
+        "scoring.snapshot": [.admin, .service],
         "feedback.erase": [.admin],
         "feedback.export": [.admin],
     ]

@@ -1670,6 +1670,56 @@ public nonisolated struct Offerloop_V1_ModelReply: Sendable {
   /// JSON
   public var hyperparameters: String = String()
 
+  /// SHA-256 (hex) of the model's snapshot encoding at `sequence`: replicas that applied the same
+  /// outcomes report the same digest (scoring replicas and the decision replicas following them).
+  public var modelDigest: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Scoring method "snapshot": the model as bytes (ScoringCore's snapshot encoding) and the
+/// outcome-stream sequence it reflects, for a follower that starts from it and then follows the
+/// outcome stream (the ZeroMQ guide's Clone pattern; the decision replicas do). A large model comes
+/// in pages of at most 4 MiB (the broker's message limit is 16 MiB): the first request asks for the
+/// newest (sequence 0, offset 0); the next ones name the sequence and offset of the same snapshot.
+/// A snapshot the service no longer holds is NOT_FOUND: start again from sequence 0.
+public nonisolated struct Offerloop_V1_ModelSnapshotRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 0: the newest; else that of the snapshot being read
+  public var sequence: UInt64 = 0
+
+  /// the first byte wanted
+  public var offset: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Offerloop_V1_ModelSnapshotReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the outcome-stream sequence the model reflects
+  public var sequence: UInt64 = 0
+
+  /// the whole encoding's length
+  public var totalBytes: UInt64 = 0
+
+  /// where `chunk` starts
+  public var offset: UInt64 = 0
+
+  public var chunk: Data = Data()
+
+  /// SHA-256 (hex) of the whole encoding, as ModelReply's
+  public var modelDigest: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -4587,7 +4637,7 @@ nonisolated extension Offerloop_V1_OfferModelStatus: SwiftProtobuf.Message, Swif
 
 nonisolated extension Offerloop_V1_ModelReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ModelReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}model_version\0\u{1}sequence\0\u{3}snapshot_sequence\0\u{1}offers\0\u{3}stream_gaps\0\u{1}hyperparameters\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}model_version\0\u{1}sequence\0\u{3}snapshot_sequence\0\u{1}offers\0\u{3}stream_gaps\0\u{1}hyperparameters\0\u{3}model_digest\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4601,6 +4651,7 @@ nonisolated extension Offerloop_V1_ModelReply: SwiftProtobuf.Message, SwiftProto
       case 4: try { try decoder.decodeRepeatedMessageField(value: &self.offers) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.streamGaps) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.hyperparameters) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.modelDigest) }()
       default: break
       }
     }
@@ -4625,6 +4676,9 @@ nonisolated extension Offerloop_V1_ModelReply: SwiftProtobuf.Message, SwiftProto
     if !self.hyperparameters.isEmpty {
       try visitor.visitSingularStringField(value: self.hyperparameters, fieldNumber: 6)
     }
+    if !self.modelDigest.isEmpty {
+      try visitor.visitSingularStringField(value: self.modelDigest, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -4635,6 +4689,92 @@ nonisolated extension Offerloop_V1_ModelReply: SwiftProtobuf.Message, SwiftProto
     if lhs.offers != rhs.offers {return false}
     if lhs.streamGaps != rhs.streamGaps {return false}
     if lhs.hyperparameters != rhs.hyperparameters {return false}
+    if lhs.modelDigest != rhs.modelDigest {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_ModelSnapshotRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ModelSnapshotRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{1}offset\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.sequence) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.offset) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.sequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.sequence, fieldNumber: 1)
+    }
+    if self.offset != 0 {
+      try visitor.visitSingularUInt64Field(value: self.offset, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_ModelSnapshotRequest, rhs: Offerloop_V1_ModelSnapshotRequest) -> Bool {
+    if lhs.sequence != rhs.sequence {return false}
+    if lhs.offset != rhs.offset {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_ModelSnapshotReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ModelSnapshotReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{3}total_bytes\0\u{1}offset\0\u{1}chunk\0\u{3}model_digest\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.sequence) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.totalBytes) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.offset) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.chunk) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.modelDigest) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.sequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.sequence, fieldNumber: 1)
+    }
+    if self.totalBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.totalBytes, fieldNumber: 2)
+    }
+    if self.offset != 0 {
+      try visitor.visitSingularUInt64Field(value: self.offset, fieldNumber: 3)
+    }
+    if !self.chunk.isEmpty {
+      try visitor.visitSingularBytesField(value: self.chunk, fieldNumber: 4)
+    }
+    if !self.modelDigest.isEmpty {
+      try visitor.visitSingularStringField(value: self.modelDigest, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_ModelSnapshotReply, rhs: Offerloop_V1_ModelSnapshotReply) -> Bool {
+    if lhs.sequence != rhs.sequence {return false}
+    if lhs.totalBytes != rhs.totalBytes {return false}
+    if lhs.offset != rhs.offset {return false}
+    if lhs.chunk != rhs.chunk {return false}
+    if lhs.modelDigest != rhs.modelDigest {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

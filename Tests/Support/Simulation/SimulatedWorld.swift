@@ -107,6 +107,8 @@ public struct SimulationResult: Sendable, Codable {
     public var thompsonAccepts = 0
     /// (round, cumulative Thompson / oracle, cumulative random / oracle) every `every` rounds.
     public var curve: [[Double]] = []
+    /// The learned model's snapshot encoding, in bytes (what a decision replica fetches to start).
+    public var snapshotBytes: Int?
 
     public var thompsonShare: Double { thompson / oracle }
     public var randomShare: Double { random / oracle }
@@ -137,6 +139,7 @@ extension SimulatedWorld {
                 progress(round)
             }
         }
+        result.snapshotBytes = model.snapshot().count
         return result
     }
 }
