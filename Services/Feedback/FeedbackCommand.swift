@@ -24,13 +24,18 @@ struct FeedbackCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds between sweeps for unanswered offers (env OFFERLOOP_SWEEP_MS).")
     var sweepMs: Int = Environment.int("OFFERLOOP_SWEEP_MS", 1000)
 
+    @Option(help: "Milliseconds an outcome whose decision is not in the log yet waits for it before NOT_FOUND (env OFFERLOOP_DECISION_WAIT_MS; 0: no wait).")
+    var decisionWaitMs: Int = Environment.int("OFFERLOOP_DECISION_WAIT_MS", 200)
+
     func validate() throws {
         _ = try settings()
         guard sweepMs >= 1 else { throw ValidationError("--sweep-ms must be at least 1") }
+        guard decisionWaitMs >= 0 else { throw ValidationError("--decision-wait-ms must be 0 or more, not \(decisionWaitMs)") }
     }
 
     func settings() throws -> FeedbackSettings {
         var settings = FeedbackSettings()
+        settings.decisionWaitMs = Int64(decisionWaitMs)
         for (channel, window) in try ChannelValues.parse(responseWindows, option: "--response-windows", example: "atm:10m,web:7d", ChannelValues.milliseconds) {
             settings.responseWindowsMs[channel] = window
         }

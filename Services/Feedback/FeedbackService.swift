@@ -1,6 +1,7 @@
 // The feedback service's methods for one worker thread: "outcome" and "outcomes" (validate
 // against the decision log and the response window, store once — whatever waits at the worker
-// together in one commit —, publish on the outcome stream, acknowledge) and "replay" (the stream from a sequence on). Each
+// together in one commit —, publish on the outcome stream, acknowledge; an outcome whose decision
+// is not logged yet waits for it, parked) and "replay" (the stream from a sequence on). Each
 // worker owns its store connection and its stream publisher. The profile's contact history and
 // the scoring models follow the stream.
 import DecisionRecords
@@ -20,6 +21,10 @@ struct FeedbackSettings: Sendable {
     static let defaultWindowMs: Int64 = 86_400_000
     /// How far a touchpoint's clock may be off ours.
     static let clockSkewMs: Int64 = 300_000
+
+    /// How long an outcome whose decision is not in the log yet waits for it (ms): the decision
+    /// service copies its journals to the log every 100 ms. 0: refused at once.
+    var decisionWaitMs: Int64 = 200
 
     func window(_ channel: String) -> Int64 { responseWindowsMs[channel] ?? Self.defaultWindowMs }
     func window(_ channel: Channel) -> Int64 { window(ChannelName.name(channel) ?? "") }
@@ -78,27 +83,31 @@ final class FeedbackService: @unchecked Sendable {
     func methods() -> Methods {
         var methods = Methods(ownedBy: owner)
         methods.onClose { [self] in publisher.close(); log.db.close() }
-        // Group commit: the outcomes and batches waiting at this worker together are stored in one transaction.
-        methods.onGroup("outcome") { [self] (outcomes: [Outcome]) throws -> [Result<OutcomeAck, ServiceError>] in try record(outcomes) }
-        methods.onGroup("outcomes") { [self] (batches: [OutcomeBatch]) throws -> [Result<OutcomeBatchReply, ServiceError>] in
-            let accepted = batches.filter { $0.outcomes.count <= Self.maxBatch }
-            var results = try record(accepted.flatMap(\.outcomes))[...]
-            return batches.map { batch in
-                guard batch.outcomes.count <= Self.maxBatch else {
-                    return .failure(ServiceError(.invalidArgument, "a batch holds at most \(Self.maxBatch) outcomes, not \(batch.outcomes.count)"))
+        // Group commit: the outcomes and batches waiting at this worker together are stored in one
+        // transaction. One whose decision is not in the log yet is parked by the worker — which
+        // answers the others meanwhile — and tried again until the decision is there or its wait is over.
+        let wait = UInt64(settings.decisionWaitMs) * 1_000_000
+        methods.onGroup("outcome", waitingUpTo: wait) { [self] (outcomes: [(request: Outcome, mayWait: Bool)]) throws -> [Result<OutcomeAck, ServiceError>?] in
+            try record(outcomes.map { ([$0.request], $0.mayWait) }).map { $0?[0] }
+        }
+        methods.onGroup("outcomes", waitingUpTo: wait) { [self] (batches: [(request: OutcomeBatch, mayWait: Bool)]) throws -> [Result<OutcomeBatchReply, ServiceError>?] in
+            let recorded = try record(batches.map { $0.request.outcomes.count <= Self.maxBatch ? ($0.request.outcomes, $0.mayWait) : ([], false) })
+            return zip(batches, recorded).map { batch, results in
+                guard batch.request.outcomes.count <= Self.maxBatch else {
+                    return .failure(ServiceError(.invalidArgument, "a batch holds at most \(Self.maxBatch) outcomes, not \(batch.request.outcomes.count)"))
                 }
-                let mine = results.prefix(batch.outcomes.count)
-                results = results.dropFirst(batch.outcomes.count)
-                return .success(OutcomeBatchReply.with {
-                    $0.results = mine.map { result in
-                        OutcomeResult.with {
-                            switch result {
-                            case .success(let ack): $0.ack = ack
-                            case .failure(let error): $0.error = .with { $0.code = error.code; $0.message = error.message }
+                return results.map { results in
+                    .success(OutcomeBatchReply.with {
+                        $0.results = results.map { result in
+                            OutcomeResult.with {
+                                switch result {
+                                case .success(let ack): $0.ack = ack
+                                case .failure(let error): $0.error = .with { $0.code = error.code; $0.message = error.message }
+                                }
                             }
                         }
-                    }
-                })
+                    })
+                }
             }
         }
         methods.on("replay") { [self] (request: ReplayRequest, _) throws -> ReplayReply in
@@ -131,36 +140,46 @@ final class FeedbackService: @unchecked Sendable {
         return request.customerIds
     }
 
-    /// Checks every outcome, stores the valid ones in one transaction, publishes the new ones and
-    /// acknowledges each; a refused outcome is its own typed error and stores nothing.
-    func record(_ outcomes: [Outcome]) throws -> [Result<OutcomeAck, ServiceError>] {
+    /// Checks every outcome of each request (one outcome, or a batch), stores the valid ones of all
+    /// in one transaction, publishes the new ones and acknowledges each; a refused outcome is its
+    /// own typed error and stores nothing. A request that may wait and names a decision not in the
+    /// log yet stores nothing and gets nil ("not yet"): a batch waits whole, so it is answered once.
+    func record(_ requests: [(outcomes: [Outcome], mayWait: Bool)]) throws -> [[Result<OutcomeAck, ServiceError>]?] {
         let now = environment.wallMs()
-        var results = [Result<OutcomeAck, ServiceError>?](repeating: nil, count: outcomes.count)
-        var valid: [(index: Int, event: OutcomeEvent)] = []
-        for (index, outcome) in outcomes.enumerated() {
-            do {
-                valid.append((index, try validate(outcome, now: now)))
-            } catch {
-                results[index] = .failure(error)
+        var answers: [[Result<OutcomeAck, ServiceError>]?] = []
+        var valid: [(request: Int, item: Int, event: OutcomeEvent)] = []
+        var refused = 0
+        for (index, request) in requests.enumerated() {
+            let checked = request.outcomes.map { outcome in Result { () throws(ServiceError) in try validate(outcome, now: now) } }
+            if request.mayWait, checked.contains(where: { if case .failure(let error) = $0 { error.code == .notFound } else { false } }) {
+                answers.append(nil)
+                continue
             }
+            answers.append(checked.enumerated().map { item, check in
+                check.map { event in
+                    valid.append((index, item, event))
+                    return OutcomeAck()  // replaced once stored, below
+                }
+            })
+            refused += checked.count(where: { if case .failure = $0 { true } else { false } })
         }
         let stored = try log.append(valid.map(\.event))
         var new = 0, newest: UInt64 = 0
-        for ((index, _), (event, bytes, duplicate)) in zip(valid, stored) {
+        for ((request, item, _), (event, bytes, duplicate)) in zip(valid, stored) {
             if !duplicate {
                 try publisher.publish(bytes)
                 new += 1
                 newest = max(newest, event.sequence)
             }
-            results[index] = .success(OutcomeAck.with { $0.eventID = event.outcome.eventID; $0.sequence = event.sequence; $0.duplicate = duplicate })
+            answers[request]![item] = .success(OutcomeAck.with { $0.eventID = event.outcome.eventID; $0.sequence = event.sequence; $0.duplicate = duplicate })
         }
         Self.head.withLock { head in
             if newest > head.sequence { head.sequence = newest; head.gauge.record(Int64(newest)) }
         }
         ingested["stored"]!.increment(by: new)
         ingested["duplicate"]!.increment(by: stored.count - new)
-        ingested["refused"]!.increment(by: outcomes.count - valid.count)
-        return results.map { $0! }
+        ingested["refused"]!.increment(by: refused)
+        return answers
     }
 
     /// The outcome as a stream event, completed from its decision; or why it is refused.
@@ -180,7 +199,8 @@ final class FeedbackService: @unchecked Sendable {
         }
         do {
             guard let decision = try decisions.find(outcome.decisionID, log.db) else {
-                throw ServiceError(.notFound, "unknown decision \(outcome.decisionID) (a decision reaches the log within 100 ms of its answer: retry then)")
+                // NOT_FOUND is what a waiting request waits on (record): only this refusal may be one.
+                throw ServiceError(.notFound, "unknown decision \(outcome.decisionID): not in the decision log (an outcome waits up to \(settings.decisionWaitMs) ms for its decision)")
             }
             // The offers shown; for a control decision also those the policy would have shown.
             let offers = decision.offers + decision.heldOut

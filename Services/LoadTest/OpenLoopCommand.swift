@@ -5,7 +5,8 @@
 // slows the sender and the tail is not hidden (no coordinated omission). Requests mix the
 // channels, customers are drawn from a population (logins PREFIX1 … PREFIXn), and with
 // --outcomes each answered decision may get outcomes (an impression, then an accept or decline
-// at the offer's own propensity) 200 ms later, so the system learns under load.
+// at the offer's own propensity), sent as soon as it is answered — as a touchpoint reports; the
+// feedback service waits for a decision still on its way to the log —, so the system learns under load.
 // --find-max searches for the highest rate whose p99 stays within a bound.
 import ArgumentParser
 import Foundation
@@ -29,7 +30,7 @@ struct OpenLoopCommand: ParsableCommand {
     @Option(help: "Customers: logins PREFIX1 … PREFIXn in the profile store.") var customers = 100_000
     @Option(help: "Login prefix of the customer population.") var customerPrefix = "u"
     @Option(help: "Channel mix, CHANNEL:SHARE pairs.") var mix = "atm:0.35,kiosk:0.1,web:0.4,call_center:0.15"
-    @Flag(help: "Report outcomes of the decisions (impression; accept or decline at the offer's propensity).") var outcomes = false
+    @Flag(help: "Report outcomes of the decisions as soon as they are answered (impression; accept or decline at the offer's propensity).") var outcomes = false
     @Option(help: "The touchpoint's own time limit per decision, ms.") var timeoutMs = 1_000
     /// The decision service's: an answer after its channel's deadline, counted from the send, is late.
     @OptionGroup var deadlines: ChannelDeadlineOptions
@@ -132,10 +133,11 @@ struct OpenLoopCommand: ParsableCommand {
     }
 
     static func summary(_ run: Run) -> String {
-        String(format: "target %.0f/s, achieved %.0f/s over %.0f s: %d sent, %d answered, %d degraded, %d errors %@, p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms; outcomes %d sent, %d failed",
+        String(format: "target %.0f/s, achieved %.0f/s over %.0f s: %d sent, %d answered, %d degraded, %d errors %@, p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms; outcomes %d sent, %d failed %@",
                run.targetRate, run.achievedRate, run.seconds, run.sent, run.answered, run.degraded, run.errorCount,
                run.errors.isEmpty ? "" : "\(run.errors)", (run.latency.micros["p50"] ?? 0) / 1000, (run.latency.micros["p99"] ?? 0) / 1000,
-               (run.latency.micros["p99.9"] ?? 0) / 1000, (run.latency.micros["max"] ?? 0) / 1000, run.outcomesSent, run.outcomesFailed)
+               (run.latency.micros["p99.9"] ?? 0) / 1000, (run.latency.micros["max"] ?? 0) / 1000, run.outcomesSent, run.outcomesFailed,
+               run.outcomeErrors.isEmpty ? "" : "\(run.outcomeErrors)")
             + "; late against the channel's deadline: " + run.byChannel.sorted { $0.key < $1.key }.map { channel, figures in
                 String(format: "%@ %d of %d (%d ms; p99 %.1f, max %.1f ms)", channel, figures.late, figures.sent, figures.deadlineMs,
                        (figures.latency.micros["p99"] ?? 0) / 1000, (figures.latency.micros["max"] ?? 0) / 1000)
@@ -273,7 +275,7 @@ struct OpenLoopCommand: ParsableCommand {
 }
 
 /// One connection to the brokers: sends each arrival it is handed at once, matches replies,
-/// and sends the outcomes that come due. It calls as a touchpoint would, through `BrokerClient`
+/// and sends the outcomes of each answered decision. It calls as a touchpoint would, through `BrokerClient`
 /// with every call idempotent: a request is sent again through the next broker when half its
 /// time limit passed without an answer, or it was answered UNAVAILABLE; an outcome keeps its
 /// event id, so a retry is never counted twice. Owns its sockets; runs on one thread.
@@ -320,11 +322,8 @@ final class Connection: @unchecked Sendable {
     private let client: BrokerClient
     private var random: SeededRandom
     private var pending: [UInt64: Pending] = [:]
-    /// Outcomes to send, by when (200 ms after the decision, so it has reached the log).
-    private var due: [(at: UInt64, outcome: Outcome)] = []
     private let runID = UUID().uuidString.prefix(8)
     private var outcomeCount = 0
-    static let outcomeDelay: UInt64 = 200_000_000
 
     init(context: ZMQContext, index: Int, settings: Settings) throws {
         self.settings = settings
@@ -353,10 +352,7 @@ final class Connection: @unchecked Sendable {
         var arriving = true
         do {
             while arriving || client.inFlight > 0 {
-                let now = MonotonicClock.now()
-                try sendDueOutcomes(now: now)
-                let nextDue = due.first.map { $0.at > now ? Int(($0.at - now) / 1_000_000) : 0 } ?? 100
-                try poller.poll(timeoutMilliseconds: min(nextDue, 20))  // 20 ms: retries and time limits are seen on time
+                try poller.poll(timeoutMilliseconds: 20)  // 20 ms: retries and time limits are seen on time
                 while let (id, result) = try client.receive(waitMilliseconds: 0) { accept(id, result) }
                 if poller.isReadable(triggers) {
                     while let frames = try trigger.receive(dontWait: true) {
@@ -364,7 +360,6 @@ final class Connection: @unchecked Sendable {
                         try decide(intended: bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
                     }
                 }
-                if !arriving { due.removeAll() }
             }
         } catch {
             progress("connection failed: \(error)")
@@ -443,32 +438,25 @@ final class Connection: @unchecked Sendable {
                     if decision?.degraded == true { tally.degraded += 1 }
                 }
             }
-            if settings.outcomes, let decision { planOutcomes(decision, now: now) }
+            if settings.outcomes, let decision { reportOutcomes(decision, now: now) }
         }
     }
 
     /// An impression for the first offer (9 in 10 are seen), then an accept at the offer's own
-    /// propensity or, sometimes, a decline.
-    private func planOutcomes(_ decision: DecideReply, now: UInt64) {
+    /// propensity or, sometimes, a decline: sent at once, right after the answer.
+    private func reportOutcomes(_ decision: DecideReply, now: UInt64) {
         guard let offer = decision.offers.first, random.unit() < 0.9 else { return }
-        let at = now + Self.outcomeDelay
-        func outcome(_ type: OutcomeType) -> Outcome {
-            outcomeCount += 1
-            return Outcome.with { $0.eventID = "load-\(runID)-\(outcomeCount)"; $0.decisionID = decision.decisionID; $0.offerID = offer.offerID; $0.type = type }
-        }
-        due.append((at, outcome(.impression)))
+        var types = [OutcomeType.impression]
         let draw = random.unit()
         if draw < offer.propensity {
-            due.append((at, outcome(.accept)))
+            types.append(.accept)
         } else if draw < offer.propensity + 0.1 {
-            due.append((at, outcome(.decline)))
+            types.append(.decline)
         }
-    }
-
-    private func sendDueOutcomes(now: UInt64) throws {
-        while let first = due.first, first.at <= now {
-            due.removeFirst()
-            send("feedback", "outcome", first.outcome.wireBytes(), Pending(intended: now, kind: .outcome(eventID: first.outcome.eventID)))
+        for type in types {
+            outcomeCount += 1
+            let outcome = Outcome.with { $0.eventID = "load-\(runID)-\(outcomeCount)"; $0.decisionID = decision.decisionID; $0.offerID = offer.offerID; $0.type = type }
+            send("feedback", "outcome", outcome.wireBytes(), Pending(intended: now, kind: .outcome(eventID: outcome.eventID)))
             tally.withLock { $0.outcomesSent += 1 }
         }
     }

@@ -51,6 +51,13 @@ final class FeedbackFixture {
         }
     }
 
+    /// Logs decisions now, as the decision service's journal loader does, through a connection of its own.
+    func log(_ records: DecisionRecord...) throws {
+        let db = try location.open()
+        defer { db.close() }
+        try DecisionLogTable.insert(try records.map { ($0, try $0.serializedBytes()) }, db)
+    }
+
     static func outcome(_ eventID: String, decision: String = "d-1", offer: String = "loan", _ type: OutcomeType = .accept) -> Outcome {
         Outcome.with {
             $0.eventID = eventID

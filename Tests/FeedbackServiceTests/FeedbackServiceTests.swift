@@ -30,7 +30,7 @@ import ZeroMQ
 
     @Test(arguments: [
         (FeedbackFixture.outcome(""), .invalidArgument, "event_id is required"),
-        (FeedbackFixture.outcome("e", decision: "d-9"), .notFound, "unknown decision d-9 (a decision reaches the log within 100 ms of its answer: retry then)"),
+        (FeedbackFixture.outcome("e", decision: "d-9"), .notFound, "unknown decision d-9: not in the decision log (an outcome waits up to 200 ms for its decision)"),
         (FeedbackFixture.outcome("e", offer: "mortgage"), .invalidArgument, "offer mortgage was not shown in decision d-1 (shown: loan, card)"),
         (Outcome.with { $0 = FeedbackFixture.outcome("e"); $0.customerID = "c-2" }, .invalidArgument, "decision d-1 was for another customer, not c-2"),
         (Outcome.with { $0 = FeedbackFixture.outcome("e"); $0.amount = -1 }, .invalidArgument, "amount -1.0 is not between 0 and 1000000000"),

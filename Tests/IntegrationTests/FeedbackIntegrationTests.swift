@@ -72,6 +72,29 @@ import ZeroMQ
             == (["offer_accepted"] + answered.offers.dropFirst().map { _ in "offer_ignored" }).sorted())
     }
 
+    /// A touchpoint looping decide → impression → accept reports right after each answer, before
+    /// the decision journal is copied to the log (every 100 ms): each outcome waits at feedback for
+    /// its decision and is accepted, none refused.
+    @Test func anOutcomeRightAfterItsDecisionIsAccepted() throws {
+        let stack = try Stack()
+        let client = try stack.cluster.client()
+        defer { client.close() }
+        var refused: [String] = []
+        for (round, login) in ["ada", "bob", "chloe", "dev"].enumerated() {
+            let decision = try DecisionIntegrationTests.decide(client, ("login", login), .web)
+            let offer = try #require(decision.offers.first?.offerID)
+            for (event, type) in [("i\(round)", OutcomeType.impression), ("a\(round)", .accept)] {
+                do {
+                    #expect(try !Self.report(client, event, decision.decisionID, offer, type).duplicate)
+                } catch {
+                    refused.append("\(event): \(error)")
+                }
+            }
+        }
+        #expect(refused.isEmpty)
+        #expect(try stack.query("SELECT COUNT(*) FROM outcomes") == ["8"])
+    }
+
     @Test(arguments: StoreKind.all)
     func aBatchIsStoredInOneCommitWithAResultPerOutcome(_ store: StoreKind) throws {
         let stack = try Stack(store: store)

@@ -197,6 +197,43 @@ final class WorkerBench {
         #expect(groups.value.withLock { $0 } == [2])
     }
 
+    /// A waiting method's request its handler answers "not yet" is parked, not waited on: the
+    /// worker answers others meanwhile, asks again every few ms, gives it its last try before its
+    /// deadline, and answers what is parked when it stops. It announces room for parked requests.
+    @Test func aParkedRequestWaitsWithoutHoldingUpOthers() throws {
+        final class Arrived: Sendable { let keys = Mutex<Set<String>>([]) }
+        let arrived = Arrived()
+        var methods = Self.methods
+        methods.onGroup("when_arrived", waitingUpTo: 10_000_000_000) { (requests: [(request: EchoRequest, mayWait: Bool)]) -> [Result<EchoReply, ServiceError>?] in
+            requests.map { request, mayWait -> Result<EchoReply, ServiceError>? in
+                let key = String(decoding: request.data, as: UTF8.self)
+                if arrived.keys.withLock({ $0.contains(key) }) { return .success(EchoReply.with { $0.data = request.data }) }
+                return mayWait ? nil : .failure(ServiceError(.notFound, "\(key) has not arrived"))
+            }
+        }
+        func key(_ text: String) -> [UInt8] { EchoRequest.with { $0.data = Data(text.utf8) }.wireBytes() }
+        let bench = try WorkerBench(methods: methods, capacity: 2)
+        let (id, ready) = try bench.next()
+        #expect(ready == .ready(service: "test", capacity: 1_002))
+        try bench.send(id, id: 1, method: "when_arrived", payload: key("x"), budgetMicros: 5_000_000)
+        try bench.send(id, id: 2, method: "when_arrived", payload: key("y"), budgetMicros: 1_000_000)
+        // Answered while 1 and 2 wait.
+        let upper = try bench.request(id, id: 3, method: "upper", payload: key("abc"))
+        #expect(try EchoReply(serializedBytes: upper.payload).data == Data("ABC".utf8))
+        // 2's deadline ends its wait first; 1 is answered once its key arrives.
+        #expect(try bench.reply(to: 2).error.code == .notFound)
+        arrived.keys.withLock { _ = $0.insert("x") }
+        #expect(try EchoReply(serializedBytes: try bench.reply(to: 1).payload).data == Data("x".utf8))
+        // Stopping, the worker gives what is parked its last try, then says goodbye.
+        try bench.send(id, id: 4, method: "when_arrived", payload: key("z"), budgetMicros: 5_000_000)
+        _ = try bench.request(id, id: 5, method: "ping")
+        bench.stop.raise()
+        #expect(try bench.reply(to: 4).error.code == .notFound)
+        #expect(try bench.next().1 == .disconnect)
+        bench.done.wait()
+        bench.router.close()
+    }
+
     @Test func saysGoodbyeOnStop() throws {
         let bench = try WorkerBench(methods: Self.methods)
         _ = try bench.next()

@@ -116,7 +116,7 @@ def main():
                         control.append(reply.decision_id)
                     else:
                         shown += [(reply.decision_id, offer.offer_id) for offer in reply.offers]
-            time.sleep(0.3)  # decisions reach the log within 100 ms of their answer
+            # Reported at once: the feedback service waits for a decision still being copied to the log.
             outcomes = []
             for decision_id, offer in shown:
                 organic, effect = RESPONSE.get(offer, DEFAULT_RESPONSE)

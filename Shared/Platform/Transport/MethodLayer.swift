@@ -34,6 +34,7 @@ extension Methods {
             groupHandlers: groupHandlers.reduce(into: [:]) { all, entry in
                 all[entry.key] = layers.reversed().reduce(entry.value) { inner, layer in layer.wrap(entry.key, group: inner) }
             },
+            waits: waits,
             unknown: wrap(LayeredMethods.otherMethod) { _, context in
                 throw ServiceError(.unknownMethod, "service '\(service)' has no method '\(context.method)' (it has: \(known.joined(separator: ", ")))")
             },
@@ -53,23 +54,33 @@ public struct LayeredMethods: Sendable {
 
     let handlers: [String: Methods.RawHandler]
     let groupHandlers: [String: Methods.RawGroupHandler]
+    /// How long the requests of each waiting group method may wait (ns).
+    let waits: [String: UInt64]
     let unknown: Methods.RawHandler
     let malformed: Methods.RawHandler
 
     /// Whether requests of `method` waiting together are answered by one call.
     public func isGroup(_ method: String) -> Bool { !groupHandlers.isEmpty && groupHandlers[method] != nil }
 
+    /// How long a request of `method` may wait for its answer (ns), if the method waits
+    /// (`Methods.onGroup(_:waitingUpTo:_:)`).
+    public func maxWait(_ method: String) -> UInt64? { waits.isEmpty ? nil : waits[method] }
+
+    /// Whether any method may wait.
+    public var hasWaitingMethods: Bool { !waits.isEmpty }
+
     /// The answer to one request of `method` with every layer around its handler: the reply
     /// payload or the typed error the caller gets. A group method answers it as a group of one.
     public func respond(_ method: String, _ payload: [UInt8], _ context: RequestContext) -> Result<[UInt8], ServiceError> {
         if let handler = handlers[method] { return Self.result(handler, payload, context) }
-        if let group = groupHandlers[method] { return group([(payload, context)])[0] }
+        if let group = groupHandlers[method] { return group([(payload, context)])[0] ?? .failure(ServiceError(.internal, "\(method) gave no answer")) }
         return Self.result(unknown, payload, context)
     }
 
-    /// The answers to requests of a group method, one per request, in order.
-    public func respond(group method: String, _ requests: [(payload: [UInt8], context: RequestContext)]) -> [Result<[UInt8], ServiceError>] {
-        guard let group = groupHandlers[method] else { return requests.map { respond(method, $0.payload, $0.context) } }
+    /// The answers to requests of a group method, one per request, in order; nil ("not yet") only
+    /// for a request whose context allows waiting (`ParkedRequests` holds it and asks again).
+    public func respond(group method: String, _ requests: [(payload: [UInt8], context: RequestContext)]) -> [Result<[UInt8], ServiceError>?] {
+        guard let group = groupHandlers[method] else { return requests.map { Optional(respond(method, $0.payload, $0.context)) } }
         return group(requests)
     }
 

@@ -22,6 +22,9 @@ public struct RequestContext: Sendable {
     /// Monotonic nanoseconds at which the worker took the request: its time at this worker
     /// (MetricsLayer's duration) counts from then.
     public var received: UInt64 = 0
+    /// Whether the handler may answer this request "not yet" (a waiting group method,
+    /// `Methods.onGroup(_:waitingUpTo:_:)`, before the request's last try); false everywhere else.
+    public var mayWait = false
 
     public init(requestID: UInt64, method: String, deadline: UInt64, sent: UInt64, routingKey: [UInt8] = [], worker: String = "",
                 caller: String? = nil, budget: UInt64? = nil, received: UInt64 = 0) {
@@ -46,11 +49,14 @@ public struct Methods: Sendable {
     /// (MethodLayer wraps this form: error mapping is one of the layers.)
     public typealias RawHandler = @Sendable ([UInt8], RequestContext) throws -> [UInt8]
 
-    /// Answers several requests of one method at once, one result per request, in order.
-    public typealias RawGroupHandler = @Sendable ([(payload: [UInt8], context: RequestContext)]) -> [Result<[UInt8], ServiceError>]
+    /// Answers several requests of one method at once, one answer per request, in order; nil —
+    /// "not yet" — only for a request whose context says it may wait (`RequestContext.mayWait`).
+    public typealias RawGroupHandler = @Sendable ([(payload: [UInt8], context: RequestContext)]) -> [Result<[UInt8], ServiceError>?]
 
     private(set) var handlers: [String: RawHandler] = [:]
     private(set) var groupHandlers: [String: RawGroupHandler] = [:]
+    /// How long the requests of each waiting group method may wait, in nanoseconds.
+    private(set) var waits: [String: UInt64] = [:]
     private var closers: [@Sendable () -> Void] = []
 
     /// The thread the handlers' object belongs to, when it is not thread-safe: each handler checks
@@ -80,25 +86,47 @@ public struct Methods: Sendable {
     public mutating func onGroup<Request: Message, Response: Message>(
         _ name: String, _ body: @escaping @Sendable ([Request]) throws -> [Result<Response, ServiceError>]
     ) {
+        register(group: name) { (requests: [(request: Request, mayWait: Bool)]) in try body(requests.map(\.request)).map { Optional($0) } }
+    }
+
+    /// Registers a group method whose handler may answer a request "not yet" (nil) while what it
+    /// needs is on its way from another process (the feedback service: a decision still being
+    /// copied to the log). The worker does not block on it: it parks the request, answers others
+    /// meanwhile, and asks again every few milliseconds (`ParkedRequests`). On the request's last
+    /// try — `wait` after it arrived or just before its deadline, whichever comes first — `mayWait`
+    /// is false and the handler must answer. A `wait` of 0 makes it a group method like any other.
+    public mutating func onGroup<Request: Message, Response: Message>(
+        _ name: String, waitingUpTo wait: UInt64, _ body: @escaping @Sendable ([(request: Request, mayWait: Bool)]) throws -> [Result<Response, ServiceError>?]
+    ) {
+        waits[name] = wait > 0 ? wait : nil  // 0: answered at once, as any group method
+        register(group: name, body)
+    }
+
+    private mutating func register<Request: Message, Response: Message>(
+        group name: String, _ body: @escaping @Sendable ([(request: Request, mayWait: Bool)]) throws -> [Result<Response, ServiceError>?]
+    ) {
         groupHandlers[name] = { [owner] items in
             owner?.assertOwned("the handler of '\(name)'")
             var results = [Result<[UInt8], ServiceError>?](repeating: nil, count: items.count)
-            var decoded: [(index: Int, request: Request)] = []
+            var decoded: [(index: Int, request: Request, mayWait: Bool)] = []
             for (index, item) in items.enumerated() {
                 do throws(ServiceError) {
-                    decoded.append((index, try Request(wireBytes: item.payload)))
+                    decoded.append((index, try Request(wireBytes: item.payload), item.context.mayWait))
                 } catch {
                     results[index] = .failure(error)
                 }
             }
             do {
-                let answers = try body(decoded.map(\.request))
-                for (item, answer) in zip(decoded, answers) { results[item.index] = answer.map { $0.wireBytes() } }
+                let answers = try body(decoded.map { ($0.request, $0.mayWait) })
+                for (item, answer) in zip(decoded, answers) { results[item.index] = answer.map { $0.map { $0.wireBytes() } } }
             } catch {
                 let failure = ServiceError.from(error) { "\(name) failed: \($0)" }
                 for item in decoded { results[item.index] = .failure(failure) }
             }
-            return results.map { $0 ?? .failure(ServiceError(.internal, "\(name) gave no answer")) }
+            // "Not yet" only where waiting is allowed: on its last try a request gets an answer.
+            return results.enumerated().map { index, result in
+                result ?? (items[index].context.mayWait ? nil : .failure(ServiceError(.internal, "\(name) gave no answer")))
+            }
         }
     }
 

@@ -30,7 +30,11 @@ public struct MetricsLayer: MethodLayer {
         return { requests in
             let results = next(requests)
             for (request, result) in zip(requests, results) {
-                if case .failure(let error) = result { instruments.answered(request.context, failure: error) } else { instruments.answered(request.context) }
+                switch result {
+                case .failure(let error)?: instruments.answered(request.context, failure: error)
+                case .success?: instruments.answered(request.context)
+                case nil: break  // parked: counted when it is answered
+                }
             }
             return results
         }
@@ -88,7 +92,7 @@ public struct ErrorLayer: MethodLayer {
         { [logger] requests in
             let results = next(requests)
             for (request, result) in zip(requests, results) {
-                if case .failure(let failure) = result, failure.code == .internal { Self.log(failure, request.context, logger) }
+                if case .failure(let failure)? = result, failure.code == .internal { Self.log(failure, request.context, logger) }
             }
             return results
         }
@@ -120,7 +124,7 @@ public struct DeadlineLayer: MethodLayer {
         { [expired] requests in
             guard requests.contains(where: { $0.context.budget == 0 }) else { return next(requests) }
             let live = requests.indices.filter { requests[$0].context.budget > 0 }
-            var results = [Result<[UInt8], ServiceError>](repeating: .failure(expired), count: requests.count)
+            var results = [Result<[UInt8], ServiceError>?](repeating: .failure(expired), count: requests.count)
             if !live.isEmpty {
                 for (index, result) in zip(live, next(live.map { requests[$0] })) { results[index] = result }
             }

@@ -18,6 +18,12 @@ public struct WorkerSettings: Sendable {
     public var reconnectMax: UInt64 = 5_000_000_000
     public var lingerMilliseconds: Int32 = 500
     public var maxMessageBytes: Int64 = 16 << 20
+    /// Requests of waiting methods (Methods.onGroup(_:waitingUpTo:_:)) this worker may hold
+    /// parked besides its capacity: announced to the broker with it, so that parked requests,
+    /// which wait rather than work, do not take the places of new ones.
+    public var waitingRoom: UInt32 = 1_000
+    /// How often parked requests are asked again (ns).
+    public var recheckInterval: UInt64 = 5_000_000
 
     public init(service: String, backend: String, capacity: UInt32 = 4) {
         self.service = service
@@ -98,7 +104,7 @@ public final class Worker: Sendable {
         try socket.set(.maxMessageSize(settings.maxMessageBytes))
         try ConnectionSecurity.secure(socket)
         try socket.connect(settings.backend)
-        try socket.send(WorkerMessage.ready(service: settings.service, capacity: settings.capacity).frames)
+        try socket.send(WorkerMessage.ready(service: settings.service, capacity: announcedCapacity).frames)
         logger.info("worker ready", metadata: ["worker": "\(identity)", "backend": "\(settings.backend)"])
 
         var heard = false
@@ -106,8 +112,11 @@ public final class Worker: Sendable {
         var nextHeartbeat = lastHeard + settings.heartbeatInterval
         let silence = settings.heartbeatInterval * settings.heartbeatLiveness
         // A blocking receive with a timeout costs fewer system calls than zmq_poll on the
-        // request path; the timeout bounds how long a stop or a heartbeat waits.
-        try socket.set(.receiveTimeout(Int32(min(settings.heartbeatInterval / 1_000_000, Self.stopCheckMilliseconds))))
+        // request path; the timeout bounds how long a stop, a heartbeat or a parked request waits.
+        let idleTimeout = Int32(min(settings.heartbeatInterval / 1_000_000, Self.stopCheckMilliseconds))
+        var timeout = idleTimeout
+        try socket.set(.receiveTimeout(timeout))
+        var parked = ParkedRequests<Incoming>(recheck: settings.recheckInterval)
 
         while !stop.isRaised {
             if let frames = try socket.receive() {
@@ -134,7 +143,7 @@ public final class Worker: Sendable {
                     next = !disconnect && requests.count < Int(settings.capacity) ? try socket.receive(dontWait: true) : nil
                 }
                 if !requests.isEmpty {
-                    for (request, reply) in zip(requests, answer(requests, worker: identity)) {
+                    for (request, reply) in answer(requests, worker: identity, parked: &parked) {
                         try socket.send(WorkerMessage.reply(client: request.client, requestID: request.requestID, reply: reply).frames)
                     }
                     // Time spent working is not silence: the broker's heartbeats wait in the queue.
@@ -145,7 +154,20 @@ public final class Worker: Sendable {
                     return true
                 }
             }
-            let now = MonotonicClock.now()
+            var now = MonotonicClock.now()
+            if !parked.isEmpty, now >= parked.due {
+                for (request, reply) in answerParked(&parked, worker: identity, now: now) {
+                    try socket.send(WorkerMessage.reply(client: request.client, requestID: request.requestID, reply: reply).frames)
+                }
+                now = MonotonicClock.now()
+            }
+            // Wake up when the parked requests are due (at least 1 ms: 0 would not block at all).
+            let untilDue = parked.due > now ? (parked.due - now) / 1_000_000 : 0
+            let next = parked.isEmpty ? idleTimeout : Int32(clamping: min(UInt64(idleTimeout), max(1, untilDue)))
+            if next != timeout {
+                timeout = next
+                try socket.set(.receiveTimeout(timeout))
+            }
             pulse?.turn(now: now)
             if now >= nextHeartbeat {
                 try socket.send(WorkerMessage.heartbeat.frames)
@@ -157,6 +179,10 @@ public final class Worker: Sendable {
                 try socket.set(.linger(0))
                 return heard
             }
+        }
+        // Stopping: what is parked gets its last try now, so no caller waits for a reply that never comes.
+        for (request, reply) in answerParked(&parked, worker: identity, now: MonotonicClock.now(), final: true) {
+            _ = try? socket.send(WorkerMessage.reply(client: request.client, requestID: request.requestID, reply: reply).frames, dontWait: true)
         }
         _ = try? socket.send(WorkerMessage.disconnect.frames, dontWait: true)
         logger.info("worker stopped", metadata: ["worker": "\(identity)", "served": "\(requestsServed)"])
@@ -171,22 +197,26 @@ public final class Worker: Sendable {
         var caller: String? = nil
     }
 
+    /// The capacity this worker announces: with room for parked requests if a method may wait.
+    var announcedCapacity: UInt32 { settings.capacity + (methods.hasWaitingMethods ? settings.waitingRoom : 0) }
+
     /// Decodes each envelope and answers it through the layered methods (the requests of a group
-    /// method in one call), then encodes the replies, in order.
-    func answer(_ requests: [Incoming], worker: String) -> [[UInt8]] {
+    /// method in one call); the requests a waiting method answers "not yet" go to `parked`. Returns
+    /// the encoded replies given.
+    func answer(_ requests: [Incoming], worker: String, parked: inout ParkedRequests<Incoming>) -> [(Incoming, [UInt8])] {
         let received = MonotonicClock.now()
-        var results = [Result<[UInt8], ServiceError>?](repeating: nil, count: requests.count)
-        var groups: [String: [(index: Int, payload: [UInt8], context: RequestContext)]] = [:]
-        for (index, request) in requests.enumerated() {
+        var answers: [(Incoming, [UInt8])] = []
+        var groups: [String: [(tag: Incoming, payload: [UInt8], context: RequestContext)]] = [:]
+        for request in requests {
             let now = MonotonicClock.now(), budget = request.budgetMicros * 1000
             let envelope: Envelope
             do throws(ServiceError) {
                 envelope = try Envelope(wireBytes: request.envelope)
             } catch {
                 // What cannot be read is answered MALFORMED whatever time is left (budget at least 1).
-                results[index] = methods.respond(malformedEnvelope: request.envelope, RequestContext(
+                answers.append((request, reply(to: request, methods.respond(malformedEnvelope: request.envelope, RequestContext(
                     requestID: request.requestID, method: "", deadline: now + budget, sent: now, worker: worker, caller: request.caller,
-                    budget: max(budget, 1), received: received))
+                    budget: max(budget, 1), received: received)), worker: worker)))
                 continue
             }
             // What the client allowed in all (0: the broker's default, the budget's start).
@@ -195,24 +225,31 @@ public final class Worker: Sendable {
                                          sent: now + budget - min(allowed, now + budget), routingKey: Array(envelope.routingKey), worker: worker,
                                          caller: request.caller, budget: budget, received: received)
             if methods.isGroup(envelope.method) {
-                groups[envelope.method, default: []].append((index, Array(envelope.payload), context))
+                groups[envelope.method, default: []].append((request, Array(envelope.payload), context))
             } else {
-                results[index] = methods.respond(envelope.method, Array(envelope.payload), context)
+                answers.append((request, reply(to: request, methods.respond(envelope.method, Array(envelope.payload), context), worker: worker)))
             }
         }
         for (method, items) in groups {
-            for (item, result) in zip(items, methods.respond(group: method, items.map { ($0.payload, $0.context) })) {
-                results[item.index] = result
+            for (request, result) in parked.respond(group: method, items, with: methods, now: MonotonicClock.now()) {
+                answers.append((request, reply(to: request, result, worker: worker)))
             }
         }
-        return requests.indices.map { index in
-            stats.served.add(1, ordering: .relaxed)
-            switch results[index]! {
-            case .success(let payload):
-                return Reply.success(requestID: requests[index].requestID, payload: payload, servedBy: worker).wireBytes()
-            case .failure(let error):
-                return Reply.failure(requestID: requests[index].requestID, error, servedBy: worker).wireBytes()
-            }
+        return answers
+    }
+
+    /// Asks the parked requests again (`final`: for the last time); the encoded replies given.
+    func answerParked(_ parked: inout ParkedRequests<Incoming>, worker: String, now: UInt64, final: Bool = false) -> [(Incoming, [UInt8])] {
+        parked.retry(with: methods, now: now, final: final).map { request, result in (request, reply(to: request, result, worker: worker)) }
+    }
+
+    private func reply(to request: Incoming, _ result: Result<[UInt8], ServiceError>, worker: String) -> [UInt8] {
+        stats.served.add(1, ordering: .relaxed)
+        switch result {
+        case .success(let payload):
+            return Reply.success(requestID: request.requestID, payload: payload, servedBy: worker).wireBytes()
+        case .failure(let error):
+            return Reply.failure(requestID: request.requestID, error, servedBy: worker).wireBytes()
         }
     }
 

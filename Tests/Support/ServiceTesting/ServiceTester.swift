@@ -2,7 +2,8 @@
 // handler (or group handler) run with a request context inside the worker's layers (deadline,
 // error mapping, metrics), the reply decoded — so a test sees the same typed answers and errors a
 // client does, without a socket (in the spirit of HummingbirdTesting and NIOEmbedded). Time is
-// the test's ManualClock.
+// the test's ManualClock; requests a waiting method parks are asked again as the worker's loop
+// does (`recheck`, or `call`, which moves the clock on until they are answered).
 import Logging
 import SwiftProtobuf
 import Synchronization
@@ -16,6 +17,13 @@ public final class ServiceTester: Sendable {
     /// The methods with the layers a worker puts around them: deadline, error mapping, metrics.
     private let layered: LayeredMethods
     private let requestIDs = Mutex<UInt64>(0)
+    /// Requests parked by a waiting method, by ticket, and the answers given to sent requests.
+    private let held = Mutex<(parked: ParkedRequests<UInt64>, answers: [UInt64: Result<[UInt8], ServiceError>])>((ParkedRequests(), [:]))
+
+    /// A request sent with `send`, whose answer `answer(_:)` gives once there is one.
+    public struct Ticket<Response: Message>: Sendable {
+        let id: UInt64
+    }
 
     /// `clock` must be the one the service's environment reads, so that the request's deadline
     /// and the service's "now" agree.
@@ -51,16 +59,55 @@ public final class ServiceTester: Sendable {
         _ method: String, _ request: Request, as: Response.Type = Response.self, deadlineMs: UInt64 = 1_000, elapsedMs: UInt64 = 0,
         caller: String? = nil
     ) throws(ServiceError) -> Response {
-        let context = context(method, deadlineMs: deadlineMs, elapsedMs: elapsedMs, caller: caller)
-        return try Response(wireBytes: try layered.respond(method, request.wireBytes(), context).get())
+        try callGroup(method, [request], as: Response.self, deadlineMs: deadlineMs, elapsedMs: elapsedMs, caller: caller)[0].get()
     }
 
     /// Calls a group method with requests that arrived together: one result per request, in order.
+    /// Those a waiting method parks are asked again every recheck interval of the test's clock,
+    /// which this moves on, until each is answered (as a client blocked on its call sees it).
     public func callGroup<Request: Message, Response: Message>(
         _ method: String, _ requests: [Request], as: Response.Type = Response.self, deadlineMs: UInt64 = 1_000, elapsedMs: UInt64 = 0,
         caller: String? = nil
     ) -> [Result<Response, ServiceError>] {
-        let answers = layered.respond(group: method, requests.map { ($0.wireBytes(), context(method, deadlineMs: deadlineMs, elapsedMs: elapsedMs, caller: caller)) })
-        return answers.map { answer in answer.flatMap { bytes in Result { () throws(ServiceError) in try Response(wireBytes: bytes) } } }
+        let tickets = send(method, requests, as: Response.self, deadlineMs: deadlineMs, elapsedMs: elapsedMs, caller: caller)
+        var answers = tickets.map { answer($0) }
+        while answers.contains(where: { $0 == nil }) {
+            clock.advance(nanoseconds: held.withLock { $0.parked.recheck })
+            recheck()
+            answers = tickets.map { answer($0) }
+        }
+        return answers.map { $0! }
+    }
+
+    /// Sends requests of `method` that arrive together, as the worker takes them: answered at once,
+    /// or parked by a waiting method until `recheck` answers them.
+    public func send<Request: Message, Response: Message>(
+        _ method: String, _ requests: [Request], as: Response.Type = Response.self, deadlineMs: UInt64 = 1_000, elapsedMs: UInt64 = 0,
+        caller: String? = nil
+    ) -> [Ticket<Response>] {
+        let items = requests.map { request in
+            let context = context(method, deadlineMs: deadlineMs, elapsedMs: elapsedMs, caller: caller)
+            return (tag: context.requestID, payload: request.wireBytes(), context: context)
+        }
+        held.withLock { held in
+            for (id, result) in held.parked.respond(group: method, items, with: layered, now: clock.monotonicNs) { held.answers[id] = result }
+        }
+        return items.map { Ticket(id: $0.tag) }
+    }
+
+    /// Asks the parked requests again at the clock's time, as the worker's loop does every few
+    /// milliseconds; those past their wait get their last try.
+    public func recheck() {
+        held.withLock { held in
+            for (id, result) in held.parked.retry(with: layered, now: clock.monotonicNs) { held.answers[id] = result }
+        }
+    }
+
+    /// How many sent requests wait parked.
+    public var parked: Int { held.withLock { $0.parked.count } }
+
+    /// The answer to a sent request: its typed reply or error; nil while it is parked.
+    public func answer<Response: Message>(_ ticket: Ticket<Response>) -> Result<Response, ServiceError>? {
+        held.withLock { $0.answers[ticket.id] }.map { answer in answer.flatMap { bytes in Result { () throws(ServiceError) in try Response(wireBytes: bytes) } } }
     }
 }
