@@ -155,7 +155,7 @@ let package = Package(
         .testTarget(name: "DecisionRecordsTests", dependencies: ["DecisionRecords", "StoreBackends", "Store", "Wire"]),
         .testTarget(name: "CustomerValueTests", dependencies: ["CustomerValue", "CivilCalendar", "CSV", "ProfileCore", "Random"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScoringCoreTests", dependencies: ["ScoringCore", "Random", "Simulation"]),
-        .testTarget(name: "DecisionCoreTests", dependencies: ["DecisionCore", "Random"]),
+        .testTarget(name: "DecisionCoreTests", dependencies: ["DecisionCore", "ProfileCore", "Random"]),
         .testTarget(name: "ModelReplicaTests", dependencies: ["ModelReplica", "ScoringCore", "Transport", "Wire", logging]),
         // ProcessShell for reading the metrics the layers record (Telemetry's Prometheus text).
         .testTarget(name: "TransportTests", dependencies: ["Transport", "ProcessShell", "Store"]),
