@@ -30,7 +30,8 @@ struct FeedbackCommand: AsyncParsableCommand {
     func validate() throws {
         _ = try settings()
         guard sweepMs >= 1 else { throw ValidationError("--sweep-ms must be at least 1") }
-        guard decisionWaitMs >= 0 else { throw ValidationError("--decision-wait-ms must be 0 or more, not \(decisionWaitMs)") }
+        // The request's deadline ends any wait sooner; a minute bounds a typo.
+        guard (0...60_000).contains(decisionWaitMs) else { throw ValidationError("--decision-wait-ms must be 0–60000 (ms), not \(decisionWaitMs)") }
     }
 
     func settings() throws -> FeedbackSettings {

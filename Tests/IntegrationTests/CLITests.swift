@@ -28,6 +28,11 @@ struct CLITests {
         #expect(output.contains("no broker answered at \(endpoint)") && output.contains("scripts/cluster start"), "\(output)")
     }
 
+    @Test func aServiceOptionOutOfRangeIsAUsageErrorNamingIt() throws {
+        let (status, output) = try run("offerloop-feedback", ["--decision-wait-ms", "90000"])
+        #expect(status != 0 && output.contains("--decision-wait-ms must be 0–60000 (ms), not 90000"), "\(output)")
+    }
+
     @Test func aStoreThatIsNoStoreIsAUsageErrorNamingTheFlagAndHidingThePassword() throws {
         // Checked when the flags are parsed (the shared store option group), before any store is opened.
         let (status, output) = try run("offerloop", ["report", "--store", "mysql://db/offerloop"])

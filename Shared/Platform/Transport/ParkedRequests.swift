@@ -38,7 +38,8 @@ public struct ParkedRequests<Tag: Sendable>: Sendable {
         return ask(method, requests.map { request in
             // The last try: `wait` from now, or `margin` before the deadline, whichever is first.
             let deadline = request.context.deadline
-            let until = min(now + wait, deadline > now + margin ? deadline - margin : now)
+            let (end, overflow) = now.addingReportingOverflow(wait)
+            let until = min(overflow ? .max : end, deadline > now + margin ? deadline - margin : now)
             return Entry(tag: request.tag, payload: request.payload, context: request.context, until: until)
         }, with: methods, now: now)
     }
