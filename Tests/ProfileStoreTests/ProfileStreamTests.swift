@@ -49,6 +49,8 @@ func comparable(_ state: ReplicaCustomer) -> ReplicaCustomer {
         // The contact history from the outcome stream, reduced in the state.
         #expect(try repo.applyOutcomes([OutcomeHistoryTests.event(1, customer: "c1", .impression), OutcomeHistoryTests.event(2, customer: "c1", .decline)], now: t0 + 8))
         #expect(repo.appended.map(\.sequence) == [8])
+        // A click is no contact: nothing a decision replica holds changes, so no change.
+        #expect(try repo.applyOutcomes([OutcomeHistoryTests.event(3, customer: "c1", .click)], now: t0 + 8) && repo.appended.isEmpty)
 
         let changes = try Self.changes(repo)
         try #require(changes.count == 8)
@@ -64,7 +66,8 @@ func comparable(_ state: ReplicaCustomer) -> ReplicaCustomer {
         #expect(states[6].session.isEmpty)
         #expect(states[7].contacts.map(\.kind) == ["declined", "shown"])
         #expect(changes[0].customer.valuedDay == t0 / 86_400_000 && changes[0].customer.valueModelVersion == 0 && states[0].clv.isNaN)
-        // The stored state is the last change's, under its sequence; a follower's state equals a fresh view.
+        // The stored state is the last change's, under its sequence; the contacts were patched into the
+        // stored state, which is exactly what a rebuild (a fresh view, reduced) gives.
         let snapshot = try repo.snapshot(after: "", limit: 10, partition: .all)
         #expect(snapshot.customers.map(\.sequence) == [8] && comparable(snapshot.customers[0].customer) == comparable(changes[7].customer) && snapshot.headSequence == 8)
         var view = try repo.view(of: "c1", recentEvents: 0, valuation: nil, now: t0 + 8)
