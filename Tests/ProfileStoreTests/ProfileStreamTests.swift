@@ -223,6 +223,23 @@ func comparable(_ state: ReplicaCustomer) -> ReplicaCustomer {
     }
 }
 
+extension ProfileStreamTests {
+    @Test(arguments: Backend.all)
+    func aStoreFromBeforeTheStreamGetsItsCustomersStatesOnce(_ backend: Backend) throws {
+        let repo = try repository(backend)
+        defer { repo.db.close() }
+        for name in ["a", "b", "c"] { _ = try repo.upsert(.with { $0.identity = id("login", name); $0.create = true; $0.attributes = ["name": name] }, now: t0) }
+        _ = try repo.merge(.with { $0.survivor = id("login", "a"); $0.merged = id("login", "c") }, now: t0)
+        // As a store written before the profile stream: no states, no changes.
+        try repo.db.execute("DELETE FROM replica_states")
+        try repo.db.execute("DELETE FROM profile_changes")
+        #expect(try repo.backfillReplicaStates(now: t0 + 1, batch: 1) == 2, "the live customers, not the merged one")
+        let states = try repo.snapshot(after: "", limit: 10, partition: .all).customers
+        #expect(states.map(\.customerID) == ["c1", "c2"] && states.map(\.sequence) == [1, 2] && states[1].customer.view.attributes == ["name": "b"])
+        #expect(try repo.backfillReplicaStates(now: t0 + 2) == 0 && repo.streamHead() == 2)
+    }
+}
+
 /// Hands values to the threads of a test that uses each from one thread at a time.
 final class UncheckedBox<Value>: @unchecked Sendable {
     var value: Value

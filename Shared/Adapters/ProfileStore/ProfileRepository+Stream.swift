@@ -234,6 +234,22 @@ extension ProfileRepository {
         }
     }
 
+    /// Gives every live customer without a replica state (a store from before the profile stream)
+    /// its state and a change, `batch` customers per transaction; returns how many. The profile
+    /// service runs it at start-up, before its workers, so snapshots hold every customer.
+    public func backfillReplicaStates(now: Int64, batch: Int = 1_000) throws -> Int {
+        var total = 0
+        while true {
+            let ids = try db.query("""
+                SELECT c.id FROM customers c LEFT JOIN replica_states r ON r.customer_id = c.id
+                WHERE r.customer_id IS NULL AND c.merged_into IS NULL AND c.erased_ms IS NULL ORDER BY c.id LIMIT $1
+                """, [.integer(Int64(batch))]).compactMap { $0.text(0) }
+            guard !ids.isEmpty else { return total }
+            try write(now: now) { ids.forEach(changed) }
+            total += ids.count
+        }
+    }
+
     // MARK: Reading the stream
 
     /// The newest sequence appended (0: none yet).
