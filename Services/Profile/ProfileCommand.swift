@@ -75,8 +75,11 @@ struct ProfileCommand: AsyncParsableCommand {
         let location = try store.location()
         let environment = ServiceEnvironment.live
         // Create the schema once before the workers start, so they do not race to do it.
-        try location.open().closing { _ = try ProfileRepository(db: $0, newCustomerID: ProfileService.newCustomerID(environment)) }
-        logger.info("profile store ready", metadata: ["store": "\(location)"])
+        // A store from before the profile stream: its customers get their replica states (and changes) first.
+        let backfilled = try location.open().closing {
+            try ProfileRepository(db: $0, newCustomerID: ProfileService.newCustomerID(environment)).backfillReplicaStates(now: environment.wallMs())
+        }
+        logger.info("profile store ready", metadata: ["store": "\(location)", "replica_states_backfilled": "\(backfilled)"])
 
         let settings = ProfileService.Settings(
             sessionTTLMs: Int64(sessionTTLSeconds) * 1000, eventRetentionMs: Int64(eventRetentionDays) * 86_400_000, cacheSize: cacheSize,

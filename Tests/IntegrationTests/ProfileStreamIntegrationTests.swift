@@ -65,7 +65,7 @@ extension CollectedEvents {
 
         try consumer.waitFor(8)
         let changes = consumer.events.withLock { $0 }
-        #expect(changes.map(\.sequence) == Array(1...8))
+        try #require(changes.map(\.sequence) == Array(1...8))
         #expect(changes[0].customerID == first.customerID && changes[0].customer.view.attributes == ["tier": "gold"])
         #expect(changes[4].customer.view.transactions == 3 && changes[4].customer.view.totalSpend == 60)
         #expect(changes[5].customerID == created.customerID && changes[5].customer.view.session == ["page": "loans"])

@@ -12,6 +12,8 @@ extension ProfileRepository {
         .impression: "offer_shown", .click: "offer_clicked", .accept: "offer_accepted", .decline: "offer_declined",
         .purchase: "offer_purchased", .ignored: "offer_ignored",
     ]
+    /// The outcomes that are contacts in the view, by their kind there.
+    static let contactKinds: [OutcomeType: String] = [.impression: "shown", .accept: "accepted", .decline: "declined"]
     static let outcomeStream = "outcomes"
     static let positionLock: Int64 = 0x4F46_5052_4F46_5031  // "OFPROFP1"
 
@@ -37,12 +39,23 @@ extension ProfileRepository {
                       let customer = try? find(identity) else { continue }
                 var data = ["offer_id": outcome.offerID, "category": event.category, "decision_id": outcome.decisionID]
                 if outcome.amount > 0 { data["amount"] = "\(outcome.amount)" }
-                try db.execute("""
+                let inserted = try db.execute("""
                     INSERT INTO events (customer_id, time_ms, type, channel, data, key) VALUES ($1, $2, $3, $4, $5, $6)
                     ON CONFLICT (key) DO NOTHING
                     """, [.text(customer.id), .integer(outcome.timeUnixMs), .text(type), .text(ChannelName.name(outcome.channel) ?? ""),
                           .text(KeyValueText.encode(data)), .text("outcome:" + outcome.eventID)])
-                try touch(customer.id, now: now)
+                try touch(customer.id, now: now, stream: false)
+                // Only shown, accepted and declined offers are in the view (its contacts): their stored
+                // state is patched; the other outcomes change nothing a decision replica holds.
+                if inserted > 0, let kind = Self.contactKinds[outcome.type] {
+                    changed(customer.id, contact: Contact.with {
+                        $0.kind = kind
+                        $0.offerID = outcome.offerID
+                        $0.category = event.category
+                        $0.channel = ChannelName.channel(ChannelName.name(outcome.channel) ?? "") ?? .unspecified
+                        $0.timeUnixMs = outcome.timeUnixMs
+                    })
+                }
             }
             if position > start {
                 try db.execute("""

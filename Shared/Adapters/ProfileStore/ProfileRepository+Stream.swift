@@ -15,12 +15,26 @@ public struct AppendedChange: Sendable, Equatable {
 }
 
 /// What the current write changed: the customers it touched, in order, and a value-model refit.
+/// A customer that only gained contacts (from the outcome stream) has its stored state patched;
+/// any other change rebuilds it.
 struct ChangedInWrite {
     private(set) var customers: [String] = []
     private var seen: Set<String> = []
+    private(set) var rebuilt: Set<String> = []
+    private(set) var contacts: [String: [Contact]] = [:]
     var valueModelVersion: Int64?
 
     mutating func insert(_ id: String) {
+        add(id)
+        rebuilt.insert(id)
+    }
+
+    mutating func insert(_ id: String, contact: Contact) {
+        add(id)
+        contacts[id, default: []].append(contact)
+    }
+
+    private mutating func add(_ id: String) {
         if seen.insert(id).inserted { customers.append(id) }
     }
 
@@ -62,6 +76,11 @@ extension ProfileRepository {
     /// Marks a customer changed by the current write: its change is appended at the write's end.
     func changed(_ id: String) {
         changedInWrite.insert(id)
+    }
+
+    /// Marks a customer that gained a contact (and nothing else) in the current write.
+    func changed(_ id: String, contact: Contact) {
+        changedInWrite.insert(id, contact: contact)
     }
 
     /// Runs `body` in one transaction and, at its end, appends a change for each customer it
@@ -124,7 +143,9 @@ extension ProfileRepository {
             } else if let survivor = row.text(0) {
                 change.mergedInto = survivor
             } else {
-                change.customer = try replicaState(of: id, valuation: model, version: modelVersion, now: now)
+                let patched = changed.rebuilt.contains(id) ? nil
+                    : try patchedState(of: id, adding: changed.contacts[id] ?? [], version: model == nil ? 0 : modelVersion, now: now)
+                change.customer = try patched ?? replicaState(of: id, valuation: model, version: modelVersion, now: now)
             }
             changes.append(change)
         }
@@ -163,6 +184,32 @@ extension ProfileRepository {
         }
     }
 
+    /// The stored state with `contacts` added, exactly what a rebuild would give when the state was
+    /// valued today with the current model (contacts change nothing else in the view: not the
+    /// value, not the churn risk); nil when it was not, or there is none (then it is rebuilt).
+    /// A contact event costs one read instead of a view assembly.
+    func patchedState(of id: String, adding contacts: [Contact], version: Int64, now: Int64) throws -> ReplicaCustomer? {
+        guard let bytes = try db.row("SELECT state FROM replica_states WHERE customer_id = $1", [.text(id)])?.blob(0) else { return nil }
+        var state = try ReplicaCustomer(serializedBytes: bytes)
+        guard state.valuedDay == now / Self.dayMs, state.valueModelVersion == version else { return nil }
+        let window = now - Self.contactDays * Self.dayMs
+        let added = contacts.filter { $0.timeUnixMs >= window }
+        state.view.contacts = ContactSummary.reduce((state.view.contacts + added).filter { $0.timeUnixMs >= window }, now: now)
+        for contact in added {
+            if contact.kind == "shown" {
+                state.view.lastContactUnixMs = max(state.view.lastContactUnixMs, contact.timeUnixMs)
+            } else {
+                state.view.lastResponseUnixMs = max(state.view.lastResponseUnixMs, contact.timeUnixMs)
+            }
+        }
+        // A session past its time-to-live is gone from a view assembled now.
+        if state.view.sessionExpiresUnixMs != 0, state.view.sessionExpiresUnixMs <= now {
+            state.view.session = [:]
+            state.view.sessionExpiresUnixMs = 0
+        }
+        return state
+    }
+
     /// The value model states are valued with, loaded again only when the store's changed.
     private func streamValuation() throws -> (Int64, StoredValueModel?) {
         let version = try valueModelVersion()
@@ -184,6 +231,22 @@ extension ProfileRepository {
                 $0.erased = true
             }
             try db.execute("UPDATE profile_changes SET change = $2 WHERE sequence = $1", [row[0], .blob(try tombstone.serializedBytes())])
+        }
+    }
+
+    /// Gives every live customer without a replica state (a store from before the profile stream)
+    /// its state and a change, `batch` customers per transaction; returns how many. The profile
+    /// service runs it at start-up, before its workers, so snapshots hold every customer.
+    public func backfillReplicaStates(now: Int64, batch: Int = 1_000) throws -> Int {
+        var total = 0
+        while true {
+            let ids = try db.query("""
+                SELECT c.id FROM customers c LEFT JOIN replica_states r ON r.customer_id = c.id
+                WHERE r.customer_id IS NULL AND c.merged_into IS NULL AND c.erased_ms IS NULL ORDER BY c.id LIMIT $1
+                """, [.integer(Int64(batch))]).compactMap { $0.text(0) }
+            guard !ids.isEmpty else { return total }
+            try write(now: now) { ids.forEach(changed) }
+            total += ids.count
         }
     }
 

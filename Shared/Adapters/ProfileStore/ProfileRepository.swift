@@ -86,10 +86,11 @@ public final class ProfileRepository {
         changed(id)
     }
 
-    /// Marks a customer changed: the version replicas' caches compare against, and a change on the profile stream.
-    func touch(_ id: String, now: Int64) throws {
+    /// Marks a customer changed: the version replicas' caches compare against, and (unless
+    /// `stream` is false: the caller marks the change itself) a change on the profile stream.
+    func touch(_ id: String, now: Int64, stream: Bool = true) throws {
         try db.execute("UPDATE customers SET version = version + 1, updated_ms = $2 WHERE id = $1", [.text(id), .integer(now)])
-        changed(id)
+        if stream { changed(id) }
     }
 
     /// A customer is anonymous while every identity it has is a cookie or a device id.
