@@ -91,6 +91,9 @@ struct ProfileCommand: AsyncParsableCommand {
         let retention = ThreadService(name: "profile-retention") { stop in
             try RetentionLoop(location: location, settings: settings, environment: environment, publisher: publisher, logger: logger).run(until: stop)
         }
+        let revalue = ThreadService(name: "profile-revalue") { stop in
+            try RevalueLoop(location: location, environment: environment, publisher: publisher, logger: logger).run(until: stop)
+        }
         let heartbeat = ThreadService(name: "profile-heartbeat") { [streamHeartbeatMs] stop in
             try ProfileHeartbeat(location: location, publisher: publisher, intervalMs: streamHeartbeatMs, environment: environment, logger: logger).run(until: stop)
         }
@@ -106,7 +109,7 @@ struct ProfileCommand: AsyncParsableCommand {
             try follower.run(ContactHistory(repository: repository, environment: environment, publisher: changes, logger: logger), until: stop)
         }
         try await ServiceRunner.run(service: "profile", options: options, logger: logger, context: context,
-                                    extra: [retention, contactHistory, heartbeat]) { _ in
+                                    extra: [retention, revalue, contactHistory, heartbeat]) { _ in
             let changes = try publisher()
             do {
                 return try ProfileService(location: location, publisher: changes, settings: settings, environment: environment, logger: logger).methods()

@@ -35,6 +35,8 @@ final class ProfileService: @unchecked Sendable {
     var valuationVersion: Int64 = -1
     var valuationCheckedAt: Int64 = 0
     static let valuationCheckMs: Int64 = 10_000
+    /// How long "fit_value_model" revalues customers itself before leaving the rest to the loop.
+    static let revalueInlineNs: UInt64 = 2_000_000_000
     /// Changes per "changes" page and customers per "snapshot" page (also bounded in bytes by the store).
     static let maxReplay = 1_000
     static let snapshotPage = 1_000, maxSnapshotPage = 10_000
@@ -104,6 +106,14 @@ final class ProfileService: @unchecked Sendable {
             valuationCheckedAt = 0
             var reply = fitted.reply
             reply.profileSequence = repository.appended.last?.sequence ?? 0
+            // The customers' states valued with the new model, as many as fit in a couple of
+            // seconds (all of a small store): the rest follow from the revalue loop.
+            let started = environment.monotonicNs()
+            while environment.monotonicNs() - started < Self.revalueInlineNs {
+                let step = try RevalueLoop.step(repository, publisher: publisher, now: now, logger: logger)
+                reply.profileSequence = max(reply.profileSequence, try repository.streamHead())
+                if step.done { break }
+            }
             return reply
         }
         methods.on("erase") { [self] (request: EraseRequest, context) throws -> EraseReply in

@@ -47,7 +47,17 @@ import ZeroMQ
             guard valueModel else { return }
             let client = try cluster.client()
             defer { client.close() }
-            let _: FitValueModelReply = try client.call("profile", "fit_value_model", FitValueModelRequest(), timeoutMicros: 30_000_000)
+            let fitted: FitValueModelReply = try client.call("profile", "fit_value_model", FitValueModelRequest(), timeoutMicros: 30_000_000)
+            // Decided after the fit's revaluation has reached the decision replica's memory: a
+            // decide naming nobody waits for that sequence, then answers NOT_FOUND (nothing logged).
+            guard views == "replica" else { return }
+            #expect(throws: ServiceError.self) {
+                let _: DecideReply = try client.call("decision", "decide", DecideRequest.with {
+                    $0.identity = .with { $0.kind = "login"; $0.value = "nobody-waits-for-the-value-model" }
+                    $0.channel = .web
+                    $0.minProfileSequence = fitted.profileSequence
+                }, timeoutMicros: 5_000_000)
+            }
         }
 
         let decisionArguments: [String]

@@ -101,6 +101,38 @@ func comparable(_ state: ReplicaCustomer) -> ReplicaCustomer {
     }
 
     @Test(arguments: Backend.all)
+    func aNewDayOrARefitRevaluesEveryCustomerOnceInBatchesSharedByReplicas(_ backend: Backend) throws {
+        let repo = try repository(backend)
+        defer { repo.db.close() }
+        let other = try repository(backend, db: repo.db)  // another profile replica on the same store
+        var lines = "customer_id,date,quantity,amount,transaction_id\n"
+        for customer in 1...12 {
+            for purchase in 0..<(customer % 3 + 1) { lines += "\(customer),2026-0\(purchase + 1)-1\(customer % 9),1,\(10 * customer),t\(customer)-\(purchase)\n" }
+        }
+        var file = reader(lines)
+        _ = try ProfileImporter(repository: repo, now: t0).run(.transactions, &file)
+        // Valued today, with no model: nothing to do.
+        #expect(try repo.revalueNext(limit: 5, now: t0 + 10) == (0, false))
+        #expect(try repo.revalueNext(limit: 5, now: t0 + 10) == (0, false))
+        #expect(try repo.revalueNext(limit: 5, now: t0 + 10) == (0, true))
+        #expect(try repo.revalueNext(limit: 5, now: t0 + 10) == (0, true))
+        // A refit: every state is valued again with the model, one batch by one replica, the next by the other.
+        _ = try repo.fitValueModel(settings: ValuationSettings(), today: Int(t0 / 86_400_000), now: t0 + 1000)
+        let head = try repo.streamHead()
+        #expect(try repo.revalueNext(limit: 5, now: t0 + 2000) == (5, false))
+        #expect(try other.revalueNext(limit: 5, now: t0 + 2000) == (5, false))
+        #expect(try repo.revalueNext(limit: 5, now: t0 + 2000) == (2, true))
+        #expect(try other.revalueNext(limit: 5, now: t0 + 2000) == (0, true))
+        let revalued = try Self.changes(repo).filter { $0.sequence > head }
+        #expect(Set(revalued.map(\.customerID)) == Set((1...12).map(String.init)) && revalued.count == 12)
+        #expect(revalued.allSatisfy { $0.customer.valueModelVersion == t0 + 1000 && $0.customer.view.clv.isFinite })
+        // The next day: the whole pass again.
+        let tomorrow = t0 + 86_400_000
+        #expect(try repo.revalueNext(limit: 20, now: tomorrow) == (12, true))
+        #expect(try Self.changes(repo).suffix(12).allSatisfy { $0.customer.valuedDay == tomorrow / 86_400_000 })
+    }
+
+    @Test(arguments: Backend.all)
     func sequencesHaveNoGapUnderConcurrentWriters(_ backend: Backend) throws {
         let connections = try backend.openConnections(2)
         defer { connections.forEach { $0.close() } }

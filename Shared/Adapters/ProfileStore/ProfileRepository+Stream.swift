@@ -319,6 +319,49 @@ extension ProfileRepository {
         }
     }
 
+    // MARK: Revaluing
+
+    /// Where the pass that revalues every customer is: "DAY:MODEL after ID" or "DAY:MODEL done".
+    static let revalueCursorSetting = "profile_stream.revalue_cursor"
+
+    /// Gives the next of up to `limit` customers (in customer order) whose state was valued before
+    /// today, or with another value model than the store's, a new state — a change on the stream,
+    /// so the decision replicas' value figures follow the days and the refits. The pass's cursor
+    /// is in the store, so the profile replicas share one pass. `done` once every customer is
+    /// valued today with the current model.
+    public func revalueNext(limit: Int, now: Int64) throws -> (revalued: Int, done: Bool) {
+        try write(now: now) {
+            let (version, model) = try streamValuation()
+            let current = model == nil ? 0 : version
+            let today = now / Self.dayMs
+            let target = "\(today):\(current)"
+            let cursor = try db.row("SELECT value FROM settings WHERE name = $1", [.text(Self.revalueCursorSetting)])?.text(0) ?? ""
+            let parts = cursor.split(separator: " ", maxSplits: 2).map(String.init)
+            var after = ""
+            if parts.first == target {
+                if parts.count > 1, parts[1] == "done" { return (0, true) }
+                after = parts.count > 2 ? parts[2] : ""
+            }
+            let rows = try db.query("SELECT customer_id, state FROM replica_states WHERE customer_id > $1 ORDER BY customer_id LIMIT $2",
+                                    [.text(after), .integer(Int64(limit))])
+            var revalued = 0
+            for row in rows {
+                guard let id = row.text(0), let state = try? ReplicaCustomer(serializedBytes: row.blob(1) ?? []) else { continue }
+                if state.valuedDay < today || state.valueModelVersion != current {
+                    changed(id)
+                    revalued += 1
+                }
+            }
+            let done = rows.count < limit
+            let next = done ? "\(target) done" : "\(target) after \(rows.last?.text(0) ?? after)"
+            try db.execute("""
+                INSERT INTO settings (name, value, updated_ms) VALUES ($1, $2, $3)
+                ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms
+                """, [.text(Self.revalueCursorSetting), .text(next), .integer(now)])
+            return (revalued, done)
+        }
+    }
+
     /// Deletes changes older than `cutoff` (Unix ms), always keeping the newest, which carries
     /// the numbering on; returns how many went.
     func deleteChanges(olderThanMs cutoff: Int64) throws -> Int {
