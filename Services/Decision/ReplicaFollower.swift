@@ -27,10 +27,24 @@ struct ReplicaFollower: Sendable {
             logger.warning("the profile replica has not caught up yet; registering anyway, asking the profile service for views until it has")
             views.startGate.open()
         }
-        guard try loadSnapshot(until: stop, waiting: waitedLongEnough) else { return }
-        logger.info("profile snapshot loaded", metadata: ["customers": "\(views.held)", "sequence": "\(views.position)",
-                                                          "seconds": "\(Double(MonotonicClock.now() - started) / 1e9)"])
         let held = Gauge(label: "offerloop_replica_customers")
+        while true {
+            guard try loadSnapshot(until: stop, waiting: waitedLongEnough) else { return }
+            logger.info("profile snapshot loaded", metadata: ["customers": "\(views.held)", "sequence": "\(views.position)",
+                                                              "seconds": "\(Double(MonotonicClock.now() - started) / 1e9)"])
+            do {
+                try follow(started: started, held: held, waitedLongEnough: waitedLongEnough, until: stop)
+                return
+            } catch let error as ServiceError where error.code == .outOfRange {
+                // So far behind that the stream no longer keeps what comes next: start over from a
+                // snapshot (a fresh one: a customer erased meanwhile must not stay in memory).
+                logger.warning("the profile stream no longer keeps what this replica needs; loading a snapshot again", metadata: ["error": "\(error)"])
+                views.reset()
+            }
+        }
+    }
+
+    func follow(started: UInt64, held: Gauge, waitedLongEnough: @escaping () -> Void, until stop: StopSignal) throws {
         try StreamFollower(following: .profile, settings: stream, context: context, logger: logger)
             .run(ReplicaConsumer(views: views), until: stop, caughtUp: {
                 views.markReady()

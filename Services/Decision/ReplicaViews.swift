@@ -67,6 +67,16 @@ final class ReplicaViews: Sendable {
 
     // MARK: The follower's side
 
+    /// Empties the replica, to load a snapshot again; until it has caught up, decisions ask the
+    /// profile service (the heads heard are still ahead of it).
+    func reset() {
+        state.withLock { state in
+            let head = max(state.replica.position, state.heads.last?.head ?? 0)
+            state.replica = ProfileReplica(partition: state.replica.partition, partitions: state.replica.partitions)
+            state.heads = [(head, clock() - settings.maxLagNs - 1)]
+        }
+    }
+
     /// A snapshot page: states in customer order, each with the sequence of its latest change.
     func load(_ page: ProfileSnapshotReply, first: Bool) {
         for chunk in page.customers.chunks(of: settings.applyChunk) {
@@ -77,6 +87,7 @@ final class ReplicaViews: Sendable {
         state.withLock { state in
             if first { state.replica.snapshot(head: page.headSequence) }
             heard(page.headSequence, &state)
+            state.heads.removeAll { $0.head <= state.replica.position }
         }
     }
 

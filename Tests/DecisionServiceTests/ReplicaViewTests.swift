@@ -197,6 +197,21 @@ import Wire
         #expect(fixture.views.budgets.count == 1)
     }
 
+    @Test func aReplicaStartingOverFromASnapshotAsksTheProfileServiceUntilCaughtUp() throws {
+        let (fixture, views) = try Self.fixture()
+        views.reset()  // the stream no longer kept what it needed next
+        #expect(views.position == 0 && views.held == 0)
+        _ = try fixture.decide()
+        #expect(fixture.views.budgets.count == 1, "asked the profile service")
+        views.load(ProfileSnapshotReply.with {
+            $0.customers = [Self.change(3, DecisionFixture.adaID, identities: ["login:ada"])]
+            $0.headSequence = 3
+            $0.done = true
+        }, first: true)
+        _ = try fixture.decide()
+        #expect(fixture.views.budgets.count == 1 && views.position == 3)
+    }
+
     @Test func aSessionPastItsTTLIsNotServed() throws {
         let clock = ManualClock()
         let views = ReplicaViews(clock: { clock.monotonicNs })

@@ -118,7 +118,8 @@ public struct StreamFollower<Page: ReplayPage>: Sendable {
 
     /// Follows until `stop`; `onGap` is called for each gap seen on the live stream, `caughtUp`
     /// once, when a replay first reached the head it reported, and `tick` after every round (e.g.
-    /// to snapshot).
+    /// to snapshot). Throws OUT_OF_RANGE when the stream no longer keeps what the consumer needs
+    /// next: it must start again from a snapshot.
     public func run(_ consumer: some StreamConsumer<Event>, until stop: StopSignal, onGap: () -> Void = {}, caughtUp: () -> Void = {},
                     tick: () -> Void = {}) throws {
         let subscriber = try StreamSubscriber(context: context, endpoint: settings.stream, topic: source.topic)
@@ -136,7 +137,7 @@ public struct StreamFollower<Page: ReplayPage>: Sendable {
         var behindSince: UInt64?
         while !stop.isRaised {
             if MonotonicClock.now() >= nextCatchUp {
-                if catchUp(consumer, client, &replayFailing, &newest), !isCaughtUp {
+                if try catchUp(consumer, client, &replayFailing, &newest), !isCaughtUp {
                     isCaughtUp = true
                     caughtUp()
                 }
@@ -162,11 +163,11 @@ public struct StreamFollower<Page: ReplayPage>: Sendable {
             if !events.isEmpty, !apply(consumer, events, newest: &newest) {
                 gaps.increment()
                 onGap()
-                _ = catchUp(consumer, client, &replayFailing, &newest)
+                _ = try catchUp(consumer, client, &replayFailing, &newest)
                 nextCatchUp = MonotonicClock.now() + settings.catchUpInterval
             } else if let since = behindSince, MonotonicClock.now() - since > settings.behindLimit {
                 behindSince = nil
-                _ = catchUp(consumer, client, &replayFailing, &newest)
+                _ = try catchUp(consumer, client, &replayFailing, &newest)
             }
             tick()
         }
@@ -193,7 +194,7 @@ public struct StreamFollower<Page: ReplayPage>: Sendable {
     /// Fetches and applies everything after the consumer's position, page by page; true when it
     /// reached the head the replay reported.
     @discardableResult
-    private func catchUp(_ consumer: some StreamConsumer<Event>, _ client: BrokerClient, _ replayFailing: inout Bool, _ newest: inout UInt64) -> Bool {
+    private func catchUp(_ consumer: some StreamConsumer<Event>, _ client: BrokerClient, _ replayFailing: inout Bool, _ newest: inout UInt64) throws(ServiceError) -> Bool {
         while true {
             let from: UInt64
             let reply: Page
@@ -201,6 +202,8 @@ public struct StreamFollower<Page: ReplayPage>: Sendable {
                 from = try consumer.position() + 1
                 reply = try client.call(source.replay.service, source.replay.method, ReplayRequest.with { $0.fromSequence = from; $0.maxEvents = settings.replayPage },
                                         timeoutMicros: 2_000_000, idempotent: true)
+            } catch let error as ServiceError where error.code == .outOfRange {
+                throw error
             } catch {
                 if !replayFailing { logger.warning("cannot replay the stream; going on as we are", metadata: ["topic": "\(source.topic)", "error": "\(error)"]) }
                 replayFailing = true
