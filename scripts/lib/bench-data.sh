@@ -47,4 +47,24 @@ offerloop_bench_profile() {
   done
   "$bin/offerloop" clv refit >/dev/null
   sleep 11  # every profile replica picks up the value model within 10 s
+  offerloop_wait_revalued "$store"
+}
+
+# Waits until the profile has revalued every customer's replica state with today's value model
+# (its revalue pass, after a refit, publishes them on the profile stream): a benchmark started
+# earlier would measure that pass too.
+offerloop_wait_revalued() {
+  local store="$1"
+  case "$store" in sqlite:*) ;; *) return 0 ;; esac
+  python3 - "${store#sqlite:}" <<'PY'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=30)
+for waited in range(600):
+    row = db.execute("SELECT value FROM settings WHERE name = 'profile_stream.revalue_cursor'").fetchone()
+    if row and row[0].endswith(" done"):
+        break
+    if waited % 10 == 0:
+        print(f"waiting for the profile to revalue its customers ({row[0] if row else 'not started'})", file=sys.stderr)
+    time.sleep(1)
+PY
 }
