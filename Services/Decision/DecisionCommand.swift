@@ -48,6 +48,9 @@ struct DecisionCommand: AsyncParsableCommand {
     @Option(help: "How long a replica waits to catch up with the profile stream before it registers anyway and asks the profile service until it has, s (env OFFERLOOP_REPLICA_READY_SECONDS).")
     var replicaReadySeconds: Int = Environment.int("OFFERLOOP_REPLICA_READY_SECONDS", 300)
 
+    @Option(help: "Hold only partition K of N of the customers, K/N with 0 ≤ K < N (the broker sends this replica the decides whose routing key, a customer id, is of K; a decide naming another partition's customer by identity is forwarded there); empty: all (env OFFERLOOP_PARTITION).")
+    var partition: String = Environment.string("OFFERLOOP_PARTITION", "")
+
     @OptionGroup var stream: StreamSubscriberOptions
 
     enum ViewsMode: String, ExpressibleByArgument {
@@ -62,6 +65,15 @@ struct DecisionCommand: AsyncParsableCommand {
         guard replicaMaxLagMs >= 1, replicaReadySeconds >= 0 else {
             throw ValidationError("--replica-max-lag-ms must be at least 1 and --replica-ready-seconds 0 or more")
         }
+        if let partition = try held() {
+            guard views == .replica || partition.count == 1 else { throw ValidationError("--partition \(partition) holds customers in memory: it needs --views replica") }
+        }
+    }
+
+    /// The partition of `--partition`, nil for all customers.
+    func held() throws -> KeyPartition? {
+        guard !partition.isEmpty else { return nil }
+        do { return try KeyPartition(parsing: partition) } catch { throw ValidationError("--partition: \(error.message)") }
     }
 
     func run() async throws {
@@ -89,16 +101,18 @@ struct DecisionCommand: AsyncParsableCommand {
         ]
         var replica: ReplicaViews?
         var startWhen: (@Sendable (StopSignal) -> Bool)?
+        let partition = try held().flatMap { $0.count > 1 ? $0 : nil }
         if views == .replica {
-            let held = ReplicaViews(settings: ReplicaViews.Settings(maxLagNs: UInt64(replicaMaxLagMs) * 1_000_000))
+            let held = ReplicaViews(ProfileReplica(partition: partition?.index ?? 0, partitions: partition?.count ?? 1), settings: ReplicaViews.Settings(maxLagNs: UInt64(replicaMaxLagMs) * 1_000_000))
             let follower = ReplicaFollower(views: held, stream: StreamFollowerSettings(stream: stream.stream, frontend: frontend),
                                            context: context, logger: logger)
             extra.append(ThreadService(name: "profile-replica") { try follower.run(until: $0) })
             startWhen = { [readyNs = UInt64(replicaReadySeconds) * 1_000_000_000] stop in held.waitUntilReady(stop, atMostNs: readyNs, logger: logger) }
             replica = held
         }
+        if let partition { logger.notice("holding one partition of the customers", metadata: ["partition": "\(partition)"]) }
         try await ServiceRunner.run(service: "decision", options: options, logger: logger, context: context, extra: extra,
-                                    startWhen: startWhen) { [replica] _ in
+                                    partition: partition, startWhen: startWhen) { [replica] _ in
             try DecisionService(catalog: holder, journal: journal, settings: settings, replica: replica, context: context,
                                 frontend: frontend, environment: .live, logger: logger).methods()
         }

@@ -25,8 +25,9 @@ final class DecisionFixture {
 
     /// `epsilon` 0: the strategy exploits only, so the offers follow from the propensities.
     /// `replica`: customer views held in memory, asked before `views`.
+    /// `forwarder`: where a decide for another partition's customer goes.
     init(settings: DecisionService.Settings = DecisionService.Settings(), epsilon: Double = 0, replica: ReplicaViews? = nil,
-         clock: ManualClock = ManualClock()) throws {
+         forwarder: (any DecisionForwarder)? = nil, clock: ManualClock = ManualClock()) throws {
         self.clock = clock
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("decision-service-\(UUID().uuidString)")
         views = RecordingViews(InMemoryViewSource([Self.adaKey: Self.ada]))
@@ -38,7 +39,7 @@ final class DecisionFixture {
         let logger = Logger(label: "decision-test") { _ in logs }
         catalog = try CatalogHolder(path: Self.catalogPath, epsilon: epsilon, logger: logger)
         service = DecisionService(catalog: catalog, journal: journal, settings: settings, views: views, replica: replica,
-                                  propensities: propensities, environment: .manual(clock), logger: logger)
+                                  propensities: propensities, forwarder: forwarder, environment: .manual(clock), logger: logger)
         tester = ServiceTester(service: "decision", methods: service.methods(), clock: clock)
     }
 
@@ -69,8 +70,9 @@ final class DecisionFixture {
         }
     }
 
-    func decide(_ request: DecideRequest = DecisionFixture.request(), deadlineMs: UInt64 = 1_000, elapsedMs: UInt64 = 0) throws(ServiceError) -> DecideReply {
-        try tester.call("decide", request, deadlineMs: deadlineMs, elapsedMs: elapsedMs)
+    func decide(_ request: DecideRequest = DecisionFixture.request(), deadlineMs: UInt64 = 1_000, elapsedMs: UInt64 = 0,
+                routingKey: String = "") throws(ServiceError) -> DecideReply {
+        try tester.call("decide", request, deadlineMs: deadlineMs, elapsedMs: elapsedMs, routingKey: Array(routingKey.utf8))
     }
 
     /// The records in the journal file being written.

@@ -15,8 +15,11 @@ import ZeroMQ
         let catalog: URL
         let decisionStore: String
 
-        /// `feedback`: the feedback service's options besides its store and stream.
-        init(deadlineMs: Int = 5_000, store: StoreKind = .sqlite, feedback: [String] = [], valueModel: Bool = true, viewCacheSeconds: Int = 60) throws {
+        /// `feedback`: the feedback service's options besides its store and stream. `partitions` > 1:
+        /// that many decision replicas, replica k holding partition k/N, each serving its metrics
+        /// on `decisionMetrics[k]` (host:port).
+        init(deadlineMs: Int = 5_000, store: StoreKind = .sqlite, feedback: [String] = [], valueModel: Bool = true, viewCacheSeconds: Int = 60,
+             partitions: Int = 1) throws {
             cluster = try Cluster()
             let dir = cluster.logDirectory
             let profileStore = "sqlite:" + dir.appendingPathComponent("profile.sqlite").path
@@ -34,10 +37,22 @@ import ZeroMQ
                 // A loaded test machine may take longer than a bank's 25 ms to answer a healthy call.
                 "--call-timeout-ms", "\(deadlineMs)", "--view-cache-seconds", "\(viewCacheSeconds)",
             ]
-            try cluster.startWorker("offerloop-decision", arguments: decisionArguments)
+            var metrics: [String] = []
+            if partitions == 1 {
+                try cluster.startWorker("offerloop-decision", arguments: decisionArguments)
+            } else {
+                for k in 0..<partitions {
+                    metrics.append("127.0.0.1:\(try freePort(cluster.context))")
+                    // A journal directory of its own: a replica's journal is its alone.
+                    var arguments = decisionArguments
+                    arguments[arguments.firstIndex(of: "--journal-dir")! + 1] = dir.appendingPathComponent("journal-\(k)").path
+                    try cluster.startWorker("offerloop-decision", arguments: arguments + ["--partition", "\(k)/\(partitions)", "--metrics-address", metrics[k]])
+                }
+            }
+            decisionMetrics = metrics
             feedbackArguments = ["--store", decisionStore, "--stream-in", cluster.streamIn] + feedback
             try cluster.startWorker("offerloop-feedback", arguments: feedbackArguments)
-            for service in ["profile", "scoring", "decision", "feedback"] { try cluster.waitForWorkers(1, of: service) }
+            for service in ["profile", "scoring", "decision", "feedback"] { try cluster.waitForWorkers(service == "decision" ? partitions : 1, of: service) }
             // The value model (CLV, churn risk, segments) from the imported transactions; the one
             // profile worker that fits it serves it at once.
             guard valueModel else { return }
@@ -47,6 +62,7 @@ import ZeroMQ
         }
 
         let decisionArguments: [String]
+        let decisionMetrics: [String]
         let feedbackArguments: [String]
 
         /// The decision ids in the store's decision log, once `expected` are all there (or after 5 s).

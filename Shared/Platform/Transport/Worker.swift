@@ -18,6 +18,8 @@ public struct WorkerSettings: Sendable {
     public var reconnectMax: UInt64 = 5_000_000_000
     public var lingerMilliseconds: Int32 = 500
     public var maxMessageBytes: Int64 = 16 << 20
+    /// The routing keys this worker holds, announced in its READY; nil: all of them.
+    public var partition: KeyPartition?
 
     public init(service: String, backend: String, capacity: UInt32 = 4) {
         self.service = service
@@ -98,8 +100,8 @@ public final class Worker: Sendable {
         try socket.set(.maxMessageSize(settings.maxMessageBytes))
         try ConnectionSecurity.secure(socket)
         try socket.connect(settings.backend)
-        try socket.send(WorkerMessage.ready(service: settings.service, capacity: settings.capacity).frames)
-        logger.info("worker ready", metadata: ["worker": "\(identity)", "backend": "\(settings.backend)"])
+        try socket.send(WorkerMessage.ready(service: settings.service, capacity: settings.capacity, partition: settings.partition).frames)
+        logger.info("worker ready", metadata: ["worker": "\(identity)", "backend": "\(settings.backend)", "partition": "\(settings.partition?.description ?? "all")"])
 
         var heard = false
         var lastHeard = MonotonicClock.now()

@@ -46,12 +46,13 @@ public final class ServiceTester: Sendable {
                               received: MonotonicClock.now())
     }
 
-    /// Calls `method` with one request: its typed reply, or the typed error a client would get.
+    /// Calls `method` with one request (that came with `routingKey`): its typed reply, or the typed
+    /// error a client would get.
     public func call<Request: Message, Response: Message>(
         _ method: String, _ request: Request, as: Response.Type = Response.self, deadlineMs: UInt64 = 1_000, elapsedMs: UInt64 = 0,
-        caller: String? = nil
+        caller: String? = nil, routingKey: [UInt8] = []
     ) throws(ServiceError) -> Response {
-        let context = context(method, deadlineMs: deadlineMs, elapsedMs: elapsedMs, caller: caller)
+        let context = context(method, deadlineMs: deadlineMs, elapsedMs: elapsedMs, caller: caller, routingKey: routingKey)
         return try Response(wireBytes: try layered.respond(method, request.wireBytes(), context).get())
     }
 
