@@ -30,8 +30,10 @@ struct OpenLoopCommand: ParsableCommand {
     @Option(help: "Login prefix of the customer population.") var customerPrefix = "u"
     @Option(help: "Channel mix, CHANNEL:SHARE pairs.") var mix = "atm:0.35,kiosk:0.1,web:0.4,call_center:0.15"
     @Flag(help: "Report outcomes of the decisions (impression; accept or decline at the offer's propensity).") var outcomes = false
-    @Flag(inversion: .prefixedNo, help: "Send a customer's decides with the customer id an earlier answer named as the routing key, as a touchpoint that knows it does (one hop to the replica holding the customer on a partitioned cluster).")
-    var routingKey = true
+    // Not by default: on an unpartitioned cluster a routing key pins each customer to one replica
+    // by rendezvous hashing, whatever its load, which would change what the benchmarks measure.
+    @Flag(help: "Send a customer's decides with the customer id an earlier answer named as the routing key, as a touchpoint that knows it does (one hop to the replica holding the customer on a partitioned cluster).")
+    var routingKey = false
     @Option(help: "The touchpoint's own time limit per decision, ms.") var timeoutMs = 1_000
     /// The decision service's: an answer after its channel's deadline, counted from the send, is late.
     @OptionGroup var deadlines: ChannelDeadlineOptions
