@@ -149,7 +149,7 @@ let package = Package(
         .testTarget(name: "DecisionRecordsTests", dependencies: ["DecisionRecords", "StoreBackends", "Store", "Wire"]),
         .testTarget(name: "CustomerValueTests", dependencies: ["CustomerValue", "CivilCalendar", "CSV", "ProfileCore", "Random"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScoringCoreTests", dependencies: ["ScoringCore", "Random", "Simulation"]),
-        .testTarget(name: "DecisionCoreTests", dependencies: ["DecisionCore", "Random"]),
+        .testTarget(name: "DecisionCoreTests", dependencies: ["DecisionCore", "ProfileCore", "Random"]),
         // ProcessShell for reading the metrics the layers record (Telemetry's Prometheus text).
         .testTarget(name: "TransportTests", dependencies: ["Transport", "ProcessShell", "Store"]),
         .testTarget(name: "ProcessShellTests", dependencies: ["ProcessShell", "Transport", "Store"]),

@@ -1,6 +1,7 @@
 // offerloop-profile: the one real-time view of every customer, over the broker.
 import ArgumentParser
 import Foundation
+import Logging
 import ProcessShell
 import ProfileStore
 import Store
@@ -19,7 +20,15 @@ struct ProfileCommand: AsyncParsableCommand {
 
     /// Outcomes on the stream become the contact history.
     @OptionGroup var stream: StreamSubscriberOptions
+    /// Every acknowledged change goes out on the profile stream.
+    @OptionGroup var publishing: StreamPublisherOptions
     @OptionGroup var store: ProfileStoreOptions
+
+    @Option(help: "Milliseconds between the profile stream's heartbeats, which carry its head (env OFFERLOOP_PROFILE_HEARTBEAT_MS).")
+    var streamHeartbeatMs: Int = Environment.int("OFFERLOOP_PROFILE_HEARTBEAT_MS", 10)
+
+    @Option(help: "Hours the profile stream keeps its changes for followers to replay (env OFFERLOOP_PROFILE_CHANGE_RETENTION_HOURS).")
+    var changeRetentionHours: Int = Environment.int("OFFERLOOP_PROFILE_CHANGE_RETENTION_HOURS", 24)
 
     @Option(help: "Seconds a session context lives after its last change (env OFFERLOOP_SESSION_TTL_SECONDS).")
     var sessionTTLSeconds: Int = Environment.int("OFFERLOOP_SESSION_TTL_SECONDS", 1800)
@@ -56,6 +65,11 @@ struct ProfileCommand: AsyncParsableCommand {
         return settings
     }
 
+    func validate() throws {
+        guard streamHeartbeatMs >= 1 else { throw ValidationError("--stream-heartbeat-ms must be at least 1") }
+        guard changeRetentionHours >= 1 else { throw ValidationError("--change-retention-hours must be at least 1") }
+    }
+
     func run() async throws {
         let logger = options.logging.bootstrap(service: "profile")
         let location = try store.location()
@@ -66,11 +80,17 @@ struct ProfileCommand: AsyncParsableCommand {
 
         let settings = ProfileService.Settings(
             sessionTTLMs: Int64(sessionTTLSeconds) * 1000, eventRetentionMs: Int64(eventRetentionDays) * 86_400_000, cacheSize: cacheSize,
-            valuation: try valuationSettings())
-        let retention = ThreadService(name: "profile-retention") { stop in
-            try RetentionLoop(location: location, settings: settings, environment: environment, logger: logger).run(until: stop)
-        }
+            valuation: try valuationSettings(), changeRetentionMs: Int64(changeRetentionHours) * 3_600_000)
         let context = try ZMQContext()
+        let streamIn = publishing.streamIn
+        // Each thread that writes publishes on a socket it makes itself.
+        let publisher: ChangePublisherFactory = { try StreamPublisher(context: context, endpoint: streamIn, topic: StreamTopic.profile) }
+        let retention = ThreadService(name: "profile-retention") { stop in
+            try RetentionLoop(location: location, settings: settings, environment: environment, publisher: publisher, logger: logger).run(until: stop)
+        }
+        let heartbeat = ThreadService(name: "profile-heartbeat") { [streamHeartbeatMs] stop in
+            try ProfileHeartbeat(location: location, publisher: publisher, intervalMs: streamHeartbeatMs, environment: environment, logger: logger).run(until: stop)
+        }
         let follower = StreamFollower(following: .outcomes, settings: .init(stream: stream.stream, frontend: client.frontend), context: context, logger: logger)
         let contactHistory = ThreadService(name: "contact-history") { stop in
             let repository = try location.open().handedTo { try ProfileRepository(db: $0, newCustomerID: ProfileService.newCustomerID(environment)) }
@@ -78,21 +98,36 @@ struct ProfileCommand: AsyncParsableCommand {
             // No fsync per commit: the history is rebuilt from the stream, and the position commits
             // with the events, so a commit lost in a power cut is applied again on restart.
             if repository.db.dialect == .sqlite { try repository.db.execute("PRAGMA synchronous = NORMAL") }
-            try follower.run(ContactHistory(repository: repository, environment: environment), until: stop)
+            let changes = try publisher()
+            defer { changes.close() }
+            try follower.run(ContactHistory(repository: repository, environment: environment, publisher: changes, logger: logger), until: stop)
         }
-        try await ServiceRunner.run(service: "profile", options: options, logger: logger, context: context, extra: [retention, contactHistory]) { _ in
-            try ProfileService(location: location, settings: settings, environment: environment, logger: logger).methods()
+        try await ServiceRunner.run(service: "profile", options: options, logger: logger, context: context,
+                                    extra: [retention, contactHistory, heartbeat]) { _ in
+            let changes = try publisher()
+            do {
+                return try ProfileService(location: location, publisher: changes, settings: settings, environment: environment, logger: logger).methods()
+            } catch {
+                changes.close()
+                throw error
+            }
         }
     }
 }
 
 /// The profile store as a consumer of the outcome stream: outcomes become the customers' contact
-/// and response history.
+/// and response history, and their new states go out on the profile stream.
 struct ContactHistory: StreamConsumer {
     let repository: ProfileRepository
     let environment: ServiceEnvironment
+    let publisher: any ChangePublisher
+    let logger: Logger
 
     func position() throws -> UInt64 { try repository.outcomePosition() }
 
-    func apply(_ events: [OutcomeEvent]) throws -> Bool { try repository.applyOutcomes(events, now: environment.wallMs()) }
+    func apply(_ events: [OutcomeEvent]) throws -> Bool {
+        let applied = try repository.applyOutcomes(events, now: environment.wallMs())
+        repository.publish(to: publisher, logger: logger)
+        return applied
+    }
 }

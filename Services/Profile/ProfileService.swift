@@ -1,5 +1,7 @@
 // The profile service's methods over one worker's repository and view cache. Each worker
-// thread makes its own, so its database connection stays on that thread.
+// thread makes its own, so its database connection and its stream publisher stay on that thread.
+// Every write's changes go out on the profile stream after its commit; "changes" and "snapshot"
+// serve the followers (decision replicas) that start or catch up.
 import Foundation
 import Logging
 import ProfileCore
@@ -17,9 +19,12 @@ final class ProfileService: @unchecked Sendable {
         var eventRetentionMs: Int64
         var cacheSize: Int
         var valuation: ValuationSettings
+        /// How long the profile stream keeps its changes; a follower further behind starts from a snapshot.
+        var changeRetentionMs: Int64 = 86_400_000
     }
 
     let repository: ProfileRepository
+    let publisher: any ChangePublisher
     let settings: Settings
     let environment: ServiceEnvironment
     let logger: Logger
@@ -30,9 +35,13 @@ final class ProfileService: @unchecked Sendable {
     var valuationVersion: Int64 = -1
     var valuationCheckedAt: Int64 = 0
     static let valuationCheckMs: Int64 = 10_000
+    /// Changes per "changes" page and customers per "snapshot" page (also bounded in bytes by the store).
+    static let maxReplay = 1_000
+    static let snapshotPage = 1_000, maxSnapshotPage = 10_000
 
-    init(location: StoreLocation, settings: Settings, environment: ServiceEnvironment, logger: Logger) throws {
+    init(location: StoreLocation, publisher: any ChangePublisher, settings: Settings, environment: ServiceEnvironment, logger: Logger) throws {
         repository = try location.open().handedTo { try ProfileRepository(db: $0, newCustomerID: Self.newCustomerID(environment)) }
+        self.publisher = publisher
         self.settings = settings
         self.environment = environment
         self.logger = logger
@@ -46,43 +55,43 @@ final class ProfileService: @unchecked Sendable {
 
     func methods() -> Methods {
         var methods = Methods(ownedBy: owner)
-        methods.onClose { [self] in repository.db.close() }
+        methods.onClose { [self] in publisher.close(); repository.db.close() }
         methods.on("view") { [self] (request: CustomerViewRequest, _) throws -> CustomerView in
             try view(request)
         }
         methods.on("upsert") { [self] (request: UpsertCustomerRequest, _) throws -> CustomerReply in
-            try repository.upsert(request, now: environment.wallMs())
+            try published(repository.upsert(request, now: environment.wallMs()))
         }
         methods.on("add_identity") { [self] (request: AddIdentityRequest, context) throws -> CustomerReply in
-            try repository.addIdentity(request, caller: context.callerName, now: environment.wallMs())
+            try published(repository.addIdentity(request, caller: context.callerName, now: environment.wallMs()))
         }
         methods.on("merge") { [self] (request: MergeRequest, context) throws -> CustomerReply in
-            let reply = try repository.merge(request, caller: context.callerName, now: environment.wallMs())
+            let reply = try published(repository.merge(request, caller: context.callerName, now: environment.wallMs()))
             logger.info("customers merged", metadata: ["customer_id": "\(reply.customerID)", "merged_customer_id": "\(reply.mergedCustomerID)",
                                                       "caller": "\(context.callerName)"])
             return reply
         }
         methods.on("unmerge") { [self] (request: UnmergeRequest, context) throws -> UnmergeReply in
-            let reply = try repository.unmerge(request, caller: context.callerName, now: environment.wallMs())
+            let reply = try published(repository.unmerge(request, caller: context.callerName, now: environment.wallMs()))
             logger.notice("merge undone", metadata: ["customer_id": "\(reply.customerID)", "survivor_id": "\(reply.survivorID)",
                                                      "caller": "\(context.callerName)", "kept": "\(reply.kept.count)"])
             return reply
         }
         methods.on("record_transaction") { [self] (request: TransactionRecord, _) throws -> CustomerReply in
-            try repository.recordTransaction(request, now: environment.wallMs())
+            try published(repository.recordTransaction(request, now: environment.wallMs()))
         }
         methods.on("record_event") { [self] (request: EventRecord, _) throws -> CustomerReply in
-            try repository.recordEvent(request, now: environment.wallMs())
+            try published(repository.recordEvent(request, now: environment.wallMs()))
         }
         methods.on("set_holding") { [self] (request: HoldingRecord, _) throws -> CustomerReply in
-            try repository.setHolding(request, now: environment.wallMs())
+            try published(repository.setHolding(request, now: environment.wallMs()))
         }
         for name in ["set_session", "get_session"] {
             methods.on(name) { [self] (request: SessionRequest, context) throws -> SessionReply in
                 if context.method == "get_session", !request.set.isEmpty || request.clear {
                     throw ServiceError(.invalidArgument, "get_session does not change the session: use set_session")
                 }
-                return try repository.session(request, defaultTTLMs: settings.sessionTTLMs, now: environment.wallMs())
+                return try published(repository.session(request, defaultTTLMs: settings.sessionTTLMs, now: environment.wallMs()))
             }
         }
         methods.on("export") { [self] (request: ExportRequest, _) throws -> ExportReply in
@@ -90,18 +99,40 @@ final class ProfileService: @unchecked Sendable {
         }
         methods.on("fit_value_model") { [self] (_: FitValueModelRequest, _) throws -> FitValueModelReply in
             let now = environment.wallMs()
-            let fitted = try repository.fitValueModel(settings: settings.valuation, today: Int(now / 86_400_000), now: now)
+            let fitted = try published(repository.fitValueModel(settings: settings.valuation, today: Int(now / 86_400_000), now: now))
             logger.notice("value model fitted", metadata: ["customers": "\(fitted.customers)", "log_likelihood": "\(fitted.logLikelihood)"])
             valuationCheckedAt = 0
-            return fitted.reply
+            var reply = fitted.reply
+            reply.profileSequence = repository.appended.last?.sequence ?? 0
+            return reply
         }
         methods.on("erase") { [self] (request: EraseRequest, context) throws -> EraseReply in
-            let reply = try repository.erase(request, now: environment.wallMs())
+            let reply = try published(repository.erase(request, now: environment.wallMs()))
             logger.notice("customer erased", metadata: ["customer_id": "\(reply.customerID)", "rows_deleted": "\(reply.rowsDeleted)",
                                                         "customers": "\(reply.customerIds.count)", "caller": "\(context.callerName)"])
             return reply
         }
+        // The profile stream for its followers (services and admins: ConnectionSecurity).
+        methods.on("changes") { [self] (request: ReplayRequest, _) throws -> ProfileChangesReply in
+            let limit = request.maxEvents == 0 ? Self.maxReplay : min(Int(request.maxEvents), Self.maxReplay)
+            return try repository.changes(from: request.fromSequence, limit: limit)
+        }
+        methods.on("snapshot") { [self] (request: ProfileSnapshotRequest, _) throws -> ProfileSnapshotReply in
+            let partition = try CustomerPartition(index: request.partition, count: max(request.partitions, 1))
+            guard request.afterCustomerID.utf8.count <= 128 else {
+                throw ServiceError(.invalidArgument, "after_customer_id is \(request.afterCustomerID.utf8.count) bytes; a customer id has at most 128")
+            }
+            let limit = request.maxCustomers == 0 ? Self.snapshotPage : min(Int(request.maxCustomers), Self.maxSnapshotPage)
+            return try repository.snapshot(after: request.afterCustomerID, limit: limit, partition: partition)
+        }
         return methods
+    }
+
+    /// `result` of a write, once its changes are published on the profile stream (the write has
+    /// committed). A change the relay drops is not lost: followers replay it from the store.
+    func published<T>(_ result: T) -> T {
+        repository.publish(to: publisher, logger: logger)
+        return result
     }
 
     /// The view from this worker's cache when the store says the customer has not changed

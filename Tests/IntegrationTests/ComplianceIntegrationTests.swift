@@ -16,7 +16,7 @@ import ZeroMQ
         let cluster = try Cluster(brokerArguments: keys.brokerArguments)
         let store = "sqlite:" + cluster.logDirectory.appendingPathComponent("profile.sqlite").path
         try DemoData.importAll(into: store)
-        try cluster.startWorker("offerloop-profile", arguments: ["--store", store, "--stream", cluster.streamOut, "--frontend", cluster.frontend],
+        try cluster.startWorker("offerloop-profile", arguments: ["--store", store, "--stream", cluster.streamOut, "--stream-in", cluster.streamIn, "--frontend", cluster.frontend],
                                 environment: keys.environment("services/profile"))
         func offerloop(_ arguments: [String], as name: String) throws -> (Int32, String) {
             try run("offerloop", arguments + ["--frontend", cluster.frontend], environment: keys.environment(name))

@@ -27,7 +27,7 @@ import ZeroMQ
             catalog = dir.appendingPathComponent("catalog.yaml")
             try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("examples/catalog/retail-bank.yaml"), to: catalog)
             decisionStore = try store.location(for: cluster, name: "decisions")
-            try cluster.startWorker("offerloop-profile", arguments: ["--store", profileStore, "--stream", cluster.streamOut, "--frontend", cluster.frontend])
+            try cluster.startWorker("offerloop-profile", arguments: ["--store", profileStore, "--stream", cluster.streamOut, "--stream-in", cluster.streamIn, "--frontend", cluster.frontend])
             try cluster.startWorker("offerloop-scoring", arguments: ["--store", "sqlite:" + dir.appendingPathComponent("scoring.sqlite").path,
                                                                     "--stream", cluster.streamOut, "--frontend", cluster.frontend])
             decisionArguments = [

@@ -40,7 +40,7 @@ enum StoreKind: String, CaseIterable, Sendable {
 @Suite(.serialized) struct ProfileIntegrationTests {
     func startProfiles(_ cluster: Cluster, replicas: Int, store: StoreKind = .sqlite) throws {
         let location = try store.location(for: cluster)
-        for _ in 0..<replicas { try cluster.startWorker("offerloop-profile", arguments: ["--store", location, "--stream", cluster.streamOut, "--frontend", cluster.frontend]) }
+        for _ in 0..<replicas { try cluster.startWorker("offerloop-profile", arguments: ["--store", location, "--stream", cluster.streamOut, "--stream-in", cluster.streamIn, "--frontend", cluster.frontend]) }
         try cluster.waitForWorkers(replicas, of: "profile")
     }
 

@@ -33,7 +33,7 @@ import ZeroMQ
         let cluster = try Cluster(brokerArguments: ["--curve-secret-key", broker.secretKey.z85, "--keys-dir", keys.path])
         try cluster.startWorker(environment: keyedFile("echo"))
         let store = cluster.logDirectory.appendingPathComponent("profile.sqlite").path
-        try cluster.startWorker("offerloop-profile", arguments: ["--store", "sqlite:\(store)", "--stream", cluster.streamOut, "--frontend", cluster.frontend],
+        try cluster.startWorker("offerloop-profile", arguments: ["--store", "sqlite:\(store)", "--stream", cluster.streamOut, "--stream-in", cluster.streamIn, "--frontend", cluster.frontend],
                                 environment: keyedFile("profile"))
         func offerloop(_ arguments: [String], _ environment: [String: String]) throws -> (Int32, String) {
             try run("offerloop", arguments + ["--frontend", cluster.frontend], environment: environment)

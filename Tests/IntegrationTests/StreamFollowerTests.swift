@@ -8,13 +8,16 @@ import Testing
 import Transport
 import Wire
 
-/// Keeps what it is given, in sequence order, as the follower's consumers do.
-final class CollectedEvents: StreamConsumer, Sendable {
-    let events = Mutex<[OutcomeEvent]>([])
+/// Keeps what it is given, in sequence order, as the follower's consumers do; and the newest
+/// head a heartbeat or a replay told, and whether the first replay reached it.
+final class CollectedEvents<Event: SequencedEvent>: StreamConsumer, Sendable {
+    let events = Mutex<[Event]>([])
+    let head = Mutex<UInt64>(0)
+    let caughtUp = Mutex(false)
 
     func position() -> UInt64 { events.withLock { UInt64($0.count) } }
 
-    func apply(_ batch: [OutcomeEvent]) -> Bool {
+    func apply(_ batch: [Event]) -> Bool {
         events.withLock { events in
             for event in batch where event.sequence > UInt64(events.count) {
                 guard event.sequence == UInt64(events.count) + 1 else { return false }
@@ -23,6 +26,8 @@ final class CollectedEvents: StreamConsumer, Sendable {
             return true
         }
     }
+
+    func headSeen(_ head: UInt64) { self.head.withLock { $0 = max($0, head) } }
 }
 
 struct StreamFollowerTests {
@@ -42,7 +47,7 @@ struct StreamFollowerTests {
         var settings = StreamFollowerSettings(stream: cluster.streamOut, frontend: cluster.frontend)
         settings.catchUpInterval = 100_000_000
         let follower = StreamFollower(following: source, settings: settings, context: cluster.context, logger: Logger(label: "test-follower"))
-        let consumer = CollectedEvents(), stop = StopSignal(), done = DispatchSemaphore(value: 0)
+        let consumer = CollectedEvents<OutcomeEvent>(), stop = StopSignal(), done = DispatchSemaphore(value: 0)
         Thread {
             try? follower.run(consumer, until: stop)
             done.signal()
@@ -67,7 +72,7 @@ struct StreamFollowerTests {
         #expect(applied == before + live)
     }
 
-    func waitFor(_ sequence: UInt64, _ consumer: CollectedEvents, within seconds: Double = 15) throws {
+    func waitFor(_ sequence: UInt64, _ consumer: CollectedEvents<OutcomeEvent>, within seconds: Double = 15) throws {
         let end = Date().addingTimeInterval(seconds)
         while consumer.position() < sequence, Date() < end { Thread.sleep(forTimeInterval: 0.02) }
         guard consumer.position() >= sequence else {

@@ -19,12 +19,14 @@ final class ProfileFixture {
     let settings = ProfileService.Settings(sessionTTLMs: 60_000, eventRetentionMs: 86_400_000, cacheSize: 100, valuation: ValuationSettings())
     let environment: ServiceEnvironment
     let tester: ServiceTester
+    /// What the worker published on the profile stream.
+    let published = PublishedChanges()
 
     init() throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         location = .sqlite(path: directory.appendingPathComponent("profile.sqlite").path)
         environment = .manual(clock)
-        let service = try ProfileService(location: location, settings: settings, environment: environment, logger: Logger(label: "profile-test"))
+        let service = try ProfileService(location: location, publisher: published, settings: settings, environment: environment, logger: Logger(label: "profile-test"))
         tester = ServiceTester(service: "profile", methods: service.methods(), clock: clock)
     }
 
@@ -109,7 +111,7 @@ final class ProfileFixture {
             $0.event = .with { $0.type = "page_view"; $0.channel = .web }  // at the clock's now
         })
         let retention = RetentionLoop(location: fixture.location, settings: fixture.settings, environment: fixture.environment,
-                                      logger: Logger(label: "retention-test"))
+                                      publisher: { [published = fixture.published] in published }, logger: Logger(label: "retention-test"))
         let stop = StopSignal()
         stop.raise()  // one pass
         fixture.clock.advance(milliseconds: 86_400_000)
@@ -129,7 +131,7 @@ final class ProfileFixture {
         let before = try fixture.view("ada")  // cached by the worker: the outcome must reach past it
         let repository = try ProfileRepository(db: try fixture.location.open(), newCustomerID: ProfileService.newCustomerID(fixture.environment))
         defer { repository.db.close() }
-        let history = ContactHistory(repository: repository, environment: fixture.environment)
+        let history = ContactHistory(repository: repository, environment: fixture.environment, publisher: fixture.published, logger: Logger(label: "contact-test"))
         let accepted = OutcomeEvent.with {
             $0.sequence = 1
             $0.outcome = .with {
@@ -150,6 +152,16 @@ final class ProfileFixture {
         #expect(before.contacts.isEmpty && after.contacts.map(\.offerID) == ["loan"] && after.contacts.map(\.kind) == ["accepted"])
         #expect(after.lastResponseUnixMs == fixture.clock.wallMs - 1_000)
     }
+}
+
+/// The profile changes a service published, kept in memory (the broker's stream is the integration tests' part).
+final class PublishedChanges: ChangePublisher, @unchecked Sendable {
+    // @unchecked: used by the test's thread only.
+    private(set) var payloads: [[UInt8]] = []
+    func publish(_ payload: [UInt8]) throws { payloads.append(payload) }
+    func close() {}
+
+    func changes() throws -> [ProfileChange] { try payloads.map { try ProfileChange(serializedBytes: $0) } }
 }
 
 /// The identity kinds as the profile's errors list them.

@@ -74,6 +74,12 @@ import ZeroMQ
         #expect(BrokerSecurity.authorize(userID: "services/scoring", service: "feedback", method: "replay") == nil, "stream followers replay")
         #expect(BrokerSecurity.authorize(userID: "services/scoring", service: "decision", method: "reload_catalog")?.code == .unauthorized)
         #expect(BrokerSecurity.authorize(userID: nil, service: "feedback", method: "replay")?.code == .unauthorized)
+        // The profile stream's replay and snapshot hold every customer's state: services and admins only.
+        for method in ["changes", "snapshot"] {
+            #expect(BrokerSecurity.authorize(userID: "services/decision", service: "profile", method: method) == nil)
+            #expect(BrokerSecurity.authorize(userID: "admin/ops", service: "profile", method: method) == nil)
+            #expect(BrokerSecurity.authorize(userID: "clients/kiosk-7", service: "profile", method: method)?.code == .unauthorized)
+        }
         #expect(BrokerSecurity.role(of: "admin/ops") == .admin && BrokerSecurity.role(of: "ops") == nil)
     }
 

@@ -76,7 +76,8 @@ public final class ProfileImporter {
         var batch: [(line: Int, fields: [String])] = []
         func flush() throws {
             guard !batch.isEmpty else { return }
-            try repository.db.transaction {
+            // One write: each customer the batch touched gets its change on the profile stream.
+            try repository.write(now: now) {
                 var touched: Set<String> = []
                 try prefetchCustomers(batch.map { $0.fields[columns["customer_id"]!].trimmingCharacters(in: .whitespaces) })
                 for (line, fields) in batch {
@@ -156,6 +157,7 @@ public final class ProfileImporter {
             try repository.db.execute("UPDATE customers SET version = version + 1, updated_ms = $1 WHERE id IN (\(placeholders))",
                                       [.integer(now)] + chunk.map { .text($0) })
         }
+        ids.sorted().forEach(repository.changed)
     }
 
     /// Makes sure the customer exists. Customers this import created need no version bump

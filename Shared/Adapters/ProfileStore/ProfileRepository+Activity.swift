@@ -44,7 +44,7 @@ extension ProfileRepository {
     /// `duplicate` and writes nothing; otherwise `insert(customer, key)` runs in the transaction.
     private func recordOnce(in table: String, key: String, _ identity: CustomerIdentity, create: Bool, now: Int64,
                             insert: (String, SQLValue) throws -> Void) throws -> CustomerReply {
-        try db.transaction {
+        try write(now: now) {
             if !key.isEmpty, let seen = try db.row("SELECT customer_id FROM \(table) WHERE key = $1", [.text(key)]) {
                 return CustomerReply.with { $0.customerID = seen.text(0) ?? ""; $0.duplicate = true }
             }
@@ -62,7 +62,7 @@ extension ProfileRepository {
         try AttributeSchema.validateName(holding.product)
         guard holding.balance.isFinite else { throw ProfileError.invalidArgument("holding balance must be a finite number") }
         let time = holding.updatedUnixMs > 0 ? holding.updatedUnixMs : now
-        return try db.transaction {
+        return try write(now: now) {
             let (id, _) = try resolve(identity)
             try storeHolding(id, product: holding.product, balance: holding.balance,
                              openedMs: holding.openedUnixMs > 0 ? holding.openedUnixMs : time, timeMs: time, closed: record.closed)
@@ -108,7 +108,7 @@ extension ProfileRepository {
                 $0.expiresUnixMs = session.isLive(now: now) ? session.expiresUnixMs : 0
             }
         }
-        return changes ? try db.transaction(work) : try work()
+        return changes ? try write(now: now, work) : try work()
     }
 
     func liveSession(_ id: String, now: Int64) throws -> SessionContext {
@@ -120,17 +120,18 @@ extension ProfileRepository {
         return session
     }
 
-    /// Deletes events older than the retention period and expired sessions; returns rows deleted.
-    public func applyRetention(eventsOlderThanMs cutoff: Int64, now: Int64) throws -> Int {
-        try db.transaction {
-            // A new version for each customer who loses events: views cached by any replica are
-            // keyed on it, so none shows a deleted event again.
-            _ = try db.execute("""
-                UPDATE customers SET version = version + 1, updated_ms = $2
-                WHERE id IN (SELECT DISTINCT customer_id FROM events WHERE time_ms < $1)
-                """, [.integer(cutoff), .integer(now)])
+    /// Deletes events older than the retention period, expired sessions and profile changes older
+    /// than the stream's retention (`changesOlderThanMs`); returns rows deleted.
+    public func applyRetention(eventsOlderThanMs cutoff: Int64, changesOlderThanMs changesCutoff: Int64 = .min, now: Int64) throws -> Int {
+        try write(now: now) {
+            // A new version (and a change on the stream) for each customer who loses events: views
+            // cached by any replica are keyed on it, so none shows a deleted event again.
+            for row in try db.query("SELECT DISTINCT customer_id FROM events WHERE time_ms < $1", [.integer(cutoff)]) {
+                try touch(row.text(0) ?? "", now: now)
+            }
             return try db.execute("DELETE FROM events WHERE time_ms < $1", [.integer(cutoff)])
                 + db.execute("DELETE FROM sessions WHERE expires_ms <= $1", [.integer(now)])
+                + deleteChanges(olderThanMs: changesCutoff)
         }
     }
 

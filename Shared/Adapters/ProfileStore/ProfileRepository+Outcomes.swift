@@ -23,7 +23,7 @@ extension ProfileRepository {
     /// Applies the events after the stored position, in order, in one transaction; false at a
     /// gap (what came before it is applied). Outcomes of unknown or erased customers only advance.
     public func applyOutcomes(_ events: [OutcomeEvent], now: Int64) throws -> Bool {
-        try db.transaction {
+        try write(now: now) {
             if db.dialect == .postgres { try db.execute("SELECT pg_advisory_xact_lock(\(Self.positionLock))") }
             var position = try outcomePosition()
             let start = position

@@ -9,7 +9,7 @@ import Wire
 extension ProfileRepository {
     public func unmerge(_ request: UnmergeRequest, caller: String, now: Int64) throws -> UnmergeReply {
         let merged = try CustomerIdentity(kind: .customer, value: request.mergedCustomerID).value
-        return try db.transaction {
+        return try write(now: now) {
             guard let row = try db.row("""
                 SELECT time_ms, survivor_id, caller, record, undone_ms, undone_by FROM merge_records WHERE merged_id = $1
                 ORDER BY time_ms DESC LIMIT 1
@@ -35,9 +35,11 @@ extension ProfileRepository {
             let record = try MergeRecord.decode(row.text(3) ?? "")
             try undo(record, of: merged, from: survivor, into: &reply)
             try db.execute("UPDATE customers SET merged_into = NULL, version = version + 1, updated_ms = $2 WHERE id = $1", [.text(merged), .integer(now)])
+            changed(merged)
             for id in record.repointed {
                 try db.execute("UPDATE customers SET merged_into = $1, version = version + 1, updated_ms = $3 WHERE id = $2 AND merged_into = $4",
                                [.text(merged), .text(id), .integer(now), .text(survivor)])
+                changed(id)
             }
             try db.execute("DELETE FROM merges WHERE merged_id = $1", [.text(merged)])
             try db.execute("UPDATE merge_records SET undone_ms = $3, undone_by = $4 WHERE merged_id = $1 AND time_ms = $2",

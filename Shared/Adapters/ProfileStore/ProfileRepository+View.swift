@@ -156,7 +156,7 @@ extension ProfileRepository {
     /// the same ids with nothing left to delete: an operator finishing an erasure elsewhere can retry.
     public func erase(_ request: EraseRequest, now: Int64) throws -> EraseReply {
         let identity = try CustomerIdentity(request.identity)
-        return try db.transaction {
+        return try write(now: now) {
             let id = try erasedCustomer(identity) ?? resolve(identity).id
             let ids = [id] + (try mergedInto(id))
             var deleted = 0
@@ -168,6 +168,7 @@ extension ProfileRepository {
                 deleted += try db.execute("DELETE FROM merge_records WHERE merged_id = $1 OR survivor_id = $1", [.text(customer)])
                 try db.execute("UPDATE customers SET erased_ms = COALESCE(erased_ms, $2), version = version + 1, updated_ms = $2 WHERE id = $1",
                                [.text(customer), .integer(now)])
+                changed(customer)
             }
             return EraseReply.with { $0.customerID = id; $0.rowsDeleted = UInt64(deleted); $0.customerIds = ids }
         }

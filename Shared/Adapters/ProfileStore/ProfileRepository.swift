@@ -15,6 +15,12 @@ public final class ProfileRepository {
     /// Merge chains are compressed on every merge, so one hop suffices; this only guards
     /// against a corrupt store looping forever.
     static let maxMergeHops = 16
+    /// The customers the current write touched (ProfileRepository+Stream).
+    var changedInWrite = ChangedInWrite()
+    /// The changes the last write appended to the profile stream, for the caller to publish.
+    public internal(set) var appended: [AppendedChange] = []
+    /// The value model replica states were last valued with, and its version.
+    var streamModel: (version: Int64, model: StoredValueModel?)?
 
     public init(db: any SQLDatabase, schema: AttributeSchema = AttributeSchema(), newCustomerID: @escaping () -> String) throws {
         self.db = db
@@ -77,11 +83,13 @@ public final class ProfileRepository {
     /// Inserts a customer known not to exist.
     func insertNewCustomer(_ id: String, now: Int64) throws {
         try db.execute("INSERT INTO customers (id, version, created_ms, updated_ms) VALUES ($1, 1, $2, $2)", [.text(id), .integer(now)])
+        changed(id)
     }
 
-    /// Marks a customer changed: the version replicas' caches compare against.
+    /// Marks a customer changed: the version replicas' caches compare against, and a change on the profile stream.
     func touch(_ id: String, now: Int64) throws {
         try db.execute("UPDATE customers SET version = version + 1, updated_ms = $2 WHERE id = $1", [.text(id), .integer(now)])
+        changed(id)
     }
 
     /// A customer is anonymous while every identity it has is a cookie or a device id.
@@ -99,7 +107,7 @@ public final class ProfileRepository {
             checked.append((name, try schema.validate(name: name, value: value)))
         }
         for name in request.remove { try AttributeSchema.validateName(name) }
-        return try db.transaction {
+        return try write(now: now) {
             let (id, created) = try resolve(identity, create: request.create, now: now)
             for (name, value) in checked {
                 try db.execute("""
@@ -130,7 +138,7 @@ public final class ProfileRepository {
         guard added.kind != .customer else {
             throw ProfileError.invalidArgument("a customer id is not an identity to add; use merge to join two customers")
         }
-        return try db.transaction {
+        return try write(now: now) {
             let (id, _) = try resolve(identity)
             var reply = CustomerReply.with { $0.customerID = id }
             if let holder = try find(added) {
@@ -158,7 +166,7 @@ public final class ProfileRepository {
         let survivorIdentity = try CustomerIdentity(request.survivor)
         let mergedIdentity = try CustomerIdentity(request.merged)
         guard request.reason.utf8.count <= 1024 else { throw ProfileError.tooLarge("merge reason is longer than 1024 bytes") }
-        return try db.transaction {
+        return try write(now: now) {
             let survivor = try resolve(survivorIdentity).id
             let merged = try resolve(mergedIdentity).id
             guard survivor != merged else {
@@ -217,6 +225,9 @@ public final class ProfileRepository {
         record.repointed = try db.query("SELECT id FROM customers WHERE merged_into = $1", [.text(merged)]).compactMap { $0.text(0) }
         try db.execute("UPDATE customers SET merged_into = $2, version = version + 1, updated_ms = $3 WHERE id = $1 OR merged_into = $1",
                        [.text(merged), .text(survivor), .integer(now)])
+        // Gone from the stream: the merged customer and those merged into it before, now pointing at the survivor.
+        changed(merged)
+        record.repointed.forEach(changed)
         try db.execute("INSERT INTO merges (merged_id, survivor_id, time_ms, reason, overruled) VALUES ($1, $2, $3, $4, $5)",
                        [.text(merged), .text(survivor), .integer(now), .text(reason), .text(KeyValueText.encode(outcome.overruled))])
         try db.execute("""

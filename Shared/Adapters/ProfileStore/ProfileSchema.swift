@@ -75,6 +75,6 @@ enum ProfileSchema {
 
     /// Creates what is missing. Safe to run from every replica at start-up.
     static func migrate(_ db: any SQLDatabase) throws {
-        try db.createSchema(statements)
+        try db.createSchema(statements + ProfileRepository.streamStatements(db.dialect))
     }
 }

@@ -63,10 +63,15 @@ extension ProfileRepository {
         let stored = StoredValueModel(model: model, settings: settings, churn: ChurnModel(), customers: summaries.count,
                                       logLikelihood: logLikelihood, fittedUnixMs: now)
         let json = String(decoding: try JSONEncoder().encode(stored), as: UTF8.self)
-        try db.execute("""
-            INSERT INTO settings (name, value, updated_ms) VALUES ($1, $2, $3)
-            ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms
-            """, [.text(StoredValueModel.settingName), .text(json), .integer(now)])
+        // Only the store of the model is the write: the fit above reads without holding the write lock.
+        try write(now: now) {
+            try db.execute("""
+                INSERT INTO settings (name, value, updated_ms) VALUES ($1, $2, $3)
+                ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms
+                """, [.text(StoredValueModel.settingName), .text(json), .integer(now)])
+            // A change with the model's version: states valued with an older one are stale.
+            changedInWrite.valueModelVersion = now
+        }
         return stored
     }
 

@@ -39,12 +39,22 @@ extension ContactPolicy {
 
     /// Why this policy stops `offer` now (a recent decline of it, a recent acceptance in its category), or nil.
     public func suppression(of offer: Offer, history: [ContactRecord], now: Int64) -> String? {
-        if let decline = history.last(where: { $0.kind == .declined && $0.offerID == offer.id && now - $0.timeMs < Int64(suppressDaysAfterDecline) * Self.dayMs }) {
+        // The newest matching record, whatever order the history comes in: a replica keeps only the
+        // newest decline of each offer and the newest acceptance in each category (ContactSummary),
+        // and must answer exactly as the whole history does.
+        if let decline = Self.newest(in: history, where: { $0.kind == .declined && $0.offerID == offer.id }),
+           now - decline.timeMs < Int64(suppressDaysAfterDecline) * Self.dayMs {
             return "declined on \(decline.channel) \((now - decline.timeMs) / Self.dayMs) day(s) ago (suppressed for \(suppressDaysAfterDecline))"
         }
-        if let accept = history.last(where: { $0.kind == .accepted && $0.category == offer.category && now - $0.timeMs < Int64(cooldownDaysAfterAccept) * Self.dayMs }) {
+        if let accept = Self.newest(in: history, where: { $0.kind == .accepted && $0.category == offer.category }),
+           now - accept.timeMs < Int64(cooldownDaysAfterAccept) * Self.dayMs {
             return "accepted \(accept.offerID) (\(offer.category)) \((now - accept.timeMs) / Self.dayMs) day(s) ago (cool-down \(cooldownDaysAfterAccept))"
         }
         return nil
+    }
+
+    /// The latest record matching `match` (the later of equal times by channel, so the answer does not depend on the order).
+    static func newest(in history: [ContactRecord], where match: (ContactRecord) -> Bool) -> ContactRecord? {
+        history.lazy.filter(match).max { ($0.timeMs, $0.channel) < ($1.timeMs, $1.channel) }
     }
 }

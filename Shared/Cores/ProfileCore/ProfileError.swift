@@ -8,6 +8,8 @@ public enum ProfileError: Error, Equatable, Sendable, CustomStringConvertible, S
     case tooLarge(String)
     case unavailable(String)
     case internalFailure(String)
+    /// A stream position no longer kept.
+    case outOfRange(String)
 
     public var code: ErrorCode {
         switch self {
@@ -17,12 +19,13 @@ public enum ProfileError: Error, Equatable, Sendable, CustomStringConvertible, S
         case .tooLarge: .tooLarge
         case .unavailable: .unavailable
         case .internalFailure: .internal
+        case .outOfRange: .outOfRange
         }
     }
 
     public var message: String {
         switch self {
-        case .notFound(let m), .invalidArgument(let m), .alreadyExists(let m), .tooLarge(let m), .unavailable(let m), .internalFailure(let m): m
+        case .notFound(let m), .invalidArgument(let m), .alreadyExists(let m), .tooLarge(let m), .unavailable(let m), .internalFailure(let m), .outOfRange(let m): m
         }
     }
 

@@ -55,7 +55,7 @@ public struct BrokerSecurity: Sendable {
     public static let zapDomain = "offerloop", streamDomain = "offerloop-stream"
 
     /// Methods only some roles may call; every other method is open to every known key. Stream
-    /// followers (scoring, profile) catch up by replay, so services may replay.
+    /// followers (scoring, profile, decision) catch up by replay, so services may replay.
     public static let restrictedMethods: [String: Set<KeyRole>] = [
         "decision.reload_catalog": [.admin],
         "profile.erase": [.admin],
@@ -66,6 +66,9 @@ public struct BrokerSecurity: Sendable {
         "profile.merge": [.admin, .service],
         "profile.unmerge": [.admin],
         "feedback.replay": [.admin, .service],
+        // The profile stream's replay and snapshot: decision replicas start and catch up with them.
+        "profile.changes": [.admin, .service],
+        "profile.snapshot": [.admin, .service],
         "feedback.erase": [.admin],
         "feedback.export": [.admin],
     ]

@@ -58,6 +58,7 @@ extension ErrorCode {
         case .internal: "INTERNAL"
         case .shuttingDown: "SHUTTING_DOWN"
         case .outOfWindow: "OUT_OF_WINDOW"
+        case .outOfRange: "OUT_OF_RANGE"
         case .UNRECOGNIZED(let value): "UNRECOGNIZED(\(value))"
         }
     }

@@ -76,6 +76,9 @@ public nonisolated enum Offerloop_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIt
 
   /// an outcome after its decision's response window closed
   case outOfWindow // = 15
+
+  /// a stream position no longer kept (profile "changes": start from a snapshot)
+  case outOfRange // = 16
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -100,6 +103,7 @@ public nonisolated enum Offerloop_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIt
     case 13: self = .internal
     case 14: self = .shuttingDown
     case 15: self = .outOfWindow
+    case 16: self = .outOfRange
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -122,6 +126,7 @@ public nonisolated enum Offerloop_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIt
     case .internal: return 13
     case .shuttingDown: return 14
     case .outOfWindow: return 15
+    case .outOfRange: return 16
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -144,6 +149,7 @@ public nonisolated enum Offerloop_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIt
     .internal,
     .shuttingDown,
     .outOfWindow,
+    .outOfRange,
   ]
 
 }
@@ -1056,7 +1062,7 @@ public nonisolated struct Offerloop_V1_CustomerReply: Sendable {
   /// set when the call merged another customer into this one
   public var mergedCustomerID: String = String()
 
-  /// the profile stream's sequence of this write (0: nothing changed)
+  /// the profile stream's sequence of this write; a duplicate: the customer's latest
   public var profileSequence: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1485,6 +1491,9 @@ public nonisolated struct Offerloop_V1_FitValueModelReply: Sendable {
   /// CLV cut points between value tiers
   public var tierThresholds: [Double] = []
 
+  /// the profile stream's change carrying the new value_model_version
+  public var profileSequence: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1905,7 +1914,7 @@ public nonisolated struct Offerloop_V1_EchoReply: Sendable {
 fileprivate nonisolated let _protobuf_package = "offerloop.v1"
 
 nonisolated extension Offerloop_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_CODE_UNSPECIFIED\0\u{1}MALFORMED\0\u{1}UNSUPPORTED_VERSION\0\u{1}TOO_LARGE\0\u{1}NO_WORKERS\0\u{1}OVERLOADED\0\u{1}DEADLINE_EXCEEDED\0\u{1}UNAVAILABLE\0\u{1}UNKNOWN_METHOD\0\u{1}INVALID_ARGUMENT\0\u{1}NOT_FOUND\0\u{1}ALREADY_EXISTS\0\u{1}UNAUTHORIZED\0\u{1}INTERNAL\0\u{1}SHUTTING_DOWN\0\u{1}OUT_OF_WINDOW\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_CODE_UNSPECIFIED\0\u{1}MALFORMED\0\u{1}UNSUPPORTED_VERSION\0\u{1}TOO_LARGE\0\u{1}NO_WORKERS\0\u{1}OVERLOADED\0\u{1}DEADLINE_EXCEEDED\0\u{1}UNAVAILABLE\0\u{1}UNKNOWN_METHOD\0\u{1}INVALID_ARGUMENT\0\u{1}NOT_FOUND\0\u{1}ALREADY_EXISTS\0\u{1}UNAUTHORIZED\0\u{1}INTERNAL\0\u{1}SHUTTING_DOWN\0\u{1}OUT_OF_WINDOW\0\u{1}OUT_OF_RANGE\0")
 }
 
 nonisolated extension Offerloop_V1_Channel: SwiftProtobuf._ProtoNameProviding {
@@ -4199,7 +4208,7 @@ nonisolated extension Offerloop_V1_FitValueModelRequest: SwiftProtobuf.Message, 
 
 nonisolated extension Offerloop_V1_FitValueModelReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".FitValueModelReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}r\0\u{1}alpha\0\u{1}a\0\u{1}b\0\u{1}p\0\u{1}q\0\u{1}gamma\0\u{3}log_likelihood\0\u{1}customers\0\u{3}tier_thresholds\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}r\0\u{1}alpha\0\u{1}a\0\u{1}b\0\u{1}p\0\u{1}q\0\u{1}gamma\0\u{3}log_likelihood\0\u{1}customers\0\u{3}tier_thresholds\0\u{3}profile_sequence\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4217,6 +4226,7 @@ nonisolated extension Offerloop_V1_FitValueModelReply: SwiftProtobuf.Message, Sw
       case 8: try { try decoder.decodeSingularDoubleField(value: &self.logLikelihood) }()
       case 9: try { try decoder.decodeSingularUInt32Field(value: &self.customers) }()
       case 10: try { try decoder.decodeRepeatedDoubleField(value: &self.tierThresholds) }()
+      case 11: try { try decoder.decodeSingularUInt64Field(value: &self.profileSequence) }()
       default: break
       }
     }
@@ -4253,6 +4263,9 @@ nonisolated extension Offerloop_V1_FitValueModelReply: SwiftProtobuf.Message, Sw
     if !self.tierThresholds.isEmpty {
       try visitor.visitPackedDoubleField(value: self.tierThresholds, fieldNumber: 10)
     }
+    if self.profileSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.profileSequence, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -4267,6 +4280,7 @@ nonisolated extension Offerloop_V1_FitValueModelReply: SwiftProtobuf.Message, Sw
     if lhs.logLikelihood != rhs.logLikelihood {return false}
     if lhs.customers != rhs.customers {return false}
     if lhs.tierThresholds != rhs.tierThresholds {return false}
+    if lhs.profileSequence != rhs.profileSequence {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

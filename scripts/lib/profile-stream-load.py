@@ -1,0 +1,84 @@
+"""Drives the profile service for scripts/bench-profile-stream: `writes` upserts through the broker
+(one at a time), or `contacts` outcome events published on the outcome stream, which the profile's
+contact history applies (each an event of its customer, hence a change on the profile stream).
+
+    python3 scripts/lib/profile-stream-load.py writes --frontend tcp://127.0.0.1:5635 --count 5000
+    python3 scripts/lib/profile-stream-load.py contacts --frontend ... --stream-in ... --store PATH --count 5000
+"""
+import argparse
+import os
+import sqlite3
+import sys
+import time
+
+import zmq
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "python"))
+import offerloop_pb2 as pb  # noqa: E402
+from touchpoint import OfferLoopClient  # noqa: E402
+
+CUSTOMERS = 200
+
+
+def customers(client):
+    """The bench's customers (logins bench-0 … bench-199), created once; their ids."""
+    ids = []
+    for n in range(CUSTOMERS):
+        request = pb.UpsertCustomerRequest(identity=pb.Identity(kind="login", value=f"bench-{n}"), create=True)
+        reply, _ = client.call("profile", "upsert", request, pb.CustomerReply)
+        ids.append(reply.customer_id)
+    return ids
+
+
+def writes(client, count):
+    for n in range(count):
+        request = pb.UpsertCustomerRequest(identity=pb.Identity(kind="login", value=f"bench-{n % CUSTOMERS}"),
+                                           attributes={"visits": str(n)})
+        client.call("profile", "upsert", request, pb.CustomerReply)
+
+
+def contacts(ids, stream_in, store, count):
+    """Publishes `count` impressions after the stored position, then waits until all are applied."""
+    db = sqlite3.connect(store)
+    row = db.execute("SELECT sequence FROM stream_positions WHERE stream = 'outcomes'").fetchone()
+    start = row[0] if row else 0
+    publisher = zmq.Context.instance().socket(zmq.PUB)
+    publisher.connect(stream_in)
+    time.sleep(0.5)  # the relay's subscription reaches the publisher
+    now = int(time.time() * 1000)
+    for n in range(count):
+        sequence = start + n + 1
+        outcome = pb.Outcome(event_id=f"bench-{sequence}", decision_id=f"d-{sequence}", offer_id="savings_bonus",
+                             type=pb.IMPRESSION, channel=pb.WEB, customer_id=ids[n % len(ids)], time_unix_ms=now)
+        publisher.send_multipart([b"outcomes", pb.OutcomeEvent(sequence=sequence, outcome=outcome, category="savings").SerializeToString()])
+        if n % 100 == 99:
+            time.sleep(0.01)  # stay under the relay's high-water mark
+    for _ in range(6000):
+        row = db.execute("SELECT sequence FROM stream_positions WHERE stream = 'outcomes'").fetchone()
+        if row and row[0] >= start + count:
+            return
+        time.sleep(0.01)
+    sys.exit(f"only {(row[0] if row else 0) - start} of {count} outcome events applied within 60 s")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=["setup", "writes", "contacts"])
+    parser.add_argument("--frontend", required=True)
+    parser.add_argument("--stream-in")
+    parser.add_argument("--store")
+    parser.add_argument("--count", type=int, default=5000)
+    args = parser.parse_args()
+    client = OfferLoopClient(args.frontend)
+    try:
+        ids = customers(client)
+        if args.mode == "writes":
+            writes(client, args.count)
+        elif args.mode == "contacts":
+            contacts(ids, args.stream_in, args.store, args.count)
+    finally:
+        client.close()
+
+
+if __name__ == "__main__":
+    main()
