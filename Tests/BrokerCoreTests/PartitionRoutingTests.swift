@@ -37,6 +37,24 @@ import Wire
         #expect(Set(workers) == ["p0", "p1"], "\(workers)")
     }
 
+    /// Keyed requests between them (forwards to a partition) do not send the rotation of the
+    /// unkeyed ones back to the first worker.
+    @Test func keyedRequestsDoNotResetTheRotationOfUnkeyedOnes() {
+        var h = Harness()
+        _ = h.ready("p0", service: "decision", capacity: 100, partition: Self.half0)
+        _ = h.ready("p1", service: "decision", capacity: 100, partition: Self.half1)
+        var unkeyed: [String] = []
+        for index in 0..<6 {
+            let id = UInt64(10 * index)
+            let worker = dispatchedTo(h.request(service: "decision", id: id))
+            unkeyed += worker
+            for name in worker { _ = h.reply(from: name, id: id) }
+            #expect(dispatchedTo(h.request(service: "decision", id: id + 1, key: Self.keys1[index])) == ["p1"])
+            _ = h.reply(from: "p1", id: id + 1)
+        }
+        #expect(unkeyed == ["p0", "p1", "p0", "p1", "p0", "p1"])
+    }
+
     @Test func aWorkerWithoutAPartitionHoldsEveryKey() {
         var h = Harness()
         _ = h.ready("p0", service: "decision", capacity: 10, partition: Self.half0)

@@ -87,7 +87,11 @@ public struct RoutingTable: Sendable {
         var workers: [WorkerID] = []
         var queue = FIFOQueue<PendingRequest>()
         var dispatched: UInt64 = 0
-        var nextStart = 0
+        /// Where the next search for a free worker starts, counting on (taken modulo the number of
+        /// candidates): one rotation for requests any worker may take, one for those of a
+        /// partition, so that neither sends the other's back to the first worker.
+        var nextStart: UInt = 0
+        var nextKeyed: UInt = 0
         /// How many of its workers announced a partition: with any, a routing key picks a worker
         /// of the key's partition (or one holding every key) instead of its rendezvous worker.
         var partitioned = 0
@@ -166,7 +170,8 @@ public struct RoutingTable: Sendable {
     /// worker with the most free capacity, ties taken in turn.
     private func choose(in service: inout Service, request: PendingRequest, avoiding avoid: WorkerID?) -> Choice {
         var candidates = service.workers
-        if !request.routingKey.isEmpty, service.partitioned > 0 {
+        let keyed = !request.routingKey.isEmpty
+        if keyed, service.partitioned > 0 {
             candidates = candidates.filter { workers[$0]!.partition?.holds(request.routingKey) ?? true }
             if candidates.isEmpty { return .noPartition }
         }
@@ -177,8 +182,9 @@ public struct RoutingTable: Sendable {
         var best: WorkerID?
         var bestFree = 0
         let count = candidates.count
+        let start = keyed ? service.nextKeyed : service.nextStart
         for offset in 0..<count {
-            let id = candidates[(service.nextStart + offset) % count]
+            let id = candidates[Int((start &+ UInt(offset)) % UInt(count))]
             let worker = workers[id]!
             let free = worker.capacity - worker.inFlight
             if free > bestFree {
@@ -186,7 +192,7 @@ public struct RoutingTable: Sendable {
                 bestFree = free
             }
         }
-        service.nextStart = (service.nextStart + 1) % max(count, 1)
+        if keyed { service.nextKeyed &+= 1 } else { service.nextStart &+= 1 }
         return best.map { .worker($0) } ?? .full
     }
 
