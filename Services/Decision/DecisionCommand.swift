@@ -49,6 +49,9 @@ struct DecisionCommand: AsyncParsableCommand {
     @Option(help: "How long a replica waits to catch up with the profile stream before it registers anyway and asks the profile service until it has, s (env OFFERLOOP_REPLICA_READY_SECONDS).")
     var replicaReadySeconds: Int = Environment.int("OFFERLOOP_REPLICA_READY_SECONDS", 60)
 
+    @Option(help: "Hold only partition K of N of the customers, K/N with 0 ≤ K < N (the broker sends this replica the decides whose routing key, a customer id, is of K; a decide naming another partition's customer by identity is forwarded there); empty: all (env OFFERLOOP_PARTITION).")
+    var partition: String = Environment.string("OFFERLOOP_PARTITION", "")
+
     enum ViewsMode: String, ExpressibleByArgument {
         case replica, profile
     }
@@ -65,6 +68,15 @@ struct DecisionCommand: AsyncParsableCommand {
         guard replicaMaxLagMs >= 1, replicaReadySeconds >= 0 else {
             throw ValidationError("--replica-max-lag-ms must be at least 1 and --replica-ready-seconds 0 or more")
         }
+        if let partition = try held() {
+            guard views == .replica || partition.count == 1 else { throw ValidationError("--partition \(partition) holds customers in memory: it needs --views replica") }
+        }
+    }
+
+    /// The partition of `--partition`, nil for all customers.
+    func held() throws -> KeyPartition? {
+        guard !partition.isEmpty else { return nil }
+        do { return try KeyPartition(parsing: partition) } catch { throw ValidationError("--partition: \(error.message)") }
     }
 
     func run() async throws {
@@ -92,10 +104,12 @@ struct DecisionCommand: AsyncParsableCommand {
             ThreadService(name: "catalog-watch") { holder.watch(until: $0) },
         ]
         var startGates: [StartGate] = []
+        let partition = try held().flatMap { $0.count > 1 ? $0 : nil }
         // The customer views held here (unless --views profile).
         var views: ReplicaViews?
         if self.views == .replica {
-            let held = ReplicaViews(settings: ReplicaViews.Settings(maxLagNs: UInt64(replicaMaxLagMs) * 1_000_000))
+            let held = ReplicaViews(ProfileReplica(partition: partition?.index ?? 0, partitions: partition?.count ?? 1),
+                                    settings: ReplicaViews.Settings(maxLagNs: UInt64(replicaMaxLagMs) * 1_000_000))
             let follower = ReplicaFollower(views: held, stream: streamSettings, context: context, logger: logger,
                                            readyWaitNs: UInt64(replicaReadySeconds) * 1_000_000_000)
             extra.append(ThreadService(name: "profile-replica") { try follower.run(until: $0) })
@@ -108,12 +122,14 @@ struct DecisionCommand: AsyncParsableCommand {
             extra.append(ThreadService(name: "model-follower") { try replica.run(settings, context: context, environment: .live, logger: logger, until: $0) })
             startGates.append(replica.startGate)
         }
+        if let partition { logger.notice("holding one partition of the customers", metadata: ["partition": "\(partition)"]) }
         try await ServiceRunner.run(service: "decision", options: options, logger: logger, context: context, extra: extra,
-                                    startGates: startGates) { [views] _ in
+                                    partition: partition, startGates: startGates) { [views] _ in
             let broker = BrokerSources(client: try BrokerClient(context: context, endpoint: frontend))
             let propensities: any PropensitySource = model.map { LocalPropensities(replica: $0.0, remote: broker, environment: .live) } ?? broker
             var methods = DecisionService(catalog: holder, journal: journal, settings: settings, views: broker, replica: views,
-                                          propensities: propensities, environment: .live, logger: logger, closeSources: broker.client.close).methods()
+                                          propensities: propensities, forwarder: broker, environment: .live, logger: logger,
+                                          closeSources: broker.client.close).methods()
             if let (replica, _) = model { methods.onModel(replica) }
             return methods
         }

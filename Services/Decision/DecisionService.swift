@@ -48,6 +48,8 @@ final class DecisionService: @unchecked Sendable {
     /// The customer views this replica holds, shared by its workers; nil: every view from `views`.
     let replica: ReplicaViews?
     let propensities: any PropensitySource
+    /// The decision service again, by routing key: where a decide for another partition's customer goes.
+    let forwarder: (any DecisionForwarder)?
     let environment: ServiceEnvironment
     let logger: Logger
     /// Recent views by identity, with when they were read (Unix ms): the fallback when profile fails.
@@ -59,13 +61,18 @@ final class DecisionService: @unchecked Sendable {
     /// Views served from this replica's memory, and those it could not vouch for (asked of profile).
     let replicaViews = Counter(label: "offerloop_decision_views_total", dimensions: [("source", "replica")])
     let replicaStale = Counter(label: "offerloop_decision_views_total", dimensions: [("source", "replica_stale")])
+    /// Decides of another partition's customer relayed from its replica, and forwards that failed.
+    let forwarded = Counter(label: "offerloop_decision_views_total", dimensions: [("source", "forwarded")])
+    let forwardFailed = Counter(label: "offerloop_decision_forwards_failed_total")
 
     /// Closes what the sources opened (their broker client), when the worker stops.
     let closeSources: () -> Void
 
     init(catalog: CatalogHolder, journal: DecisionJournal, settings: Settings, views: any CustomerViewSource, replica: ReplicaViews? = nil,
-         propensities: any PropensitySource, environment: ServiceEnvironment, logger: Logger, closeSources: @escaping () -> Void = {}) {
+         propensities: any PropensitySource, forwarder: (any DecisionForwarder)? = nil, environment: ServiceEnvironment, logger: Logger,
+         closeSources: @escaping () -> Void = {}) {
         self.closeSources = closeSources
+        self.forwarder = forwarder
         self.replica = replica
         self.catalog = catalog
         self.journal = journal
@@ -108,8 +115,13 @@ final class DecisionService: @unchecked Sendable {
         let engine = catalog.engine
         var degraded: [(reason: String, text: String)] = []
 
-        // 1. Who is this? This replica's memory, or the profile service within its share of the time left.
-        let view = try customerView(request, deadline: deadline, now: now, degraded: &degraded)
+        // 1. Who is this? This replica's memory, or the profile service within its share of the time
+        // left; a customer another partition's replica holds: that replica's decision, relayed.
+        let view: CustomerView
+        switch try customerView(request, forwardable: context.routingKey.isEmpty, deadline: deadline, now: now, degraded: &degraded) {
+        case .view(let found): view = found
+        case .forwarded(let reply): return reply
+        }
         let known = !view.customerID.isEmpty
 
         // 2. Who may be shown what, before any propensity is known.
@@ -170,11 +182,14 @@ final class DecisionService: @unchecked Sendable {
     }
 
     /// The customer's view: from this replica's memory when it is fresh (after waiting, within
-    /// the profile's share of the time, for the request's read-your-writes floor), else from the
-    /// source. When the source fails: the replica's view, marked, if it has one; else the view
-    /// cached at this worker if it is recent enough; else none (consent unknown: no offer). The
-    /// answer to a bad request (NOT_FOUND, INVALID_ARGUMENT) is the decision's answer.
-    func customerView(_ request: DecideRequest, deadline: UInt64, now: Int64, degraded: inout [(reason: String, text: String)]) throws(ServiceError) -> CustomerView {
+    /// the profile's share of the time, for the request's read-your-writes floor); the decision of
+    /// the replica holding the customer when it is another partition's and the request is
+    /// `forwardable` (it came without a routing key: one forward at most); else from the source.
+    /// When the source fails: the replica's view, marked, if it has one; else the view cached at
+    /// this worker if it is recent enough; else none (consent unknown: no offer). The answer to a
+    /// bad request (NOT_FOUND, INVALID_ARGUMENT) is the decision's answer.
+    func customerView(_ request: DecideRequest, forwardable: Bool = false, deadline: UInt64, now: Int64,
+                      degraded: inout [(reason: String, text: String)]) throws(ServiceError) -> ViewOutcome {
         let identity = request.identity
         var standIn: (view: CustomerView, why: String)?
         if let replica, replica.ready {
@@ -184,9 +199,12 @@ final class DecisionService: @unchecked Sendable {
             switch replica.view(canonical, minSequence: request.minProfileSequence, waitUntilNs: waitUntil, nowMs: now) {
             case .fresh(let view):
                 replicaViews.increment()
-                return view
+                return .view(view)
             case .unknown(let why):
                 throw ServiceError(.notFound, why)
+            case .elsewhere(let customerID):
+                if forwardable, let reply = try forward(request, to: customerID, deadline: deadline) { return .forwarded(reply) }
+                replicaStale.increment()
             case .stale(let view, let why):
                 replicaStale.increment()
                 standIn = view.map { ($0, why) }
@@ -198,20 +216,20 @@ final class DecisionService: @unchecked Sendable {
                 try views.view(CustomerViewRequest.with { $0.identity = identity; $0.minProfileSequence = request.minProfileSequence }, budgetMicros: budget)
             }
             remember(identityKey, view, now: now)
-            return view
+            return .view(view)
         } catch where error.code == .notFound || error.code == .invalidArgument {
             throw error
         } catch {
             if let standIn {
                 degraded.append(("profile_replica_view", "profile: \(error.code.name); used this replica's view, which \(standIn.why)"))
-                return standIn.view
+                return .view(standIn.view)
             }
             if let cached = recentViews[identityKey], now - cached.readMs <= settings.cacheMaxAgeMs {
                 degraded.append(("profile_cached_view", "profile: \(error.code.name); used the view cached at this replica"))
-                return cached.view
+                return .view(cached.view)
             }
             degraded.append(("profile_no_view", "profile: \(error.code.name); no view of the customer, so their consent is unknown: no offer"))
-            return CustomerView()
+            return .view(CustomerView())
         }
     }
 

@@ -11,14 +11,21 @@ protocol CustomerViewSource {
     func view(_ request: CustomerViewRequest, budgetMicros: UInt64) throws(ServiceError) -> CustomerView
 }
 
+/// The decision service itself, reached by routing key: a replica holding a partition of the
+/// customers hands a decide for another partition's customer to a replica of that partition.
+protocol DecisionForwarder {
+    /// The decision of a replica holding `customerID` (the routing key), within `budgetMicros`.
+    func decide(_ request: DecideRequest, customerID: String, budgetMicros: UInt64) throws(ServiceError) -> DecideReply
+}
+
 protocol PropensitySource {
     /// The scores of `request.candidates`, within `budgetMicros`.
     func scores(_ request: ScoreRequest, budgetMicros: UInt64) throws(ServiceError) -> ScoreReply
 }
 
-/// The profile and scoring services through the broker, on one client; a call that is slow the
-/// first time is retried once (both reads are idempotent).
-struct BrokerSources: CustomerViewSource, PropensitySource {
+/// The profile and scoring services (and the decision service, for a forward) through the broker,
+/// on one client; a read that is slow the first time is retried once (both are idempotent).
+struct BrokerSources: CustomerViewSource, PropensitySource, DecisionForwarder {
     let client: BrokerClient
 
     func view(_ request: CustomerViewRequest, budgetMicros: UInt64) throws(ServiceError) -> CustomerView {
@@ -27,5 +34,10 @@ struct BrokerSources: CustomerViewSource, PropensitySource {
 
     func scores(_ request: ScoreRequest, budgetMicros: UInt64) throws(ServiceError) -> ScoreReply {
         try client.call("scoring", "score", request, timeoutMicros: budgetMicros, idempotent: true)
+    }
+
+    /// Not retried: a decision is logged once it is answered, and a retry would log a second.
+    func decide(_ request: DecideRequest, customerID: String, budgetMicros: UInt64) throws(ServiceError) -> DecideReply {
+        try client.call("decision", "decide", request, timeoutMicros: budgetMicros, routingKey: Array(customerID.utf8))
     }
 }

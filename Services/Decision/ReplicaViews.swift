@@ -31,6 +31,9 @@ final class ReplicaViews: Sendable {
         case stale(CustomerView?, String)
         /// No such customer (NOT_FOUND), as of a replica that is fresh.
         case unknown(String)
+        /// Another partition's customer, by this replica's identity index: that partition's
+        /// replica holds the state (its freshness is for it to judge).
+        case elsewhere(customerID: String)
     }
 
     private struct State {
@@ -124,6 +127,7 @@ final class ReplicaViews: Sendable {
                 usleep(100)
                 continue
             }
+            if case .elsewhere(let id) = lookup { return .elsewhere(customerID: id) }
             var customer: ReplicaCustomer?
             if case .found(let bytes) = lookup {
                 customer = try? ReplicaCustomer(serializedBytes: bytes)
@@ -133,7 +137,7 @@ final class ReplicaViews: Sendable {
             if let behind { return .stale(view, behind) }
             switch lookup {
             case .unknown(let why): return .unknown(why)
-            case .elsewhere(let id): return .stale(nil, "holds another partition of the customers than \(id)'s")
+            case .elsewhere(let id): return .elsewhere(customerID: id)
             case .found:
                 guard let customer, let view else { return .stale(nil, "cannot read its state of the customer") }
                 if customer.valuedDay < nowMs / Self.dayMs - 1 {

@@ -30,6 +30,9 @@ struct DecisionBenchCommand: ParsableCommand {
     @Flag(help: "Measure in process only; no cluster needed.")
     var inProcessOnly = false
 
+    @Flag(help: "Then decide for the same customers again, each with the customer id its first answer named as the routing key (on a partitioned cluster: straight to the replica holding the customer, no forward).")
+    var routingKey = false
+
     struct Result: Codable {
         var date: String
         var offers: Int
@@ -42,6 +45,9 @@ struct DecisionBenchCommand: ParsableCommand {
         var degraded: Int?
         var decideRatioToBroker: [String: Double]?
         var decideRatioToRaw: [String: Double]?
+        /// The same customers again by routing key (--routing-key).
+        var decideByKey: LatencyStats?
+        var decideByKeyRatioToBroker: [String: Double]?
     }
 
     func run() throws {
@@ -88,13 +94,26 @@ struct DecisionBenchCommand: ParsableCommand {
             progress("decide on \(channel) for random customers of \(customers): \(measure.requests) decisions")
             var pick = SeededRandom(seed: 11)
             var degraded = 0
-            let decide = try trips.broker(context: context, frontend: client.frontend) { _ in
+            let picked = (0..<(trips.warmup + trips.requests)).map { _ in "u\(1 + Int(pick.next() % UInt64(max(customers, 1))))" }
+            var customerIDs: [String] = []
+            func call(_ index: Int, routingKey: String = "") -> BrokerClient.Call {
                 BrokerClient.Call(service: "decision", method: "decide", payload: DecideRequest.with {
-                    $0.identity = .with { $0.kind = "login"; $0.value = "u\(1 + Int(pick.next() % UInt64(max(customers, 1))))" }
+                    $0.identity = .with { $0.kind = "login"; $0.value = picked[index] }
                     $0.channel = wireChannel
-                }.wireBytes(), timeoutMicros: 1_000_000)
-            } inspect: { bytes in
-                if let reply = try? DecideReply(serializedBytes: bytes), reply.degraded { degraded += 1 }
+                }.wireBytes(), timeoutMicros: 1_000_000, routingKey: Array(routingKey.utf8))
+            }
+            let decide = try trips.broker(context: context, frontend: client.frontend) { call($0) } inspect: { bytes in
+                let reply = try? DecideReply(serializedBytes: bytes)
+                if reply?.degraded == true { degraded += 1 }
+                customerIDs.append(reply?.customerID ?? "")
+            }
+            if routingKey {
+                progress("the same customers again, by routing key (their customer ids)")
+                let byKey = try trips.broker(context: context, frontend: client.frontend) { call($0, routingKey: customerIDs[$0]) } inspect: { bytes in
+                    if let reply = try? DecideReply(serializedBytes: bytes), reply.degraded { degraded += 1 }
+                }
+                result.decideByKey = byKey
+                result.decideByKeyRatioToBroker = byKey.ratio(to: broker)
             }
             result.raw = raw
             result.broker = broker
@@ -109,8 +128,11 @@ struct DecisionBenchCommand: ParsableCommand {
             if let raw = result.raw, let broker = result.broker, let decide = result.decide {
                 lines += [raw.row("raw ZeroMQ REQ/REP (tcp)"), broker.row("via broker (echo)"), decide.row("decide via broker"),
                           LatencyStats.ratioRow("decide / broker echo", result.decideRatioToBroker ?? [:]),
-                          LatencyStats.ratioRow("decide / raw", result.decideRatioToRaw ?? [:]),
-                          "degraded answers: \(result.degraded ?? 0) of \(measure.requests + measure.warmup)"]
+                          LatencyStats.ratioRow("decide / raw", result.decideRatioToRaw ?? [:])]
+                if let byKey = result.decideByKey {
+                    lines += [byKey.row("decide by routing key"), LatencyStats.ratioRow("by key / broker echo", result.decideByKeyRatioToBroker ?? [:])]
+                }
+                lines.append("degraded answers: \(result.degraded ?? 0) of \((measure.requests + measure.warmup) * (result.decideByKey == nil ? 1 : 2))")
             }
             return lines
         }

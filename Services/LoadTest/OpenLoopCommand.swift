@@ -31,6 +31,10 @@ struct OpenLoopCommand: ParsableCommand {
     @Option(help: "Login prefix of the customer population.") var customerPrefix = "u"
     @Option(help: "Channel mix, CHANNEL:SHARE pairs.") var mix = "atm:0.35,kiosk:0.1,web:0.4,call_center:0.15"
     @Flag(help: "Report outcomes of the decisions as soon as they are answered (impression; accept or decline at the offer's propensity).") var outcomes = false
+    // Not by default: on an unpartitioned cluster a routing key pins each customer to one replica
+    // by rendezvous hashing, whatever its load, which would change what the benchmarks measure.
+    @Flag(help: "Send a customer's decides with the customer id an earlier answer named as the routing key, as a touchpoint that knows it does (one hop to the replica holding the customer on a partitioned cluster).")
+    var routingKey = false
     @Option(help: "The touchpoint's own time limit per decision, ms.") var timeoutMs = 1_000
     /// The decision service's: an answer after its channel's deadline, counted from the send, is late.
     @OptionGroup var deadlines: ChannelDeadlineOptions
@@ -182,7 +186,7 @@ struct OpenLoopCommand: ParsableCommand {
         let end = measureFrom + UInt64(seconds * 1e9)
         let deadlines = try self.deadlines.milliseconds()
         let settings = Connection.Settings(frontend: client.frontend, customers: customers, prefix: customerPrefix, mix: mix,
-                                           outcomes: outcomes, timeout: UInt64(timeoutMs) * 1_000_000,
+                                           outcomes: outcomes, routingKey: routingKey, timeout: UInt64(timeoutMs) * 1_000_000,
                                            channelDeadlines: deadlines.mapValues { UInt64($0) * 1_000_000 }, measureFrom: measureFrom, measureUntil: end)
         var connections: [Connection] = []
         do {
@@ -287,6 +291,8 @@ final class Connection: @unchecked Sendable {
         var prefix: String
         var mix: [(channel: Channel, share: Double)]
         var outcomes: Bool
+        /// Whether decides carry the customer id learnt from an earlier answer as routing key.
+        var routingKey: Bool
         var timeout: UInt64
         /// Nanoseconds, by channel name.
         var channelDeadlines: [String: UInt64]
@@ -313,6 +319,8 @@ final class Connection: @unchecked Sendable {
         var intended: UInt64
         var kind: Kind
         enum Kind { case decision(measured: Bool, channel: String), outcome(eventID: String) }
+        /// The customer decided for (its login's number), to learn its customer id from the answer.
+        var customer = 0
     }
 
     let settings: Settings
@@ -322,6 +330,8 @@ final class Connection: @unchecked Sendable {
     private let client: BrokerClient
     private var random: SeededRandom
     private var pending: [UInt64: Pending] = [:]
+    /// Customer ids the answers named, by login number: the routing key of their next decides.
+    private var customerIDs: [Int: String] = [:]
     private let runID = UUID().uuidString.prefix(8)
     private var outcomeCount = 0
 
@@ -376,7 +386,8 @@ final class Connection: @unchecked Sendable {
         }
         let measured = intended >= settings.measureFrom && intended < settings.measureUntil
         let name = ChannelName.name(channel) ?? "?"
-        send("decision", "decide", request.wireBytes(), Pending(intended: intended, kind: .decision(measured: measured, channel: name)))
+        send("decision", "decide", request.wireBytes(), Pending(intended: intended, kind: .decision(measured: measured, channel: name), customer: customer),
+             routingKey: settings.routingKey ? customerIDs[customer] ?? "" : "")
         if measured {
             tally.withLock {
                 $0.sent += 1
@@ -386,11 +397,11 @@ final class Connection: @unchecked Sendable {
     }
 
     /// Sends a call with what is left of its time limit; one that cannot be sent is answered at once.
-    private func send(_ service: String, _ method: String, _ payload: [UInt8], _ request: Pending) {
+    private func send(_ service: String, _ method: String, _ payload: [UInt8], _ request: Pending, routingKey: String = "") {
         let now = MonotonicClock.now()
         let deadline = request.intended + settings.timeout
         let call = BrokerClient.Call(service: service, method: method, payload: payload,
-                                     timeoutMicros: deadline > now ? (deadline - now) / 1000 : 1, idempotent: true)
+                                     timeoutMicros: deadline > now ? (deadline - now) / 1000 : 1, idempotent: true, routingKey: Array(routingKey.utf8))
         do {
             pending[try client.send(call)] = request
         } catch {
@@ -438,6 +449,7 @@ final class Connection: @unchecked Sendable {
                     if decision?.degraded == true { tally.degraded += 1 }
                 }
             }
+            if let decision, !decision.customerID.isEmpty { customerIDs[request.customer] = decision.customerID }
             if settings.outcomes, let decision { reportOutcomes(decision, now: now) }
         }
     }

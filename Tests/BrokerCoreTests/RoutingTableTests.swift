@@ -11,9 +11,9 @@ struct Harness {
     var now: UInt64 = 100 * second
     var nextID: UInt64 = 1
 
-    mutating func ready(_ name: String, service: String = "echo", capacity: UInt32 = 1) -> [BrokerAction] {
+    mutating func ready(_ name: String, service: String = "echo", capacity: UInt32 = 1, partition: KeyPartition? = nil) -> [BrokerAction] {
         var actions: [BrokerAction] = []
-        table.handle(.ready(service: service, capacity: capacity), from: WorkerID(Array(name.utf8)), now: now, into: &actions)
+        table.handle(.ready(service: service, capacity: capacity, partition: partition), from: WorkerID(Array(name.utf8)), now: now, into: &actions)
         return actions
     }
 

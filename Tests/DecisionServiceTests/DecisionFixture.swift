@@ -26,9 +26,10 @@ final class DecisionFixture {
     /// `epsilon` 0: the strategy exploits only, so the offers follow from the propensities.
     /// `scoring`: the propensity source decide uses, given the recording one (the default) and
     /// the fixture's environment. `replica`: customer views held in memory, asked before `views`.
+    /// `forwarder`: where a decide for another partition's customer goes.
     init(settings: DecisionService.Settings = DecisionService.Settings(), epsilon: Double = 0,
          scoring: (RecordingPropensities, ServiceEnvironment) -> any PropensitySource = { recording, _ in recording },
-         replica: ReplicaViews? = nil, clock: ManualClock = ManualClock()) throws {
+         replica: ReplicaViews? = nil, forwarder: (any DecisionForwarder)? = nil, clock: ManualClock = ManualClock()) throws {
         self.clock = clock
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("decision-service-\(UUID().uuidString)")
         views = RecordingViews(InMemoryViewSource([Self.adaKey: Self.ada]))
@@ -41,7 +42,7 @@ final class DecisionFixture {
         catalog = try CatalogHolder(path: Self.catalogPath, epsilon: epsilon, logger: logger)
         let environment = ServiceEnvironment.manual(clock)
         service = DecisionService(catalog: catalog, journal: journal, settings: settings, views: views, replica: replica,
-                                  propensities: scoring(propensities, environment), environment: environment, logger: logger)
+                                  propensities: scoring(propensities, environment), forwarder: forwarder, environment: environment, logger: logger)
         tester = ServiceTester(service: "decision", methods: service.methods(), clock: clock)
     }
 
@@ -72,8 +73,9 @@ final class DecisionFixture {
         }
     }
 
-    func decide(_ request: DecideRequest = DecisionFixture.request(), deadlineMs: UInt64 = 1_000, elapsedMs: UInt64 = 0) throws(ServiceError) -> DecideReply {
-        try tester.call("decide", request, deadlineMs: deadlineMs, elapsedMs: elapsedMs)
+    func decide(_ request: DecideRequest = DecisionFixture.request(), deadlineMs: UInt64 = 1_000, elapsedMs: UInt64 = 0,
+                routingKey: String = "") throws(ServiceError) -> DecideReply {
+        try tester.call("decide", request, deadlineMs: deadlineMs, elapsedMs: elapsedMs, routingKey: Array(routingKey.utf8))
     }
 
     /// The records in the journal file being written.

@@ -21,7 +21,9 @@ struct ComposeTests {
         let file = Self.compose.appendingPathComponent(name).path
         try Self.makeKeys()
         let definitions = try Self.resolvedServices(file)
-        #expect(Set(definitions.keys) == Set(Self.services + ["postgres", "prometheus"]))
+        // The stack runs the decision replicas as one service per partition.
+        let partitions = name == "stack.yml" ? Self.decisionPartitions.filter { !Self.services.contains($0) } : []
+        #expect(Set(definitions.keys) == Set(Self.services + partitions + ["postgres", "prometheus"]))
         // Only the brokers publish a port for touchpoints (and Prometheus its UI): every other
         // service connects, so any of them scales.
         #expect(Set(definitions.filter { $0.value["ports"] != nil }.map(\.key)) == Set(Self.brokers + ["prometheus"]))
@@ -105,6 +107,26 @@ struct ComposeTests {
     static let madeKeys = (try? run("offerloop", ["keys", "cluster", "--dir", compose.appendingPathComponent("keys").path])) ?? (-1, "cannot run offerloop")
 
     static let brokers = ["broker", "broker-2"]
+    /// The stack's decision services, one per partition of the customers.
+    static let decisionPartitions = ["decision", "decision-2"]
+
+    /// The stack runs the decision replicas in two partitions, one service each, alike but for
+    /// OFFERLOOP_PARTITION; compose runs them unpartitioned.
+    @Test func theStacksDecisionServicesHoldAPartitionEach() throws {
+        try Self.makeKeys()
+        let stack = try Self.resolvedServices(Self.compose.appendingPathComponent("stack.yml").path)
+        func environment(_ service: String) -> [String: Any] { stack[service]?["environment"] as? [String: Any] ?? [:] }
+        #expect(Self.decisionPartitions.map { environment($0)["OFFERLOOP_PARTITION"] as? String } == ["0/2", "1/2"])
+        var first = try #require(stack["decision"]), second = try #require(stack["decision-2"])
+        first["environment"] = nil
+        second["environment"] = nil
+        #expect(NSDictionary(dictionary: first).isEqual(to: second))
+        var rest = environment("decision-2")
+        rest["OFFERLOOP_PARTITION"] = environment("decision")["OFFERLOOP_PARTITION"]
+        #expect(NSDictionary(dictionary: rest).isEqual(to: environment("decision")))
+        let compose = try Self.resolvedServices(Self.compose.appendingPathComponent("docker-compose.yml").path)
+        #expect((compose["decision"]?["environment"] as? [String: Any])?["OFFERLOOP_PARTITION"] == nil && compose["decision-2"] == nil)
+    }
     static let services = brokers + ["profile", "scoring", "decision", "feedback"]
 
     /// The services as compose resolves them, once the file passed every check.
@@ -129,6 +151,7 @@ struct ComposeTests {
         }
         var expected = Dictionary(uniqueKeysWithValues: Self.services.filter { !Self.brokers.contains($0) }.map { ($0, [prefix + $0]) })
         expected["broker"] = Self.brokers.map { prefix + $0 }
+        if !prefix.isEmpty { expected["decision"] = Self.decisionPartitions.map { prefix + $0 } }
         #expect(found == expected)
     }
 }

@@ -18,8 +18,10 @@ import ZeroMQ
         /// `feedback`: the feedback service's options besides its store and stream. `views`: where
         /// the decision takes customer views from ("replica": its memory; "profile": always asked).
         /// `propensities`: the decision's --propensities (local: the model held in the process, the default).
+        /// `partitions` > 1: that many decision replicas, replica k holding partition k/N, each
+        /// serving its metrics on `decisionMetrics[k]` (host:port).
         init(deadlineMs: Int = 5_000, store: StoreKind = .sqlite, feedback: [String] = [], valueModel: Bool = true, viewCacheSeconds: Int = 60,
-             views: String = "replica", propensities: String = "local") throws {
+             views: String = "replica", propensities: String = "local", partitions: Int = 1) throws {
             cluster = try Cluster()
             let dir = cluster.logDirectory
             let profileStore = "sqlite:" + dir.appendingPathComponent("profile.sqlite").path
@@ -38,10 +40,22 @@ import ZeroMQ
                 // A loaded test machine may take longer than a bank's 25 ms to answer a healthy call.
                 "--call-timeout-ms", "\(deadlineMs)", "--view-cache-seconds", "\(viewCacheSeconds)",
             ] + (propensities == "local" ? [] : ["--propensities", propensities])
-            try cluster.startWorker("offerloop-decision", arguments: decisionArguments)
+            var metrics: [String] = []
+            if partitions == 1 {
+                try cluster.startWorker("offerloop-decision", arguments: decisionArguments)
+            } else {
+                for k in 0..<partitions {
+                    metrics.append("127.0.0.1:\(try freePort(cluster.context))")
+                    // A journal directory of its own: a replica's journal is its alone.
+                    var arguments = decisionArguments
+                    arguments[arguments.firstIndex(of: "--journal-dir")! + 1] = dir.appendingPathComponent("journal-\(k)").path
+                    try cluster.startWorker("offerloop-decision", arguments: arguments + ["--partition", "\(k)/\(partitions)", "--metrics-address", metrics[k]])
+                }
+            }
+            decisionMetrics = metrics
             feedbackArguments = ["--store", decisionStore, "--stream-in", cluster.streamIn] + feedback
             try cluster.startWorker("offerloop-feedback", arguments: feedbackArguments)
-            for service in ["profile", "scoring", "decision", "feedback"] { try cluster.waitForWorkers(1, of: service) }
+            for service in ["profile", "scoring", "decision", "feedback"] { try cluster.waitForWorkers(service == "decision" ? partitions : 1, of: service) }
             // The value model (CLV, churn risk, segments) from the imported transactions; the one
             // profile worker that fits it serves it at once.
             guard valueModel else { return }
@@ -61,6 +75,7 @@ import ZeroMQ
         }
 
         let decisionArguments: [String]
+        let decisionMetrics: [String]
         let feedbackArguments: [String]
 
         /// The decision ids in the store's decision log, once `expected` are all there (or after 5 s).

@@ -6,6 +6,7 @@ import Testing
 @Suite struct WorkerMessageTests {
     static let all: [WorkerMessage] = [
         .ready(service: "profile", capacity: 4),
+        .ready(service: "decision", capacity: 4, partition: try! KeyPartition(index: 1, count: 2)),
         .request(client: [0, 1, 2, 3, 4], requestID: 1 << 40 | 7, budgetMicros: 50_000, envelope: [9, 9, 9]),
         .request(client: [0, 1], requestID: 8, budgetMicros: 1, envelope: [9], caller: Array("admin/ops".utf8)),
         .reply(client: [5], requestID: 3, reply: []),
@@ -34,14 +35,26 @@ import Testing
         #expect(frames[6] == Array("clients/atm".utf8))
     }
 
+    /// An unpartitioned worker's READY is as it was (an old broker reads it); a partitioned one
+    /// adds K and N, big-endian, in a last frame.
+    @Test func thePartitionIsAnOptionalLastFrame() throws {
+        #expect(WorkerMessage.ready(service: "s", capacity: 1).frames.count == 4)
+        let frames = WorkerMessage.ready(service: "s", capacity: 1, partition: try KeyPartition(index: 1, count: 3)).frames
+        #expect(frames.count == 5)
+        #expect(frames[4] == [0, 0, 0, 1, 0, 0, 0, 3])
+    }
+
     static let malformed: [([[UInt8]], String)] = [
         ([], "must start with the frame \"OLW1\""),
         ([Array("MDPW".utf8), [1]], "must start with the frame \"OLW1\""),
         ([Array("OLW1".utf8)], "no valid command frame"),
         ([Array("OLW1".utf8), [9]], "no valid command frame"),
         ([Array("OLW1".utf8), [1, 1]], "no valid command frame"),
-        ([Array("OLW1".utf8), [1], Array("svc".utf8)], "ready takes 2 frames"),
+        ([Array("OLW1".utf8), [1], Array("svc".utf8)], "READY takes 2 or 3 frames"),
         ([Array("OLW1".utf8), [1], [], [0, 0, 0, 1]], "non-empty UTF-8"),
+        ([Array("OLW1".utf8), [1], Array("svc".utf8), [0, 0, 0, 1], [0, 0, 0, 2, 0, 0, 0, 2]], "partition must be 8 bytes: K then N"),
+        ([Array("OLW1".utf8), [1], Array("svc".utf8), [0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 0, 0]], "partition must be 8 bytes: K then N"),
+        ([Array("OLW1".utf8), [1], Array("svc".utf8), [0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 2]], "partition must be 8 bytes: K then N"),
         ([Array("OLW1".utf8), [1], Array("svc".utf8), [0, 0, 0, 0]], "capacity must be a 4-byte integer above 0"),
         ([Array("OLW1".utf8), [3], [1], [1, 2], []], "request id must be an 8-byte integer"),
         ([Array("OLW1".utf8), [4], [1]], "heartbeat takes 0 frames"),
@@ -136,5 +149,31 @@ import Testing
         #expect(ok.payload == Data([1, 2]) && ok.requestID == 5 && ok.servedBy == "w")
         let failed = try Reply(serializedBytes: Reply.failure(requestID: 6, ServiceError(.notFound, "no customer 'c-9'")).wireBytes())
         #expect(failed.error.code == .notFound && failed.error.message == "no customer 'c-9'")
+    }
+}
+
+@Suite struct KeyPartitionTests {
+    @Test func kOfNParsesAndBadOnesAreTypedErrors() throws {
+        #expect(try KeyPartition(parsing: "1/2") == KeyPartition(index: 1, count: 2))
+        #expect(try KeyPartition(parsing: "0/1").description == "0/1")
+        for bad in ["2/2", "1/0", "a/2", "1", "1/2/3", "-1/2", ""] {
+            #expect(throws: ServiceError.self, "\(bad)") { try KeyPartition(parsing: bad) }
+        }
+        do {
+            _ = try KeyPartition(parsing: "3/2")
+        } catch {
+            #expect(error.code == .invalidArgument && error.message.contains("0 ≤ K < N"))
+        }
+    }
+
+    /// FNV-1a 64 (the published offset basis and prime): the same partition in every process.
+    @Test func theHashIsFNV1a64() throws {
+        #expect(KeyPartition.fnv1a64("".utf8) == 0xcbf2_9ce4_8422_2325)
+        #expect(KeyPartition.fnv1a64("a".utf8) == 0xaf63_dc4c_8601_ec8c)
+        #expect(KeyPartition.of("a".utf8, count: 1_000) == UInt32(UInt64(0xaf63_dc4c_8601_ec8c) % 1_000))
+        let half = try KeyPartition(index: KeyPartition.of("c-42".utf8, count: 2), count: 2)
+        let other = try KeyPartition(index: 1 - half.index, count: 2)
+        #expect(half.holds("c-42".utf8) && !other.holds("c-42".utf8))
+        #expect(try KeyPartition(index: 0, count: 1).holds("anything".utf8))
     }
 }

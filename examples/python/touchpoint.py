@@ -68,7 +68,9 @@ class OfferLoopClient:
             self.poller.register(socket, zmq.POLLIN)
         self.ids = itertools.count(1)
 
-    def call(self, service, method, request, reply_type, timeout_ms=1000, idempotent=False):
+    def call(self, service, method, request, reply_type, timeout_ms=1000, idempotent=False, routing_key=b""):
+        """routing_key: for a decide, the customer id an earlier reply named (reply.customer_id.encode()):
+        the broker sends it straight to the decision replica holding that customer (docs/DECISION.md)."""
         request_id = next(self.ids)
         start = time.monotonic()
         deadline = start + timeout_ms / 1000
@@ -82,6 +84,7 @@ class OfferLoopClient:
                 method=method,
                 payload=request.SerializeToString(),
                 attempt=attempt,
+                routing_key=routing_key,
             )
             # DEALER sends the empty delimiter frame itself (a REQ socket would add it).
             self.sockets[(request_id + attempt) % len(self.sockets)].send_multipart([b"", envelope.SerializeToString()])

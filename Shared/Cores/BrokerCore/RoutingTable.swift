@@ -68,6 +68,8 @@ public struct RoutingTable: Sendable {
     struct Worker {
         let service: String
         let capacity: Int
+        /// The routing keys it holds, when it announced a partition; nil: all of them.
+        let partition: KeyPartition?
         var inFlight = 0
         var expiry: UInt64
         /// The latest deadline among the requests it holds now: a worker busy with a request
@@ -85,7 +87,23 @@ public struct RoutingTable: Sendable {
         var workers: [WorkerID] = []
         var queue = FIFOQueue<PendingRequest>()
         var dispatched: UInt64 = 0
-        var nextStart = 0
+        /// Where the next search for a free worker starts, counting on (taken modulo the number of
+        /// candidates): one rotation for requests any worker may take, one for those of a
+        /// partition, so that neither sends the other's back to the first worker.
+        var nextStart: UInt = 0
+        var nextKeyed: UInt = 0
+        /// How many of its workers announced a partition: with any, a routing key picks a worker
+        /// of the key's partition (or one holding every key) instead of its rendezvous worker.
+        var partitioned = 0
+    }
+
+    /// Where a request can go now.
+    enum Choice {
+        case worker(WorkerID)
+        /// Every worker that may take it is full.
+        case full
+        /// No live worker holds its routing key's partition.
+        case noPartition
     }
 
     struct RequestKey: Hashable {
@@ -131,29 +149,42 @@ public struct RoutingTable: Sendable {
             return
         }
         let avoid = request.attempt > 1 ? inFlight[RequestKey(client: request.client, requestID: request.requestID)]?.worker : nil
-        if let worker = choose(in: &service, request: request, avoiding: avoid) {
+        switch choose(in: &service, request: request, avoiding: avoid) {
+        case .worker(let worker):
             dispatch(request, to: worker, in: &service, now: now, into: &actions)
-        } else if service.queue.count < settings.maxQueuePerService {
+        case .noPartition where now >= graceUntil || service.queue.count >= settings.maxQueuePerService:
+            // As for a service without workers: a restarted broker waits for them during its grace.
+            actions.append(.answer(client: request.client, requestID: request.requestID, noPartition(serviceName, service, request.routingKey)))
+        case .full where service.queue.count < settings.maxQueuePerService, .noPartition:
             service.queue.append(request)
-        } else {
+        case .full:
             actions.append(.answer(client: request.client, requestID: request.requestID,
                                    ServiceError(.overloaded, "service '\(serviceName)' is overloaded: \(service.queue.count) requests already waiting")))
         }
     }
 
-    /// With a routing key: the key's worker by rendezvous hashing, whatever its load, so that
-    /// one key's requests meet one worker. Otherwise: the worker with the most free capacity,
-    /// ties taken in turn. Nil when every worker is full.
-    private func choose(in service: inout Service, request: PendingRequest, avoiding avoid: WorkerID?) -> WorkerID? {
-        let candidates = service.workers.count > 1 && avoid != nil ? service.workers.filter { $0 != avoid } : service.workers
-        if !request.routingKey.isEmpty {
-            return candidates.max { Self.rendezvous(request.routingKey, $0) < Self.rendezvous(request.routingKey, $1) }
+    /// With a routing key, for a service whose workers announce partitions: the least loaded of
+    /// the workers holding the key (its partition's, or unpartitioned ones); they hold the same
+    /// state, so any will do. With a routing key otherwise: the key's worker by rendezvous
+    /// hashing, whatever its load, so that one key's requests meet one worker. Without: the
+    /// worker with the most free capacity, ties taken in turn.
+    private func choose(in service: inout Service, request: PendingRequest, avoiding avoid: WorkerID?) -> Choice {
+        var candidates = service.workers
+        let keyed = !request.routingKey.isEmpty
+        if keyed, service.partitioned > 0 {
+            candidates = candidates.filter { workers[$0]!.partition?.holds(request.routingKey) ?? true }
+            if candidates.isEmpty { return .noPartition }
+        }
+        if candidates.count > 1, let avoid { candidates.removeAll { $0 == avoid } }
+        if !request.routingKey.isEmpty, service.partitioned == 0 {
+            return candidates.max { Self.rendezvous(request.routingKey, $0) < Self.rendezvous(request.routingKey, $1) }.map { .worker($0) } ?? .full
         }
         var best: WorkerID?
         var bestFree = 0
         let count = candidates.count
+        let start = keyed ? service.nextKeyed : service.nextStart
         for offset in 0..<count {
-            let id = candidates[(service.nextStart + offset) % count]
+            let id = candidates[Int((start &+ UInt(offset)) % UInt(count))]
             let worker = workers[id]!
             let free = worker.capacity - worker.inFlight
             if free > bestFree {
@@ -161,8 +192,14 @@ public struct RoutingTable: Sendable {
                 bestFree = free
             }
         }
-        service.nextStart = (service.nextStart + 1) % max(count, 1)
-        return best
+        if keyed { service.nextKeyed &+= 1 } else { service.nextStart &+= 1 }
+        return best.map { .worker($0) } ?? .full
+    }
+
+    private func noPartition(_ name: String, _ service: Service, _ key: [UInt8]) -> ServiceError {
+        let counts = Set(service.workers.compactMap { workers[$0]!.partition?.count }).sorted()
+        let partitions = counts.map { "\(KeyPartition.of(key, count: $0))/\($0)" }.joined(separator: " or ")
+        return ServiceError(.noWorkers, "service '\(name)' has no live worker of partition \(partitions), the request's routing key's")
     }
 
     private mutating func dispatch(_ request: PendingRequest, to id: WorkerID, in service: inout Service, now: UInt64, into actions: inout [BrokerAction]) {
@@ -179,15 +216,16 @@ public struct RoutingTable: Sendable {
 
     public mutating func handle(_ message: WorkerMessage, from id: WorkerID, now: UInt64, into actions: inout [BrokerAction]) {
         switch message {
-        case .ready(let serviceName, let capacity):
+        case .ready(let serviceName, let capacity, let partition):
             if workers[id] != nil {
                 // A second READY means the worker lost track of us: start it over.
                 remove(id, reason: "sent READY twice", into: &actions)
                 actions.append(.toWorker(id, .disconnect))
                 return
             }
-            workers[id] = Worker(service: serviceName, capacity: Int(capacity), expiry: now + workerLifetime)
+            workers[id] = Worker(service: serviceName, capacity: Int(capacity), partition: partition, expiry: now + workerLifetime)
             services[serviceName, default: Service()].workers.append(id)
+            if partition != nil { services[serviceName]!.partitioned += 1 }
             actions.append(.joined(id, service: serviceName))
             drainQueue(of: serviceName, now: now, into: &actions)
         case .reply(let client, let requestID, _):
@@ -223,19 +261,45 @@ public struct RoutingTable: Sendable {
     /// Whether the id belongs to a registered worker (replies from others are still forwarded).
     public func isRegistered(_ id: WorkerID) -> Bool { workers[id] != nil }
 
-    private mutating func drainQueue(of serviceName: String, now: UInt64, into actions: inout [BrokerAction]) {
+    /// `sweep`: a partitioned service's requests are all looked at, even while its workers are
+    /// full, so those of a partition without workers are answered once the grace is over.
+    private mutating func drainQueue(of serviceName: String, now: UInt64, sweep: Bool = false, into actions: inout [BrokerAction]) {
         guard var service = services[serviceName] else { return }
         defer { services[serviceName] = service }
+        if service.partitioned > 0 { return drainPartitioned(&service, serviceName, now: now, sweep: sweep, into: &actions) }
         while let next = service.queue.first {
             if next.deadline <= now {
                 service.queue.removeFirst()
                 actions.append(.answer(client: next.client, requestID: next.requestID, Self.expired(serviceName)))
                 continue
             }
-            guard let worker = choose(in: &service, request: next, avoiding: nil) else { return }
+            guard case .worker(let worker) = choose(in: &service, request: next, avoiding: nil) else { return }
             service.queue.removeFirst()
             dispatch(next, to: worker, in: &service, now: now, into: &actions)
         }
+    }
+
+    /// The queue of a partitioned service: a request whose partition is full (or absent, during
+    /// the grace) keeps its place without holding up those of other partitions behind it.
+    private mutating func drainPartitioned(_ service: inout Service, _ name: String, now: UInt64, sweep: Bool, into actions: inout [BrokerAction]) {
+        var free = service.workers.reduce(0) { $0 + max(workers[$1]!.capacity - workers[$1]!.inFlight, 0) }
+        var waiting = FIFOQueue<PendingRequest>()
+        while let next = service.queue.popFirst() {
+            if next.deadline <= now {
+                actions.append(.answer(client: next.client, requestID: next.requestID, Self.expired(name)))
+                continue
+            }
+            switch free > 0 || sweep ? choose(in: &service, request: next, avoiding: nil) : .full {
+            case .worker(let worker) where free > 0:
+                dispatch(next, to: worker, in: &service, now: now, into: &actions)
+                free -= 1
+            case .noPartition where now >= graceUntil:
+                actions.append(.answer(client: next.client, requestID: next.requestID, noPartition(name, service, next.routingKey)))
+            case .worker, .full, .noPartition:
+                waiting.append(next)
+            }
+        }
+        service.queue = waiting
     }
 
     // MARK: Time
@@ -247,6 +311,8 @@ public struct RoutingTable: Sendable {
             remove(id, reason: "missed \(settings.heartbeatLiveness) heartbeats", into: &actions)
         }
         for name in Array(services.keys) {
+            // A partition that never came (or was lost): its waiting requests are answered now.
+            if services[name]!.partitioned > 0 { drainQueue(of: name, now: now, sweep: true, into: &actions) }
             let workerless = now >= graceUntil && services[name]!.workers.isEmpty  // waited for workers in vain
             services[name]!.queue.removeAll { request in
                 if workerless {
@@ -267,6 +333,7 @@ public struct RoutingTable: Sendable {
     private mutating func remove(_ id: WorkerID, reason: String, into actions: inout [BrokerAction]) {
         guard let worker = workers.removeValue(forKey: id) else { return }
         services[worker.service]!.workers.removeAll { $0 == id }
+        if worker.partition != nil { services[worker.service]!.partitioned -= 1 }
         actions.append(.left(id, service: worker.service, reason: reason))
         if worker.inFlight > 0 {
             for (key, holder) in inFlight where holder.worker == id {
@@ -305,9 +372,6 @@ public struct RoutingTable: Sendable {
 
     /// Highest-random-weight hashing: FNV-1a over key and worker id.
     static func rendezvous(_ key: [UInt8], _ worker: WorkerID) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in key { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        for byte in worker.bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return hash
+        KeyPartition.fnv1a64(worker.bytes, seed: KeyPartition.fnv1a64(key))
     }
 }

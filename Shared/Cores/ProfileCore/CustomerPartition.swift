@@ -1,7 +1,10 @@
 // Which partition of the decision replicas a customer belongs to: the profile stream's snapshot
 // filters by it and a replica started with `--partition K/N` holds exactly those customers, so
 // both sides must compute it the same way, from the customer id alone (stable across processes,
-// unlike Swift's seeded Hasher).
+// unlike Swift's seeded Hasher). It is the broker's rule for a routing key (Wire's KeyPartition)
+// over the id's UTF-8, so a decide whose routing key is the customer id reaches the replica that
+// holds the customer.
+import Wire
 
 public struct CustomerPartition: Sendable, Equatable, CustomStringConvertible {
     /// This partition's number, 0 ..< count.
@@ -27,20 +30,13 @@ public struct CustomerPartition: Sendable, Equatable, CustomStringConvertible {
         count <= 1 || Self.of(customerID, partitions: count) == index
     }
 
-    /// The partition of `customerID` among `partitions`.
-    public static func of(_ customerID: String, partitions: UInt32) -> UInt32 {
-        UInt32(fnv1a64(customerID) % UInt64(max(partitions, 1)))
-    }
-
     public var description: String { "\(index)/\(count)" }
 
-    /// FNV-1a, 64 bits, over the UTF-8 bytes (http://www.isthe.com/chongo/tech/comp/fnv/).
-    public static func fnv1a64(_ text: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        return hash
+    /// The partition of `customerID` among `partitions`.
+    public static func of(_ customerID: String, partitions: UInt32) -> UInt32 {
+        KeyPartition.of(customerID.utf8, count: partitions)
     }
+
+    /// FNV-1a, 64 bits, over the UTF-8 bytes (http://www.isthe.com/chongo/tech/comp/fnv/).
+    public static func fnv1a64(_ text: String) -> UInt64 { KeyPartition.fnv1a64(text.utf8) }
 }

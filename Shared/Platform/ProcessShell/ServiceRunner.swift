@@ -23,13 +23,15 @@ public enum ServiceRunner {
     /// The process's metrics and health are served over HTTP when the options name an address;
     /// the service is ready while every worker of at least one broker hears from it. With
     /// `startGates`, the workers register only once every one of them is open (e.g. a replica
-    /// caught up with its streams).
+    /// caught up with its streams). `partition`, when given, is announced by every worker: the
+    /// broker sends it only the routing keys of that partition (and requests without a key).
     public static func run(service: String, options: WorkerOptions, logger: Logger, context: ZMQContext,
-                           extra: [any Service] = [], startGates: [StartGate] = [],
+                           extra: [any Service] = [], partition: KeyPartition? = nil, startGates: [StartGate] = [],
                            makeMethods: @escaping @Sendable (_ worker: Int) throws -> Methods) async throws {
         // Each worker thread serves one broker: `threads` of them per broker of the list.
         let workers = BrokerSockets.endpoints(options.backend).flatMap { backend in
-            let settings = options.settings(service: service, backend: backend)
+            var settings = options.settings(service: service, backend: backend)
+            settings.partition = partition
             return (0..<options.threads).map { _ in settings }
         }
         let threads = options.threads

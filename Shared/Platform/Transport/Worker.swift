@@ -24,6 +24,8 @@ public struct WorkerSettings: Sendable {
     public var waitingRoom: UInt32 = 1_000
     /// How often parked requests are asked again (ns).
     public var recheckInterval: UInt64 = 5_000_000
+    /// The routing keys this worker holds, announced in its READY; nil: all of them.
+    public var partition: KeyPartition?
 
     public init(service: String, backend: String, capacity: UInt32 = 4) {
         self.service = service
@@ -104,8 +106,8 @@ public final class Worker: Sendable {
         try socket.set(.maxMessageSize(settings.maxMessageBytes))
         try ConnectionSecurity.secure(socket)
         try socket.connect(settings.backend)
-        try socket.send(WorkerMessage.ready(service: settings.service, capacity: announcedCapacity).frames)
-        logger.info("worker ready", metadata: ["worker": "\(identity)", "backend": "\(settings.backend)"])
+        try socket.send(WorkerMessage.ready(service: settings.service, capacity: announcedCapacity, partition: settings.partition).frames)
+        logger.info("worker ready", metadata: ["worker": "\(identity)", "backend": "\(settings.backend)", "partition": "\(settings.partition?.description ?? "all")"])
 
         var heard = false
         var lastHeard = MonotonicClock.now()

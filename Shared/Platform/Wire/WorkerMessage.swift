@@ -1,8 +1,10 @@
 // The frames between a worker (DEALER) and the broker's backend (ROUTER), after the
 // ROUTER's identity frame: ["OLW1", command, ...]. Integers are big-endian.
 public enum WorkerMessage: Equatable, Sendable {
-    /// Worker → broker: serve `service`, accepting up to `capacity` requests in flight.
-    case ready(service: String, capacity: UInt32)
+    /// Worker → broker: serve `service`, accepting up to `capacity` requests in flight; holding
+    /// only the routing keys of `partition` when given (an optional last frame, left out when
+    /// nil, so an unpartitioned worker's READY is exactly as before).
+    case ready(service: String, capacity: UInt32, partition: KeyPartition? = nil)
     /// Broker → worker: a client's request; `budgetMicros` is what is left of its deadline;
     /// `caller` is the client key's user id ("ROLE/NAME") with CURVE on, empty without: an
     /// optional last frame, left out when empty, so a plaintext request costs nothing more.
@@ -24,8 +26,10 @@ public enum WorkerMessage: Equatable, Sendable {
     public var frames: [[UInt8]] {
         let header = WireProtocol.workerHeader
         switch self {
-        case .ready(let service, let capacity):
-            return [header, [Command.ready.rawValue], Array(service.utf8), BigEndian.bytes(UInt64(capacity), count: 4)]
+        case .ready(let service, let capacity, let partition):
+            let frames = [header, [Command.ready.rawValue], Array(service.utf8), BigEndian.bytes(UInt64(capacity), count: 4)]
+            guard let partition else { return frames }
+            return frames + [BigEndian.bytes(UInt64(partition.index), count: 4) + BigEndian.bytes(UInt64(partition.count), count: 4)]
         case .request(let client, let requestID, let budget, let envelope, let caller):
             let frames = [header, [Command.request.rawValue], client, BigEndian.bytes(requestID), BigEndian.bytes(budget), envelope]
             return caller.isEmpty ? frames : frames + [caller]
@@ -57,14 +61,25 @@ public enum WorkerMessage: Equatable, Sendable {
         let f = Array(frames)
         switch command {
         case .ready:
-            try expect(2, "service, capacity")
+            guard frames.count == 2 || frames.count == 3 else {
+                throw ServiceError(.malformed, "READY takes 2 or 3 frames after the command (service, capacity[, partition]), got \(frames.count)")
+            }
             guard let service = String(validating: f[0], as: UTF8.self), !service.isEmpty else {
                 throw ServiceError(.malformed, "READY service name must be non-empty UTF-8")
             }
             guard let capacity = BigEndian.value(f[1], count: 4), capacity > 0 else {
                 throw ServiceError(.malformed, "READY capacity must be a 4-byte integer above 0")
             }
-            self = .ready(service: service, capacity: UInt32(capacity))
+            var partition: KeyPartition?
+            if f.count == 3 {
+                guard let index = BigEndian.value(Array(f[2].prefix(4)), count: 4), let count = BigEndian.value(Array(f[2].dropFirst(4)), count: 4),
+                    let announced = try? KeyPartition(index: UInt32(index), count: UInt32(count))
+                else {
+                    throw ServiceError(.malformed, "READY partition must be 8 bytes: K then N, 4-byte integers with 0 ≤ K < N")
+                }
+                partition = announced
+            }
+            self = .ready(service: service, capacity: UInt32(capacity), partition: partition)
         case .request:
             guard frames.count == 4 || frames.count == 5 else {
                 throw ServiceError(.malformed, "REQUEST takes 4 or 5 frames after the command (client, request id, budget, envelope[, caller]), got \(frames.count)")

@@ -54,12 +54,13 @@ public final class ServiceTester: Sendable {
                               received: MonotonicClock.now())
     }
 
-    /// Calls `method` with one request: its typed reply, or the typed error a client would get.
+    /// Calls `method` with one request (that came with `routingKey`): its typed reply, or the typed
+    /// error a client would get.
     public func call<Request: Message, Response: Message>(
         _ method: String, _ request: Request, as: Response.Type = Response.self, deadlineMs: UInt64 = 1_000, elapsedMs: UInt64 = 0,
-        caller: String? = nil
+        caller: String? = nil, routingKey: [UInt8] = []
     ) throws(ServiceError) -> Response {
-        try callGroup(method, [request], as: Response.self, deadlineMs: deadlineMs, elapsedMs: elapsedMs, caller: caller)[0].get()
+        try callGroup(method, [request], as: Response.self, deadlineMs: deadlineMs, elapsedMs: elapsedMs, caller: caller, routingKey: routingKey)[0].get()
     }
 
     /// Calls a group method with requests that arrived together: one result per request, in order.
@@ -67,9 +68,9 @@ public final class ServiceTester: Sendable {
     /// which this moves on, until each is answered (as a client blocked on its call sees it).
     public func callGroup<Request: Message, Response: Message>(
         _ method: String, _ requests: [Request], as: Response.Type = Response.self, deadlineMs: UInt64 = 1_000, elapsedMs: UInt64 = 0,
-        caller: String? = nil
+        caller: String? = nil, routingKey: [UInt8] = []
     ) -> [Result<Response, ServiceError>] {
-        let tickets = send(method, requests, as: Response.self, deadlineMs: deadlineMs, elapsedMs: elapsedMs, caller: caller)
+        let tickets = send(method, requests, as: Response.self, deadlineMs: deadlineMs, elapsedMs: elapsedMs, caller: caller, routingKey: routingKey)
         var answers = tickets.map { answer($0) }
         while answers.contains(where: { $0 == nil }) {
             clock.advance(nanoseconds: held.withLock { $0.parked.recheck })
@@ -83,10 +84,10 @@ public final class ServiceTester: Sendable {
     /// or parked by a waiting method until `recheck` answers them.
     public func send<Request: Message, Response: Message>(
         _ method: String, _ requests: [Request], as: Response.Type = Response.self, deadlineMs: UInt64 = 1_000, elapsedMs: UInt64 = 0,
-        caller: String? = nil
+        caller: String? = nil, routingKey: [UInt8] = []
     ) -> [Ticket<Response>] {
         let items = requests.map { request in
-            let context = context(method, deadlineMs: deadlineMs, elapsedMs: elapsedMs, caller: caller)
+            let context = context(method, deadlineMs: deadlineMs, elapsedMs: elapsedMs, caller: caller, routingKey: routingKey)
             return (tag: context.requestID, payload: request.wireBytes(), context: context)
         }
         held.withLock { held in

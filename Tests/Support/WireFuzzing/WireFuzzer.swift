@@ -24,6 +24,7 @@ public enum WireFuzzer {
         },
         Target(name: "broker-worker", seeds: [
             WorkerMessage.ready(service: "decision", capacity: 4).frames,
+            WorkerMessage.ready(service: "decision", capacity: 4, partition: try! KeyPartition(index: 1, count: 2)).frames,
             WorkerMessage.request(client: [1, 2, 3], requestID: 7, budgetMicros: 50_000, envelope: envelope("decision", "decide", decide)).frames,
             WorkerMessage.reply(client: [1, 2, 3], requestID: 7, reply: Reply.success(requestID: 7, payload: [1], servedBy: "w").wireBytes()).frames,
             WorkerMessage.heartbeat.frames, WorkerMessage.disconnect.frames,
