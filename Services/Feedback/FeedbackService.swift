@@ -35,7 +35,7 @@ final class FeedbackService: @unchecked Sendable {
     /// That thread: every handler checks it in a debug build.
     let owner = ThreadOwner()
     let log: OutcomeLog
-    let publisher: any OutcomePublisher
+    let publisher: any EventPublisher
     let settings: FeedbackSettings
     let environment: ServiceEnvironment
     let logger: Logger
@@ -52,7 +52,7 @@ final class FeedbackService: @unchecked Sendable {
     /// The largest purchase amount taken as real.
     static let maxAmount = 1e9
 
-    init(store: StoreLocation, publisher: any OutcomePublisher, settings: FeedbackSettings, environment: ServiceEnvironment, logger: Logger) throws {
+    init(store: StoreLocation, publisher: any EventPublisher, settings: FeedbackSettings, environment: ServiceEnvironment, logger: Logger) throws {
         log = try store.open().handedTo { try OutcomeLog(db: $0) }
         do {
             // SQLite: no checkpoint after a commit, on the acknowledgement's path; the checkpointer
@@ -228,16 +228,6 @@ final class FeedbackService: @unchecked Sendable {
         }
     }
 }
-
-/// Where stored outcomes go out, in sequence order: the broker's outcome stream, which the
-/// profile's contact history and the scoring models follow.
-protocol OutcomePublisher {
-    func publish(_ payload: [UInt8]) throws
-    /// Closes its socket, if it has one; safe to call twice.
-    func close()
-}
-
-extension StreamPublisher: OutcomePublisher {}
 
 /// Logged decisions by id, the most recent `capacity` lookups (first in, first out).
 struct DecisionCache {

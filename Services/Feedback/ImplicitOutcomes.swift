@@ -49,7 +49,7 @@ struct ImplicitOutcomes: Sendable {
     }
 
     /// Records every due "ignored" outcome; returns how many were new.
-    func sweep(_ log: OutcomeLog, _ publisher: some OutcomePublisher, now: Int64) throws -> Int {
+    func sweep(_ log: OutcomeLog, _ publisher: some EventPublisher, now: Int64) throws -> Int {
         var ignored = 0
         for channel in ChannelName.all {
             let window = settings.window(channel)

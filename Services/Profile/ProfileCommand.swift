@@ -87,7 +87,7 @@ struct ProfileCommand: AsyncParsableCommand {
         let context = try ZMQContext()
         let streamIn = publishing.streamIn
         // Each thread that writes publishes on a socket it makes itself.
-        let publisher: ChangePublisherFactory = { try StreamPublisher(context: context, endpoint: streamIn, topic: StreamTopic.profile) }
+        let publisher: EventPublisherFactory = { try StreamPublisher(context: context, endpoint: streamIn, topic: StreamTopic.profile) }
         let retention = ThreadService(name: "profile-retention") { stop in
             try RetentionLoop(location: location, settings: settings, environment: environment, publisher: publisher, logger: logger).run(until: stop)
         }
@@ -126,7 +126,7 @@ struct ProfileCommand: AsyncParsableCommand {
 struct ContactHistory: StreamConsumer {
     let repository: ProfileRepository
     let environment: ServiceEnvironment
-    let publisher: any ChangePublisher
+    let publisher: any EventPublisher
     let logger: Logger
 
     func position() throws -> UInt64 { try repository.outcomePosition() }

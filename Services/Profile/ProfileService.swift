@@ -24,7 +24,7 @@ final class ProfileService: @unchecked Sendable {
     }
 
     let repository: ProfileRepository
-    let publisher: any ChangePublisher
+    let publisher: any EventPublisher
     let settings: Settings
     let environment: ServiceEnvironment
     let logger: Logger
@@ -41,7 +41,7 @@ final class ProfileService: @unchecked Sendable {
     static let maxReplay = 1_000
     static let snapshotPage = 1_000, maxSnapshotPage = 10_000
 
-    init(location: StoreLocation, publisher: any ChangePublisher, settings: Settings, environment: ServiceEnvironment, logger: Logger) throws {
+    init(location: StoreLocation, publisher: any EventPublisher, settings: Settings, environment: ServiceEnvironment, logger: Logger) throws {
         repository = try location.open().handedTo { try ProfileRepository(db: $0, newCustomerID: Self.newCustomerID(environment)) }
         self.publisher = publisher
         self.settings = settings

@@ -9,22 +9,14 @@ import Transport
 import Wire
 import ZeroMQ
 
-/// Where a thread's profile changes go: the broker's profile stream (a test keeps them in memory).
-protocol ChangePublisher {
-    func publish(_ payload: [UInt8]) throws
-    /// Closes its socket, if it has one; safe to call twice.
-    func close()
-}
-
-extension StreamPublisher: ChangePublisher {}
 
 /// Makes a thread's publisher, on that thread (a ZeroMQ socket stays on the thread that made it).
-typealias ChangePublisherFactory = @Sendable () throws -> any ChangePublisher
+typealias EventPublisherFactory = @Sendable () throws -> any EventPublisher
 
 extension ProfileRepository {
     /// Publishes the changes the last write appended (it has committed). A failed send is logged,
     /// not thrown: the write stands, and followers replay what they miss from the store.
-    func publish(to publisher: any ChangePublisher, logger: Logger) {
+    func publish(to publisher: any EventPublisher, logger: Logger) {
         for change in takeAppended() {
             do {
                 try publisher.publish(change.bytes)
@@ -40,7 +32,7 @@ extension ProfileRepository {
 /// knows how far behind it is even when no change comes, and fetches what the relay dropped.
 struct ProfileHeartbeat {
     let location: StoreLocation
-    let publisher: ChangePublisherFactory
+    let publisher: EventPublisherFactory
     let intervalMs: Int
     let environment: ServiceEnvironment
     let logger: Logger
@@ -63,7 +55,7 @@ struct ProfileHeartbeat {
         } while !stop.sleep(nanoseconds: UInt64(intervalMs) * 1_000_000)
     }
 
-    func beat(_ repository: ProfileRepository, _ publisher: any ChangePublisher) throws {
+    func beat(_ repository: ProfileRepository, _ publisher: any EventPublisher) throws {
         let head = try repository.streamHead()
         try publisher.publish(ProfileChange.with {
             $0.heartbeat = true

@@ -11,7 +11,7 @@ struct RetentionLoop {
     let location: StoreLocation
     let settings: ProfileService.Settings
     let environment: ServiceEnvironment
-    let publisher: ChangePublisherFactory
+    let publisher: EventPublisherFactory
     let logger: Logger
     static let interval: UInt64 = 3_600_000_000_000
 

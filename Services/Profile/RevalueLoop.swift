@@ -11,7 +11,7 @@ import Transport
 struct RevalueLoop {
     let location: StoreLocation
     let environment: ServiceEnvironment
-    let publisher: ChangePublisherFactory
+    let publisher: EventPublisherFactory
     let logger: Logger
     /// Customers per transaction, and the pause between two while a pass runs (ns).
     static let batch = 20
@@ -43,7 +43,7 @@ struct RevalueLoop {
     }
 
     /// One batch of the pass, its changes published.
-    static func step(_ repository: ProfileRepository, publisher: any ChangePublisher, now: Int64, logger: Logger) throws -> (revalued: Int, done: Bool) {
+    static func step(_ repository: ProfileRepository, publisher: any EventPublisher, now: Int64, logger: Logger) throws -> (revalued: Int, done: Bool) {
         let step = try repository.revalueNext(limit: batch, now: now)
         repository.publish(to: publisher, logger: logger)
         return step

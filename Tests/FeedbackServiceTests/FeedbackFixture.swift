@@ -74,7 +74,7 @@ final class FeedbackFixture {
 }
 
 /// The outcome stream as a list in memory.
-final class PublishedOutcomes: OutcomePublisher {
+final class PublishedOutcomes: EventPublisher {
     var payloads: [[UInt8]] = []
 
     func publish(_ payload: [UInt8]) throws { payloads.append(payload) }

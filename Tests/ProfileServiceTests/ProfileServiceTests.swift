@@ -155,7 +155,7 @@ final class ProfileFixture {
 }
 
 /// The profile changes a service published, kept in memory (the broker's stream is the integration tests' part).
-final class PublishedChanges: ChangePublisher, @unchecked Sendable {
+final class PublishedChanges: EventPublisher, @unchecked Sendable {
     // @unchecked: used by the test's thread only.
     private(set) var payloads: [[UInt8]] = []
     func publish(_ payload: [UInt8]) throws { payloads.append(payload) }

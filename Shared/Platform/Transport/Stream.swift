@@ -11,8 +11,16 @@ public enum StreamTopic {
     public static let profile = "profile"
 }
 
+/// Where a service's stream events go (feedback's outcomes, the profile's changes): a topic of
+/// the broker's stream relay, or, in a test, memory.
+public protocol EventPublisher {
+    func publish(_ payload: [UInt8]) throws
+    /// Closes its socket, if it has one; safe to call twice.
+    func close()
+}
+
 /// Publishes on one topic; one thread owns it.
-public final class StreamPublisher {
+public final class StreamPublisher: EventPublisher {
     private let socket: ZMQSocket
     private let topic: [UInt8]
 
