@@ -37,12 +37,13 @@ final class DecisionJournal: Sendable {
 
     var currentFile: URL { current.withLock { $0.file } }
 
-    /// Appends one record; returns once the bytes are in the file (the OS's page cache).
-    func append(_ record: DecisionRecord) throws {
-        let payload: [UInt8] = try record.serializedBytes()
-        var bytes = [UInt8](repeating: 0, count: 4)
-        for i in 0..<4 { bytes[i] = UInt8(truncatingIfNeeded: payload.count >> (8 * (3 - i))) }
-        bytes += payload
+    /// Appends one record, written by `encode` (a DecisionRecord's fields); returns once the bytes
+    /// are in the file (the OS's page cache).
+    func append(_ encode: (inout ProtoWriter) -> Void) throws {
+        var record = ProtoWriter(reserving: 4, capacity: 8192)
+        encode(&record)
+        record.setPrefix(UInt32(record.bytes.count - 4))
+        let bytes = record.bytes
         try current.withLock { current in
             let start = lseek(current.descriptor, 0, SEEK_END)
             var offset = 0
@@ -86,16 +87,15 @@ final class DecisionJournal: Sendable {
         }
     }
 
-    /// Every complete record of a file, decoded and as the bytes that were written.
-    static func read(_ file: URL) throws -> [(record: DecisionRecord, bytes: [UInt8])] {
+    /// Every complete record of a file, as the bytes of its DecisionRecord.
+    static func read(_ file: URL) throws -> [[UInt8]] {
         let data = [UInt8](try Data(contentsOf: file))
-        var records: [(DecisionRecord, [UInt8])] = []
+        var records: [[UInt8]] = []
         var position = 0
         while data.count - position >= 4 {
             let length = data[position..<position + 4].reduce(0) { $0 << 8 | Int($1) }
             guard data.count - position - 4 >= length else { break }  // cut short by a crash mid-write
-            let bytes = Array(data[position + 4..<position + 4 + length])
-            records.append((try DecisionRecord(serializedBytes: bytes), bytes))
+            records.append(Array(data[position + 4..<position + 4 + length]))
             position += 4 + length
         }
         return records

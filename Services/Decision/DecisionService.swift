@@ -155,8 +155,9 @@ final class DecisionService: @unchecked Sendable {
         // 5. The log, before the answer.
         let reply = Self.reply(decision, id: "d-" + environment.newID(), request: request, view: view, catalogVersion: engine.catalog.version,
                                modelVersion: scores?.modelVersion ?? "", degraded: degraded)
-        try journal.append(Self.record(reply, decision, request: request, view: view, features: scores?.features ?? [],
-                                       catalog: engine.catalog, now: now))
+        try journal.append {
+            Self.writeRecord(reply, decision, request: request, view: view, features: scores?.features ?? [], catalog: engine.catalog, now: now, into: &$0)
+        }
         decisions[channel]?.increment()
         if decision.control { controlDecisions.increment() }
         for item in degraded { Counter(label: "offerloop_decisions_degraded_total", dimensions: [("reason", item.reason)]).increment() }
@@ -305,42 +306,6 @@ final class DecisionService: @unchecked Sendable {
             $0.modelVersion = modelVersion
             if request.explain {
                 $0.explanation = decision.explanation + decision.candidates.map { "\($0.offerID): \($0.reason)" }
-            }
-        }
-    }
-
-    /// The decision log's record of an answer: what was offered, held out and why, with the
-    /// features and priors an outcome is later learned from.
-    static func record(_ reply: DecideReply, _ decision: Decision, request: DecideRequest, view: CustomerView, features: [String],
-                       catalog: OfferCatalog, now: Int64) -> DecisionRecord {
-        DecisionRecord.with {
-            $0.decisionID = reply.decisionID
-            $0.timeUnixMs = now
-            $0.customerID = view.customerID
-            $0.channel = request.channel
-            $0.control = decision.control
-            $0.degraded = reply.degraded
-            $0.degradedReason = reply.degradedReason
-            $0.catalogVersion = reply.catalogVersion
-            $0.modelVersion = reply.modelVersion
-            $0.offers = reply.offers
-            $0.heldOut = decision.heldOut.map { wire($0) }
-            $0.segment = view.segment
-            $0.retention = decision.retention
-            $0.features = features
-            $0.context = request.context
-            $0.candidates = decision.candidates.map { candidate in
-                let offer = catalog.offer(candidate.offerID)
-                return CandidateRecord.with {
-                    $0.offerID = candidate.offerID
-                    $0.kept = candidate.kept
-                    $0.reason = candidate.why.code
-                    $0.propensity = candidate.propensity ?? 0
-                    $0.priority = candidate.priority ?? 0
-                    $0.firstSlotProbability = candidate.firstSlotProbability ?? 0
-                    $0.category = offer?.category ?? ""
-                    $0.priorPropensity = offer?.priorPropensity ?? 0
-                }
             }
         }
     }

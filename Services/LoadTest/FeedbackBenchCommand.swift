@@ -167,8 +167,8 @@ struct FeedbackBenchCommand: ParsableCommand {
         try DecisionLogTable.create(db)
         let run = UUID().uuidString.prefix(8)
         let now = ServiceEnvironment.live.wallMs()
-        let records: [(record: DecisionRecord, bytes: [UInt8])] = try (0..<decisions).map { n in
-            let record = DecisionRecord.with {
+        let records = (0..<decisions).map { n in
+            DecisionRecord.with {
                 $0.decisionID = "d-bench-\(run)-\(n)"
                 $0.timeUnixMs = now
                 $0.customerID = "c\(n)"
@@ -177,10 +177,9 @@ struct FeedbackBenchCommand: ParsableCommand {
                 $0.offers = ["offer_a", "offer_b"].map { offer in OfferChoice.with { $0.offerID = offer; $0.probability = 0.5; $0.category = "bench" } }
                 $0.features = ["channel=web", "segment=gold"]
             }
-            return (record, try record.serializedBytes())
         }
         try DecisionLogTable.insert(records, db)
-        return records.map(\.record.decisionID)
+        return records.map(\.decisionID)
     }
 
     func replayHead(_ context: ZMQContext) throws -> UInt64 {

@@ -12,13 +12,12 @@ import Wire
 let t0: Int64 = 1_780_000_000_000
 
 @Suite struct DecisionStoreErasureTests {
-    func decision(_ id: String, customer: String) -> (record: DecisionRecord, bytes: [UInt8]) {
-        let record = DecisionRecord.with {
+    func decision(_ id: String, customer: String) -> DecisionRecord {
+        DecisionRecord.with {
             $0.decisionID = id; $0.customerID = customer; $0.timeUnixMs = t0; $0.channel = .web; $0.segment = "gold"
             $0.features = ["age_band=30s", "vip"]; $0.context = ["page": "mortgages"]
             $0.offers = [.with { $0.offerID = "card"; $0.category = "cards" }]
         }
-        return (record, try! record.serializedBytes())
     }
 
     func storeOutcome(_ sequence: Int64, decision: String, customer: String, _ db: any SQLDatabase) throws {

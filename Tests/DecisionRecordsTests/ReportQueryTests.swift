@@ -8,12 +8,11 @@ import Testing
 import Wire
 
 @Suite struct ReportQueryTests {
-    func decision(_ id: String, at time: Int64) -> (record: DecisionRecord, bytes: [UInt8]) {
-        let record = DecisionRecord.with {
+    func decision(_ id: String, at time: Int64) -> DecisionRecord {
+        DecisionRecord.with {
             $0.decisionID = id; $0.customerID = "c-\(id)"; $0.timeUnixMs = time; $0.channel = .web
             $0.offers = [.with { $0.offerID = "card" }]
         }
-        return (record, try! record.serializedBytes())
     }
 
     func outcome(of decision: String, _ type: OutcomeType) -> OutcomeEvent {

@@ -79,7 +79,7 @@ final class DecisionFixture {
     }
 
     /// The records in the journal file being written.
-    func journaled() throws -> [DecisionRecord] { try DecisionJournal.read(journal.currentFile).map(\.record) }
+    func journaled() throws -> [DecisionRecord] { try DecisionJournal.read(journal.currentFile).map { try DecisionRecord(serializedBytes: $0) } }
 }
 
 /// The in-memory views, recording the budget of each call; `takes` is how long a call lasts on

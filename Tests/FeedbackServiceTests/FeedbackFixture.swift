@@ -26,7 +26,7 @@ final class FeedbackFixture {
         let db = try location.open()
         try DecisionLogTable.create(db)
         let records = [Self.decision("d-1", .web, at: decidedAt), Self.decision("d-2", .atm, at: decidedAt)]
-        try DecisionLogTable.insert(try records.map { ($0, try $0.serializedBytes()) }, db)
+        try DecisionLogTable.insert(records, db)
         db.close()
         service = try FeedbackService(store: location, publisher: published, settings: FeedbackSettings(), environment: .manual(clock),
                                       logger: Logger(label: "feedback-test"))
@@ -55,7 +55,7 @@ final class FeedbackFixture {
     func log(_ records: DecisionRecord...) throws {
         let db = try location.open()
         defer { db.close() }
-        try DecisionLogTable.insert(try records.map { ($0, try $0.serializedBytes()) }, db)
+        try DecisionLogTable.insert(records, db)
     }
 
     static func outcome(_ eventID: String, decision: String = "d-1", offer: String = "loan", _ type: OutcomeType = .accept) -> Outcome {

@@ -2,6 +2,7 @@
 // Written by the decision service (from its journals), read by the feedback service and the report;
 // next to it the outcome log's tables (OutcomeLog.swift writes and replays them).
 import Store
+import SwiftProtobuf
 import Wire
 
 public enum DecisionLogTable {
@@ -16,23 +17,36 @@ public enum DecisionLogTable {
         ] + DecisionStoreErasure.schema)
     }
 
-    /// Inserts decisions not yet logged. Those of customers erased meanwhile (a journal copied
+    /// Inserts decisions not yet logged, given as the bytes of their DecisionRecord: only the head
+    /// of each is decoded, for the columns. Those of customers erased meanwhile (a journal copied
     /// after the erasure) go in pseudonymised: a journal never brings an erased customer back.
-    public static func insert(_ records: [(record: DecisionRecord, bytes: [UInt8])], _ db: any SQLDatabase) throws {
+    public static func insert(_ records: [[UInt8]], _ db: any SQLDatabase) throws {
+        var skipRest = BinaryDecodingOptions()
+        skipRest.discardUnknownFields = true
+        let heads = try records.map { try DecisionRecordHead(serializedBytes: $0, options: skipRest) }
         try db.transaction {
             try DecisionStoreErasure.lockAgainstErasure(db)
-            let erased = try DecisionStoreErasure.erased(among: Set(records.map(\.record.customerID)), db)
-            for (logged, loggedBytes) in records {
-                let (record, bytes) = erased.contains(logged.customerID)
-                    ? (logged.pseudonymised, try logged.pseudonymised.serializedBytes()) : (logged, loggedBytes)
+            let erased = try DecisionStoreErasure.erased(among: Set(heads.map(\.customerID)), db)
+            for (logged, loggedBytes) in zip(heads, records) {
+                var (head, bytes) = (logged, loggedBytes)
+                if erased.contains(logged.customerID) {
+                    let record = try DecisionRecord(serializedBytes: loggedBytes).pseudonymised
+                    bytes = try record.serializedBytes()
+                    head.customerID = record.customerID
+                }
                 try db.execute("""
                     INSERT INTO decisions (id, time_ms, customer_id, channel, control, degraded, record) VALUES ($1, $2, $3, $4, $5, $6, $7)
                     ON CONFLICT (id) DO NOTHING
-                    """, [.text(record.decisionID), .integer(record.timeUnixMs), .text(record.customerID),
-                          .text(ChannelName.name(record.channel) ?? ""), .integer(record.control ? 1 : 0), .integer(record.degraded ? 1 : 0),
+                    """, [.text(head.decisionID), .integer(head.timeUnixMs), .text(head.customerID),
+                          .text(ChannelName.name(head.channel) ?? ""), .integer(head.control ? 1 : 0), .integer(head.degraded ? 1 : 0),
                           .blob(bytes)])
             }
         }
+    }
+
+    /// Stores records (tests, benches: the decision service writes bytes).
+    public static func insert(_ records: [DecisionRecord], _ db: any SQLDatabase) throws {
+        try insert(try records.map { try $0.serializedBytes() }, db)
     }
 
     /// A logged decision, if it reached the log.

@@ -633,6 +633,30 @@ public nonisolated struct Offerloop_V1_DecisionRecord: Sendable {
   public init() {}
 }
 
+/// The first fields of a DecisionRecord, under the same numbers: what the decision log's loader
+/// needs for its columns, decoded without the candidates (the rest of the record is skipped).
+public nonisolated struct Offerloop_V1_DecisionRecordHead: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var decisionID: String = String()
+
+  public var timeUnixMs: Int64 = 0
+
+  public var customerID: String = String()
+
+  public var channel: Offerloop_V1_Channel = .unspecified
+
+  public var control: Bool = false
+
+  public var degraded: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Offerloop_V1_CandidateRecord: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -2718,6 +2742,61 @@ nonisolated extension Offerloop_V1_DecisionRecord: SwiftProtobuf.Message, SwiftP
     if lhs.retention != rhs.retention {return false}
     if lhs.segment != rhs.segment {return false}
     if lhs.heldOut != rhs.heldOut {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_DecisionRecordHead: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DecisionRecordHead"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}decision_id\0\u{3}time_unix_ms\0\u{3}customer_id\0\u{1}channel\0\u{1}control\0\u{1}degraded\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.decisionID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.customerID) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.channel) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.control) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.degraded) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.decisionID.isEmpty {
+      try visitor.visitSingularStringField(value: self.decisionID, fieldNumber: 1)
+    }
+    if self.timeUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 2)
+    }
+    if !self.customerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.customerID, fieldNumber: 3)
+    }
+    if self.channel != .unspecified {
+      try visitor.visitSingularEnumField(value: self.channel, fieldNumber: 4)
+    }
+    if self.control != false {
+      try visitor.visitSingularBoolField(value: self.control, fieldNumber: 5)
+    }
+    if self.degraded != false {
+      try visitor.visitSingularBoolField(value: self.degraded, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_DecisionRecordHead, rhs: Offerloop_V1_DecisionRecordHead) -> Bool {
+    if lhs.decisionID != rhs.decisionID {return false}
+    if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs.customerID != rhs.customerID {return false}
+    if lhs.channel != rhs.channel {return false}
+    if lhs.control != rhs.control {return false}
+    if lhs.degraded != rhs.degraded {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
