@@ -9,8 +9,6 @@ import Wire
 extension DecisionService {
     static func writeRecord(_ reply: DecideReply, _ decision: Decision, request: DecideRequest, view: CustomerView, features: [String],
                             catalog: OfferCatalog, now: Int64, into out: inout ProtoWriter) {
-        var scratch = ProtoWriter(capacity: 256)
-        var inner = ProtoWriter(capacity: 256)
         out.string(1, reply.decisionID)
         out.int64(2, now)
         out.string(3, view.customerID)
@@ -20,39 +18,38 @@ extension DecisionService {
         out.string(7, reply.degradedReason)
         out.string(8, reply.catalogVersion)
         out.string(9, reply.modelVersion)
-        for offer in reply.offers { out.message(10, scratch: &scratch) { $0.offerChoice(offer, scratch: &inner) } }
+        for offer in reply.offers { out.message(10) { $0.offerChoice(offer) } }
         for candidate in decision.candidates {
-            let offer = catalog.offer(candidate.offerID)
-            out.message(11, scratch: &scratch) {
+            let offer = catalog.offers[candidate.offerIndex]
+            out.message(11) {
                 $0.string(1, candidate.offerID)
                 $0.bool(2, candidate.kept)
                 $0.string(3, candidate.why.code)
                 $0.double(4, candidate.propensity ?? 0)
                 $0.double(5, candidate.priority ?? 0)
                 $0.double(6, candidate.firstSlotProbability ?? 0)
-                $0.string(7, offer?.category ?? "")
-                $0.double(8, offer?.priorPropensity ?? 0)
+                $0.string(7, offer.category)
+                $0.double(8, offer.priorPropensity)
             }
         }
         out.strings(12, features)
-        out.stringMap(13, request.context, scratch: &scratch)
+        out.stringMap(13, request.context)
         out.bool(14, decision.retention)
         out.string(15, view.segment)
-        for choice in decision.heldOut { out.message(16, scratch: &scratch) { $0.offerChoice(wire(choice), scratch: &inner) } }
+        for choice in decision.heldOut { out.message(16) { $0.offerChoice(wire(choice)) } }
     }
 }
 
 extension ProtoWriter {
     /// An OfferChoice's fields (with its Treatment), in field order.
-    mutating func offerChoice(_ choice: OfferChoice, scratch: inout ProtoWriter) {
+    mutating func offerChoice(_ choice: OfferChoice) {
         string(1, choice.offerID)
         string(2, choice.name)
         string(3, choice.category)
         if choice.hasTreatment {
-            var entries = ProtoWriter(capacity: 64)
-            message(4, scratch: &scratch) {
+            message(4) {
                 $0.string(1, choice.treatment.channelText)
-                $0.stringMap(2, choice.treatment.fields, scratch: &entries)
+                $0.stringMap(2, choice.treatment.fields)
                 $0.strings(3, choice.treatment.talkingPoints)
             }
         }

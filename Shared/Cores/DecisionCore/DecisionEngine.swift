@@ -88,6 +88,8 @@ public struct Decision: Sendable {
     /// One catalog offer as this decision judged it: kept or dropped, and why.
     public struct OfferVerdict: Sendable {
         public var offerID: String
+        /// Where the offer is in the catalog's offers (its category and prior, without a lookup).
+        public var offerIndex: Int
         public var kept: Bool
         public var why: Reason
         public var propensity: Double?
@@ -171,7 +173,7 @@ public struct DecisionEngine: Sendable {
                 } else if let rule = offer.eligibility, !rule.admits(view.rules) { .notEligible(rule.text) }
                 else { catalog.contactPolicy.suppression(of: offer, history: history, now: request.now).map(Decision.Reason.suppressed) }
             if let why {
-                screening.decision.candidates.append(Decision.OfferVerdict(offerID: offer.id, kept: false, why: why))
+                screening.decision.candidates.append(Decision.OfferVerdict(offerID: offer.id, offerIndex: index, kept: false, why: why))
             } else {
                 eligible.append(index)
             }
@@ -192,7 +194,7 @@ public struct DecisionEngine: Sendable {
     }
 
     /// A control decision's candidates: every offer, dropped as "control group".
-    var controlCandidates: [Decision.OfferVerdict] { catalog.offers.map { Decision.OfferVerdict(offerID: $0.id, kept: false, why: .controlGroup) } }
+    var controlCandidates: [Decision.OfferVerdict] { catalog.offers.indices.map { Decision.OfferVerdict(offerID: catalog.offers[$0].id, offerIndex: $0, kept: false, why: .controlGroup) } }
 
     /// The second half: ranks the eligible offers with their propensities (nil: the priors) and fills the slots.
     public func arbitrate<R: RandomNumberGenerator>(_ screening: Screening, _ request: DecisionRequest, history: [ContactRecord],
@@ -257,7 +259,7 @@ public struct DecisionEngine: Sendable {
             let offer = offers[item.index]
             let why: Decision.Reason = shownAt[position] != nil ? .shown
                 : usedCategories.contains(categoryIndex[item.index]) ? .categoryTaken(offer.category) : .lowerPriority
-            decision.candidates.append(Decision.OfferVerdict(offerID: offer.id, kept: true, why: why, propensity: item.propensity,
+            decision.candidates.append(Decision.OfferVerdict(offerID: offer.id, offerIndex: item.index, kept: true, why: why, propensity: item.propensity,
                                                           priority: item.priority, firstSlotProbability: firstSlot[position]))
         }
         if decision.offers.isEmpty, let offer = defaultOffer(channel, history: history, now: request.now) {

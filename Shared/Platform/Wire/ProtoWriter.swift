@@ -31,12 +31,10 @@ public struct ProtoWriter {
 
     /// Written even when empty (a map entry's key and value are).
     private mutating func anyString(_ field: Int, _ value: String) {
-        var value = value
-        value.withUTF8 { utf8 in
-            tag(field, 2)
-            varint(UInt64(utf8.count))
-            bytes.append(contentsOf: utf8)
-        }
+        tag(field, 2)
+        let utf8 = value.utf8
+        varint(UInt64(utf8.count))
+        if utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil { bytes.append(contentsOf: utf8) }
     }
 
     /// A repeated string field: every element, empty ones too.
@@ -67,27 +65,29 @@ public struct ProtoWriter {
         for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
     }
 
-    /// A nested message (or a map entry) already encoded: written even when empty, as protobuf
-    /// writes a set message field.
-    public mutating func message(_ field: Int, _ encoded: [UInt8]) {
+    /// A nested message (or a map entry) written by `body` in place: written even when empty, as
+    /// protobuf writes a set message field. Its length goes before it in one byte, moved up in
+    /// the rare case that it needs more.
+    public mutating func message(_ field: Int, _ body: (inout ProtoWriter) -> Void) {
         tag(field, 2)
-        varint(UInt64(encoded.count))
-        bytes.append(contentsOf: encoded)
-    }
-
-    /// A nested message written by `body` into `scratch` (kept by the caller, so that a repeated
-    /// field reuses one buffer).
-    public mutating func message(_ field: Int, scratch: inout ProtoWriter, _ body: (inout ProtoWriter) -> Void) {
-        scratch.bytes.removeAll(keepingCapacity: true)
-        body(&scratch)
-        message(field, scratch.bytes)
+        let start = bytes.count
+        bytes.append(0)
+        body(&self)
+        let length = bytes.count - start - 1
+        if length < 0x80 {
+            bytes[start] = UInt8(length)
+        } else {
+            var prefix = ProtoWriter(capacity: 10)
+            prefix.varint(UInt64(length))
+            bytes.replaceSubrange(start..<start + 1, with: prefix.bytes)
+        }
     }
 
     /// A map<string, string> field: one entry message (key 1, value 2) per pair, in key order (as
     /// swift-protobuf's deterministic ordering), so that the same record has the same bytes.
-    public mutating func stringMap(_ field: Int, _ map: [String: String], scratch: inout ProtoWriter) {
+    public mutating func stringMap(_ field: Int, _ map: [String: String]) {
         for (key, value) in map.sorted(by: { $0.key < $1.key }) {
-            message(field, scratch: &scratch) {
+            message(field) {
                 $0.anyString(1, key)
                 $0.anyString(2, value)
             }
