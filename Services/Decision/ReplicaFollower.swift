@@ -28,12 +28,13 @@ struct ReplicaFollower: Sendable {
             views.startGate.open()
         }
         let held = Gauge(label: "offerloop_replica_customers")
+        let position = Gauge(label: "offerloop_replica_position")
         while true {
             guard try loadSnapshot(until: stop, waiting: waitedLongEnough) else { return }
             logger.info("profile snapshot loaded", metadata: ["customers": "\(views.held)", "sequence": "\(views.position)",
                                                               "seconds": "\(Double(MonotonicClock.now() - started) / 1e9)"])
             do {
-                try follow(started: started, held: held, waitedLongEnough: waitedLongEnough, until: stop)
+                try follow(started: started, held: held, position: position, waitedLongEnough: waitedLongEnough, until: stop)
                 return
             } catch let error as ServiceError where error.code == .outOfRange {
                 // So far behind that the stream no longer keeps what comes next: start over from a
@@ -44,7 +45,9 @@ struct ReplicaFollower: Sendable {
         }
     }
 
-    func follow(started: UInt64, held: Gauge, waitedLongEnough: @escaping () -> Void, until stop: StopSignal) throws {
+    /// `held` and `position`: the customers held and the last sequence applied (snapshot and
+    /// stream), recorded every round.
+    func follow(started: UInt64, held: Gauge, position: Gauge, waitedLongEnough: @escaping () -> Void, until stop: StopSignal) throws {
         try StreamFollower(following: .profile, settings: stream, context: context, logger: logger)
             .run(ReplicaConsumer(views: views), until: stop, caughtUp: {
                 views.markReady()
@@ -53,6 +56,7 @@ struct ReplicaFollower: Sendable {
                 logger.notice("profile replica ready", metadata: ["customers": "\(views.held)", "sequence": "\(views.position)", "seconds": "\(seconds)"])
             }, tick: {
                 held.record(Int64(views.held))
+                position.record(Int64(views.position))
                 waitedLongEnough()
             })
     }

@@ -30,6 +30,14 @@ struct RoundTripCommand: ParsableCommand {
     @Option(help: "Service whose 'echo' method answers (started by scripts/cluster).")
     var service: String = "echo"
 
+    @Option(help: "Round trips per second, each started on a fixed schedule (default: back to back). Also reports this process's CPU per round trip (client and, for raw and zmq_proxy, the echo and proxy threads). --seconds 0 skips the throughput phase.")
+    var pace: Double?
+
+    func validate() throws {
+        if let pace, !(pace > 0) { throw ValidationError("--pace must be a positive rate (round trips per second)") }
+        guard seconds >= 0 else { throw ValidationError("--seconds must be ≥ 0") }
+    }
+
     struct Result: Codable {
         let date: String
         let requests: Int
@@ -42,6 +50,10 @@ struct RoundTripCommand: ParsableCommand {
         let ratio: [String: Double]
         /// broker / zmq_proxy floor, per percentile.
         let ratioToFloor: [String: Double]
+        /// With --pace: the rate, and this process's CPU per round trip (µs) in each phase: raw
+        /// (client + echo thread), zmq_proxy (client + proxy + echo), broker (client only).
+        let pace: Double?
+        let cpuMicrosPerTrip: [String: Double]?
         let throughputClients: Int
         let throughputPerSecond: Double
         let throughputErrors: Int
@@ -49,25 +61,36 @@ struct RoundTripCommand: ParsableCommand {
 
     func run() throws {
         let context = try ZMQContext()
-        let trips = measure.roundTrips
+        var trips = measure.roundTrips
+        trips.pace = pace
         let requests = measure.requests
         let payload = [UInt8](repeating: 0x5a, count: payloadBytes)
-        progress("raw ZeroMQ REQ/REP over tcp loopback: \(requests) round trips")
-        let raw = try trips.raw(context: context, payload: payload)
-        progress("REQ → zmq_proxy → REP (the floor for four hops): \(requests) round trips")
-        let floor = try trips.proxyFloor(payload: payload)
-        progress("client → broker → \(service) worker → client: \(requests) round trips")
+        let paced = pace.map { String(format: ", paced at %.0f/s", $0) } ?? ""
+        var cpu: [String: Double] = [:]
+        func timed<T>(_ phase: String, _ body: () throws -> T) rethrows -> T {
+            let before = processCPUMicros()
+            defer { cpu[phase] = Double(processCPUMicros() - before) / Double(measure.warmup + requests) }
+            return try body()
+        }
+        progress("raw ZeroMQ REQ/REP over tcp loopback: \(requests) round trips\(paced)")
+        let raw = try timed("raw") { try trips.raw(context: context, payload: payload) }
+        progress("REQ → zmq_proxy → REP (the floor for four hops): \(requests) round trips\(paced)")
+        let floor = try timed("zmq_proxy") { try trips.proxyFloor(payload: payload) }
+        progress("client → broker → \(service) worker → client: \(requests) round trips\(paced)")
         let call = echoCall(payload)
-        let broker = try trips.broker(context: context, frontend: client.frontend) { _ in call }
-        progress("throughput: \(clients) clients in flight for \(seconds) s")
-        let (rate, errors) = try measureThroughput(context: context, payload: payload)
+        let broker = try timed("broker_client") { try trips.broker(context: context, frontend: client.frontend) { _ in call } }
+        var (rate, errors) = (0.0, 0)
+        if seconds > 0 {
+            progress("throughput: \(clients) clients in flight for \(seconds) s")
+            (rate, errors) = try measureThroughput(context: context, payload: payload)
+        }
 
         let ratio = broker.ratio(to: raw)
         let ratioToFloor = broker.ratio(to: floor)
         let result = Result(
             date: ISO8601DateFormatter().string(from: Date()), requests: requests, payloadBytes: payloadBytes,
             raw: raw, proxyFloor: floor, broker: broker, ratio: ratio, ratioToFloor: ratioToFloor,
-            throughputClients: clients, throughputPerSecond: rate, throughputErrors: errors)
+            pace: pace, cpuMicrosPerTrip: pace == nil ? nil : cpu, throughputClients: clients, throughputPerSecond: rate, throughputErrors: errors)
         try measure.report(result) { [
             LatencyStats.header(),
             raw.row("raw ZeroMQ REQ/REP (tcp)"),
@@ -75,8 +98,9 @@ struct RoundTripCommand: ParsableCommand {
             broker.row("via broker (echo)"),
             LatencyStats.ratioRow("broker / raw", ratio),
             LatencyStats.ratioRow("broker / zmq_proxy floor", ratioToFloor),
-            String(format: "throughput: %.0f requests/s with %d clients in flight (%d errors)", rate, clients, errors),
-        ] }
+        ] + (pace == nil ? [] : [String(format: "this process's CPU per round trip: raw %.1f µs (client + echo), zmq_proxy %.1f µs (client + proxy + echo), broker %.1f µs (client)",
+                                          cpu["raw"] ?? 0, cpu["zmq_proxy"] ?? 0, cpu["broker_client"] ?? 0)])
+          + (seconds > 0 ? [String(format: "throughput: %.0f requests/s with %d clients in flight (%d errors)", rate, clients, errors)] : []) }
         context.terminate()
     }
 

@@ -11,6 +11,18 @@ import ZeroMQ
 struct RoundTrips {
     let warmup: Int
     let requests: Int
+    /// Round trips per second, single in flight, each started on a fixed schedule; nil: back to
+    /// back. Paced, the threads sleep between trips, as a service's do at a modest rate: each
+    /// message then pays for waking them, which back-to-back trips hide.
+    var pace: Double? = nil
+
+    /// Sleeps until the `index`-th trip's start on the schedule that began at `start`.
+    func waitForTurn(_ index: Int, since start: UInt64) {
+        guard let pace else { return }
+        let due = start + UInt64(Double(index) * 1e9 / pace)
+        let now = MonotonicClock.now()
+        if due > now { usleep(UInt32((due - now) / 1_000)) }
+    }
 
     /// The two yardsticks every service benchmark reports beside its own figures, measured in
     /// the same run: ZeroMQ's raw round trip and the broker's echo round trip (64-byte payloads).
@@ -103,7 +115,9 @@ struct RoundTrips {
         try socket.set(.linger(0))
         try socket.connect(endpoint)
         var histogram = newHistogram()
+        let began = MonotonicClock.now()
         for index in 0..<(warmup + requests) {
+            waitForTurn(index, since: began)
             let start = MonotonicClock.now()
             try socket.send([payload])
             guard try socket.receive() != nil else { throw ValidationError("echo at \(endpoint) did not answer") }
@@ -120,7 +134,9 @@ struct RoundTrips {
         let broker = try BrokerClient(context: context, endpoint: frontend)
         defer { broker.close() }
         var histogram = newHistogram()
+        let began = MonotonicClock.now()
         for index in 0..<(warmup + requests) {
+            waitForTurn(index, since: began)
             let next = call(index)
             let start = MonotonicClock.now()
             let reply = try broker.call(next)
@@ -130,4 +146,12 @@ struct RoundTrips {
         }
         return LatencyStats(histogram)
     }
+}
+
+/// CPU time this process has used so far (user + system, all threads), µs.
+func processCPUMicros() -> UInt64 {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func micros(_ t: timeval) -> UInt64 { UInt64(t.tv_sec) * 1_000_000 + UInt64(t.tv_usec) }
+    return micros(usage.ru_utime) + micros(usage.ru_stime)
 }

@@ -29,11 +29,20 @@ public struct FeatureVector: Sendable, Equatable {
     public let names: [String]
     public let hashes: [UInt64]
 
+    /// Keeps the first of equal names. A request has tens of names: comparing hashes first, in a
+    /// plain scan, costs less than a Set of strings.
     public init(names: [String]) {
-        var seen = Set<String>()
-        let distinct = names.filter { seen.insert($0).inserted }
+        var distinct: [String] = [], hashes: [UInt64] = []
+        distinct.reserveCapacity(names.count)
+        hashes.reserveCapacity(names.count)
+        for name in names {
+            let hash = Self.hash(name)
+            if hashes.indices.contains(where: { hashes[$0] == hash && distinct[$0] == name }) { continue }
+            distinct.append(name)
+            hashes.append(hash)
+        }
         self.names = distinct
-        self.hashes = distinct.map(Self.hash)
+        self.hashes = hashes
     }
 
     /// FNV-1a over the UTF-8 bytes: stable across processes, platforms and releases.
@@ -122,6 +131,11 @@ public enum FeatureBuilder {
 
     /// Lower-case, no separators of our own, bounded length: a hostile value cannot forge a cross.
     static func clean(_ value: String) -> String {
+        // Most values are already clean (lower-case ASCII letters, digits, "_", "-", "."): as they are.
+        if !value.isEmpty, value.utf8.count <= maxNameBytes,
+           value.utf8.allSatisfy({ (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5f || $0 == 0x2d || $0 == 0x2e }) {
+            return value
+        }
         var out = ""
         for scalar in value.lowercased().unicodeScalars where out.utf8.count < maxNameBytes {
             switch scalar {
