@@ -57,5 +57,6 @@ extension ProtoWriter {
         double(6, choice.probability)
         double(7, choice.priority)
         string(8, choice.reason)
+        if choice.hasPriorPropensity { presentDouble(9, choice.priorPropensity) }
     }
 }

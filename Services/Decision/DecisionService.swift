@@ -332,6 +332,7 @@ final class DecisionService: @unchecked Sendable {
             $0.probability = choice.probability
             $0.priority = choice.priority
             $0.reason = choice.reason
+            $0.priorPropensity = choice.offer.priorPropensity
         }
     }
 }

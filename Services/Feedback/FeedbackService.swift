@@ -222,7 +222,7 @@ final class FeedbackService: @unchecked Sendable {
             if now > closes, try log.sequence(ofEvent: outcome.eventID) == nil {
                 throw ServiceError(.outOfWindow, "the response window of decision \(decision.decisionID) closed at \(closes) (Unix ms; \(ChannelName.name(decision.channel) ?? "?") window \(settings.window(decision.channel) / 1000) s)")
             }
-            return OutcomeEvent(outcome, of: offer, in: decision)
+            return OutcomeEvent(outcome, of: offer, features: decision.features, prior: try DecisionLogTable.prior(of: offer, in: decision.decisionID, log.db))
         } catch {
             throw ServiceError.from(error) { "the decision log cannot be read: \($0)" }
         }
@@ -232,15 +232,15 @@ final class FeedbackService: @unchecked Sendable {
 /// Logged decisions by id, the most recent `capacity` lookups (first in, first out).
 struct DecisionCache {
     let capacity: Int
-    private var records: [String: DecisionRecord] = [:]
+    private var records: [String: LoggedDecision] = [:]
     private var order: [String] = []
     private var next = 0
 
     init(capacity: Int) { self.capacity = capacity }
 
-    mutating func find(_ id: String, _ db: any SQLDatabase) throws -> DecisionRecord? {
+    mutating func find(_ id: String, _ db: any SQLDatabase) throws -> LoggedDecision? {
         if let record = records[id] { return record }
-        guard let record = try DecisionLogTable.find(id, db) else { return nil }
+        guard let record = try DecisionLogTable.findLogged(id, db) else { return nil }
         if order.count < capacity {
             order.append(id)
         } else {

@@ -69,7 +69,7 @@ struct ImplicitOutcomes: Sendable {
                             $0.channel = decision.channel
                             $0.customerID = decision.customerID
                             $0.timeUnixMs = decision.timeUnixMs + window
-                        }, of: offer, in: decision))
+                        }, of: offer, features: decision.features, prior: try DecisionLogTable.prior(of: offer, in: decision.decisionID, log.db)))
                     }
                 }
                 for (_, bytes, duplicate) in try log.append(events) where !duplicate {

@@ -3,14 +3,13 @@
 import Wire
 
 extension OutcomeEvent {
-    /// The stream event of an outcome of `offer` in `decision`: with the features the decision
-    /// scored the offer with, the offer's prior and its category (what scoring and the contact
-    /// history need).
-    init(_ outcome: Outcome, of offer: OfferChoice, in decision: DecisionRecord) {
+    /// The stream event of an outcome of `offer`: with the features the decision scored the
+    /// offer with, the offer's prior and its category (what scoring and the contact history need).
+    init(_ outcome: Outcome, of offer: OfferChoice, features: [String], prior: Double) {
         self = OutcomeEvent.with {
             $0.outcome = outcome
-            $0.features = decision.features
-            $0.priorPropensity = decision.candidates.first { $0.offerID == offer.offerID }?.priorPropensity ?? 0
+            $0.features = features
+            $0.priorPropensity = prior
             $0.category = offer.category
         }
     }

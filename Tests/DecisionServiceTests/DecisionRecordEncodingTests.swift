@@ -74,19 +74,32 @@ import Wire
 
     /// The field numbers DecisionService.writeRecord and ProtoWriter.offerChoice write, per message.
     static let written: [String: Set<Int>] = [
-        "DecisionRecord": Set(1...16), "CandidateRecord": Set(1...8), "OfferChoice": Set(1...8), "Treatment": Set(1...3),
+        "DecisionRecord": Set(1...16), "CandidateRecord": Set(1...8), "OfferChoice": Set(1...9), "Treatment": Set(1...3),
     ]
 
-    @Test func everyFieldTheProtoDeclaresIsWritten() throws {
+    /// The fields a message of offerloop.proto declares, as their "type name = number" lines.
+    static func declared(_ message: String) throws -> [Int: String] {
         let proto = try String(contentsOf: DecisionFixture.repositoryRoot.appendingPathComponent("Shared/Platform/Wire/offerloop.proto"), encoding: .utf8)
+        let body = try #require(proto.components(separatedBy: "message \(message) {").dropFirst().first?.components(separatedBy: "\n}").first,
+                                "no message \(message) in offerloop.proto")
+        var fields: [Int: String] = [:]
+        for line in body.split(separator: "\n") {
+            guard let field = line.split(separator: ";").first, let number = field.split(separator: "=").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) else { continue }
+            fields[number] = field.split(separator: "=").first!.trimmingCharacters(in: .whitespaces)
+        }
+        return fields
+    }
+
+    @Test func everyFieldTheProtoDeclaresIsWritten() throws {
         for (message, numbers) in Self.written {
-            let body = try #require(proto.components(separatedBy: "message \(message) {").dropFirst().first?.components(separatedBy: "\n}").first,
-                                    "no message \(message) in offerloop.proto")
-            let declared = Set(body.split(separator: "\n").compactMap { line -> Int? in
-                guard let equals = line.split(separator: ";").first?.split(separator: "=").last else { return nil }
-                return Int(equals.trimmingCharacters(in: .whitespaces))
-            })
+            let declared = Set(try Self.declared(message).keys)
             #expect(declared == numbers, "\(message) declares fields \(declared.sorted()); the hand-written encoder writes \(numbers.sorted())")
         }
+    }
+
+    @Test func aLoggedDecisionIsTheRecordWithoutItsCandidates() throws {
+        var record = try Self.declared("DecisionRecord")
+        record[11] = nil
+        #expect(try Self.declared("LoggedDecision") == record)
     }
 }

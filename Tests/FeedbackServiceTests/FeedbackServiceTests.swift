@@ -12,6 +12,20 @@ import ZeroMQ
 @testable import Feedback
 
 @Suite struct FeedbackServiceTests {
+    @Test func theShownOffersOwnPriorIsUsedAndTheCandidatesOnlyForOlderRecords() throws {
+        let fixture = try FeedbackFixture()
+        // Today's decision service puts the prior on the shown offer (0.3 here); the candidates
+        // are not read for it (they say 0.9). d-1, logged by the fixture, is an older record.
+        var record = FeedbackFixture.decision("d-3", .web, at: fixture.clock.wallMs)
+        record.offers[0].priorPropensity = 0.3
+        record.candidates = [CandidateRecord.with { $0.offerID = "loan"; $0.priorPropensity = 0.9 }]
+        try fixture.log(record)
+        _ = try fixture.record(FeedbackFixture.outcome("e-new", decision: "d-3"))
+        _ = try fixture.record(FeedbackFixture.outcome("e-old", decision: "d-1"))
+        let priors = try fixture.events().map { ($0.outcome.eventID, $0.priorPropensity) }
+        #expect(priors.map(\.0) == ["e-new", "e-old"] && priors.map(\.1) == [0.3, 0.1], "\(priors)")
+    }
+
     @Test func anOutcomeIsStoredPublishedAndAcknowledgedOnce() throws {
         let fixture = try FeedbackFixture()
         fixture.clock.advance(milliseconds: 5_000)

@@ -21,9 +21,7 @@ public enum DecisionLogTable {
     /// of each is decoded, for the columns. Those of customers erased meanwhile (a journal copied
     /// after the erasure) go in pseudonymised: a journal never brings an erased customer back.
     public static func insert(_ records: [[UInt8]], _ db: any SQLDatabase) throws {
-        var skipRest = BinaryDecodingOptions()
-        skipRest.discardUnknownFields = true
-        let heads = try records.map { try DecisionRecordHead(serializedBytes: $0, options: skipRest) }
+        let heads = try records.map { try DecisionRecordHead(serializedBytes: $0, options: skippingOthers) }
         try db.transaction {
             try DecisionStoreErasure.lockAgainstErasure(db)
             let erased = try DecisionStoreErasure.erased(among: Set(heads.map(\.customerID)), db)
@@ -54,6 +52,26 @@ public enum DecisionLogTable {
         guard let bytes = try db.row("SELECT record FROM decisions WHERE id = $1", [.text(id)])?.blob(0) else { return nil }
         return try DecisionRecord(serializedBytes: bytes)
     }
+
+    /// A logged decision as its outcomes read it: the record without its candidates (skipped).
+    public static func findLogged(_ id: String, _ db: any SQLDatabase) throws -> LoggedDecision? {
+        guard let bytes = try db.row("SELECT record FROM decisions WHERE id = $1", [.text(id)])?.blob(0) else { return nil }
+        return try LoggedDecision(serializedBytes: bytes, options: skippingOthers)
+    }
+
+    /// The catalog's prior of an offer the decision showed: carried by the offer, or, in a record
+    /// of an older version, found among the record's candidates.
+    public static func prior(of offer: OfferChoice, in decisionID: String, _ db: any SQLDatabase) throws -> Double {
+        if offer.hasPriorPropensity { return offer.priorPropensity }
+        return try find(decisionID, db)?.candidates.first { $0.offerID == offer.offerID }?.priorPropensity ?? 0
+    }
+
+    /// Decoding options that skip the fields a partial message (a head, a logged decision) leaves out.
+    static let skippingOthers = {
+        var options = BinaryDecodingOptions()
+        options.discardUnknownFields = true
+        return options
+    }()
 
     /// The decisions logged since `since` (Unix ms), oldest first: what a report covers.
     public static func decisions(since: Int64, _ db: any SQLDatabase) throws -> [DecisionRecord] {

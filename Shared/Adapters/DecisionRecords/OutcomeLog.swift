@@ -79,10 +79,10 @@ public struct OutcomeLog {
 
     /// Up to `limit` decisions of a channel logged after `after` and at or before `through`
     /// (Unix ms), oldest first.
-    public func decisions(channel: String, after: Int64, through: Int64, limit: Int) throws -> [DecisionRecord] {
+    public func decisions(channel: String, after: Int64, through: Int64, limit: Int) throws -> [LoggedDecision] {
         try db.query("SELECT record FROM decisions WHERE channel = $1 AND time_ms > $2 AND time_ms <= $3 ORDER BY time_ms LIMIT $4",
                      [.text(channel), .integer(after), .integer(through), .integer(Int64(limit))])
-            .map { try DecisionRecord(serializedBytes: $0.blob(0) ?? []) }
+            .map { try LoggedDecision(serializedBytes: $0.blob(0) ?? [], options: DecisionLogTable.skippingOthers) }
     }
 
     /// How far a channel has been swept (Unix ms; 0 when never).

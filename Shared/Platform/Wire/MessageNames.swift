@@ -17,6 +17,7 @@ public typealias OfferChoice = Offerloop_V1_OfferChoice
 public typealias DecideReply = Offerloop_V1_DecideReply
 public typealias DecisionRecord = Offerloop_V1_DecisionRecord
 public typealias DecisionRecordHead = Offerloop_V1_DecisionRecordHead
+public typealias LoggedDecision = Offerloop_V1_LoggedDecision
 public typealias CandidateRecord = Offerloop_V1_CandidateRecord
 public typealias ReloadCatalogRequest = Offerloop_V1_ReloadCatalogRequest
 public typealias CatalogReply = Offerloop_V1_CatalogReply

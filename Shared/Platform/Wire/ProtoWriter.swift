@@ -60,6 +60,11 @@ public struct ProtoWriter {
 
     public mutating func double(_ field: Int, _ value: Double) {
         guard value.bitPattern != 0 else { return }  // -0.0 is written, as swift-protobuf does
+        presentDouble(field, value)
+    }
+
+    /// An optional double field that is set: written even when zero (explicit presence).
+    public mutating func presentDouble(_ field: Int, _ value: Double) {
         tag(field, 1)
         let bits = value.bitPattern
         for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }

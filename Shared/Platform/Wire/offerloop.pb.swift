@@ -549,11 +549,22 @@ public nonisolated struct Offerloop_V1_OfferChoice: Sendable {
 
   public var reason: String = String()
 
+  /// the catalog's prior for the offer (unset in records of older versions)
+  public var priorPropensity: Double {
+    get {_priorPropensity ?? 0}
+    set {_priorPropensity = newValue}
+  }
+  /// Returns true if `priorPropensity` has been explicitly set.
+  public var hasPriorPropensity: Bool {self._priorPropensity != nil}
+  /// Clears the value of `priorPropensity`. Subsequent reads from it will return its default value.
+  public mutating func clearPriorPropensity() {self._priorPropensity = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _treatment: Offerloop_V1_Treatment? = nil
+  fileprivate var _priorPropensity: Double? = nil
 }
 
 public nonisolated struct Offerloop_V1_DecideReply: Sendable {
@@ -651,6 +662,48 @@ public nonisolated struct Offerloop_V1_DecisionRecordHead: Sendable {
   public var control: Bool = false
 
   public var degraded: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A DecisionRecord as its outcomes read it: every field under the same number but the
+/// candidates (11), which a decode then skips (the shown offers carry their priors).
+public nonisolated struct Offerloop_V1_LoggedDecision: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var decisionID: String = String()
+
+  public var timeUnixMs: Int64 = 0
+
+  public var customerID: String = String()
+
+  public var channel: Offerloop_V1_Channel = .unspecified
+
+  public var control: Bool = false
+
+  public var degraded: Bool = false
+
+  public var degradedReason: String = String()
+
+  public var catalogVersion: String = String()
+
+  public var modelVersion: String = String()
+
+  public var offers: [Offerloop_V1_OfferChoice] = []
+
+  public var features: [String] = []
+
+  public var context: Dictionary<String,String> = [:]
+
+  public var retention: Bool = false
+
+  public var segment: String = String()
+
+  public var heldOut: [Offerloop_V1_OfferChoice] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -2505,7 +2558,7 @@ nonisolated extension Offerloop_V1_Treatment: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Offerloop_V1_OfferChoice: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OfferChoice"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}offer_id\0\u{1}name\0\u{1}category\0\u{1}treatment\0\u{1}propensity\0\u{1}probability\0\u{1}priority\0\u{1}reason\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}offer_id\0\u{1}name\0\u{1}category\0\u{1}treatment\0\u{1}propensity\0\u{1}probability\0\u{1}priority\0\u{1}reason\0\u{3}prior_propensity\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2521,6 +2574,7 @@ nonisolated extension Offerloop_V1_OfferChoice: SwiftProtobuf.Message, SwiftProt
       case 6: try { try decoder.decodeSingularDoubleField(value: &self.probability) }()
       case 7: try { try decoder.decodeSingularDoubleField(value: &self.priority) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 9: try { try decoder.decodeSingularDoubleField(value: &self._priorPropensity) }()
       default: break
       }
     }
@@ -2555,6 +2609,9 @@ nonisolated extension Offerloop_V1_OfferChoice: SwiftProtobuf.Message, SwiftProt
     if !self.reason.isEmpty {
       try visitor.visitSingularStringField(value: self.reason, fieldNumber: 8)
     }
+    try { if let v = self._priorPropensity {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 9)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2567,6 +2624,7 @@ nonisolated extension Offerloop_V1_OfferChoice: SwiftProtobuf.Message, SwiftProt
     if lhs.probability != rhs.probability {return false}
     if lhs.priority != rhs.priority {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs._priorPropensity != rhs._priorPropensity {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2797,6 +2855,106 @@ nonisolated extension Offerloop_V1_DecisionRecordHead: SwiftProtobuf.Message, Sw
     if lhs.channel != rhs.channel {return false}
     if lhs.control != rhs.control {return false}
     if lhs.degraded != rhs.degraded {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_LoggedDecision: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LoggedDecision"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}decision_id\0\u{3}time_unix_ms\0\u{3}customer_id\0\u{1}channel\0\u{1}control\0\u{1}degraded\0\u{3}degraded_reason\0\u{3}catalog_version\0\u{3}model_version\0\u{1}offers\0\u{2}\u{2}features\0\u{1}context\0\u{1}retention\0\u{1}segment\0\u{3}held_out\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.decisionID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.customerID) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.channel) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.control) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.degraded) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.degradedReason) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.catalogVersion) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.modelVersion) }()
+      case 10: try { try decoder.decodeRepeatedMessageField(value: &self.offers) }()
+      case 12: try { try decoder.decodeRepeatedStringField(value: &self.features) }()
+      case 13: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.context) }()
+      case 14: try { try decoder.decodeSingularBoolField(value: &self.retention) }()
+      case 15: try { try decoder.decodeSingularStringField(value: &self.segment) }()
+      case 16: try { try decoder.decodeRepeatedMessageField(value: &self.heldOut) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.decisionID.isEmpty {
+      try visitor.visitSingularStringField(value: self.decisionID, fieldNumber: 1)
+    }
+    if self.timeUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 2)
+    }
+    if !self.customerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.customerID, fieldNumber: 3)
+    }
+    if self.channel != .unspecified {
+      try visitor.visitSingularEnumField(value: self.channel, fieldNumber: 4)
+    }
+    if self.control != false {
+      try visitor.visitSingularBoolField(value: self.control, fieldNumber: 5)
+    }
+    if self.degraded != false {
+      try visitor.visitSingularBoolField(value: self.degraded, fieldNumber: 6)
+    }
+    if !self.degradedReason.isEmpty {
+      try visitor.visitSingularStringField(value: self.degradedReason, fieldNumber: 7)
+    }
+    if !self.catalogVersion.isEmpty {
+      try visitor.visitSingularStringField(value: self.catalogVersion, fieldNumber: 8)
+    }
+    if !self.modelVersion.isEmpty {
+      try visitor.visitSingularStringField(value: self.modelVersion, fieldNumber: 9)
+    }
+    if !self.offers.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.offers, fieldNumber: 10)
+    }
+    if !self.features.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.features, fieldNumber: 12)
+    }
+    if !self.context.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.context, fieldNumber: 13)
+    }
+    if self.retention != false {
+      try visitor.visitSingularBoolField(value: self.retention, fieldNumber: 14)
+    }
+    if !self.segment.isEmpty {
+      try visitor.visitSingularStringField(value: self.segment, fieldNumber: 15)
+    }
+    if !self.heldOut.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.heldOut, fieldNumber: 16)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_LoggedDecision, rhs: Offerloop_V1_LoggedDecision) -> Bool {
+    if lhs.decisionID != rhs.decisionID {return false}
+    if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs.customerID != rhs.customerID {return false}
+    if lhs.channel != rhs.channel {return false}
+    if lhs.control != rhs.control {return false}
+    if lhs.degraded != rhs.degraded {return false}
+    if lhs.degradedReason != rhs.degradedReason {return false}
+    if lhs.catalogVersion != rhs.catalogVersion {return false}
+    if lhs.modelVersion != rhs.modelVersion {return false}
+    if lhs.offers != rhs.offers {return false}
+    if lhs.features != rhs.features {return false}
+    if lhs.context != rhs.context {return false}
+    if lhs.retention != rhs.retention {return false}
+    if lhs.segment != rhs.segment {return false}
+    if lhs.heldOut != rhs.heldOut {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
