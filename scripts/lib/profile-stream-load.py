@@ -79,13 +79,14 @@ def main():
     parser.add_argument("--duration", type=float, default=30, help="`open`: seconds")
     parser.add_argument("--metrics", help="`open`: the decision replica's metrics endpoint (http://host:port)")
     parser.add_argument("--save", help="`open`: write the result here (JSON)")
+    parser.add_argument("--stream-out", help="`open`: the broker's stream-out endpoint, to time the relay's share too")
     args = parser.parse_args()
     client = OfferLoopClient(args.frontend)
     try:
         ids = customers(client, args.count if args.mode == "open" else CUSTOMERS)
         if args.mode == "open":
             result = open_loop(zmq.Context.instance(), args.frontend.split(",")[0], PROTOCOL_VERSION, args.rate, args.duration,
-                               [f"bench-{n}" for n in range(len(ids))], args.metrics)
+                               [f"bench-{n}" for n in range(len(ids))], args.metrics, args.stream_out)
             print(report(result))
             if args.save:
                 json.dump(result, open(args.save, "w"), indent=2)

@@ -8,6 +8,7 @@ made it visible to decisions; percentiles are interpolated within its buckets.
 """
 import collections
 import math
+import multiprocessing
 import re
 import time
 import urllib.request
@@ -54,6 +55,29 @@ def figures(percentile):
             "spectrum": sorted([p, round(percentile(p), 1)] for p in PERCENTILES)}
 
 
+def probe(endpoint, seconds, results):
+    """Subscribes to the profile stream at the broker's relay, as the decision replica does, and
+    sends `results` how long after its publication each live change arrived (µs): the relay's
+    share of the path, apart from the replica's follower. A process of its own (no GIL shared
+    with the writer)."""
+    socket = zmq.Context().socket(zmq.SUB)
+    socket.setsockopt(zmq.SUBSCRIBE, b"profile")
+    socket.setsockopt(zmq.RCVTIMEO, 200)
+    socket.connect(endpoint)
+    delays, end = [], time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            _, payload = socket.recv_multipart()
+        except zmq.Again:
+            continue
+        now = time.time() * 1e6
+        change = pb.ProfileChange()
+        change.ParseFromString(payload)
+        if change.published_unix_us:
+            delays.append(now - change.published_unix_us)
+    results.send(sorted(delays))
+
+
 def request(n, login):
     """The n-th write: attribute upserts and session updates in turn, each a change of its customer."""
     identity = pb.Identity(kind="login", value=login)
@@ -62,8 +86,12 @@ def request(n, login):
     return "set_session", pb.SessionRequest(identity=identity, set={"page": str(n)}, ttl_seconds=600)
 
 
-def open_loop(context, frontend, version, rate, duration, logins, metrics):
+def open_loop(context, frontend, version, rate, duration, logins, metrics, stream_out=None):
     before, _ = scrape(metrics)
+    if stream_out:
+        received, sender = multiprocessing.Pipe(duplex=False)
+        relay = multiprocessing.Process(target=probe, args=(stream_out, duration + 1.5, sender))
+        relay.start()
     socket = context.socket(zmq.DEALER)
     socket.setsockopt(zmq.LINGER, 0)
     socket.connect(frontend)
@@ -105,12 +133,21 @@ def open_loop(context, frontend, version, rate, duration, logins, metrics):
     socket.close()
     time.sleep(0.5)  # the last changes reach the replica
     after, maximum = scrape(metrics)
+    relayed = None
+    if stream_out:
+        delays = received.recv()
+        relay.join()
+        relayed = figures(lambda p: sample_percentile(delays, p))
+        relayed["micros"]["max"] = round(delays[-1], 1) if delays else 0
+        relayed["count"] = len(delays)
     counts = dict(before)
     delta = [(upper, cumulative - counts.get(upper, 0)) for upper, cumulative in after]
     latencies.sort()
     write = figures(lambda p: sample_percentile(latencies, p))
     write["micros"]["max"] = round(latencies[-1], 1) if latencies else 0
-    visible = figures(lambda p: bucket_percentile(delta, p)) if delta and delta[-1][1] > 0 else {"micros": {}, "spectrum": []}
+    # Interpolation in a wide bucket may overshoot the largest value seen: capped by the gauge.
+    cap = maximum * 1e6 if maximum is not None else math.inf
+    visible = figures(lambda p: min(bucket_percentile(delta, p), cap)) if delta and delta[-1][1] > 0 else {"micros": {}, "spectrum": []}
     visible["max_us_since_start"] = round(maximum * 1e6, 1) if maximum is not None else None
     visible["count"] = int(delta[-1][1]) if delta else 0
     return {
@@ -119,6 +156,7 @@ def open_loop(context, frontend, version, rate, duration, logins, metrics):
         "sent": sent, "acknowledged": len(latencies), "errors": dict(errors), "unanswered": len(pending),
         "achieved_per_s": round(len(latencies) / max(last_answer - start, 1e-9), 1),
         "visible_at_decision": visible, "write_acknowledged": write,
+        **({"received_from_relay": relayed} if relayed else {}),
     }
 
 
@@ -137,6 +175,8 @@ def report(result):
         "|---|---:|---:|---:|---:|---:|",
         row("visible at the decision replica", visible, f"{visible['max_us_since_start'] or 0:,.0f} (since start)"),
         row("write acknowledged (writer's view)", write, f"{write['micros']['max']:,.0f}"),
+    ] + ([row(f"received from the relay (a Python subscriber, {result['received_from_relay']['count']} changes)", result["received_from_relay"],
+              f"{result['received_from_relay']['micros']['max']:,.0f}")] if "received_from_relay" in result else []) + [
         "",
         f"live changes counted at the decision replica: {visible['count']} for {result['acknowledged']} acknowledged writes",
     ])
