@@ -47,11 +47,14 @@ final class ReplicaViews: Sendable {
     private let state: Mutex<State>
     private let clock: @Sendable () -> UInt64
     private let isReady = Atomic<Bool>(false)
+    private let visibility: ChangeVisibility
     static let dayMs: Int64 = 86_400_000
 
-    init(_ replica: ProfileReplica = ProfileReplica(), settings: Settings = Settings(), clock: @escaping @Sendable () -> UInt64 = MonotonicClock.now) {
+    init(_ replica: ProfileReplica = ProfileReplica(), settings: Settings = Settings(), clock: @escaping @Sendable () -> UInt64 = MonotonicClock.now,
+         visibility: ChangeVisibility = ChangeVisibility()) {
         self.settings = settings
         self.clock = clock
+        self.visibility = visibility
         state = Mutex(State(replica: replica, lastHeardNs: clock()))
     }
 
@@ -94,13 +97,22 @@ final class ReplicaViews: Sendable {
         }
     }
 
-    /// Stream changes in order; false at a gap.
+    /// Stream changes in order; false at a gap. A live change is visible to decisions once the
+    /// lock that applied it is released: then its visibility is recorded (once, not again when
+    /// the stream repeats it).
     func apply(_ changes: [ProfileChange]) -> Bool {
         for chunk in changes.chunks(of: settings.applyChunk) {
+            var published: [Int64] = []
             let applied = state.withLock { state in
                 defer { state.heads.removeAll { $0.head <= state.replica.position } }
-                return chunk.allSatisfy { state.replica.apply($0, inOrder: true) }
+                return chunk.allSatisfy { change in
+                    let new = change.sequence > state.replica.position
+                    guard state.replica.apply(change, inOrder: true) else { return false }
+                    if new, change.publishedUnixUs != 0 { published.append(change.publishedUnixUs) }
+                    return true
+                }
             }
+            visibility.record(published: published)
             guard applied else { return false }
         }
         return true

@@ -133,7 +133,7 @@ struct ContactHistory: StreamConsumer {
 
     func apply(_ events: [OutcomeEvent]) throws -> Bool {
         let applied = try repository.applyOutcomes(events, now: environment.wallMs())
-        repository.publish(to: publisher, logger: logger)
+        repository.publish(to: publisher, wallUs: environment.wallUs, logger: logger)
         return applied
     }
 }

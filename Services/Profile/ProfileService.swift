@@ -110,7 +110,7 @@ final class ProfileService: @unchecked Sendable {
             // seconds (all of a small store): the rest follow from the revalue loop.
             let started = environment.monotonicNs()
             while environment.monotonicNs() - started < Self.revalueInlineNs {
-                let step = try RevalueLoop.step(repository, publisher: publisher, now: now, logger: logger)
+                let step = try RevalueLoop.step(repository, publisher: publisher, now: now, wallUs: environment.wallUs, logger: logger)
                 reply.profileSequence = max(reply.profileSequence, try repository.streamHead())
                 if step.done { break }
             }
@@ -141,7 +141,7 @@ final class ProfileService: @unchecked Sendable {
     /// `result` of a write, once its changes are published on the profile stream (the write has
     /// committed). A change the relay drops is not lost: followers replay it from the store.
     func published<T>(_ result: T) -> T {
-        repository.publish(to: publisher, logger: logger)
+        repository.publish(to: publisher, wallUs: environment.wallUs, logger: logger)
         return result
     }
 

@@ -16,10 +16,13 @@ typealias EventPublisherFactory = @Sendable () throws -> any EventPublisher
 extension ProfileRepository {
     /// Publishes the changes the last write appended (it has committed). A failed send is logged,
     /// not thrown: the write stands, and followers replay what they miss from the store.
-    func publish(to publisher: any EventPublisher, logger: Logger) {
+    /// Each carries `published_unix_us` from `wallUs`: appended to the stored bytes as a second
+    /// message, which a protobuf parser merges into the first (no re-encoding of the state).
+    func publish(to publisher: any EventPublisher, wallUs: () -> Int64, logger: Logger) {
         for change in takeAppended() {
             do {
-                try publisher.publish(change.bytes)
+                let stamp: [UInt8] = try ProfileChange.with { $0.publishedUnixUs = wallUs() }.serializedBytes()
+                try publisher.publish(change.bytes + stamp)
             } catch {
                 logger.warning("profile change not published; followers will replay it", metadata: ["sequence": "\(change.sequence)", "error": "\(error)"])
                 return

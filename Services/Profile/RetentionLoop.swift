@@ -26,7 +26,7 @@ struct RetentionLoop {
             do {
                 let deleted = try repository.applyRetention(eventsOlderThanMs: now - settings.eventRetentionMs,
                                                             changesOlderThanMs: now - settings.changeRetentionMs, now: now)
-                repository.publish(to: changes, logger: logger)
+                repository.publish(to: changes, wallUs: environment.wallUs, logger: logger)
                 if deleted > 0 { logger.info("retention applied", metadata: ["rows_deleted": "\(deleted)"]) }
             } catch {
                 logger.error("retention failed", metadata: ["error": "\(error)"])

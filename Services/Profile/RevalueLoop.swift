@@ -27,7 +27,7 @@ struct RevalueLoop {
         var revalued = 0
         repeat {
             do {
-                let step = try Self.step(repository, publisher: changes, now: environment.wallMs(), logger: logger)
+                let step = try Self.step(repository, publisher: changes, now: environment.wallMs(), wallUs: environment.wallUs, logger: logger)
                 revalued += step.revalued
                 if step.done, revalued > 0 {
                     logger.info("customers revalued", metadata: ["customers": "\(revalued)"])
@@ -43,9 +43,9 @@ struct RevalueLoop {
     }
 
     /// One batch of the pass, its changes published.
-    static func step(_ repository: ProfileRepository, publisher: any EventPublisher, now: Int64, logger: Logger) throws -> (revalued: Int, done: Bool) {
+    static func step(_ repository: ProfileRepository, publisher: any EventPublisher, now: Int64, wallUs: () -> Int64, logger: Logger) throws -> (revalued: Int, done: Bool) {
         let step = try repository.revalueNext(limit: batch, now: now)
-        repository.publish(to: publisher, logger: logger)
+        repository.publish(to: publisher, wallUs: wallUs, logger: logger)
         return step
     }
 }

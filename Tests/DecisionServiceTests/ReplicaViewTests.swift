@@ -6,6 +6,7 @@
 import Foundation
 import ProfileCore
 import ServiceTesting
+import Synchronization
 import Testing
 import Transport
 import Wire
@@ -222,5 +223,27 @@ import Wire
         #expect(live.session == ["page": "yes"])
         guard case .fresh(let expired) = views.view(ada, minSequence: 0, waitUntilNs: 0, nowMs: clock.wallMs + 1_000) else { Issue.record("not fresh"); return }
         #expect(expired.session.isEmpty && expired.sessionExpiresUnixMs == 0)
+    }
+
+    @Test func onlyLiveChangesNewToTheReplicaAreTimedFromTheirPublication() {
+        final class Seen: Sendable { let micros = Mutex<[Int64]>([]) }
+        let clock = ManualClock()
+        let seen = Seen()
+        let visibility = ChangeVisibility(wallUs: { clock.wallMs * 1_000 }, observe: { micros in seen.micros.withLock { $0.append(micros) } })
+        let views = ReplicaViews(clock: { clock.monotonicNs }, visibility: visibility)
+        let now = clock.wallMs * 1_000
+        func live(_ sequence: UInt64, publishedAgoUs: Int64) -> ProfileChange {
+            var change = Self.change(sequence, "c\(sequence)")
+            change.publishedUnixUs = now - publishedAgoUs
+            return change
+        }
+        // Replayed from the store (no stamp): applied, not timed.
+        #expect(views.apply([Self.change(1, "c1")]))
+        // Live: timed; the live copy of a change the replay already applied is not timed again.
+        #expect(views.apply([live(1, publishedAgoUs: 9_000), live(2, publishedAgoUs: 1_500), live(3, publishedAgoUs: 250)]))
+        // After a gap: nothing applied, nothing timed.
+        #expect(!views.apply([live(5, publishedAgoUs: 100)]))
+        #expect(seen.micros.withLock { $0 } == [1_500, 250])
+        #expect(views.position == 3)
     }
 }

@@ -18,8 +18,8 @@ import ZeroMQ
         /// `feedback`: the feedback service's options besides its store and stream. `views`: where
         /// the decision takes customer views from ("replica": its memory; "profile": always asked).
         /// `propensities`: the decision's --propensities (local: the model held in the process, the default).
-        /// `partitions` > 1: that many decision replicas, replica k holding partition k/N, each
-        /// serving its metrics on `decisionMetrics[k]` (host:port).
+        /// `partitions` > 1: that many decision replicas, replica k holding partition k/N. Replica
+        /// k serves its metrics on `decisionMetrics[k]` (host:port).
         init(deadlineMs: Int = 5_000, store: StoreKind = .sqlite, feedback: [String] = [], valueModel: Bool = true, viewCacheSeconds: Int = 60,
              views: String = "replica", propensities: String = "local", partitions: Int = 1) throws {
             cluster = try Cluster()
@@ -42,7 +42,8 @@ import ZeroMQ
             ] + (propensities == "local" ? [] : ["--propensities", propensities])
             var metrics: [String] = []
             if partitions == 1 {
-                try cluster.startWorker("offerloop-decision", arguments: decisionArguments)
+                metrics.append("127.0.0.1:\(try freePort(cluster.context))")
+                try cluster.startWorker("offerloop-decision", arguments: decisionArguments + ["--metrics-address", metrics[0]])
             } else {
                 for k in 0..<partitions {
                     metrics.append("127.0.0.1:\(try freePort(cluster.context))")

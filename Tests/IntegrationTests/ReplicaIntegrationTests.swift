@@ -2,7 +2,8 @@
 // next decision that names its sequence (read-your-writes) without asking the profile service —
 // the profile is frozen right after the write, and the answer is still fresh and not degraded —
 // and a floor the replica cannot reach within the deadline makes it ask the profile service, or,
-// with the profile frozen, answer degraded with the reason, never silently from older data.
+// with the profile frozen, answer degraded with the reason, never silently from older data; and
+// the replica's histogram of how soon changes become visible counts the live changes it applied.
 import Foundation
 import Testing
 import Transport
@@ -67,5 +68,38 @@ import Wire
         #expect(degraded.degraded && !degraded.offers.isEmpty, "\(degraded.degradedReason)")
         #expect(degraded.degradedReason.contains("used this replica's view, which has applied the profile stream to"), "\(degraded.degradedReason)")
         #expect(degraded.degradedReason.contains("not yet to \(beyond)"), "\(degraded.degradedReason)")
+    }
+
+    /// How many changes the decision replica's visibility histogram has counted (its /metrics).
+    static func visibleCount(_ stack: Stack) throws -> Int {
+        let (_, output) = try run("/usr/bin/curl", ["-s", "--max-time", "5", "http://\(stack.decisionMetrics[0])/metrics"])
+        let line = output.split(separator: "\n").first { $0.hasPrefix("offerloop_decision_replica_visible_seconds_count ") }
+        return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }.map { Int($0) } ?? 0
+    }
+
+    @Test func theVisibilityHistogramCountsEachLiveChangeTheReplicaApplied() throws {
+        // No value model: its refit revalues every customer, a flood of changes that a loaded
+        // machine's replica may fetch by replay rather than live.
+        let stack = try Stack(valueModel: false)
+        let client = try stack.cluster.client()
+        defer { client.close() }
+        let before = try Self.visibleCount(stack)
+        var last: UInt64 = 0
+        for n in 0..<20 {
+            last = try Self.optOut(client, "ada", "web", n % 2 == 0).profileSequence
+        }
+        // Applied by the replica once a decision naming the last write's sequence answers fresh.
+        let after = try Self.decide(client, "ada", .web, after: last)
+        #expect(!after.degraded, "\(after.degradedReason)")
+        // Each write changed the customer (the opt-out flips): one live change each, counted once
+        // (recorded just after the apply, so asked until all are there or 5 s passed). On a
+        // machine so slow that the replica fetched a change from the store before its live copy
+        // came (a replay: not counted), fewer.
+        var counted = try Self.visibleCount(stack) - before
+        for _ in 0..<50 where counted < 20 {
+            Thread.sleep(forTimeInterval: 0.1)
+            counted = try Self.visibleCount(stack) - before
+        }
+        #expect(counted >= 1 && counted <= 20, "\(counted) changes counted for 20 writes")
     }
 }

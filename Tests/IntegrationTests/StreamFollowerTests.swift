@@ -86,13 +86,17 @@ final class ProfileChangeLog: StreamConsumer, Sendable {
     let stored = Mutex<[ProfileChange]>([])
     let applied = Mutex<[ProfileChange]>([])
     let heads = Mutex<[UInt64]>([])
+    /// Calls of "changes", and of the follower's `caughtUp`.
+    let replays = Atomic<Int>(0)
+    let caughtUp = Atomic<Int>(0)
     let stop = StopSignal()
     let done = DispatchSemaphore(value: 0)
 
     init(cluster: Cluster) {
         var methods = Methods()
         methods.on("changes") { [self] (request: ReplayRequest, _) throws -> ProfileChangesReply in
-            self.stored.withLock { events in
+            replays.add(1, ordering: .relaxed)
+            return self.stored.withLock { events in
                 ProfileChangesReply.with {
                     let from = Int(max(request.fromSequence, 1)) - 1
                     $0.events = from < events.count ? Array(events[from...]) : []
@@ -137,38 +141,74 @@ final class ProfileChangeLog: StreamConsumer, Sendable {
 }
 
 extension StreamFollowerTests {
-    @Test func heartbeatsShowingTheHeadMakeTheFollowerFetchWhatWasNeverPublished() throws {
+    /// A change log serving "changes" behind a real broker, holding `stored` changes, a publisher
+    /// on the profile topic, and a follower applying into the log on a thread of its own while
+    /// `body` runs (never catching up by the clock: only at start, at gaps and after heartbeats).
+    func following(stored: Int = 0, behindLimit: UInt64? = nil, _ body: (ProfileChangeLog, StreamPublisher) throws -> Void) throws {
         let cluster = try Cluster()
         let log = ProfileChangeLog(cluster: cluster)
         defer { log.close() }
         try cluster.waitForWorkers(1, of: "profile")
         let publisher = try StreamPublisher(context: cluster.context, endpoint: cluster.streamIn, topic: StreamTopic.profile)
         defer { publisher.close() }
-        _ = log.store(3)
+        _ = log.store(stored)
 
         var settings = StreamFollowerSettings(stream: cluster.streamOut, frontend: cluster.frontend)
-        settings.catchUpInterval = 600_000_000_000  // never again by the clock in this test
+        settings.catchUpInterval = 600_000_000_000
+        if let behindLimit { settings.behindLimit = behindLimit }
         let follower = StreamFollower(following: .profile, settings: settings, context: cluster.context, logger: Logger(label: "test-follower"))
-        let stop = StopSignal(), done = DispatchSemaphore(value: 0), caughtUp = Atomic<Int>(0)
+        let stop = StopSignal(), done = DispatchSemaphore(value: 0)
         Thread {
-            try? follower.run(log, until: stop, caughtUp: { caughtUp.add(1, ordering: .relaxed) })
+            try? follower.run(log, until: stop, caughtUp: { log.caughtUp.add(1, ordering: .relaxed) })
             done.signal()
         }.start()
         defer {
             stop.raise()
             done.wait()
         }
-        let end = Date().addingTimeInterval(15)
-        while log.position() < 3, Date() < end { Thread.sleep(forTimeInterval: 0.01) }
-        #expect(log.position() == 3 && caughtUp.load(ordering: .relaxed) == 1)
+        try body(log, publisher)
+    }
 
-        // Written but never published live: only the heartbeats tell of it.
-        let head = log.store(2)
-        while log.position() < head, Date() < end {
-            try publisher.publish(try ProfileChange.with { $0.heartbeat = true; $0.sequence = head }.serializedBytes())
-            Thread.sleep(forTimeInterval: 0.01)
+    @Test func heartbeatsShowingTheHeadMakeTheFollowerFetchWhatWasNeverPublished() throws {
+        try following(stored: 3) { log, publisher in
+            let end = Date().addingTimeInterval(15)
+            while log.position() < 3, Date() < end { Thread.sleep(forTimeInterval: 0.01) }
+            #expect(log.position() == 3 && log.caughtUp.load(ordering: .relaxed) == 1)
+
+            // Written but never published live: only the heartbeats tell of it.
+            let head = log.store(2)
+            while log.position() < head, Date() < end {
+                try publisher.publish(try ProfileChange.with { $0.heartbeat = true; $0.sequence = head }.serializedBytes())
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            #expect(log.applied.withLock { $0.map(\.sequence) } == [1, 2, 3, 4, 5])
+            #expect(log.heads.withLock { $0.contains(head) } && log.caughtUp.load(ordering: .relaxed) == 1)
         }
-        #expect(log.applied.withLock { $0.map(\.sequence) } == [1, 2, 3, 4, 5])
-        #expect(log.heads.withLock { $0.contains(head) } && caughtUp.load(ordering: .relaxed) == 1)
+    }
+
+    @Test func underSteadyWritesEachEventJustBehindItsHeartbeatComesLiveWithoutAReplay() throws {
+        try following(behindLimit: 200_000_000) { log, publisher in
+            // Subscribed once a live event comes through (the catch-up at start is the one replay).
+            let first = log.store(1)
+            let end = Date().addingTimeInterval(15)
+            while log.position() < first, Date() < end {
+                try publisher.publish(try log.stored.withLock { $0[0] }.serializedBytes())
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            let replays = log.replays.load(ordering: .relaxed)
+            // As under steady writes: every heartbeat shows a head not applied yet, each reached
+            // live a few ms later — the follower is never behind one head for `behindLimit`, though
+            // always behind some head, for a second in all.
+            var head = first
+            for _ in 0..<100 {
+                head = log.store(1)
+                try publisher.publish(try ProfileChange.with { $0.heartbeat = true; $0.sequence = head }.serializedBytes())
+                Thread.sleep(forTimeInterval: 0.005)
+                try publisher.publish(try log.stored.withLock { $0[Int(head) - 1] }.serializedBytes())
+            }
+            while log.position() < head, Date() < end { Thread.sleep(forTimeInterval: 0.01) }
+            #expect(log.position() == head)
+            #expect(log.replays.load(ordering: .relaxed) == replays, "replayed although every event came live")
+        }
     }
 }

@@ -1,7 +1,8 @@
 // The profile stream through the service's methods: every write answers its sequence and
-// publishes the very change the store keeps, after its commit; "changes" and "snapshot" serve
-// the followers, with typed errors for a bad partition and a sequence the retention deleted; the
-// heartbeat carries the head; the contact history's and the retention's writes are published too.
+// publishes the very change the store keeps, after its commit, stamped with when; "changes" and
+// "snapshot" serve the followers, with typed errors for a bad partition and a sequence the
+// retention deleted; the heartbeat carries the head; the contact history's and the retention's
+// writes are published too.
 import Foundation
 import Logging
 import ProfileStore
@@ -40,8 +41,14 @@ import Wire
         try #require(published.map(\.sequence) == [1, 2, 3, 4, 5])
         #expect(published[1].customer.view.attributes == ["tier": "gold"] && published[3].customer.view.session == ["page": "cards"])
         #expect(published[4].erased && published[4].customerID == created.customerID)
+        // Each stamped with its publication time (µs, the decision replica's measure of how soon
+        // it is visible), which the store's copy, hence a replay, does not carry.
+        #expect(published.allSatisfy { $0.publishedUnixUs == fixture.clock.wallMs * 1_000 }, "\(published.map(\.publishedUnixUs))")
+        var unstamped = try #require(published.last)
+        unstamped.publishedUnixUs = 0
         let replayed = try changes(fixture)
-        #expect(replayed.headSequence == 5 && replayed.events.last == published.last)
+        #expect(replayed.headSequence == 5 && replayed.events.last == unstamped)
+        #expect(replayed.events.allSatisfy { $0.publishedUnixUs == 0 })
         #expect(replayed.events.prefix(4).allSatisfy { $0.erased && !$0.hasCustomer }, "erasure reached the stream's store")
     }
 

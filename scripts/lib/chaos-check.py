@@ -3,9 +3,11 @@
 
 Reads the load generator's result of each phase (OUT/phases/N-FAULT.json), the event ids of the
 acknowledged outcomes (--acked), the outcome log in the store, the cluster's metrics endpoints
-and the scoring replicas' models (through the broker, with the example touchpoint's client).
+and the models of the scoring replicas and of the decision replicas' followers (through the
+broker, with the example touchpoint's client).
 Writes OUT/report.md and OUT/report.json; exit status 1 when an acknowledged outcome is lost or
-duplicated, the outcome sequence has a gap, the scoring replicas disagree, or a replica is not
+duplicated, the outcome sequence has a gap, the scoring and decision replicas' models differ in
+one bit at the stream's head, or a replica is not
 registered with every broker again by the end.
 """
 import argparse
@@ -71,39 +73,50 @@ def check_outcomes(store, acked_file):
     }
 
 
-def check_scoring(run_dir, frontend, patience=60):
-    """Every scoring replica applies the stream up to the head, and all hold the same model."""
-    heads, applied = endpoints(run_dir, "feedback-"), endpoints(run_dir, "scoring-")
-    deadline = time.monotonic() + patience
-    while True:
-        head = max((metric(url, "offerloop_stream_head_sequence") or 0) for url in heads.values())
-        sequences = {name: metric(url, "offerloop_stream_applied_sequence", 'topic="outcomes"') for name, url in applied.items()}
-        caught_up = all(value is not None and value >= head for value in sequences.values())
-        if caught_up or time.monotonic() > deadline:
-            break
-        time.sleep(1)
-    # The model of each replica, asked through the broker until every replica has answered.
+def started(run_dir, prefix):
+    """How many processes the run started whose name begins with `prefix` (their pid files)."""
+    return len(glob.glob(os.path.join(run_dir, "pids", prefix + "*.pid")))
+
+
+def ask_models(frontend, service, processes, head, patience):
+    """Each process's model as its "model" method answers it (sequence, digest, offers), asked
+    through the broker, which picks the worker: asked again until every process of `service`
+    has answered at `head` or later, or `patience` seconds have passed."""
     models = {}
     client = OfferLoopClient(frontend)
-    for _ in range(200):
-        try:
-            reply, served_by = client.call("scoring", "model", pb.ModelRequest(), pb.ModelReply, timeout_ms=2000)
-        except OfferLoopError:
-            continue
-        process = served_by.rsplit("-", 2)[0]  # scoring-PID-THREAD-N: one model per process
-        models[process] = (reply.sequence, [(o.offer_id, o.observations, o.accepted, round(o.base_propensity, 12)) for o in reply.offers])
-        if len(models) == len(applied):
-            break
-    client.close()
-    distinct = {json.dumps(model) for model in models.values()}
+    deadline = time.monotonic() + patience
+    try:
+        while time.monotonic() < deadline:
+            try:
+                reply, served_by = client.call(service, "model", pb.ModelRequest(), pb.ModelReply, timeout_ms=2000)
+            except OfferLoopError:
+                continue  # UNAVAILABLE while a replica has no usable model yet
+            models[served_by.rsplit("-", 2)[0]] = reply  # SERVICE-PID-THREAD-N: one model per process
+            if len(models) >= processes and all(model.sequence >= head for model in models.values()):
+                break
+    finally:
+        client.close()
+    return models
+
+
+def check_models(run_dir, frontend, patience=60):
+    """Every scoring replica and every decision replica's model follower applies the outcome
+    stream up to the head, and all hold the same model bits there (equal digests)."""
+    heads = endpoints(run_dir, "feedback-")
+    head = int(max((metric(url, "offerloop_stream_head_sequence") or 0) for url in heads.values()))
+    replicas = {service: started(run_dir, service + "-") for service in ("scoring", "decision")}
+    models = {service: ask_models(frontend, service, count, head, patience) for service, count in replicas.items()}
+    answers = {f"{service}/{process}": model for service in models for process, model in models[service].items()}
+    distinct = {(model.sequence, model.model_digest) for model in answers.values()}
+    scoring = next(iter(models["scoring"].values()), None)
     return {
-        "head": int(head),
-        "applied": {name: int(value) if value is not None else None for name, value in sequences.items()},
-        "caught_up": caught_up,
-        "replicas_asked": len(models),
-        "replicas": len(applied),
-        "same_model": len(distinct) == 1 and len(models) == len(applied),
-        "observations": sum(o[1] for o in next(iter(models.values()))[1]) if models else 0,
+        "head": head,
+        "sequences": {name: model.sequence for name, model in sorted(answers.items())},
+        "digests": {name: model.model_digest for name, model in sorted(answers.items())},
+        "caught_up": all(model.sequence >= head for model in answers.values()),
+        "asked": {service: [len(models[service]), count] for service, count in replicas.items()},
+        "same_model": len(distinct) == 1 and all(len(models[service]) == count for service, count in replicas.items()),
+        "observations": sum(o.observations for o in scoring.offers) if scoring else 0,
     }
 
 
@@ -219,7 +232,7 @@ def main():
 
     rows = phase_rows(args.out)
     outcomes = check_outcomes(args.store, args.acked)
-    scoring = check_scoring(args.run_dir, frontend)
+    scoring = check_models(args.run_dir, frontend)
     registered = check_registered(args.run_dir, frontend)
     all_registered = all(count == workers for count, workers in registered.values())
     totals = {key: sum(row[key] for row in rows) for key in ["sent", "answered", "degraded", "late", "outcomes_sent", "outcomes_acknowledged", "outcomes_failed"]}
@@ -263,9 +276,11 @@ def main():
         f"Outcomes: {outcomes['acknowledged']} acknowledged, {outcomes['acknowledged'] - outcomes['lost']} of them stored, "
         f"lost {outcomes['lost']}, duplicated {outcomes['duplicated']}; sequence {outcomes['sequence'][0]}–{outcomes['sequence'][1]} "
         f"{'gapless' if outcomes['gapless'] else 'WITH GAPS'}{'' if outcomes['intact'] else '; THE STORE FAILS ITS INTEGRITY CHECK'}.",
-        f"Scoring: head {scoring['head']}, applied {scoring['applied']}; {'every replica caught up' if scoring['caught_up'] else 'NOT CAUGHT UP'}; "
-        f"{scoring['replicas_asked']} of {scoring['replicas']} replicas asked, "
-        f"{'the same model' if scoring['same_model'] else 'MODELS DIFFER'} ({scoring['observations']} observations).",
+        f"Models: outcome stream head {scoring['head']}; "
+        + ", ".join(f"{service} {asked} of {count} replicas answered" for service, (asked, count) in scoring["asked"].items())
+        + f"; {'every one caught up' if scoring['caught_up'] else 'NOT CAUGHT UP'}; "
+        + (f"the same model bits (digest {next(iter(scoring['digests'].values()))[:16]}…, {scoring['observations']} observations)" if scoring["same_model"]
+           else f"MODELS DIFFER: {scoring['sequences']} {scoring['digests']}") + ".",
         "Replicas registered with every broker at the end (started/registered): "
         + ", ".join(f"{name} {count}/{workers}" for name, (count, workers) in registered.items())
         + ("" if all_registered else " — NOT ALL BACK"),

@@ -51,10 +51,21 @@ public final class Telemetry: Sendable {
     /// Makes Prometheus the backend of swift-metrics; once per process, whoever calls first.
     public static func bootstrapMetrics() { _ = bootstrap }
 
+    /// The histogram of how long after its publication a profile change became visible at a
+    /// decision replica (the decision service records it).
+    public static let visibleLabel = "offerloop_decision_replica_visible_seconds"
+
     private static let bootstrap: Void = {
         var factory = PrometheusMetricsFactory(registry: PrometheusMetricsFactory.defaultRegistry)
         factory.defaultDurationHistogramBuckets = [
             .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .microseconds(2500), .milliseconds(5),
+            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5),
+        ]
+        // A profile write's visibility at a decision replica: its target is p99 ≤ 5 ms, so finer
+        // steps below 10 ms than the request durations need.
+        factory.durationHistogramBuckets[visibleLabel] = [
+            .microseconds(100), .microseconds(200), .microseconds(300), .microseconds(500), .microseconds(750), .milliseconds(1),
+            .microseconds(1500), .milliseconds(2), .milliseconds(3), .milliseconds(4), .milliseconds(5), .microseconds(7500),
             .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5),
         ]
         MetricsSystem.bootstrap(factory)

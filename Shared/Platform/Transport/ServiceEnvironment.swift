@@ -5,6 +5,9 @@ import Foundation
 public struct ServiceEnvironment: Sendable {
     /// Now, in Unix milliseconds: the time stamps of records and the "now" of every rule.
     public var wallMs: @Sendable () -> Int64
+    /// Now, in Unix microseconds: for latencies measured across processes on one machine (a
+    /// profile change's visibility at a decision replica), where milliseconds are too coarse.
+    public var wallUs: @Sendable () -> Int64
     /// Now on the monotonic clock every deadline is measured on (ns, as `MonotonicClock`).
     public var monotonicNs: @Sendable () -> UInt64
     /// A new identifier: 20 lowercase hex digits, unique in practice (after "d-", "c-", …).
@@ -13,8 +16,11 @@ public struct ServiceEnvironment: Sendable {
     public var newSeed: @Sendable () -> UInt64
 
     public init(wallMs: @escaping @Sendable () -> Int64, monotonicNs: @escaping @Sendable () -> UInt64,
-                newID: @escaping @Sendable () -> String, newSeed: @escaping @Sendable () -> UInt64) {
+                newID: @escaping @Sendable () -> String, newSeed: @escaping @Sendable () -> UInt64,
+                wallUs: (@Sendable () -> Int64)? = nil) {
         self.wallMs = wallMs
+        // A test's clock is in milliseconds: its microseconds follow it.
+        self.wallUs = wallUs ?? { wallMs() * 1000 }
         self.monotonicNs = monotonicNs
         self.newID = newID
         self.newSeed = newSeed
@@ -25,7 +31,8 @@ public struct ServiceEnvironment: Sendable {
         wallMs: { Int64(Date().timeIntervalSince1970 * 1000) },
         monotonicNs: { MonotonicClock.now() },
         newID: { randomHexID() },
-        newSeed: { UInt64.random(in: 1...UInt64.max) })
+        newSeed: { UInt64.random(in: 1...UInt64.max) },
+        wallUs: { Int64(Date().timeIntervalSince1970 * 1_000_000) })
 }
 
 /// 20 lower-case hex digits of the system's random generator: what a UUID's text without its

@@ -132,9 +132,11 @@ public struct StreamFollower<Page: ReplayPage>: Sendable {
         var newest: UInt64 = 0
         var nextCatchUp: UInt64 = 0
         var isCaughtUp = false
-        // Since when the heartbeats have shown events this follower has not seen (lost at the
-        // tail, or written without a live publish): a replay fetches them after `behindLimit`.
-        var behindSince: UInt64?
+        // The oldest head a heartbeat showed that this follower has not reached, and since when:
+        // events lost at the tail, or written without a live publish, are replayed when it is
+        // still not reached after `behindLimit`. Per head, not "behind any head": under steady
+        // writes every heartbeat shows events just committed and on their way, which come live.
+        var behind: (head: UInt64, since: UInt64)?
         while !stop.isRaised {
             if MonotonicClock.now() >= nextCatchUp {
                 if try catchUp(consumer, client, &replayFailing, &newest), !isCaughtUp {
@@ -150,8 +152,9 @@ public struct StreamFollower<Page: ReplayPage>: Sendable {
                     if event.isHeartbeat {
                         newest = max(newest, event.sequence)
                         consumer.headSeen(event.sequence)
-                        let behind = event.sequence > ((try? consumer.position()) ?? 0)
-                        behindSince = behind ? behindSince ?? MonotonicClock.now() : nil
+                        let position = (try? consumer.position()) ?? 0
+                        if let oldest = behind, position >= oldest.head { behind = nil }
+                        if behind == nil, event.sequence > position { behind = (event.sequence, MonotonicClock.now()) }
                     } else {
                         events.append(event)
                     }
@@ -165,9 +168,9 @@ public struct StreamFollower<Page: ReplayPage>: Sendable {
                 onGap()
                 _ = try catchUp(consumer, client, &replayFailing, &newest)
                 nextCatchUp = MonotonicClock.now() + settings.catchUpInterval
-            } else if let since = behindSince, MonotonicClock.now() - since > settings.behindLimit {
-                behindSince = nil
-                _ = try catchUp(consumer, client, &replayFailing, &newest)
+            } else if let oldest = behind, MonotonicClock.now() - oldest.since > settings.behindLimit {
+                behind = nil
+                if ((try? consumer.position()) ?? 0) < oldest.head { _ = try catchUp(consumer, client, &replayFailing, &newest) }
             }
             tick()
         }

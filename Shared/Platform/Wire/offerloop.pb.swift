@@ -1911,6 +1911,10 @@ public nonisolated struct Offerloop_V1_ProfileChange: Sendable {
   /// not a change: `sequence` is the stream's head (every few ms)
   public var heartbeat: Bool = false
 
+  /// When the profile service published it on the live stream, right after its commit (Unix µs;
+  /// the store's copy, so replays and snapshots, carry 0): a replica measures visibility from it.
+  public var publishedUnixUs: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -5157,7 +5161,7 @@ nonisolated extension Offerloop_V1_ReplayReply: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Offerloop_V1_ProfileChange: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ProfileChange"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{3}time_unix_ms\0\u{3}customer_id\0\u{1}customer\0\u{3}merged_into\0\u{1}erased\0\u{3}value_model_version\0\u{1}heartbeat\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{3}time_unix_ms\0\u{3}customer_id\0\u{1}customer\0\u{3}merged_into\0\u{1}erased\0\u{3}value_model_version\0\u{1}heartbeat\0\u{3}published_unix_us\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -5173,6 +5177,7 @@ nonisolated extension Offerloop_V1_ProfileChange: SwiftProtobuf.Message, SwiftPr
       case 6: try { try decoder.decodeSingularBoolField(value: &self.erased) }()
       case 7: try { try decoder.decodeSingularInt64Field(value: &self.valueModelVersion) }()
       case 8: try { try decoder.decodeSingularBoolField(value: &self.heartbeat) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self.publishedUnixUs) }()
       default: break
       }
     }
@@ -5207,6 +5212,9 @@ nonisolated extension Offerloop_V1_ProfileChange: SwiftProtobuf.Message, SwiftPr
     if self.heartbeat != false {
       try visitor.visitSingularBoolField(value: self.heartbeat, fieldNumber: 8)
     }
+    if self.publishedUnixUs != 0 {
+      try visitor.visitSingularInt64Field(value: self.publishedUnixUs, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -5219,6 +5227,7 @@ nonisolated extension Offerloop_V1_ProfileChange: SwiftProtobuf.Message, SwiftPr
     if lhs.erased != rhs.erased {return false}
     if lhs.valueModelVersion != rhs.valueModelVersion {return false}
     if lhs.heartbeat != rhs.heartbeat {return false}
+    if lhs.publishedUnixUs != rhs.publishedUnixUs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
