@@ -50,7 +50,10 @@ struct ReplicaFollower: Sendable {
                 views.markReady()
                 let seconds = Double(MonotonicClock.now() - started) / 1e9
                 Gauge(label: "offerloop_replica_ready_seconds").record(seconds)
-                logger.notice("profile replica ready", metadata: ["customers": "\(views.held)", "sequence": "\(views.position)", "seconds": "\(seconds)"])
+                let footprint = views.footprint
+                logger.notice("profile replica ready", metadata: ["customers": "\(views.held)", "sequence": "\(views.position)", "seconds": "\(seconds)",
+                                                                  "arena_bytes": "\(footprint.arena)", "arena_live_bytes": "\(footprint.live)",
+                                                                  "index_bytes": "\(footprint.index)"])
             }, tick: {
                 held.record(Int64(views.held))
                 waitedLongEnough()
