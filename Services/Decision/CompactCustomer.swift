@@ -64,7 +64,6 @@ enum CompactCustomer {
         if view.transactions != 0 { flags |= 1 << 10 }
         writer.out.varint(flags)
         for value in doubles where value.bitPattern != 0 { writer.out.double(value) }
-        for value in times where value != 0 { writer.out.signed(value) }
         if view.transactions != 0 { writer.out.varint(UInt64(view.transactions)) }
         writer.named(view.segment)
         writer.map(view.attributes)
@@ -76,22 +75,31 @@ enum CompactCustomer {
         writer.out.varint(UInt64(view.optedOut.count))
         view.optedOut.forEach { writer.out.varint(UInt64(UInt32(truncatingIfNeeded: $0.rawValue))) }
         writer.out.varint(UInt64(view.holdingDetails.count))
+        var opened: Int64 = 0
         for holding in view.holdingDetails {
             writer.named(holding.product)
             writer.out.double(holding.balance)
-            writer.out.signed(holding.openedUnixMs)
+            writer.out.signed(holding.openedUnixMs &- opened)  // often opened together
             writer.out.signed(holding.updatedUnixMs &- holding.openedUnixMs)  // often the same
+            opened = holding.openedUnixMs
         }
         writer.out.varint(UInt64(view.contacts.count))
         var time: Int64 = 0
         for contact in view.contacts {
             writer.named(contact.offerID)
             writer.named(contact.category)
-            writer.named(contact.kind)
-            writer.out.varint(UInt64(UInt32(truncatingIfNeeded: contact.channel.rawValue)))
+            // The kind's number and the channel in one byte (a channel beyond 6 follows).
+            let kind = writer.table.number(contact.kind)
+            let channel = UInt32(truncatingIfNeeded: contact.channel.rawValue)
+            writer.out.varint(kind << 3 | UInt64(min(channel, 7)))
+            if kind == 0 { writer.out.raw(contact.kind) }
+            if channel >= 7 { writer.out.varint(UInt64(channel)) }
             writer.out.signed(contact.timeUnixMs &- time)  // newest first: small steps back
             time = contact.timeUnixMs
         }
+        // The last contact and response are those of contacts, mostly: a step from the newest.
+        let newest = view.contacts.first?.timeUnixMs ?? 0
+        for value in times where value != 0 { writer.out.signed(value &- newest) }
         return writer.out.bytes
     }
 
@@ -109,7 +117,6 @@ enum CompactCustomer {
         customer.valueModelVersion = try input.signed()
         let flags = try input.varint()
         func double(_ bit: Int) throws -> Double { flags & (1 << bit) != 0 ? try input.double() : 0 }
-        func time(_ bit: Int) throws -> Int64 { flags & (1 << bit) != 0 ? try input.signed() : 0 }
         func channel(_ input: inout ByteReader<Bytes>) throws -> Channel { Channel(rawValue: Int(Int32(truncatingIfNeeded: try input.varint()))) ?? .unspecified }
         view.anonymous = flags & 1 != 0
         view.clv = try double(1)
@@ -117,10 +124,6 @@ enum CompactCustomer {
         view.churnRisk = try double(3)
         view.expectedPurchases = try double(4)
         view.totalSpend = try double(5)
-        view.lastContactUnixMs = try time(6)
-        view.lastResponseUnixMs = try time(7)
-        view.lastTransactionUnixMs = try time(8)
-        view.sessionExpiresUnixMs = try time(9)
         view.transactions = flags & (1 << 10) != 0 ? UInt32(truncatingIfNeeded: try input.varint()) : 0
         view.segment = try input.named(strings)
         view.attributes = try input.map(strings)
@@ -128,12 +131,14 @@ enum CompactCustomer {
         view.holdings = try input.list { try $0.named(strings) }
         view.churnReasons = try input.list { try $0.named(strings) }
         view.optedOut = try input.list(channel)
+        var opened: Int64 = 0
         view.holdingDetails = try input.list { input in
             try Holding.with {
                 $0.product = try input.named(strings)
                 $0.balance = try input.double()
-                $0.openedUnixMs = try input.signed()
-                $0.updatedUnixMs = $0.openedUnixMs &+ (try input.signed())
+                opened = opened &+ (try input.signed())
+                $0.openedUnixMs = opened
+                $0.updatedUnixMs = opened &+ (try input.signed())
             }
         }
         var time: Int64 = 0
@@ -141,12 +146,21 @@ enum CompactCustomer {
             try Contact.with {
                 $0.offerID = try input.named(strings)
                 $0.category = try input.named(strings)
-                $0.kind = try input.named(strings)
-                $0.channel = try channel(&input)
+                let packed = try input.varint()
+                let kind = packed >> 3
+                guard kind <= strings.count else { throw DecodingError() }
+                $0.kind = kind == 0 ? try input.raw() : strings[Int(kind - 1)]
+                $0.channel = packed & 7 == 7 ? try channel(&input) : Channel(rawValue: Int(packed & 7)) ?? .unspecified
                 time = time &+ (try input.signed())
                 $0.timeUnixMs = time
             }
         }
+        let newest = view.contacts.first?.timeUnixMs ?? 0
+        func sinceNewest(_ bit: Int) throws -> Int64 { flags & (1 << bit) != 0 ? newest &+ (try input.signed()) : 0 }
+        view.lastContactUnixMs = try sinceNewest(6)
+        view.lastResponseUnixMs = try sinceNewest(7)
+        view.lastTransactionUnixMs = try sinceNewest(8)
+        view.sessionExpiresUnixMs = try sinceNewest(9)
         guard input.atEnd else { throw DecodingError() }
         customer.view = view
         return customer

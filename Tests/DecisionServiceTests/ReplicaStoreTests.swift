@@ -40,7 +40,7 @@ import Wire
                     Contact.with {
                         $0.offerID = "offer_\(index % 4)"
                         $0.category = "category_\(index % 2)"
-                        $0.channel = [.atm, .kiosk, .web, .callCenter][index % 4]
+                        $0.channel = [.atm, .kiosk, .web, .callCenter, .UNRECOGNIZED(12)][index % 5]
                         $0.timeUnixMs = 1_796_000_000_000 - Int64(index) * 3_600_000 + Int64(index % 3)
                         $0.kind = ["shown", "declined", "accepted"][index % 3]
                     }
