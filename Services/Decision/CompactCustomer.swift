@@ -19,10 +19,13 @@ struct StringTable {
         self.capacity = capacity
     }
 
-    /// The string's number + 1, 0 when it is not in the table (and the table is full).
-    mutating func number(_ string: String) -> UInt64 {
+    /// The string's number + 1, 0 when it is not in the table and the table is full. A `value`
+    /// (of an attribute: many are shared — a country, a first name —, some are all different)
+    /// gets a number only up to 16 bytes and while the table is less than half full, so that
+    /// names always find room.
+    mutating func number(_ string: String, value: Bool = false) -> UInt64 {
         if let number = numbers[string] { return UInt64(number) + 1 }
-        guard strings.count < capacity else { return 0 }
+        guard strings.count < (value ? capacity / 2 : capacity), !value || string.utf8.count <= 16 else { return 0 }
         numbers[string] = UInt32(strings.count)
         strings.append(string)
         return UInt64(strings.count)
@@ -66,8 +69,8 @@ enum CompactCustomer {
         for value in doubles where value.bitPattern != 0 { writer.out.double(value) }
         if view.transactions != 0 { writer.out.varint(UInt64(view.transactions)) }
         writer.named(view.segment)
-        writer.map(view.attributes)
-        writer.map(view.session)
+        writer.map(view.attributes, values: true)
+        writer.map(view.session, values: false)
         writer.out.varint(UInt64(view.holdings.count))
         view.holdings.forEach { writer.named($0) }
         writer.out.varint(UInt64(view.churnReasons.count))
@@ -126,8 +129,8 @@ enum CompactCustomer {
         view.totalSpend = try double(5)
         view.transactions = flags & (1 << 10) != 0 ? UInt32(truncatingIfNeeded: try input.varint()) : 0
         view.segment = try input.named(strings)
-        view.attributes = try input.map(strings)
-        view.session = try input.map(strings)
+        view.attributes = try input.map(strings, values: true)
+        view.session = try input.map(strings, values: false)
         view.holdings = try input.list { try $0.named(strings) }
         view.churnReasons = try input.list { try $0.named(strings) }
         view.optedOut = try input.list(channel)
@@ -224,17 +227,18 @@ enum CompactCustomer {
         var out = ByteWriter(capacity: 512)
 
         /// A name: its number in the table + 1, or 0 and the string.
-        mutating func named(_ string: String) {
-            let number = table.number(string)
+        mutating func named(_ string: String, value: Bool = false) {
+            let number = table.number(string, value: value)
             out.varint(number)
             if number == 0 { out.raw(string) }
         }
 
-        mutating func map(_ map: [String: String]) {
+        /// `values`: the values may be numbers in the table too (attributes; not the session's).
+        mutating func map(_ map: [String: String], values: Bool) {
             out.varint(UInt64(map.count))
             for (key, value) in map {
                 named(key)
-                out.raw(value)
+                if values { named(value, value: true) } else { out.raw(value) }
             }
         }
     }
@@ -248,12 +252,12 @@ extension ByteReader {
         return strings[Int(number - 1)]
     }
 
-    fileprivate mutating func map(_ strings: [String]) throws -> [String: String] {
+    fileprivate mutating func map(_ strings: [String], values: Bool) throws -> [String: String] {
         let count = try varint()
         guard count <= UInt64(bytes.endIndex - at) else { throw Truncated() }
         var map: [String: String] = [:]
         map.reserveCapacity(Int(count))
-        for _ in 0..<count { map[try named(strings)] = try raw() }
+        for _ in 0..<count { map[try named(strings)] = values ? try named(strings) : try raw() }
         return map
     }
 }

@@ -18,6 +18,7 @@ import Wire
             $0.view = .with { view in
                 view.customerID = id
                 for index in 0..<attributes { view.attributes["attribute_\(index)"] = "value \(index) of \(id)" }
+                view.attributes["email"] = "an.address.longer.than.16.bytes.\(id)@example.com"  // written out, not a number
                 view.holdings = ["credit_card", "mortgage", "savings"]
                 view.segment = "gold"
                 view.clv = 2_512.75
