@@ -31,6 +31,9 @@ struct ReplicaFollower: Sendable {
         let position = Gauge(label: "offerloop_replica_position")
         while true {
             guard try loadSnapshot(until: stop, waiting: waitedLongEnough) else { return }
+            // The snapshot's pages, decoded and let go, leave free memory all through the heap,
+            // between the replica's pages: given back to the system, it is not counted as resident.
+            releaseFreeMemory()
             logger.info("profile snapshot loaded", metadata: ["customers": "\(views.held)", "sequence": "\(views.position)",
                                                               "seconds": "\(Double(MonotonicClock.now() - started) / 1e9)"])
             do {
@@ -53,7 +56,10 @@ struct ReplicaFollower: Sendable {
                 views.markReady()
                 let seconds = Double(MonotonicClock.now() - started) / 1e9
                 Gauge(label: "offerloop_replica_ready_seconds").record(seconds)
-                logger.notice("profile replica ready", metadata: ["customers": "\(views.held)", "sequence": "\(views.position)", "seconds": "\(seconds)"])
+                let footprint = views.footprint
+                logger.notice("profile replica ready", metadata: ["customers": "\(views.held)", "sequence": "\(views.position)", "seconds": "\(seconds)",
+                                                                  "arena_bytes": "\(footprint.arena)", "arena_live_bytes": "\(footprint.live)",
+                                                                  "index_bytes": "\(footprint.index)"])
             }, tick: {
                 held.record(Int64(views.held))
                 position.record(Int64(views.position))
@@ -86,3 +92,12 @@ struct ReplicaFollower: Sendable {
         return false
     }
 }
+
+#if canImport(Glibc)
+/// glibc's malloc_trim, which Swift's Glibc module does not declare: returns the free memory of
+/// every part of the heap to the system (not only the top).
+@_silgen_name("malloc_trim") private func mallocTrim(_ pad: Int) -> Int32
+func releaseFreeMemory() { _ = mallocTrim(0) }
+#else
+func releaseFreeMemory() {}
+#endif

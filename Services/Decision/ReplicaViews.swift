@@ -70,6 +70,10 @@ final class ReplicaViews: Sendable {
 
     var position: UInt64 { state.withLock { $0.replica.position } }
     var held: Int { state.withLock { $0.replica.held } }
+    /// What the replica's customers take in memory, for the log: its arena (all, live) and its indexes.
+    var footprint: (arena: Int, live: Int, index: Int) {
+        state.withLock { ($0.replica.arenaBytes.total, $0.replica.arenaBytes.live, $0.replica.indexBytes) }
+    }
 
     // MARK: The follower's side
 
@@ -141,8 +145,8 @@ final class ReplicaViews: Sendable {
             }
             if case .elsewhere(let id) = lookup { return .elsewhere(customerID: id) }
             var customer: ReplicaCustomer?
-            if case .found(let bytes) = lookup {
-                customer = try? ReplicaCustomer(serializedBytes: bytes)
+            if case .found(let stored) = lookup {
+                customer = try? stored.decode()
             }
             let view = customer.map { Self.live($0.view, nowMs: nowMs) }
             if position < minSequence { return .stale(view, "has applied the profile stream to \(position), not yet to \(minSequence)") }

@@ -47,8 +47,8 @@ import Wire
     static func identity(_ kind: IdentityKind, _ value: String) throws -> CustomerIdentity { try CustomerIdentity(kind: kind, value: value) }
 
     static func found(_ lookup: ProfileReplica.Lookup) -> String? {
-        guard case .found(let bytes) = lookup else { return nil }
-        return (try? ReplicaCustomer(serializedBytes: bytes))?.view.customerID
+        guard case .found(let stored) = lookup else { return nil }
+        return (try? stored.decode())?.view.customerID
     }
 
     @Test func changesIndexIdentitiesAndMergesAndErasuresRemoveThem() throws {
@@ -78,8 +78,8 @@ import Wire
         replica.snapshot(head: 5)
         let older = replica.apply(Self.change(6, "c1", identities: ["login:ada"], segment: "silver"), inOrder: true)
         #expect(older)
-        guard case .found(let bytes) = replica.lookup(try Self.identity(.login, "ada")) else { Issue.record("not found"); return }
-        #expect(try ReplicaCustomer(serializedBytes: bytes).view.segment == "gold")
+        guard case .found(let stored) = replica.lookup(try Self.identity(.login, "ada")) else { Issue.record("not found"); return }
+        #expect(try stored.decode().view.segment == "gold")
         let afterGap = replica.apply(Self.change(9, "c1"), inOrder: true)
         #expect(!afterGap, "8 is missing")
         #expect(replica.position == 6)
