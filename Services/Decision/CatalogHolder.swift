@@ -10,17 +10,18 @@ import Transport
 
 final class CatalogHolder: Sendable {
     let path: String
-    let epsilon: Double
+    /// Overrides the catalog's exploration (tests that want the strategy greedy); nil: the catalog's.
+    let exploration: Exploration?
     let logger: Logger
     private let state: Mutex<(engine: DecisionEngine, modified: FileStamp?)>
 
-    init(path: String, epsilon: Double, logger: Logger) throws {
+    init(path: String, exploration: Exploration? = nil, logger: Logger) throws {
         self.path = path
-        self.epsilon = epsilon
+        self.exploration = exploration
         self.logger = logger
         let modified = Self.modified(path)
         let catalog = try Self.read(path)
-        state = Mutex((DecisionEngine(catalog: catalog, epsilon: epsilon), modified))
+        state = Mutex((DecisionEngine(catalog: catalog, exploration: exploration), modified))
         Self.report(catalog, replacing: nil)
     }
 
@@ -51,7 +52,7 @@ final class CatalogHolder: Sendable {
         do {
             let catalog = try Self.read(path)
             let old = state.withLock { state in
-                defer { state = (DecisionEngine(catalog: catalog, epsilon: epsilon), seen) }
+                defer { state = (DecisionEngine(catalog: catalog, exploration: exploration), seen) }
                 return state.engine.catalog.version
             }
             logger.info("catalog reloaded", metadata: ["from": "\(old)", "to": "\(catalog.version)", "offers": "\(catalog.offers.count)"])

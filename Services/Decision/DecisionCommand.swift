@@ -29,9 +29,6 @@ struct DecisionCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds between journal syncs and copies into the store: the durability bound (env OFFERLOOP_JOURNAL_SYNC_MS).")
     var journalSyncMs: Int = Environment.int("OFFERLOOP_JOURNAL_SYNC_MS", 100)
 
-    @Option(help: "Exploration rate ε of the ε-greedy policy (env OFFERLOOP_EPSILON).")
-    var epsilon: Double = Environment.double("OFFERLOOP_EPSILON", 0.1)
-
     @OptionGroup var deadlines: ChannelDeadlineOptions
 
     @Option(help: "Longest wait for profile or scoring in one decision, ms; a healthy one answers in about 1 (env OFFERLOOP_CALL_TIMEOUT_MS).")
@@ -63,7 +60,6 @@ struct DecisionCommand: AsyncParsableCommand {
     func validate() throws {
         guard viewCacheSeconds >= 0 else { throw ValidationError("--view-cache-seconds must be 0 or more") }
         guard callTimeoutMs >= 1 else { throw ValidationError("--call-timeout-ms must be at least 1") }
-        guard epsilon >= 0, epsilon <= 1 else { throw ValidationError("--epsilon must lie in [0, 1]") }
         guard journalSyncMs >= 1 else { throw ValidationError("--journal-sync-ms must be at least 1") }
         guard replicaMaxLagMs >= 1, replicaReadySeconds >= 0 else {
             throw ValidationError("--replica-max-lag-ms must be at least 1 and --replica-ready-seconds 0 or more")
@@ -83,7 +79,7 @@ struct DecisionCommand: AsyncParsableCommand {
         let logger = options.logging.bootstrap(service: "decision")
         let holder: CatalogHolder
         do {
-            holder = try CatalogHolder(path: catalog, epsilon: epsilon, logger: logger)
+            holder = try CatalogHolder(path: catalog, logger: logger)
         } catch {
             logger.critical("the catalog cannot be used", metadata: ["errors": "\(error)"])
             throw ExitCode(1)

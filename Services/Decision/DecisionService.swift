@@ -145,7 +145,7 @@ final class DecisionService: @unchecked Sendable {
             }
         }
         let means = scores.map { scores in
-            Dictionary(scores.scores.map { ($0.offerID, Propensity(mean: $0.mean)) }, uniquingKeysWith: { a, _ in a })
+            Dictionary(scores.scores.map { ($0.offerID, Propensity(mean: $0.mean, logitVariance: $0.logitVariance)) }, uniquingKeysWith: { a, _ in a })
         }
 
         // 4. Arbitration.
@@ -281,6 +281,12 @@ final class DecisionService: @unchecked Sendable {
                 $0.holdings = view.holdings
                 $0.lastContactUnixMs = view.lastContactUnixMs
                 $0.lastResponseUnixMs = view.lastResponseUnixMs
+            }
+            if let plan = catalog.features {
+                $0.features = plan
+                for attribute in plan.attributes {
+                    if let value = view.attributes[attribute.name] { $0.customer.attributes[attribute.name] = value }
+                }
             }
             $0.channel = request.channel
             $0.context = request.context

@@ -3,6 +3,7 @@
 // its cumulative expected reward is reported as a share of the oracle's and next to uniform
 // random choice's, with the learning curve for scripts/plot-learning.
 import ArgumentParser
+import DecisionCore
 import Foundation
 import ScoringCore
 import Simulation
@@ -23,6 +24,12 @@ struct LearnCommand: ParsableCommand {
     @Option(help: "Customers in the world.")
     var customers = 5_000
 
+    @Option(help: "How the learner chooses: thompson, uncertainty:GAMMA or epsilon:E (the decision strategy's exploration).")
+    var policy = "thompson"
+
+    @Option(help: "Forgetting window in events (0: off).")
+    var forgettingWindow: UInt64 = 0
+
     @OptionGroup var output: OutputOptions
 
     struct Report: Encodable {
@@ -40,23 +47,32 @@ struct LearnCommand: ParsableCommand {
         guard !seedList.isEmpty, rounds > 0, offers >= 2, customers > 0 else {
             throw ValidationError("need at least one seed, rounds > 0, offers ≥ 2, customers > 0")
         }
+        let parts = policy.split(separator: ":")
+        let exploration: Exploration? = switch (parts.first, parts.count == 2 ? Double(parts[1]) : nil) {
+            case ("thompson", _) where parts.count == 1: nil
+            case ("uncertainty", let gamma?) where gamma >= 0: .uncertainty(gamma: gamma)
+            case ("epsilon", let epsilon?) where (0...1).contains(epsilon): .epsilonGreedy(epsilon)
+            default: throw ValidationError("--policy is thompson, uncertainty:GAMMA or epsilon:E, not '\(policy)'")
+        }
+        var hyperparameters = ModelHyperparameters()
+        hyperparameters.forgettingWindow = forgettingWindow
         var runs: [SimulationResult] = []
         let started = Date()
         for seed in seedList {
             let world = SimulatedWorld(seed: seed, customers: customers, offers: offers)
             progress("seed \(seed): \(rounds) rounds, \(offers) offers, \(customers) customers")
-            runs.append(world.run(seed: seed, rounds: rounds, checkpointEvery: max(rounds / 200, 1)) { round in
+            runs.append(world.run(seed: seed, rounds: rounds, hyperparameters: hyperparameters, exploration: exploration, checkpointEvery: max(rounds / 200, 1)) { round in
                 if round % max(rounds / 10, 1) == 0 { progress("  \(round) / \(rounds)") }
             })
         }
         let seconds = Date().timeIntervalSince(started)
         let report = Report(
-            rounds: rounds, offers: offers, hyperparameters: ModelHyperparameters(), runs: runs,
+            rounds: rounds, offers: offers, hyperparameters: hyperparameters, runs: runs,
             meanThompsonShare: runs.map(\.thompsonShare).reduce(0, +) / Double(runs.count),
             meanRandomShare: runs.map(\.randomShare).reduce(0, +) / Double(runs.count),
             applyPerSecond: Double(rounds * runs.count) / seconds)
         try output.report(report) {
-            ["seed   Thompson/oracle   random/oracle   Thompson/random"]
+            ["seed   learner/oracle    random/oracle    learner/random   (learner: \(policy))"]
                 + runs.map { String(format: "%4llu   %15.1f%%   %13.1f%%   %14.2fx", $0.seed, 100 * $0.thompsonShare, 100 * $0.randomShare,
                                     $0.thompson / $0.random) }
                 + [String(format: "mean   %15.1f%%   %13.1f%%", 100 * report.meanThompsonShare, 100 * report.meanRandomShare),

@@ -43,12 +43,16 @@ struct ScoringCommand: AsyncParsableCommand {
     @Option(help: "Prior propensity of an offer whose catalog declares none (env OFFERLOOP_DEFAULT_PROPENSITY).")
     var defaultPropensity: Double = Environment.double("OFFERLOOP_DEFAULT_PROPENSITY", 0.05)
 
+    @Option(help: "Forgetting: each outcome event keeps 1 − 1/N of the evidence learned so far, so offers whose appeal changes are followed; 0: off (env OFFERLOOP_FORGETTING_WINDOW).")
+    var forgettingWindow: Int = Environment.int("OFFERLOOP_FORGETTING_WINDOW", 0)
+
     func validate() throws {
         guard (4...20).contains(hashBits) else { throw ValidationError("--hash-bits must be 4…20") }
         guard featureVariance > 0, biasVariance > 0, featureVariance.isFinite, biasVariance.isFinite else {
             throw ValidationError("--feature-variance and --bias-variance must be positive")
         }
         guard defaultPropensity > 0, defaultPropensity < 1 else { throw ValidationError("--default-propensity must lie in (0, 1)") }
+        guard forgettingWindow >= 0 else { throw ValidationError("--forgetting-window must be 0 (off) or a number of events") }
         guard snapshotSeconds >= 1, snapshotEvents >= 1, catchUpMs >= 10 else {
             throw ValidationError("--snapshot-seconds, --snapshot-events must be ≥ 1 and --catch-up-ms ≥ 10")
         }
@@ -60,6 +64,7 @@ struct ScoringCommand: AsyncParsableCommand {
         hyper.featureVariance = featureVariance
         hyper.biasVariance = biasVariance
         hyper.defaultPropensity = defaultPropensity
+        hyper.forgettingWindow = UInt64(forgettingWindow)
         return hyper
     }
 

@@ -47,7 +47,7 @@ struct DecisionEngineTests {
         #expect(decision.offers.map(\.offer.id) == ["mobile_app"])
         #expect(decision.candidates.allSatisfy { !$0.kept && $0.reason == "control group" })
         // What the policy would have shown is logged (not shown), so control outcomes measure lift.
-        let exploiting = DecisionEngine(catalog: catalog, epsilon: 0)
+        let exploiting = DecisionEngine(catalog: catalog, exploration: .greedy)
         let held = decide(exploiting, Self.customer(id: member), slots: 2)
         let treated = decide(exploiting, Self.customer(id: Self.idOutsideControl(catalog)), slots: 2)
         #expect(held.control && held.offers.map(\.offer.id) == ["mobile_app"] && !treated.control)
@@ -67,7 +67,7 @@ struct DecisionEngineTests {
 
     @Test func offersAreRankedByPriorityWithOnePerCategory() throws {
         let catalog = try sampleCatalog()
-        let engine = DecisionEngine(catalog: catalog, epsilon: 0)
+        let engine = DecisionEngine(catalog: catalog, exploration: .greedy)
         let view = Self.customer(id: Self.idOutsideControl(catalog))
         // Eligible on the web for this customer: credit_card_upgrade (cards), mortgage_refinance and
         // personal_loan (lending), home_insurance (insurance), savings_bonus (savings), mobile_app (service).
@@ -102,7 +102,7 @@ struct DecisionEngineTests {
 
     @Test func loggedProbabilitiesSumToOneAndMatchHowOftenEachOfferIsShown() throws {
         let catalog = try sampleCatalog()
-        let engine = DecisionEngine(catalog: catalog, epsilon: 0.2)
+        let engine = DecisionEngine(catalog: catalog, exploration: .epsilonGreedy(0.2))
         let view = Self.customer(id: Self.idOutsideControl(catalog))
         var shown: [String: Int] = [:]
         var logged: [String: Double] = [:]
@@ -122,7 +122,7 @@ struct DecisionEngineTests {
 
     @Test func aDeclineOnOneChannelSuppressesTheOfferOnEveryChannel() throws {
         let catalog = try sampleCatalog()
-        let engine = DecisionEngine(catalog: catalog, epsilon: 0)
+        let engine = DecisionEngine(catalog: catalog, exploration: .greedy)
         let view = Self.customer(id: Self.idOutsideControl(catalog))
         let declined = [ContactRecord(offerID: "personal_loan", category: "lending", channel: "atm", timeMs: Self.now - 3 * Self.day, kind: .declined)]
         let decision = decide(engine, view, history: declined, propensities: ["personal_loan": 0.9])
@@ -134,7 +134,7 @@ struct DecisionEngineTests {
 
     @Test func anAcceptanceCoolsDownItsCategory() throws {
         let catalog = try sampleCatalog()
-        let engine = DecisionEngine(catalog: catalog, epsilon: 0)
+        let engine = DecisionEngine(catalog: catalog, exploration: .greedy)
         let view = Self.customer(id: Self.idOutsideControl(catalog))
         let accepted = [ContactRecord(offerID: "mortgage_refinance", category: "lending", channel: "call_center", timeMs: Self.now - 10 * Self.day, kind: .accepted)]
         let decision = decide(engine, view, slots: 5, history: accepted, propensities: ["personal_loan": 0.9])
@@ -157,7 +157,7 @@ struct DecisionEngineTests {
         let yaml = sample.replacingOccurrences(of: policy, with: "contact_policy:\n  suppress_days_after_decline: 0\n  cooldown_days_after_accept: 0")
         let catalog = try CatalogLoader.load(yaml: yaml, file: "no-policy.yaml")
         #expect(catalog.contactPolicy.perChannelPerDay.isEmpty && catalog.contactPolicy.allChannelsPerWeek == nil)
-        let engine = DecisionEngine(catalog: catalog, epsilon: 0)
+        let engine = DecisionEngine(catalog: catalog, exploration: .greedy)
         let view = Self.customer(id: Self.idOutsideControl(catalog))
         let history = (0..<20).map { ContactRecord(offerID: "mobile_app", category: "service", channel: "web", timeMs: Self.now - Int64($0) * 60_000, kind: .shown) }
             + [ContactRecord(offerID: "personal_loan", category: "lending", channel: "atm", timeMs: Self.now - Self.day, kind: .declined),

@@ -61,7 +61,7 @@ import Wire
 
     @Test func aRequestWithoutASeedTakesTheEnvironmentsSeed() throws {
         // ε = 1: every slot explores, so the offers follow the random generator alone.
-        let fixture = try DecisionFixture(epsilon: 1)
+        let fixture = try DecisionFixture(exploration: .epsilonGreedy(1))
         let seeded = try fixture.decide(DecisionFixture.request(slots: 3, seed: 42))  // the fixture's fixed seed
         for _ in 0..<5 {
             let unseeded = try fixture.decide(DecisionFixture.request(slots: 3, seed: 0))

@@ -23,11 +23,11 @@ final class DecisionFixture {
     let service: DecisionService
     let tester: ServiceTester
 
-    /// `epsilon` 0: the strategy exploits only, so the offers follow from the propensities.
+    /// `exploration` greedy: the strategy exploits only, so the offers follow from the propensities.
     /// `scoring`: the propensity source decide uses, given the recording one (the default) and
     /// the fixture's environment. `replica`: customer views held in memory, asked before `views`.
     /// `forwarder`: where a decide for another partition's customer goes.
-    init(settings: DecisionService.Settings = DecisionService.Settings(), epsilon: Double = 0,
+    init(settings: DecisionService.Settings = DecisionService.Settings(), exploration: Exploration = .greedy,
          scoring: (RecordingPropensities, ServiceEnvironment) -> any PropensitySource = { recording, _ in recording },
          replica: ReplicaViews? = nil, forwarder: (any DecisionForwarder)? = nil, clock: ManualClock = ManualClock()) throws {
         self.clock = clock
@@ -39,7 +39,7 @@ final class DecisionFixture {
         let logs = CapturedLogs()
         self.logs = logs
         let logger = Logger(label: "decision-test") { _ in logs }
-        catalog = try CatalogHolder(path: Self.catalogPath, epsilon: epsilon, logger: logger)
+        catalog = try CatalogHolder(path: Self.catalogPath, exploration: exploration, logger: logger)
         let environment = ServiceEnvironment.manual(clock)
         service = DecisionService(catalog: catalog, journal: journal, settings: settings, views: views, replica: replica,
                                   propensities: scoring(propensities, environment), forwarder: forwarder, environment: environment, logger: logger)

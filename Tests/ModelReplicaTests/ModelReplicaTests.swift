@@ -107,13 +107,15 @@ import Wire
 @Suite struct ModelSnapshotSizeTests {
     /// A snapshot in ScoringCore's encoding (ModelSnapshot.swift) of `offers` offers at the default
     /// hyper-parameters, each with every slot away from its prior.
-    static func everySlotMoved(offers: Int) -> [UInt8] {
+    /// In snapshot format 2, or 1 (before forgetting: no window, no forgotten-at sequence).
+    static func everySlotMoved(offers: Int, format: UInt64 = 2) -> [UInt8] {
         var bytes = Array("OLSM".utf8)
         func put(_ value: UInt64, _ size: Int) { for byte in 0..<size { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * byte))) } }
         let hyper = ModelHyperparameters()
-        put(1, 4)
+        put(format, 4)
         put(UInt64(hyper.hashBits), 4)
         for value in [hyper.featureVariance, hyper.biasVariance, hyper.defaultPropensity] { put(value.bitPattern, 8) }
+        if format >= 2 { put(0, 8) }
         put(1_000_000, 8)
         put(UInt64(offers), 4)
         for offer in (0..<offers).map({ String(format: "offer-%03d", $0) }) {
@@ -122,6 +124,7 @@ import Wire
             put((0.05).bitPattern, 8)
             put(10_000, 8)
             put(500, 8)
+            if format >= 2 { put(0, 8) }
             put(UInt64(hyper.slots), 4)
             for slot in 0..<hyper.slots {
                 put(UInt64(slot), 4)
@@ -136,6 +139,7 @@ import Wire
         let bytes = Self.everySlotMoved(offers: 100)
         let model = LiveModel(try ScoringModel(snapshot: bytes))
         #expect(model.copy.snapshot() == bytes, "the encoding is canonical")
+        #expect(try ScoringModel(snapshot: Self.everySlotMoved(offers: 100, format: 1)) == model.copy, "format 1 reads as the same model")
         let pages = ModelSnapshotPages()
         var sizes: [Int] = []
         let read = try ModelSnapshotPages.read { request throws(ServiceError) in
@@ -145,7 +149,7 @@ import Wire
         }
         #expect(read == model.copy)
         // 8.2 MB: within the broker's 16 MiB in one message, but paged at 4 MiB it leaves room.
-        #expect(bytes.count == 48 + 100 * (4 + 9 + 8 + 8 + 8 + 4 + 4096 * 20))
+        #expect(bytes.count == 56 + 100 * (4 + 9 + 8 + 8 + 8 + 8 + 4 + 4096 * 20))
         #expect(sizes.count == 2 && sizes.allSatisfy { $0 <= ModelSnapshotPages.defaultPageBytes + 100 }, "\(bytes.count) bytes in pages of \(sizes)")
     }
 }

@@ -48,9 +48,10 @@ extension LiveModel {
         }
     }
 
-    /// The request's customer view and context as model features. Missing parts of the view are
-    /// features of their own ("seg=none", "clv=unknown"), never an error: an anonymous visitor
-    /// or a degraded decision still gets scores.
+    /// The request's customer view and context as model features, by the request's feature plan
+    /// (the standard one when it has none). Missing parts of the view are features of their own
+    /// ("seg=none", "clv=unknown"), never an error: an anonymous visitor or a degraded decision
+    /// still gets scores. A plan that is not valid is INVALID_ARGUMENT.
     public static func features(_ request: ScoreRequest, now: Int64) throws(ServiceError) -> FeatureVector {
         guard let channel = ChannelName.name(request.channel) else {
             throw ServiceError(.invalidArgument, "channel is required (atm, kiosk, web or call_center)")
@@ -68,7 +69,10 @@ extension LiveModel {
         customer.daysSinceResponse = days(view.lastResponseUnixMs)
         customer.hour = request.hasLocalHour ? Int(request.localHour) : nil
         customer.context = request.context
-        return FeatureBuilder.features(customer)
+        customer.attributes = view.attributes
+        guard request.hasFeatures else { return FeatureBuilder.features(customer) }
+        if let problem = request.features.problem { throw ServiceError(.invalidArgument, "features: \(problem)") }
+        return FeatureBuilder.features(customer, plan: request.features)
     }
 
     /// What the model knows, as the "model" method answers it.

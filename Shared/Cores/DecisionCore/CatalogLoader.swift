@@ -20,7 +20,7 @@ struct CatalogReader {
     let file: String
     var errors: [CatalogError] = []
 
-    static let topKeys = ["version", "offers", "control_group", "contact_policy", "default_offers", "retention", "priority"]
+    static let topKeys = ["version", "offers", "control_group", "contact_policy", "default_offers", "retention", "priority", "exploration", "features"]
     static let offerKeys = ["id", "name", "category", "value", "valid_from", "valid_to", "levers", "prior_propensity",
                             "channels", "treatments", "eligibility", "holdout_percent"]
 
@@ -103,10 +103,64 @@ struct CatalogReader {
         } catch {
             fail(formulaNode, "priority formula: \(error.message)", offset: error.offset)
         }
+        let exploration = top["exploration"].map { explorationSection($0) } ?? .standard
+        let features = top["features"].flatMap { featuresSection($0) }
         guard let formula else { return nil }
         return OfferCatalog(
             version: version, offers: offers, controlPercent: controlPercent, controlSalt: controlSalt, contactPolicy: policy,
-            defaultOffers: defaults, retentionRule: retentionRule, retentionCategory: retentionCategory, priorityFormula: formula)
+            defaultOffers: defaults, retentionRule: retentionRule, retentionCategory: retentionCategory, priorityFormula: formula,
+            exploration: exploration, features: features)
+    }
+
+    mutating func explorationSection(_ node: Node) -> Exploration {
+        guard let map = mapping(node, "exploration") else { return .standard }
+        checkKeys(map, ["method", "gamma", "epsilon"], "exploration")
+        let method = map["method"].flatMap { string($0, "exploration.method") } ?? "uncertainty"
+        switch method {
+        case "uncertainty":
+            if let epsilon = map["epsilon"] { fail(epsilon, "exploration.epsilon is a setting of method epsilon_greedy, not of uncertainty") }
+            guard case .uncertainty(let standard) = Exploration.standard else { return .standard }
+            return .uncertainty(gamma: map["gamma"].flatMap { number($0, "exploration.gamma", 0...1e6) } ?? standard)
+        case "epsilon_greedy":
+            if let gamma = map["gamma"] { fail(gamma, "exploration.gamma is a setting of method uncertainty, not of epsilon_greedy") }
+            return .epsilonGreedy(map["epsilon"].flatMap { number($0, "exploration.epsilon", 0...1) } ?? 0.1)
+        default:
+            fail(map["method"], "exploration.method must be uncertainty or epsilon_greedy, not '\(method.prefix(40))'")
+            return .standard
+        }
+    }
+
+    /// `features:` — `attributes:` (name: category, or name: [ascending bucket bounds]) and
+    /// `crosses:` (a list of [group, group]; absent: the standard crosses).
+    mutating func featuresSection(_ node: Node) -> FeaturePlan? {
+        guard let map = mapping(node, "features") else { return nil }
+        checkKeys(map, ["attributes", "crosses"], "features")
+        var plan = FeaturePlan.standard
+        if let node = map["attributes"], let attributes = mapping(node, "features.attributes") {
+            for (key, value) in attributes {
+                guard let name = string(key, "attribute name") else { continue }
+                var bounds: [Double] = []
+                if let items = value.sequence, !items.isEmpty {
+                    bounds = items.compactMap { number($0, "a bucket bound of '\(name)'", -1e15...1e15) }
+                } else if value.scalar?.string != "category" {
+                    fail(value, "attribute '\(name)' must be 'category' or a list of bucket bounds, e.g. [0.2, 0.4, 0.6]")
+                }
+                plan.attributes.append(AttributeFeature.with { $0.name = name; $0.bounds = bounds })
+            }
+        }
+        if let node = map["crosses"] {
+            plan.crosses = []
+            for item in node.sequence ?? [] {
+                guard let pair = item.sequence, pair.count == 2, let left = string(pair[0], "a crossed group"), let right = string(pair[1], "a crossed group") else {
+                    fail(item, "a cross is a pair of feature groups, e.g. [channel, segment]")
+                    continue
+                }
+                plan.crosses.append(FeatureCross.with { $0.left = left; $0.right = right })
+            }
+            if node.sequence == nil { fail(node, "'crosses' must be a list of pairs, e.g. [[channel, segment]]; [] for none") }
+        }
+        if let problem = plan.problem { fail(node, "features: \(problem)") }
+        return plan
     }
 
     mutating func offer(_ node: Node) -> Offer? {

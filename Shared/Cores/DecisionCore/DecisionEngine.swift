@@ -10,11 +10,11 @@
 //   a decline / cool-down after an acceptance — each drop has its reason;
 //   5. priority = the catalog's formula (propensity × value × levers by default);
 //   6. high-value customers at risk (the catalog's retention rule): retention offers rank first;
-//   7. slots filled one by one, at most one offer per category, by ε-greedy exploration:
-//      the best remaining offer with probability 1 − ε, a uniformly random remaining one with ε
-//      (within the retention offers while any remain for a customer at risk). The logged
-//      probability of a shown offer is (1 − ε)·[it was the best] + ε / (offers remaining), the
-//      exact chance this policy picks it at its slot, given the slots before it.
+//   7. slots filled one by one, at most one offer per category, each drawn among the remaining
+//      offers (within the retention offers while any remain for a customer at risk) with the
+//      chances the catalog's exploration gives them (Exploration: by default the best offer,
+//      and the others as far as the model is unsure they are worse). The logged probability of
+//      a shown offer is the exact chance this policy picked it at its slot, given the slots before it.
 //   8. nothing qualified → the channel's default offer, if it may be shown.
 
 /// What the strategy needs of a request beyond the customer (whose rule input already holds the
@@ -35,8 +35,13 @@ public struct DecisionRequest: Sendable {
 /// What scoring said of one offer.
 public struct Propensity: Sendable {
     public var mean: Double
+    /// The variance of the model's logit for this offer (how unsure it is); nil: unknown (a prior).
+    public var logitVariance: Double?
 
-    public init(mean: Double) { self.mean = mean }
+    public init(mean: Double, logitVariance: Double? = nil) {
+        self.mean = mean
+        self.logitVariance = logitVariance
+    }
 }
 
 public struct Decision: Sendable {
@@ -112,8 +117,7 @@ public struct Decision: Sendable {
 
 public struct DecisionEngine: Sendable {
     public let catalog: OfferCatalog
-    /// Exploration rate of the ε-greedy policy.
-    public let epsilon: Double
+    public let exploration: Exploration
     /// The prior when neither scoring nor the catalog gives one.
     public static let defaultPropensity = 0.05
 
@@ -123,9 +127,10 @@ public struct DecisionEngine: Sendable {
     let isRetention: [Bool]
     let leverTerms: [[Double]]
 
-    public init(catalog: OfferCatalog, epsilon: Double = 0.1) {
+    /// `exploration`: the catalog's unless given.
+    public init(catalog: OfferCatalog, exploration: Exploration? = nil) {
         self.catalog = catalog
-        self.epsilon = min(max(epsilon, 0), 1)
+        self.exploration = exploration ?? catalog.exploration
         let categories = Array(Set(catalog.offers.map(\.category))).sorted()
         categoryIndex = catalog.offers.map { categories.firstIndex(of: $0.category)! }
         isRetention = catalog.offers.map { $0.category == catalog.retentionCategory }
@@ -213,14 +218,26 @@ public struct DecisionEngine: Sendable {
         let channel = request.channel
         let offers = catalog.offers
         var terms = [Double](repeating: 1, count: catalog.priorityFormula.terms.count)
-        var kept: [(index: Int, propensity: Double, priority: Double)] = []
+        var kept: [(index: Int, propensity: Double, priority: Double, spread: Double)] = []
         kept.reserveCapacity(eligible.count)
+        let spreads = if case .uncertainty = exploration { true } else { false }
         for index in eligible {
-            let propensity = propensities?[offers[index].id]?.mean ?? prior(offers[index])
+            let scored = propensities?[offers[index].id]
+            let propensity = scored?.mean ?? prior(offers[index])
             terms[0] = propensity
             terms[1] = offers[index].value
             for (k, lever) in leverTerms[index].enumerated() { terms[k + 2] = lever }
-            kept.append((index, propensity, catalog.priorityFormula.priority(terms)))
+            let priority = catalog.priorityFormula.priority(terms)
+            var spread = 0.0
+            if spreads {
+                // The priority's spread: the propensity's, times how the formula moves with it.
+                let step = 1e-6
+                terms[0] = propensity + step
+                let slope = (catalog.priorityFormula.priority(terms) - priority) / step
+                spread = abs(slope) * Exploration.spread(mean: propensity, logitVariance: scored?.logitVariance)
+                if !spread.isFinite { spread = 0 }
+            }
+            kept.append((index, propensity, priority, spread))
         }
         let retentionFirst = decision.retention && kept.contains { isRetention[$0.index] }
         if retentionFirst { decision.explanation.append("high-value customer at risk: retention offers first") }
@@ -239,16 +256,15 @@ public struct DecisionEngine: Sendable {
                 remaining = remaining.filter { isRetention[kept[$0].index] }
             }
             guard !remaining.isEmpty else { break }
-            let explore = Double.random(in: 0..<1, using: &random) < epsilon
-            let pick = explore ? Int.random(in: 0..<remaining.count, using: &random) : 0
-            let share = epsilon / Double(remaining.count)
+            let chances = exploration.probabilities(priorities: remaining.map { kept[$0].priority }, spreads: remaining.map { kept[$0].spread })
+            let pick = Exploration.draw(chances, unit: Double.random(in: 0..<1, using: &random))
             if slot == 0 {
-                for (rank, position) in remaining.enumerated() { firstSlot[position] = (rank == 0 ? 1 - epsilon : 0) + share }
+                for (rank, position) in remaining.enumerated() { firstSlot[position] = chances[rank] }
             }
             let chosen = kept[remaining[pick]]
             let offer = offers[chosen.index]
-            let probability = (pick == 0 ? 1 - epsilon : 0) + share
-            var reason = (pick == 0 ? "highest priority " : "explored (ε = \(epsilon.formatted)); priority ") + formatted(chosen.priority)
+            let probability = chances[pick]
+            var reason = (pick == 0 ? "highest priority " : "explored (\(exploration), chance \(formatted(probability))); priority ") + formatted(chosen.priority)
             reason += " = \(catalog.priorityFormula.text) with propensity \(formatted(chosen.propensity)), value \(offer.value.formatted)"
             if retentionFirst, isRetention[chosen.index] { reason = "retention first; " + reason }
             decision.offers.append(choice(offer, channel, propensity: chosen.propensity, probability: probability, priority: chosen.priority, reason: reason))

@@ -2,6 +2,7 @@
 // Written in YAML by the business (examples/catalog/retail-bank.yaml), validated as a whole
 // when it loads: every problem is reported as "file:line:column: what is wrong", and a catalog
 // with any problem is rejected (the running one stays). Rules are compiled at load time.
+import Wire
 
 /// The channels' presentation of an offer, with the limits of their screens.
 public struct Treatment: Sendable, Equatable {
@@ -116,12 +117,17 @@ public struct OfferCatalog: Sendable {
     public let retentionCategory: String
     /// Priority = this formula of named terms (propensity, value and the offers' levers).
     public let priorityFormula: PriorityFormula
+    /// How the strategy explores among the ranked offers.
+    public let exploration: Exploration
+    /// The model's features: which customer attributes, which crosses (nil: the standard plan).
+    public let features: FeaturePlan?
 
     /// Offers by id, built once when the catalog loads.
     let byID: [String: Offer]
 
     init(version: String, offers: [Offer], controlPercent: Double, controlSalt: String, contactPolicy: ContactPolicy,
-         defaultOffers: [String: String], retentionRule: EligibilityRule?, retentionCategory: String, priorityFormula: PriorityFormula) {
+         defaultOffers: [String: String], retentionRule: EligibilityRule?, retentionCategory: String, priorityFormula: PriorityFormula,
+         exploration: Exploration = .standard, features: FeaturePlan? = nil) {
         self.version = version
         self.offers = offers
         self.controlPercent = controlPercent
@@ -131,6 +137,8 @@ public struct OfferCatalog: Sendable {
         self.retentionRule = retentionRule
         self.retentionCategory = retentionCategory
         self.priorityFormula = priorityFormula
+        self.exploration = exploration
+        self.features = features
         byID = Dictionary(offers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 

@@ -2,7 +2,9 @@
 // context become a list of names ("ch=atm", "seg=gold", "ch=atm×churn=high", …); each name is
 // hashed once per request (FNV-1a, 64 bits) and indexes the same slot in every offer's weights.
 // Numbers are bucketed, never used raw, so a NaN or an absurd value lands in a bucket of its own
-// ("clv=unknown") instead of in the weights.
+// ("clv=unknown") instead of in the weights. Which customer attributes become features and which
+// groups are crossed is the catalog's FeaturePlan (the standard plan when it names none).
+import Wire
 
 /// What the scoring model knows about a customer and the moment of the request.
 public struct CustomerFeatures: Sendable, Equatable {
@@ -18,6 +20,8 @@ public struct CustomerFeatures: Sendable, Equatable {
     public var hour: Int?
     /// Free categorical context from the touchpoint ("page" → "mortgages", "call_reason" → "fees").
     public var context: [String: String] = [:]
+    /// Customer attributes (as loaded: text), of which the plan's become features.
+    public var attributes: [String: String] = [:]
 
     public init(channel: String) {
         self.channel = channel
@@ -59,29 +63,66 @@ public struct FeatureVector: Sendable, Equatable {
 public enum FeatureBuilder {
     /// The intercept every example carries: its weight is the offer's base propensity (in logits).
     public static let bias = "bias"
-    /// At most this many context entries and holdings become features; names are cut to 64 bytes.
+    /// At most this many context entries, holdings and names per cross become features; names are cut to 64 bytes.
     public static let maxListed = 32
     static let maxNameBytes = 64
 
-    public static func features(_ customer: CustomerFeatures) -> FeatureVector {
+    public static func features(_ customer: CustomerFeatures, plan: FeaturePlan = .standard) -> FeatureVector {
         let channel = "ch=" + clean(customer.channel)
         let segment = "seg=" + (customer.segment.isEmpty ? "none" : clean(customer.segment))
         let churn = "churn=" + churnBucket(customer.churnRisk)
         let clv = "clv=" + clvBucket(customer.clv)
         let time = "tod=" + timeOfDay(customer.hour)
-        var names = [
-            bias, channel, segment, churn, clv, time,
-            "contact=" + recency(customer.daysSinceContact),
-            "response=" + recency(customer.daysSinceResponse),
-            // Crosses: an offer can do well on one channel with one kind of customer.
-            channel + "×" + segment, channel + "×" + churn, channel + "×" + time, segment + "×" + churn,
-        ]
-        for product in customer.holdings.sorted().prefix(maxListed) { names.append("holds=" + clean(product)) }
-        for (key, value) in customer.context.sorted(by: { $0.key < $1.key }).prefix(maxListed) {
-            names.append("ctx:" + clean(key) + "=" + clean(value))
+        let contact = "contact=" + recency(customer.daysSinceContact)
+        let response = "response=" + recency(customer.daysSinceResponse)
+        let holdings = customer.holdings.sorted().prefix(maxListed).map { "holds=" + clean($0) }
+        let context = customer.context.sorted(by: { $0.key < $1.key }).prefix(maxListed).map { (key: clean($0.key), name: "ctx:" + clean($0.key) + "=" + clean($0.value)) }
+        let attributes = plan.attributes.map { attribute in
+            (attribute.name, "attr:" + attribute.name + "=" + attributeBucket(customer.attributes[attribute.name], bounds: attribute.bounds))
         }
+        func group(_ name: String) -> [String] {
+            switch name {
+            case "channel": [channel]
+            case "segment": [segment]
+            case "churn": [churn]
+            case "clv": [clv]
+            case "time": [time]
+            case "contact": [contact]
+            case "response": [response]
+            case "holdings": holdings
+            case "context": context.map(\.name)
+            case _ where name.hasPrefix("context."): context.filter { "context." + $0.key == name }.map(\.name)
+            default: attributes.filter { $0.0 == name }.map(\.1)
+            }
+        }
+        var names = [bias, channel, segment, churn, clv, time, contact, response]
+        names.append(contentsOf: attributes.map(\.1))
+        for cross in plan.crosses {
+            let lefts = group(cross.left), rights = group(cross.right)
+            var crossed = 0
+            for a in lefts {
+                for b in rights where crossed < maxListed {
+                    names.append(a + "×" + b)
+                    crossed += 1
+                }
+            }
+        }
+        names.append(contentsOf: holdings)
+        names.append(contentsOf: context.map(\.name))
         return FeatureVector(names: names)
     }
+
+    /// An attribute's bucket: categorical, its cleaned value; numeric, the bucket between bounds
+    /// ("lt0.2", "0.2-0.4", "ge0.8"). Unset or not a number: "unknown".
+    static func attributeBucket(_ value: String?, bounds: [Double]) -> String {
+        guard let value, !value.isEmpty else { return "unknown" }
+        guard !bounds.isEmpty else { return clean(value) }
+        guard let number = Double(value), number.isFinite else { return "unknown" }
+        guard let above = bounds.firstIndex(where: { number < $0 }) else { return "ge" + text(bounds[bounds.count - 1]) }
+        return above == 0 ? "lt" + text(bounds[0]) : text(bounds[above - 1]) + "-" + text(bounds[above])
+    }
+
+    static func text(_ bound: Double) -> String { bound == bound.rounded() && abs(bound) < 1e15 ? String(Int(bound)) : String(bound) }
 
     /// Churn risk in five bands; anything not a probability is "unknown".
     static func churnBucket(_ risk: Double) -> String {

@@ -1,14 +1,16 @@
 // A model as bytes, for the store: little-endian, versioned, only the slots that moved away from
 // their prior. Decoding checks every length, so a truncated or foreign blob is a typed error.
 //
-//   "OLSM" u32 format=1 | u32 hashBits f64 featureVariance f64 biasVariance f64 defaultPropensity
-//   u64 sequence | u32 offers | per offer (sorted by id): u32 idLength id f64 prior u64 observations
-//   u64 accepted u32 slots, then per slot: u32 index f64 mean f64 precision
+//   "OLSM" u32 format=2 | u32 hashBits f64 featureVariance f64 biasVariance f64 defaultPropensity
+//   u64 forgettingWindow | u64 sequence | u32 offers | per offer (sorted by id): u32 idLength id
+//   f64 prior u64 observations u64 accepted u64 forgottenAt u32 slots, then per slot: u32 index
+//   f64 mean f64 precision. Format 1 (before forgetting) had neither forgettingWindow nor
+//   forgottenAt, and is still read.
 import Foundation
 
 extension ScoringModel {
     static let magic = Array("OLSM".utf8)
-    static let format: UInt32 = 1
+    static let format: UInt32 = 2
 
     public func snapshot() -> [UInt8] {
         var out = Self.magic
@@ -17,6 +19,7 @@ extension ScoringModel {
         out.put(hyperparameters.featureVariance)
         out.put(hyperparameters.biasVariance)
         out.put(hyperparameters.defaultPropensity)
+        out.put(hyperparameters.forgettingWindow)
         out.put(sequence)
         out.put(UInt32(offers.count))
         for id in offers.keys.sorted() {
@@ -27,6 +30,7 @@ extension ScoringModel {
             out.put(model.prior)
             out.put(model.observations)
             out.put(model.accepted)
+            out.put(model.forgottenAt)
             let moved = model.mean.isEmpty ? [] : (0..<model.mean.count).filter {
                 model.mean[$0] != model.priorMean($0) || model.precision[$0] != model.priorPrecision($0)
             }
@@ -44,7 +48,7 @@ extension ScoringModel {
         var reader = ByteReader(bytes)
         guard reader.take(4) == Self.magic else { throw .corruptSnapshot("not a scoring model snapshot") }
         let format: UInt32 = try reader.read()
-        guard format == Self.format else { throw .corruptSnapshot("format \(format), this build reads \(Self.format)") }
+        guard format == 1 || format == Self.format else { throw .corruptSnapshot("format \(format), this build reads 1 and \(Self.format)") }
         var hyper = ModelHyperparameters()
         let bits: UInt32 = try reader.read()
         guard (1...24).contains(bits) else { throw .corruptSnapshot("hash bits \(bits) out of range") }
@@ -52,6 +56,7 @@ extension ScoringModel {
         hyper.featureVariance = try reader.read()
         hyper.biasVariance = try reader.read()
         hyper.defaultPropensity = try reader.read()
+        if format >= 2 { hyper.forgettingWindow = try reader.read() }
         let sequence: UInt64 = try reader.read()
         let count: UInt32 = try reader.read()
         var offers: [String: OfferModel] = [:]
@@ -63,8 +68,10 @@ extension ScoringModel {
             let prior: Double = try reader.read()
             let observations: UInt64 = try reader.read()
             let accepted: UInt64 = try reader.read()
+            let forgottenAt: UInt64 = format >= 2 ? try reader.read() : 0
             let moved: UInt32 = try reader.read()
-            var model = OfferModel(offerID: id, prior: prior, hyperparameters: hyper)
+            var model = OfferModel(offerID: id, prior: prior, observations: observations, accepted: accepted,
+                                   mean: [], precision: [], forgottenAt: forgottenAt, hyperparameters: hyper)
             if observations > 0 || moved > 0 {
                 var mean = (0..<hyper.slots).map(model.priorMean)
                 var precision = (0..<hyper.slots).map(model.priorPrecision)
@@ -78,7 +85,7 @@ extension ScoringModel {
                     }
                 }
                 model = OfferModel(offerID: id, prior: prior, observations: observations, accepted: accepted,
-                                   mean: mean, precision: precision, hyperparameters: hyper)
+                                   mean: mean, precision: precision, forgottenAt: forgottenAt, hyperparameters: hyper)
             }
             offers[id] = model
         }

@@ -25,10 +25,20 @@ public struct ModelHyperparameters: Sendable, Equatable, Codable {
     public var biasVariance = 1.0
     /// Prior propensity of an offer whose catalog declares none.
     public var defaultPropensity = 0.05
+    /// Forgetting: the evidence's half-life-like window in stream events — each event keeps
+    /// 1 − 1/window of what the precisions learned beyond the prior, so an offer whose appeal
+    /// changes is followed. 0: off (nothing is forgotten; best on a stationary world).
+    public var forgettingWindow: UInt64 = 0
 
     public init() {}
 
     public var slots: Int { 1 << hashBits }
+
+    /// The share of learned precision left after `events` stream events.
+    func retained(after events: UInt64) -> Double {
+        guard forgettingWindow > 0, events > 0 else { return 1 }
+        return pow(1 - 1 / Double(forgettingWindow), Double(events))
+    }
 }
 
 /// A request's features reduced to slots: distinct slot indices with how many features hit each
@@ -65,6 +75,8 @@ public struct OfferModel: Sendable, Equatable {
     /// Posterior means and precisions per slot; empty until the first update (all prior).
     public private(set) var mean: [Double] = []
     public private(set) var precision: [Double] = []
+    /// The stream sequence the precisions were last forgotten to (with forgetting on).
+    public private(set) var forgottenAt: UInt64 = 0
     let biasSlot: Int
 
     public init(offerID: String, prior: Double, hyperparameters: ModelHyperparameters) {
@@ -89,14 +101,17 @@ public struct OfferModel: Sendable, Equatable {
     @inline(__always) func m(_ slot: Int) -> Double { mean.isEmpty ? priorMean(slot) : mean[slot] }
     @inline(__always) func q(_ slot: Int) -> Double { precision.isEmpty ? priorPrecision(slot) : precision[slot] }
 
-    /// The logit's posterior mean μ and variance v for these features.
-    public func logitPosterior(_ x: SlotVector) -> (mean: Double, variance: Double) {
+    /// The logit's posterior mean μ and variance v for these features, at stream sequence
+    /// `sequence` (what forgetting has taken since `forgottenAt` counts; nil: as stored).
+    public func logitPosterior(_ x: SlotVector, at sequence: UInt64? = nil) -> (mean: Double, variance: Double) {
         var mu = 0.0
         var v = 0.0
+        let kept = sequence.map { hyperparameters.retained(after: $0 > forgottenAt ? $0 - forgottenAt : 0) } ?? 1
         for k in 0..<x.indices.count {
             let i = x.indices[k], c = x.counts[k]
             mu += m(i) * c
-            v += c * c / q(i)
+            let precision = kept == 1 ? q(i) : priorPrecision(i) + (q(i) - priorPrecision(i)) * kept
+            v += c * c / precision
         }
         return (mu, v)
     }
@@ -117,9 +132,11 @@ public struct OfferModel: Sendable, Equatable {
         m(x.indices[k]) * x.counts[k]
     }
 
-    /// Learns one outcome. Returns false (and changes nothing) if the result would not be finite.
+    /// Learns one outcome, stream event `sequence`. Returns false (and changes nothing but what
+    /// forgetting takes) if the result would not be finite.
     @discardableResult
-    public mutating func update(_ x: SlotVector, accepted: Bool) -> Bool {
+    public mutating func update(_ x: SlotVector, accepted: Bool, at sequence: UInt64 = 0) -> Bool {
+        forget(to: sequence)
         let y: Double = accepted ? 1 : -1
         let (mu, v) = logitPosterior(x)
         let c = Self.solveStep(yMu: y * mu, v: v)
@@ -141,6 +158,18 @@ public struct OfferModel: Sendable, Equatable {
         return true
     }
 
+    /// Applies what forgetting takes between `forgottenAt` and `sequence` to every slot.
+    mutating func forget(to sequence: UInt64) {
+        guard hyperparameters.forgettingWindow > 0, sequence > forgottenAt else { return }
+        let kept = hyperparameters.retained(after: sequence - forgottenAt)
+        forgottenAt = sequence
+        guard !precision.isEmpty else { return }
+        for i in precision.indices {
+            let prior = priorPrecision(i)
+            precision[i] = prior + (precision[i] - prior) * kept
+        }
+    }
+
     /// The root c ∈ (0, 1) of g(c) = c − σ(−yμ − c v), increasing in c: Newton steps kept inside a
     /// shrinking bracket, a fixed iteration bound, so the result depends on the inputs alone.
     static func solveStep(yMu: Double, v: Double) -> Double {
@@ -159,8 +188,9 @@ public struct OfferModel: Sendable, Equatable {
 
     /// Restores a model from a snapshot's fields.
     init(offerID: String, prior: Double, observations: UInt64, accepted: UInt64, mean: [Double], precision: [Double],
-         hyperparameters: ModelHyperparameters) {
+         forgottenAt: UInt64 = 0, hyperparameters: ModelHyperparameters) {
         self.init(offerID: offerID, prior: prior, hyperparameters: hyperparameters)
+        self.forgottenAt = forgottenAt
         self.observations = observations
         self.accepted = accepted
         self.mean = mean

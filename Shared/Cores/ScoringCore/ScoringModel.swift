@@ -102,7 +102,7 @@ public struct ScoringModel: Sendable, Equatable {
         let x = SlotVector(FeatureVector(names: example.features), slots: hyperparameters.slots)
         var model = offers.removeValue(forKey: example.offerID)
             ?? OfferModel(offerID: example.offerID, prior: example.prior, hyperparameters: hyperparameters)
-        let learned = model.update(x, accepted: label)
+        let learned = model.update(x, accepted: label, at: sequence)
         offers[example.offerID] = model
         return learned ? .learned : .skipped
     }
@@ -122,7 +122,7 @@ public struct ScoringModel: Sendable, Equatable {
         for candidate in candidates {
             try Self.check(offerID: candidate.offerID)
             let model = offers[candidate.offerID] ?? OfferModel(offerID: candidate.offerID, prior: candidate.prior, hyperparameters: hyperparameters)
-            let (mu, v) = model.logitPosterior(x)
+            let (mu, v) = model.logitPosterior(x, at: sequence)
             let draw = mu + v.squareRoot() * random.standardNormal()
             var contributions: [(name: String, weight: Double)] = []
             if explain > 0 {

@@ -1618,12 +1618,72 @@ public nonisolated struct Offerloop_V1_ScoreRequest: Sendable {
   /// seeds the Thompson samples (reproducible); 0: random
   public var seed: UInt64 = 0
 
+  /// attribute features and crosses; unset: the standard ones (docs/SCORING.md)
+  public var features: Offerloop_V1_FeaturePlan {
+    get {_features ?? Offerloop_V1_FeaturePlan()}
+    set {_features = newValue}
+  }
+  /// Returns true if `features` has been explicitly set.
+  public var hasFeatures: Bool {self._features != nil}
+  /// Clears the value of `features`. Subsequent reads from it will return its default value.
+  public mutating func clearFeatures() {self._features = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _customer: Offerloop_V1_CustomerView? = nil
   fileprivate var _localHour: Int32? = nil
+  fileprivate var _features: Offerloop_V1_FeaturePlan? = nil
+}
+
+/// The features a model reads beyond the standard ones: customer attributes (from
+/// customer.attributes) as features, and which feature groups are crossed. The groups: channel,
+/// segment, churn, clv, time, contact, response, holdings, context, context.KEY, and each
+/// attribute by its name.
+public nonisolated struct Offerloop_V1_FeaturePlan: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var attributes: [Offerloop_V1_AttributeFeature] = []
+
+  /// none: no crosses at all
+  public var crosses: [Offerloop_V1_FeatureCross] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Offerloop_V1_AttributeFeature: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the attribute; its feature is "attr:NAME=VALUE" ("unknown" when unset)
+  public var name: String = String()
+
+  /// numeric: ascending bucket bounds ("lt0.2", "0.2-0.4", …, "ge0.8"); none: categorical
+  public var bounds: [Double] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Offerloop_V1_FeatureCross: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var left: String = String()
+
+  public var right: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Offerloop_V1_Candidate: Sendable {
@@ -4579,7 +4639,7 @@ nonisolated extension Offerloop_V1_FitValueModelReply: SwiftProtobuf.Message, Sw
 
 nonisolated extension Offerloop_V1_ScoreRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ScoreRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}customer\0\u{1}channel\0\u{2}\u{2}context\0\u{1}candidates\0\u{3}time_unix_ms\0\u{3}local_hour\0\u{1}explain\0\u{1}seed\0\u{c}\u{3}\u{1}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}customer\0\u{1}channel\0\u{2}\u{2}context\0\u{1}candidates\0\u{3}time_unix_ms\0\u{3}local_hour\0\u{1}explain\0\u{1}seed\0\u{1}features\0\u{c}\u{3}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4595,6 +4655,7 @@ nonisolated extension Offerloop_V1_ScoreRequest: SwiftProtobuf.Message, SwiftPro
       case 7: try { try decoder.decodeSingularInt32Field(value: &self._localHour) }()
       case 8: try { try decoder.decodeSingularUInt32Field(value: &self.explain) }()
       case 9: try { try decoder.decodeSingularUInt64Field(value: &self.seed) }()
+      case 10: try { try decoder.decodeSingularMessageField(value: &self._features) }()
       default: break
       }
     }
@@ -4629,6 +4690,9 @@ nonisolated extension Offerloop_V1_ScoreRequest: SwiftProtobuf.Message, SwiftPro
     if self.seed != 0 {
       try visitor.visitSingularUInt64Field(value: self.seed, fieldNumber: 9)
     }
+    try { if let v = self._features {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -4641,6 +4705,112 @@ nonisolated extension Offerloop_V1_ScoreRequest: SwiftProtobuf.Message, SwiftPro
     if lhs._localHour != rhs._localHour {return false}
     if lhs.explain != rhs.explain {return false}
     if lhs.seed != rhs.seed {return false}
+    if lhs._features != rhs._features {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_FeaturePlan: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FeaturePlan"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}attributes\0\u{1}crosses\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.attributes) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.crosses) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.attributes.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.attributes, fieldNumber: 1)
+    }
+    if !self.crosses.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.crosses, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_FeaturePlan, rhs: Offerloop_V1_FeaturePlan) -> Bool {
+    if lhs.attributes != rhs.attributes {return false}
+    if lhs.crosses != rhs.crosses {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_AttributeFeature: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AttributeFeature"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}bounds\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeRepeatedDoubleField(value: &self.bounds) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.bounds.isEmpty {
+      try visitor.visitPackedDoubleField(value: self.bounds, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_AttributeFeature, rhs: Offerloop_V1_AttributeFeature) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.bounds != rhs.bounds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_FeatureCross: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FeatureCross"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}left\0\u{1}right\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.left) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.right) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.left.isEmpty {
+      try visitor.visitSingularStringField(value: self.left, fieldNumber: 1)
+    }
+    if !self.right.isEmpty {
+      try visitor.visitSingularStringField(value: self.right, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_FeatureCross, rhs: Offerloop_V1_FeatureCross) -> Bool {
+    if lhs.left != rhs.left {return false}
+    if lhs.right != rhs.right {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,12 +1,14 @@
 // The offline learning check: a seeded world of customers and offers whose acceptance
 // probabilities are hidden from the learner and depend on offer × customer × channel. Each round a
 // customer arrives on a channel at an hour, the policy picks one offer, the world answers accept
-// or not. The Thompson policy is the scoring model itself (score, take the largest sample, apply
-// the outcome as the next stream event); it is compared with the oracle, which knows the
+// or not. The learner is the scoring model itself (score, choose, apply the outcome as the next
+// stream event), choosing by Thompson sampling (the largest sample) or by the decision strategy's
+// Exploration over the posterior means and spreads; it is compared with the oracle, which knows the
 // probabilities and always picks the best offer, and with uniform random choice. Rewards are
 // counted as the chosen offer's true acceptance probability (the expected reward), which removes
 // the coin-flip noise from the comparison without favouring any policy.
 
+import DecisionCore
 import Random
 import ScoringCore
 
@@ -116,7 +118,8 @@ public struct SimulationResult: Sendable, Codable {
 
 extension SimulatedWorld {
     /// Runs `rounds` arrivals. The learner sees the world only through the scoring model.
-    public func run(seed: UInt64, rounds: Int, hyperparameters: ModelHyperparameters = ModelHyperparameters(),
+    /// `exploration` nil: Thompson sampling.
+    public func run(seed: UInt64, rounds: Int, hyperparameters: ModelHyperparameters = ModelHyperparameters(), exploration: Exploration? = nil,
                     checkpointEvery: Int = 1_000, progress: (Int) -> Void = { _ in }) -> SimulationResult {
         var random = SeededRandom(seed: seed ^ 0x5EED)
         var model = ScoringModel(hyperparameters: hyperparameters)
@@ -127,7 +130,14 @@ extension SimulatedWorld {
             let truth = offerIDs.indices.map { acceptance(arrival, offer: $0) }
             // Candidates are never empty nor over the limit here, so scoring cannot throw.
             let scores = (try? model.score(arrival.features, candidates, using: &random)) ?? []
-            let chosen = scores.indices.max { scores[$0].sample < scores[$1].sample } ?? 0
+            var chosen = scores.indices.max { scores[$0].sample < scores[$1].sample } ?? 0
+            if let exploration {
+                let ranked = scores.indices.sorted { scores[$0].mean > scores[$1].mean }
+                let chances = exploration.probabilities(
+                    priorities: ranked.map { scores[$0].mean },
+                    spreads: ranked.map { Exploration.spread(mean: scores[$0].mean, logitVariance: scores[$0].logitVariance) })
+                chosen = ranked[Exploration.draw(chances, unit: Double.random(in: 0..<1, using: &random))]
+            }
             let accepted = Double.random(in: 0..<1, using: &random) < truth[chosen]
             _ = try? model.apply(UInt64(round), LearningExample(offerID: offerIDs[chosen], features: arrival.features.names, label: accepted))
             result.thompson += truth[chosen]
