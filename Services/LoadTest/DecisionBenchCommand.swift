@@ -68,7 +68,7 @@ struct DecisionBenchCommand: ParsableCommand {
                 $0.lastTransactionUnixMs = now - Int64(n % 90) * 86_400_000
             }
         }
-        let propensities = Dictionary(uniqueKeysWithValues: loaded.offers.map { ($0.id, Propensity(mean: Double.random(in: 0.01..<0.3, using: &random))) })
+        let propensities = Dictionary(uniqueKeysWithValues: loaded.offers.map { ($0.id, Propensity(mean: Double.random(in: 0.01..<0.3, using: &random), logitVariance: Double.random(in: 0.01..<1, using: &random))) })
         progress("in process: DecisionEngine.decide over \(loaded.offers.count) offers, \(measure.requests) times")
         var histogram = newHistogram()
         var shown = 0

@@ -17,7 +17,7 @@ public enum Exploration: Sendable, Equatable, CustomStringConvertible {
     case uncertainty(gamma: Double)
 
     /// The catalog's default.
-    public static let standard = Exploration.uncertainty(gamma: 1)
+    public static let standard = Exploration.uncertainty(gamma: 256)
     /// Always the best offer.
     public static let greedy = Exploration.epsilonGreedy(0)
     /// The logit variance assumed for a propensity that comes without one (the catalog's prior):
