@@ -69,22 +69,21 @@ struct DecisionBenchCommand: ParsableCommand {
         }
         let propensities = Dictionary(uniqueKeysWithValues: loaded.offers.map { ($0.id, Propensity(mean: Double.random(in: 0.01..<0.3, using: &random))) })
         progress("in process: DecisionEngine.decide over \(loaded.offers.count) offers, \(measure.requests) times")
-        var histogram = newHistogram()
         var shown = 0
-        for index in 0..<(measure.warmup + measure.requests) {
+        let core = measure.roundTrips.measure { index in
             let view = views[index % views.count]
-            let begin = MonotonicClock.now()
-            let input = CustomerViewInput(customerID: view.customerID, optedOut: [],
-                                          rules: RuleInput(view: view, channel: channel, context: [:], hour: 12, now: now))
-            let decision = engine.decide(DecisionRequest(channel: channel, slots: 1, now: now), view: input, history: [],
-                                         propensities: propensities, using: &random)
-            let elapsed = MonotonicClock.now() - begin
+            let (decision, nanoseconds) = stopwatch {
+                let input = CustomerViewInput(customerID: view.customerID, optedOut: [],
+                                              rules: RuleInput(view: view, channel: channel, context: [:], hour: 12, now: now))
+                return engine.decide(DecisionRequest(channel: channel, slots: 1, now: now), view: input, history: [],
+                                     propensities: propensities, using: &random)
+            }
             shown += decision.offers.count
-            if index >= measure.warmup { histogram.record(elapsed) }
+            return nanoseconds
         }
         precondition(shown > 0, "no offer was ever shown: the benchmark would measure nothing")
         var result = Result(date: ISO8601DateFormatter().string(from: Date()), offers: loaded.offers.count, customers: customers, channel: channel,
-                            core: LatencyStats(histogram))
+                            core: core)
         if !inProcessOnly {
             let context = try ZMQContext()
             defer { context.terminate() }

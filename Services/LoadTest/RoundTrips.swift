@@ -114,16 +114,12 @@ struct RoundTrips {
         defer { socket.close() }
         try socket.set(.linger(0))
         try socket.connect(endpoint)
-        var histogram = newHistogram()
-        let began = MonotonicClock.now()
-        for index in 0..<(warmup + requests) {
-            waitForTurn(index, since: began)
-            let start = MonotonicClock.now()
-            try socket.send([payload])
-            guard try socket.receive() != nil else { throw ValidationError("echo at \(endpoint) did not answer") }
-            if index >= warmup { histogram.record(MonotonicClock.now() - start) }
+        return try measure { _ in
+            try stopwatch {
+                try socket.send([payload])
+                guard try socket.receive() != nil else { throw ValidationError("echo at \(endpoint) did not answer") }
+            }.nanoseconds
         }
-        return LatencyStats(histogram)
     }
 
     /// `requests` calls through the broker, one in flight, after `warmup` unmeasured ones;
@@ -133,19 +129,34 @@ struct RoundTrips {
                 inspect: ([UInt8]) -> Void = { _ in }) throws -> LatencyStats {
         let broker = try BrokerClient(context: context, endpoint: frontend)
         defer { broker.close() }
-        var histogram = newHistogram()
-        let began = MonotonicClock.now()
-        for index in 0..<(warmup + requests) {
-            waitForTurn(index, since: began)
+        return try measure { index in
             let next = call(index)
-            let start = MonotonicClock.now()
-            let reply = try broker.call(next)
-            if index >= warmup { histogram.record(MonotonicClock.now() - start) }
+            let (reply, nanoseconds) = try stopwatch { try broker.call(next) }
             inspect(reply)
             if index > warmup, (index - warmup) % 10_000 == 0 { progress("  \(index - warmup) / \(requests)") }
+            return nanoseconds
+        }
+    }
+
+    /// `warmup` unmeasured trips, then `count` (default: `requests`) measured ones, each started on
+    /// the pace's schedule: `trip(n)` makes the n-th and returns the nanoseconds to count for it.
+    func measure(count: Int? = nil, _ trip: (Int) throws -> UInt64) rethrows -> LatencyStats {
+        var histogram = newHistogram()
+        let began = MonotonicClock.now()
+        for index in 0..<(warmup + (count ?? requests)) {
+            waitForTurn(index, since: began)
+            let nanoseconds = try trip(index)
+            if index >= warmup { histogram.record(nanoseconds) }
         }
         return LatencyStats(histogram)
     }
+}
+
+/// Runs `body`; returns its result and the nanoseconds it took.
+func stopwatch<T>(_ body: () throws -> T) rethrows -> (result: T, nanoseconds: UInt64) {
+    let start = MonotonicClock.now()
+    let result = try body()
+    return (result, MonotonicClock.now() - start)
 }
 
 /// CPU time this process has used so far (user + system, all threads), µs.

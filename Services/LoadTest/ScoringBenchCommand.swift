@@ -92,15 +92,13 @@ struct ScoringBenchCommand: ParsableCommand {
             return customer
         }
         func timeScoring(explain: Int, count: Int) throws -> LatencyStats {
-            var histogram = newHistogram()
-            for index in 0..<(measure.warmup + count) {
-                let begin = MonotonicClock.now()
-                let scores = try model.score(FeatureBuilder.features(customers[index % customers.count]), candidates, explain: explain, using: &random)
-                let elapsed = MonotonicClock.now() - begin
+            try measure.roundTrips.measure(count: count) { index in
+                let (scores, nanoseconds) = try stopwatch {
+                    try model.score(FeatureBuilder.features(customers[index % customers.count]), candidates, explain: explain, using: &random)
+                }
                 precondition(scores.count == candidates.count)
-                if index >= measure.warmup { histogram.record(elapsed) }
+                return nanoseconds
             }
-            return LatencyStats(histogram)
         }
         progress("in process: features + score \(offers) offers, \(measure.requests) times")
         let inProcess = try timeScoring(explain: 0, count: measure.requests)
