@@ -9,7 +9,6 @@ import ProfileCore
 import SwiftProtobuf
 import Transport
 import Wire
-import ZeroMQ
 
 struct CustomerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

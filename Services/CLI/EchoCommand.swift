@@ -5,7 +5,6 @@ import Foundation
 import ProcessShell
 import Transport
 import Wire
-import ZeroMQ
 
 struct EchoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
