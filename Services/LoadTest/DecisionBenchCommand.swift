@@ -88,7 +88,7 @@ struct DecisionBenchCommand: ParsableCommand {
             let context = try ZMQContext()
             defer { context.terminate() }
             let trips = measure.roundTrips
-            let (raw, broker) = try trips.yardsticks(context: context, frontend: measure.frontend)
+            let (raw, broker) = try trips.yardsticks(context: context)
             progress("decide on \(channel) for random customers of \(customers): \(measure.requests) decisions")
             var pick = SeededRandom(seed: 11)
             var degraded = 0
@@ -100,14 +100,14 @@ struct DecisionBenchCommand: ParsableCommand {
                     $0.channel = wireChannel
                 }.wireBytes(), timeoutMicros: 1_000_000, routingKey: Array(routingKey.utf8))
             }
-            let decide = try trips.broker(context: context, frontend: measure.frontend) { call($0) } inspect: { bytes in
+            let decide = try trips.broker(context: context) { call($0) } inspect: { bytes in
                 let reply = try? DecideReply(serializedBytes: bytes)
                 if reply?.degraded == true { degraded += 1 }
                 customerIDs.append(reply?.customerID ?? "")
             }
             if routingKey {
                 progress("the same customers again, by routing key (their customer ids)")
-                let byKey = try trips.broker(context: context, frontend: measure.frontend) { call($0, routingKey: customerIDs[$0]) } inspect: { bytes in
+                let byKey = try trips.broker(context: context) { call($0, routingKey: customerIDs[$0]) } inspect: { bytes in
                     if let reply = try? DecideReply(serializedBytes: bytes), reply.degraded { degraded += 1 }
                 }
                 result.decideByKey = byKey

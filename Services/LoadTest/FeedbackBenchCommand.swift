@@ -67,7 +67,7 @@ struct FeedbackBenchCommand: ParsableCommand {
         guard batch >= 1, batch <= 1_000, clients >= 1, outcomes >= batch else { throw ValidationError("need 1 ≤ batch ≤ 1000, clients ≥ 1, outcomes ≥ batch") }
         let context = try ZMQContext()
         defer { context.terminate() }
-        let (raw, broker) = try measure.roundTrips.yardsticks(context: context, frontend: measure.frontend)
+        let (raw, broker) = try measure.roundTrips.yardsticks(context: context)
         let ids = try writeDecisions()
         let head = try replayHead(context)
 

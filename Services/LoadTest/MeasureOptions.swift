@@ -15,7 +15,7 @@ struct MeasureOptions: ParsableArguments {
 
     @OptionGroup var output: OutputOptions
 
-    var roundTrips: RoundTrips { RoundTrips(warmup: warmup, requests: requests) }
+    var roundTrips: RoundTrips { RoundTrips(warmup: warmup, requests: requests, frontend: client.frontend) }
 
     var frontend: String { client.frontend }
 

@@ -39,13 +39,13 @@ struct ProfileLookupCommand: ParsableCommand {
         let context = try ZMQContext()
         let trips = measure.roundTrips
         let requests = measure.requests
-        let (raw, broker) = try trips.yardsticks(context: context, frontend: measure.frontend)
+        let (raw, broker) = try trips.yardsticks(context: context)
         progress("profile view of one hot customer (login u1): \(requests) lookups")
         let hotCall = view("u1")
-        let hot = try trips.broker(context: context, frontend: measure.frontend) { _ in hotCall }
+        let hot = try trips.broker(context: context) { _ in hotCall }
         progress("profile view of random customers among \(customers): \(requests) lookups")
         var random = SeededRandom(seed: seed)
-        let spread = try trips.broker(context: context, frontend: measure.frontend) { _ in
+        let spread = try trips.broker(context: context) { _ in
             view("u\(1 + Int(random.next() % UInt64(max(customers, 1))))")
         }
         let result = Result(

@@ -76,7 +76,7 @@ struct RoundTripCommand: ParsableCommand {
         let floor = try timed("zmq_proxy") { try trips.proxyFloor(payload: payload) }
         progress("client → broker → \(service) worker → client: \(requests) round trips\(paced)")
         let call = echoCall(payload)
-        let broker = try timed("broker_client") { try trips.broker(context: context, frontend: measure.frontend) { _ in call } }
+        let broker = try timed("broker_client") { try trips.broker(context: context) { _ in call } }
         var (rate, errors) = (0.0, 0)
         if seconds > 0 {
             progress("throughput: \(clients) clients in flight for \(seconds) s")

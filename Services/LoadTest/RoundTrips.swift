@@ -11,6 +11,8 @@ import ZeroMQ
 struct RoundTrips {
     let warmup: Int
     let requests: Int
+    /// The brokers' frontend the calls through the broker go to.
+    let frontend: String
     /// Round trips per second, single in flight, each started on a fixed schedule; nil: back to
     /// back. Paced, the threads sleep between trips, as a service's do at a modest rate: each
     /// message then pays for waking them, which back-to-back trips hide.
@@ -26,12 +28,12 @@ struct RoundTrips {
 
     /// The two yardsticks every service benchmark reports beside its own figures, measured in
     /// the same run: ZeroMQ's raw round trip and the broker's echo round trip (64-byte payloads).
-    func yardsticks(context: ZMQContext, frontend: String) throws -> (raw: LatencyStats, broker: LatencyStats) {
+    func yardsticks(context: ZMQContext) throws -> (raw: LatencyStats, broker: LatencyStats) {
         progress("raw ZeroMQ REQ/REP over tcp loopback: \(requests) round trips")
         let raw = try self.raw(context: context, payload: [UInt8](repeating: 0x5a, count: 64))
         progress("client → broker → echo → client: \(requests) round trips")
         let echo = BrokerClient.Call(service: "echo", method: "echo", payload: EchoRequest.with { $0.data = Data(count: 64) }.wireBytes(), idempotent: true)
-        return (raw, try broker(context: context, frontend: frontend) { _ in echo })
+        return (raw, try broker(context: context) { _ in echo })
     }
 
     /// A REP echo thread and a REQ client on this thread, over tcp loopback.
@@ -125,7 +127,7 @@ struct RoundTrips {
     /// `requests` calls through the broker, one in flight, after `warmup` unmeasured ones;
     /// `call(n)` makes the n-th call.
     /// `inspect` sees every reply's payload, after its time is taken.
-    func broker(context: ZMQContext, frontend: String, call: (Int) -> BrokerClient.Call,
+    func broker(context: ZMQContext, call: (Int) -> BrokerClient.Call,
                 inspect: ([UInt8]) -> Void = { _ in }) throws -> LatencyStats {
         let broker = try BrokerClient(context: context, endpoint: frontend)
         defer { broker.close() }

@@ -155,7 +155,7 @@ struct ScoringBenchCommand: ParsableCommand {
         result.serviceApplyPerSecond = Double(events.count) / (Double(MonotonicClock.now() - started) / 1e9)
 
         let trips = measure.roundTrips
-        let (raw, brokerStats) = try trips.yardsticks(context: context, frontend: measure.frontend)
+        let (raw, brokerStats) = try trips.yardsticks(context: context)
         progress("score \(candidates.count) offers through the broker: \(measure.requests) requests")
         let requests = customers.map { customer in
             BrokerClient.Call(service: "scoring", method: "score", payload: ScoreRequest.with {
@@ -165,7 +165,7 @@ struct ScoringBenchCommand: ParsableCommand {
                 $0.candidates = candidates.map { c in Wire.Candidate.with { $0.offerID = c.offerID } }
             }.wireBytes(), idempotent: true)
         }
-        let score = try trips.broker(context: context, frontend: measure.frontend) { requests[$0 % requests.count] }
+        let score = try trips.broker(context: context) { requests[$0 % requests.count] }
         result.raw = raw
         result.broker = brokerStats
         result.score = score
