@@ -9,7 +9,6 @@ import ProfileCore
 import SwiftProtobuf
 import Transport
 import Wire
-import ZeroMQ
 
 struct CustomerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,8 +26,7 @@ struct CustomerCommand: ParsableCommand {
     static func call<Response: SwiftProtobuf.Message>(_ client: ClientOptions, service: String = "profile", _ method: String,
                                                       _ request: some SwiftProtobuf.Message, timeoutMicros: UInt64 = 5_000_000,
                                                       failure: ((any Error) -> String)? = nil) throws -> Response {
-        let context = try ZMQContext()
-        let broker = try BrokerClient(context: context, endpoint: client.frontend)
+        let broker = try client.connect()
         defer { broker.close() }
         do {
             return try broker.call(service, method, request, timeoutMicros: timeoutMicros)

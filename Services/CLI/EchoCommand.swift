@@ -5,7 +5,6 @@ import Foundation
 import ProcessShell
 import Transport
 import Wire
-import ZeroMQ
 
 struct EchoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,8 +28,7 @@ struct EchoCommand: ParsableCommand {
     @OptionGroup var client: ClientOptions
 
     func run() throws {
-        let context = try ZMQContext()
-        let broker = try BrokerClient(context: context, endpoint: client.frontend)
+        let broker = try client.connect()
         defer { broker.close() }
         let request = EchoRequest.with { $0.data = Data(text.utf8); $0.delayMs = delayMs }
         let call = BrokerClient.Call(service: "echo", method: "echo", payload: request.wireBytes(), timeoutMicros: timeoutMs * 1000, idempotent: true)

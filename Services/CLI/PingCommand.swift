@@ -22,8 +22,7 @@ struct PingCommand: ParsableCommand {
     @OptionGroup var client: ClientOptions
 
     func run() throws {
-        let context = try ZMQContext()
-        let broker = try BrokerClient(context: context, endpoint: client.frontend)
+        let broker = try client.connect()
         defer { broker.close() }
         var failures = 0
         for _ in 0..<max(count, 1) {

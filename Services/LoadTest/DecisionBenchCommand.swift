@@ -15,7 +15,6 @@ struct DecisionBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "decision", abstract: "Decision latency: the strategy in process, and decide through the broker with profile and scoring.")
 
-    @OptionGroup var client: ClientOptions
     @OptionGroup var measure: MeasureOptions
 
     @Option(help: "The catalog the decision service runs (for the in-process part).")
@@ -70,27 +69,26 @@ struct DecisionBenchCommand: ParsableCommand {
         }
         let propensities = Dictionary(uniqueKeysWithValues: loaded.offers.map { ($0.id, Propensity(mean: Double.random(in: 0.01..<0.3, using: &random), logitVariance: Double.random(in: 0.01..<1, using: &random))) })
         progress("in process: DecisionEngine.decide over \(loaded.offers.count) offers, \(measure.requests) times")
-        var histogram = newHistogram()
         var shown = 0
-        for index in 0..<(measure.warmup + measure.requests) {
+        let core = measure.roundTrips.measure { index in
             let view = views[index % views.count]
-            let begin = MonotonicClock.now()
-            let input = CustomerViewInput(customerID: view.customerID, optedOut: [],
-                                          rules: RuleInput(view: view, channel: channel, context: [:], hour: 12, now: now))
-            let decision = engine.decide(DecisionRequest(channel: channel, slots: 1, now: now), view: input, history: [],
-                                         propensities: propensities, using: &random)
-            let elapsed = MonotonicClock.now() - begin
+            let (decision, nanoseconds) = stopwatch {
+                let input = CustomerViewInput(customerID: view.customerID, optedOut: [],
+                                              rules: RuleInput(view: view, channel: channel, context: [:], hour: 12, now: now))
+                return engine.decide(DecisionRequest(channel: channel, slots: 1, now: now), view: input, history: [],
+                                     propensities: propensities, using: &random)
+            }
             shown += decision.offers.count
-            if index >= measure.warmup { histogram.record(elapsed) }
+            return nanoseconds
         }
         precondition(shown > 0, "no offer was ever shown: the benchmark would measure nothing")
         var result = Result(date: ISO8601DateFormatter().string(from: Date()), offers: loaded.offers.count, customers: customers, channel: channel,
-                            core: LatencyStats(histogram))
+                            core: core)
         if !inProcessOnly {
             let context = try ZMQContext()
             defer { context.terminate() }
             let trips = measure.roundTrips
-            let (raw, broker) = try trips.yardsticks(context: context, frontend: client.frontend)
+            let (raw, broker) = try trips.yardsticks(context: context)
             progress("decide on \(channel) for random customers of \(customers): \(measure.requests) decisions")
             var pick = SeededRandom(seed: 11)
             var degraded = 0
@@ -102,14 +100,14 @@ struct DecisionBenchCommand: ParsableCommand {
                     $0.channel = wireChannel
                 }.wireBytes(), timeoutMicros: 1_000_000, routingKey: Array(routingKey.utf8))
             }
-            let decide = try trips.broker(context: context, frontend: client.frontend) { call($0) } inspect: { bytes in
+            let decide = try trips.broker(context: context) { call($0) } inspect: { bytes in
                 let reply = try? DecideReply(serializedBytes: bytes)
                 if reply?.degraded == true { degraded += 1 }
                 customerIDs.append(reply?.customerID ?? "")
             }
             if routingKey {
                 progress("the same customers again, by routing key (their customer ids)")
-                let byKey = try trips.broker(context: context, frontend: client.frontend) { call($0, routingKey: customerIDs[$0]) } inspect: { bytes in
+                let byKey = try trips.broker(context: context) { call($0, routingKey: customerIDs[$0]) } inspect: { bytes in
                     if let reply = try? DecideReply(serializedBytes: bytes), reply.degraded { degraded += 1 }
                 }
                 result.decideByKey = byKey
@@ -126,9 +124,7 @@ struct DecisionBenchCommand: ParsableCommand {
             var lines = ["\(result.offers) offers, \(result.customers) customers, channel \(result.channel)",
                          LatencyStats.header(), result.core.row("strategy in process")]
             if let raw = result.raw, let broker = result.broker, let decide = result.decide {
-                lines += [raw.row("raw ZeroMQ REQ/REP (tcp)"), broker.row("via broker (echo)"), decide.row("decide via broker"),
-                          LatencyStats.ratioRow("decide / broker echo", result.decideRatioToBroker ?? [:]),
-                          LatencyStats.ratioRow("decide / raw", result.decideRatioToRaw ?? [:])]
+                lines += decide.rowsThroughBroker("decide", raw: raw, broker: broker)
                 if let byKey = result.decideByKey {
                     lines += [byKey.row("decide by routing key"), LatencyStats.ratioRow("by key / broker echo", result.decideByKeyRatioToBroker ?? [:])]
                 }

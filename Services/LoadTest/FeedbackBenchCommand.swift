@@ -19,7 +19,6 @@ struct FeedbackBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "feedback", abstract: "Outcome intake (durable, batched), stream fan-out and replay speed of a running feedback service.")
 
-    @OptionGroup var client: ClientOptions
     @OptionGroup var measure: MeasureOptions
 
     /// The feedback service's decision store, where the benchmark's decisions are written first.
@@ -68,7 +67,7 @@ struct FeedbackBenchCommand: ParsableCommand {
         guard batch >= 1, batch <= 1_000, clients >= 1, outcomes >= batch else { throw ValidationError("need 1 ≤ batch ≤ 1000, clients ≥ 1, outcomes ≥ batch") }
         let context = try ZMQContext()
         defer { context.terminate() }
-        let (raw, broker) = try measure.roundTrips.yardsticks(context: context, frontend: client.frontend)
+        let (raw, broker) = try measure.roundTrips.yardsticks(context: context)
         let ids = try writeDecisions()
         let head = try replayHead(context)
 
@@ -93,7 +92,7 @@ struct FeedbackBenchCommand: ParsableCommand {
         let requestsPerClient = outcomes / batch / clients
         let begin = MonotonicClock.now()
         let sending = DispatchGroup()
-        let (frontend, batch, outcomes) = (client.frontend, batch, outcomes)
+        let (frontend, batch, outcomes) = (measure.frontend, batch, outcomes)
         let run = UUID().uuidString.prefix(8)
         for connection in 0..<clients {
             sending.enter()
@@ -147,7 +146,7 @@ struct FeedbackBenchCommand: ParsableCommand {
             subscribers: followers.map { $0.result }, replayEventsPerSecond: Double(replayed) / replaySeconds, replayed: replayed)
         try measure.report(result) {
             ["\(total) outcomes, \(batch) per request, \(clients) connections, \(subscribers) subscribers",
-             LatencyStats.header(), raw.row("raw ZeroMQ REQ/REP (tcp)"), broker.row("via broker (echo)"),
+             LatencyStats.header()] + LatencyStats.yardstickRows(raw: raw, broker: broker) + [
              result.acknowledgement.row("ack of \(batch) outcome(s)"),
              LatencyStats.ratioRow("ack / broker echo", result.acknowledgement.ratio(to: broker)),
              String(format: "intake: %d outcomes in %.1f s = %.0f outcomes/s (%d refused)", total, seconds, result.outcomesPerSecond, result.refused)]
@@ -183,7 +182,7 @@ struct FeedbackBenchCommand: ParsableCommand {
     }
 
     func replayHead(_ context: ZMQContext) throws -> UInt64 {
-        let client = try BrokerClient(context: context, endpoint: client.frontend)
+        let client = try BrokerClient(context: context, endpoint: measure.frontend)
         defer { client.close() }
         let reply: ReplayReply = try client.call("feedback", "replay", ReplayRequest.with { $0.fromSequence = 1; $0.maxEvents = 1 })
         return reply.headSequence
@@ -191,7 +190,7 @@ struct FeedbackBenchCommand: ParsableCommand {
 
     /// Reads the stream from `from` to its head, page by page; returns the count and the seconds.
     func replay(_ context: ZMQContext, from: UInt64) throws -> (Int, Double) {
-        let client = try BrokerClient(context: context, endpoint: client.frontend)
+        let client = try BrokerClient(context: context, endpoint: measure.frontend)
         defer { client.close() }
         var next = from
         var count = 0

@@ -47,6 +47,18 @@ struct LatencyStats: Codable {
     static func header() -> String {
         "µs".padding(toLength: 28, withPad: " ", startingAt: 0) + labels.map { $0.leftAligned(10) }.joined()
     }
+
+    /// The rows of the yardsticks every service benchmark shows beside its own figures.
+    static func yardstickRows(raw: LatencyStats, broker: LatencyStats) -> [String] {
+        [raw.row("raw ZeroMQ REQ/REP (tcp)"), broker.row("via broker (echo)")]
+    }
+
+    /// The rows of a call through the broker (`name`, e.g. "decide") after the yardsticks': its
+    /// figures, then its ratios to the broker's echo and to the raw round trip.
+    func rowsThroughBroker(_ name: String, raw: LatencyStats, broker: LatencyStats) -> [String] {
+        Self.yardstickRows(raw: raw, broker: broker)
+            + [row("\(name) via broker"), Self.ratioRow("\(name) / broker echo", ratio(to: broker)), Self.ratioRow("\(name) / raw", ratio(to: raw))]
+    }
 }
 
 extension String {

@@ -1,8 +1,12 @@
-// Options and output every load-test mode shares.
+// Options and output the load-test modes share.
 import ArgumentParser
 import Foundation
+import ProcessShell
 
+/// A measurement through a running cluster: where its broker is, how many round trips, the output.
 struct MeasureOptions: ParsableArguments {
+    @OptionGroup var client: ClientOptions
+
     @Option(help: "Round trips measured per kind.")
     var requests: Int = 50_000
 
@@ -11,7 +15,9 @@ struct MeasureOptions: ParsableArguments {
 
     @OptionGroup var output: OutputOptions
 
-    var roundTrips: RoundTrips { RoundTrips(warmup: warmup, requests: requests) }
+    var roundTrips: RoundTrips { RoundTrips(warmup: warmup, requests: requests, frontend: client.frontend) }
+
+    var frontend: String { client.frontend }
 
     func report(_ result: some Encodable, table lines: () -> [String]) throws {
         try output.report(result, table: lines)

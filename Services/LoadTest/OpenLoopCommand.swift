@@ -104,7 +104,7 @@ struct OpenLoopCommand: ParsableCommand {
         let context = try ZMQContext()
         defer { context.terminate() }
         progress("raw ZeroMQ REQ/REP over tcp loopback: \(rawRequests) round trips (the yardstick)")
-        let raw = try RoundTrips(warmup: 1_000, requests: rawRequests).raw(context: context, payload: [UInt8](repeating: 0x5a, count: 64))
+        let raw = try RoundTrips(warmup: 1_000, requests: rawRequests, frontend: client.frontend).raw(context: context, payload: [UInt8](repeating: 0x5a, count: 64))
         var result = Result(date: ISO8601DateFormatter().string(from: Date()), raw: raw)
         if findMax {
             let (steps, best) = try searchMax(context)

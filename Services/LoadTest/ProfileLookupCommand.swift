@@ -13,8 +13,6 @@ struct ProfileLookupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profile", abstract: "Customer-view lookups through the broker: a hot customer and random ones.")
 
-    @OptionGroup var client: ClientOptions
-
     @OptionGroup var measure: MeasureOptions
 
     @Option(help: "Customers in the store (logins u1 … uN).")
@@ -41,23 +39,20 @@ struct ProfileLookupCommand: ParsableCommand {
         let context = try ZMQContext()
         let trips = measure.roundTrips
         let requests = measure.requests
-        let (raw, broker) = try trips.yardsticks(context: context, frontend: client.frontend)
+        let (raw, broker) = try trips.yardsticks(context: context)
         progress("profile view of one hot customer (login u1): \(requests) lookups")
         let hotCall = view("u1")
-        let hot = try trips.broker(context: context, frontend: client.frontend) { _ in hotCall }
+        let hot = try trips.broker(context: context) { _ in hotCall }
         progress("profile view of random customers among \(customers): \(requests) lookups")
         var random = SeededRandom(seed: seed)
-        let spread = try trips.broker(context: context, frontend: client.frontend) { _ in
+        let spread = try trips.broker(context: context) { _ in
             view("u\(1 + Int(random.next() % UInt64(max(customers, 1))))")
         }
         let result = Result(
             date: ISO8601DateFormatter().string(from: Date()), requests: requests, customers: customers, raw: raw, broker: broker,
             hot: hot, random: spread, hotRatioToBroker: hot.ratio(to: broker), hotRatioToRaw: hot.ratio(to: raw),
             randomRatioToBroker: spread.ratio(to: broker))
-        try measure.report(result) { [
-            LatencyStats.header(),
-            raw.row("raw ZeroMQ REQ/REP (tcp)"),
-            broker.row("via broker (echo)"),
+        try measure.report(result) { [LatencyStats.header()] + LatencyStats.yardstickRows(raw: raw, broker: broker) + [
             hot.row("profile view, hot customer"),
             spread.row("profile view, random customer"),
             LatencyStats.ratioRow("hot / broker echo", result.hotRatioToBroker),

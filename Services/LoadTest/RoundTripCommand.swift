@@ -14,8 +14,6 @@ struct RoundTripCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rtt", abstract: "Raw ZeroMQ round trip vs the broker's, and broker throughput.")
 
-    @OptionGroup var client: ClientOptions
-
     @OptionGroup var measure: MeasureOptions
 
     @Option(help: "Payload bytes per request.")
@@ -78,7 +76,7 @@ struct RoundTripCommand: ParsableCommand {
         let floor = try timed("zmq_proxy") { try trips.proxyFloor(payload: payload) }
         progress("client → broker → \(service) worker → client: \(requests) round trips\(paced)")
         let call = echoCall(payload)
-        let broker = try timed("broker_client") { try trips.broker(context: context, frontend: client.frontend) { _ in call } }
+        let broker = try timed("broker_client") { try trips.broker(context: context) { _ in call } }
         var (rate, errors) = (0.0, 0)
         if seconds > 0 {
             progress("throughput: \(clients) clients in flight for \(seconds) s")
@@ -114,7 +112,7 @@ struct RoundTripCommand: ParsableCommand {
         let errors = Atomic<Int>(0)
         let group = DispatchGroup()
         let call = echoCall(payload)
-        let frontend = client.frontend
+        let frontend = measure.frontend
         let start = MonotonicClock.now()
         let end = start + UInt64(seconds * 1e9)
         for _ in 0..<clients {

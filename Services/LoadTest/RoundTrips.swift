@@ -11,6 +11,8 @@ import ZeroMQ
 struct RoundTrips {
     let warmup: Int
     let requests: Int
+    /// The brokers' frontend the calls through the broker go to.
+    let frontend: String
     /// Round trips per second, single in flight, each started on a fixed schedule; nil: back to
     /// back. Paced, the threads sleep between trips, as a service's do at a modest rate: each
     /// message then pays for waking them, which back-to-back trips hide.
@@ -26,12 +28,12 @@ struct RoundTrips {
 
     /// The two yardsticks every service benchmark reports beside its own figures, measured in
     /// the same run: ZeroMQ's raw round trip and the broker's echo round trip (64-byte payloads).
-    func yardsticks(context: ZMQContext, frontend: String) throws -> (raw: LatencyStats, broker: LatencyStats) {
+    func yardsticks(context: ZMQContext) throws -> (raw: LatencyStats, broker: LatencyStats) {
         progress("raw ZeroMQ REQ/REP over tcp loopback: \(requests) round trips")
         let raw = try self.raw(context: context, payload: [UInt8](repeating: 0x5a, count: 64))
         progress("client → broker → echo → client: \(requests) round trips")
         let echo = BrokerClient.Call(service: "echo", method: "echo", payload: EchoRequest.with { $0.data = Data(count: 64) }.wireBytes(), idempotent: true)
-        return (raw, try broker(context: context, frontend: frontend) { _ in echo })
+        return (raw, try broker(context: context) { _ in echo })
     }
 
     /// A REP echo thread and a REQ client on this thread, over tcp loopback.
@@ -114,38 +116,49 @@ struct RoundTrips {
         defer { socket.close() }
         try socket.set(.linger(0))
         try socket.connect(endpoint)
-        var histogram = newHistogram()
-        let began = MonotonicClock.now()
-        for index in 0..<(warmup + requests) {
-            waitForTurn(index, since: began)
-            let start = MonotonicClock.now()
-            try socket.send([payload])
-            guard try socket.receive() != nil else { throw ValidationError("echo at \(endpoint) did not answer") }
-            if index >= warmup { histogram.record(MonotonicClock.now() - start) }
+        return try measure { _ in
+            try stopwatch {
+                try socket.send([payload])
+                guard try socket.receive() != nil else { throw ValidationError("echo at \(endpoint) did not answer") }
+            }.nanoseconds
         }
-        return LatencyStats(histogram)
     }
 
     /// `requests` calls through the broker, one in flight, after `warmup` unmeasured ones;
     /// `call(n)` makes the n-th call.
     /// `inspect` sees every reply's payload, after its time is taken.
-    func broker(context: ZMQContext, frontend: String, call: (Int) -> BrokerClient.Call,
+    func broker(context: ZMQContext, call: (Int) -> BrokerClient.Call,
                 inspect: ([UInt8]) -> Void = { _ in }) throws -> LatencyStats {
         let broker = try BrokerClient(context: context, endpoint: frontend)
         defer { broker.close() }
-        var histogram = newHistogram()
-        let began = MonotonicClock.now()
-        for index in 0..<(warmup + requests) {
-            waitForTurn(index, since: began)
+        return try measure { index in
             let next = call(index)
-            let start = MonotonicClock.now()
-            let reply = try broker.call(next)
-            if index >= warmup { histogram.record(MonotonicClock.now() - start) }
+            let (reply, nanoseconds) = try stopwatch { try broker.call(next) }
             inspect(reply)
             if index > warmup, (index - warmup) % 10_000 == 0 { progress("  \(index - warmup) / \(requests)") }
+            return nanoseconds
+        }
+    }
+
+    /// `warmup` unmeasured trips, then `count` (default: `requests`) measured ones, each started on
+    /// the pace's schedule: `trip(n)` makes the n-th and returns the nanoseconds to count for it.
+    func measure(count: Int? = nil, _ trip: (Int) throws -> UInt64) rethrows -> LatencyStats {
+        var histogram = newHistogram()
+        let began = MonotonicClock.now()
+        for index in 0..<(warmup + (count ?? requests)) {
+            waitForTurn(index, since: began)
+            let nanoseconds = try trip(index)
+            if index >= warmup { histogram.record(nanoseconds) }
         }
         return LatencyStats(histogram)
     }
+}
+
+/// Runs `body`; returns its result and the nanoseconds it took.
+func stopwatch<T>(_ body: () throws -> T) rethrows -> (result: T, nanoseconds: UInt64) {
+    let start = MonotonicClock.now()
+    let result = try body()
+    return (result, MonotonicClock.now() - start)
 }
 
 /// CPU time this process has used so far (user + system, all threads), µs.

@@ -18,7 +18,6 @@ struct ScoringBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scoring", abstract: "Scoring speed in process and through the broker; outcome apply and replay throughput.")
 
-    @OptionGroup var client: ClientOptions
     @OptionGroup var measure: MeasureOptions
 
     @OptionGroup var stream: StreamPublisherOptions
@@ -93,15 +92,13 @@ struct ScoringBenchCommand: ParsableCommand {
             return customer
         }
         func timeScoring(explain: Int, count: Int) throws -> LatencyStats {
-            var histogram = newHistogram()
-            for index in 0..<(measure.warmup + count) {
-                let begin = MonotonicClock.now()
-                let scores = try model.score(FeatureBuilder.features(customers[index % customers.count]), candidates, explain: explain, using: &random)
-                let elapsed = MonotonicClock.now() - begin
+            try measure.roundTrips.measure(count: count) { index in
+                let (scores, nanoseconds) = try stopwatch {
+                    try model.score(FeatureBuilder.features(customers[index % customers.count]), candidates, explain: explain, using: &random)
+                }
                 precondition(scores.count == candidates.count)
-                if index >= measure.warmup { histogram.record(elapsed) }
+                return nanoseconds
             }
-            return LatencyStats(histogram)
         }
         progress("in process: features + score \(offers) offers, \(measure.requests) times")
         let inProcess = try timeScoring(explain: 0, count: measure.requests)
@@ -118,9 +115,7 @@ struct ScoringBenchCommand: ParsableCommand {
                 explained.row("  … with 3 explanations"),
             ]
             if let raw = result.raw, let broker = result.broker, let score = result.score {
-                lines += [raw.row("raw ZeroMQ REQ/REP (tcp)"), broker.row("via broker (echo)"), score.row("score via broker"),
-                          LatencyStats.ratioRow("score / broker echo", result.scoreRatioToBroker ?? [:]),
-                          LatencyStats.ratioRow("score / raw", result.scoreRatioToRaw ?? [:])]
+                lines += score.rowsThroughBroker("score", raw: raw, broker: broker)
             }
             lines.append(String(format: "outcomes applied in process: %.0f/s; replayed from pages: %.0f/s", applyPerSecond, replayPerSecond))
             if let rate = result.serviceApplyPerSecond { lines.append(String(format: "outcomes applied by the service from the stream: %.0f/s", rate)) }
@@ -132,7 +127,7 @@ struct ScoringBenchCommand: ParsableCommand {
                                    _ result: inout Result) throws {
         let context = try ZMQContext()
         defer { context.terminate() }
-        let broker = try BrokerClient(context: context, endpoint: client.frontend)
+        let broker = try BrokerClient(context: context, endpoint: measure.frontend)
         defer { broker.close() }
         func sequence() throws -> UInt64 {
             let reply: ModelReply = try broker.call("scoring", "model", ModelRequest(), timeoutMicros: 2_000_000, idempotent: true)
@@ -160,7 +155,7 @@ struct ScoringBenchCommand: ParsableCommand {
         result.serviceApplyPerSecond = Double(events.count) / (Double(MonotonicClock.now() - started) / 1e9)
 
         let trips = measure.roundTrips
-        let (raw, brokerStats) = try trips.yardsticks(context: context, frontend: client.frontend)
+        let (raw, brokerStats) = try trips.yardsticks(context: context)
         progress("score \(candidates.count) offers through the broker: \(measure.requests) requests")
         let requests = customers.map { customer in
             BrokerClient.Call(service: "scoring", method: "score", payload: ScoreRequest.with {
@@ -170,7 +165,7 @@ struct ScoringBenchCommand: ParsableCommand {
                 $0.candidates = candidates.map { c in Wire.Candidate.with { $0.offerID = c.offerID } }
             }.wireBytes(), idempotent: true)
         }
-        let score = try trips.broker(context: context, frontend: client.frontend) { requests[$0 % requests.count] }
+        let score = try trips.broker(context: context) { requests[$0 % requests.count] }
         result.raw = raw
         result.broker = brokerStats
         result.score = score

@@ -19,78 +19,78 @@ func bindAny(_ server: ZMQSocket, _ transport: String) throws -> String {
     return try server.lastEndpoint
 }
 
+/// Two sockets of a fresh context for `body`: the first to bind, the second to connect; the
+/// connecting one is closed first.
+func withSockets(_ bound: SocketType, _ connecting: SocketType, _ body: (ZMQSocket, ZMQSocket) throws -> Void) throws {
+    let context = try ZMQContext()
+    let first = try ZMQSocket(context, bound)
+    let second = try ZMQSocket(context, connecting)
+    defer { second.close(); first.close() }
+    try body(first, second)
+}
+
 @Suite struct ZMQSocketTests {
     @Test(arguments: ["inproc", "ipc", "tcp"])
     func requestReplyRoundTrip(transport: String) throws {
-        let context = try ZMQContext()
-        let server = try ZMQSocket(context, .rep)
-        let client = try ZMQSocket(context, .req)
-        defer { client.close(); server.close() }
-        try client.connect(try bindAny(server, transport))
-        try client.send([Array("ping".utf8)])
-        #expect(try server.receive() == [Array("ping".utf8)])
-        try server.send([Array("pong".utf8)])
-        #expect(try client.receive() == [Array("pong".utf8)])
+        try withSockets(.rep, .req) { server, client in
+            try client.connect(try bindAny(server, transport))
+            try client.send([Array("ping".utf8)])
+            #expect(try server.receive() == [Array("ping".utf8)])
+            try server.send([Array("pong".utf8)])
+            #expect(try client.receive() == [Array("pong".utf8)])
+        }
     }
 
     @Test(arguments: ["inproc", "ipc", "tcp"])
     func multipartFramesKeepTheirExactSizes(transport: String) throws {
-        let context = try ZMQContext()
-        let router = try ZMQSocket(context, .router)
-        let dealer = try ZMQSocket(context, .dealer)
-        defer { dealer.close(); router.close() }
-        try dealer.set(.routingID(Array("dealer-1".utf8)))
-        try dealer.connect(try bindAny(router, transport))
-        let big = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-        let frames: [[UInt8]] = [[], [0], Array(repeating: 0xff, count: 255), big, []]
-        try dealer.send(frames)
-        let received = try #require(try router.receive())
-        #expect(received.first == Array("dealer-1".utf8), "ROUTER sees the DEALER's routing id")
-        #expect(Array(received.dropFirst()) == frames)
-        #expect(received.dropFirst().map(\.count) == [0, 1, 255, 1 << 20, 0])
-        // And back: the ROUTER addresses the DEALER by that identity.
-        try router.send([Array("dealer-1".utf8), Array("back".utf8)])
-        #expect(try dealer.receive() == [Array("back".utf8)])
+        try withSockets(.router, .dealer) { router, dealer in
+            try dealer.set(.routingID(Array("dealer-1".utf8)))
+            try dealer.connect(try bindAny(router, transport))
+            let big = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            let frames: [[UInt8]] = [[], [0], Array(repeating: 0xff, count: 255), big, []]
+            try dealer.send(frames)
+            let received = try #require(try router.receive())
+            #expect(received.first == Array("dealer-1".utf8), "ROUTER sees the DEALER's routing id")
+            #expect(Array(received.dropFirst()) == frames)
+            #expect(received.dropFirst().map(\.count) == [0, 1, 255, 1 << 20, 0])
+            // And back: the ROUTER addresses the DEALER by that identity.
+            try router.send([Array("dealer-1".utf8), Array("back".utf8)])
+            #expect(try dealer.receive() == [Array("back".utf8)])
+        }
     }
 
     @Test func pushPullDeliversInOrder() throws {
-        let context = try ZMQContext()
-        let pull = try ZMQSocket(context, .pull)
-        let push = try ZMQSocket(context, .push)
-        defer { push.close(); pull.close() }
-        try push.connect(try bindAny(pull, "tcp"))
-        for n in 0..<100 { try push.send([[UInt8(n)]]) }
-        for n in 0..<100 { #expect(try pull.receive() == [[UInt8(n)]]) }
+        try withSockets(.pull, .push) { pull, push in
+            try push.connect(try bindAny(pull, "tcp"))
+            for n in 0..<100 { try push.send([[UInt8(n)]]) }
+            for n in 0..<100 { #expect(try pull.receive() == [[UInt8(n)]]) }
+        }
     }
 
     @Test func subscriberGetsOnlyItsPrefix() throws {
-        let context = try ZMQContext()
-        let pub = try ZMQSocket(context, .pub)
-        let sub = try ZMQSocket(context, .sub)
-        defer { sub.close(); pub.close() }
-        try sub.set(.subscribe(Array("outcome.".utf8)))
-        try sub.set(.receiveTimeout(20))
-        try sub.connect(try bindAny(pub, "tcp"))
-        // A subscription reaches the publisher asynchronously: publish until one arrives.
-        var got: [[UInt8]]?
-        for _ in 0..<250 where got == nil {
-            try pub.send([Array("other.x".utf8)])
-            try pub.send([Array("outcome.1".utf8), [42]])
-            got = try sub.receive()
+        try withSockets(.pub, .sub) { pub, sub in
+            try sub.set(.subscribe(Array("outcome.".utf8)))
+            try sub.set(.receiveTimeout(20))
+            try sub.connect(try bindAny(pub, "tcp"))
+            // A subscription reaches the publisher asynchronously: publish until one arrives.
+            var got: [[UInt8]]?
+            for _ in 0..<250 where got == nil {
+                try pub.send([Array("other.x".utf8)])
+                try pub.send([Array("outcome.1".utf8), [42]])
+                got = try sub.receive()
+            }
+            #expect(got == [Array("outcome.1".utf8), [42]])
         }
-        #expect(got == [Array("outcome.1".utf8), [42]])
     }
 
     @Test func extendedPublisherSeesSubscriptions() throws {
-        let context = try ZMQContext()
-        let xpub = try ZMQSocket(context, .xpub)
-        let xsub = try ZMQSocket(context, .xsub)
-        defer { xsub.close(); xpub.close() }
-        try xsub.connect(try bindAny(xpub, "inproc"))
-        try xsub.send([[1] + Array("topic".utf8)])  // XSUB subscribes by sending 0x01 + prefix
-        #expect(try xpub.receive() == [[1] + Array("topic".utf8)])
-        try xpub.send([Array("topic-a".utf8)])
-        #expect(try xsub.receive() == [Array("topic-a".utf8)])
+        try withSockets(.xpub, .xsub) { xpub, xsub in
+            try xsub.connect(try bindAny(xpub, "inproc"))
+            try xsub.send([[1] + Array("topic".utf8)])  // XSUB subscribes by sending 0x01 + prefix
+            #expect(try xpub.receive() == [[1] + Array("topic".utf8)])
+            try xpub.send([Array("topic-a".utf8)])
+            #expect(try xsub.receive() == [Array("topic-a".utf8)])
+        }
     }
 
     @Test func receiveWithoutWaitingReturnsNilWhenEmpty() throws {
@@ -104,16 +104,14 @@ func bindAny(_ server: ZMQSocket, _ transport: String) throws -> String {
     }
 
     @Test func messagesOverMaxMessageSizeAreNotDelivered() throws {
-        let context = try ZMQContext()
-        let pull = try ZMQSocket(context, .pull)
-        let push = try ZMQSocket(context, .push)
-        defer { push.close(); pull.close() }
-        try pull.set(.maxMessageSize(1000))
-        try pull.set(.receiveTimeout(300))
-        try push.set(.linger(0))
-        try push.connect(try bindAny(pull, "tcp"))
-        try push.send([Array(repeating: 1, count: 5000)])
-        #expect(try pull.receive() == nil, "libzmq drops a peer that sends an oversized message")
+        try withSockets(.pull, .push) { pull, push in
+            try pull.set(.maxMessageSize(1000))
+            try pull.set(.receiveTimeout(300))
+            try push.set(.linger(0))
+            try push.connect(try bindAny(pull, "tcp"))
+            try push.send([Array(repeating: 1, count: 5000)])
+            #expect(try pull.receive() == nil, "libzmq drops a peer that sends an oversized message")
+        }
     }
 
     @Test func routerMandatoryFailsForUnknownPeers() throws {
@@ -144,23 +142,21 @@ func bindAny(_ server: ZMQSocket, _ transport: String) throws -> String {
     }
 
     @Test func pollWakesOnAFileDescriptorAndOnAMessage() throws {
-        let context = try ZMQContext()
-        let pull = try ZMQSocket(context, .pull)
-        let push = try ZMQSocket(context, .push)
-        defer { push.close(); pull.close() }
-        try push.connect(try bindAny(pull, "inproc"))
-        let wake = WakeSignal()
-        var poller = Poller()
-        let socketIndex = poller.add(pull)
-        let wakeIndex = poller.add(fileDescriptor: wake.fileDescriptor)
-        #expect(try poller.poll(timeoutMilliseconds: 0) == 0)
-        wake.raise()
-        #expect(try poller.poll(timeoutMilliseconds: 1000) == 1)
-        #expect(poller.isReadable(wakeIndex) && !poller.isReadable(socketIndex))
-        wake.clear()
-        try push.send([[7]])
-        #expect(try poller.poll(timeoutMilliseconds: 1000) == 1)
-        #expect(poller.isReadable(socketIndex) && !poller.isReadable(wakeIndex))
+        try withSockets(.pull, .push) { pull, push in
+            try push.connect(try bindAny(pull, "inproc"))
+            let wake = WakeSignal()
+            var poller = Poller()
+            let socketIndex = poller.add(pull)
+            let wakeIndex = poller.add(fileDescriptor: wake.fileDescriptor)
+            #expect(try poller.poll(timeoutMilliseconds: 0) == 0)
+            wake.raise()
+            #expect(try poller.poll(timeoutMilliseconds: 1000) == 1)
+            #expect(poller.isReadable(wakeIndex) && !poller.isReadable(socketIndex))
+            wake.clear()
+            try push.send([[7]])
+            #expect(try poller.poll(timeoutMilliseconds: 1000) == 1)
+            #expect(poller.isReadable(socketIndex) && !poller.isReadable(wakeIndex))
+        }
     }
 
     @Test func socketsOnSeveralThreadsEachOwnTheirs() throws {

@@ -3,6 +3,7 @@ import ArgumentParser
 import Logging
 import Transport
 import Wire
+import ZeroMQ
 
 /// Where the broker is, for clients.
 public struct ClientOptions: ParsableArguments {
@@ -10,6 +11,12 @@ public struct ClientOptions: ParsableArguments {
     public var frontend: String = Environment.string("OFFERLOOP_FRONTEND", "tcp://127.0.0.1:5555")
 
     public init() {}
+
+    /// A client of the brokers in `--frontend`, on a context of its own (its sockets keep the
+    /// context alive): what a one-shot command calls through. The caller closes it.
+    public func connect() throws(ZMQError) -> BrokerClient {
+        try BrokerClient(context: ZMQContext(), endpoint: frontend)
+    }
 }
 
 /// How a service's workers attach to the broker, and how it logs.
