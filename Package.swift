@@ -160,7 +160,7 @@ let package = Package(
         // ProcessShell for reading the metrics the layers record (Telemetry's Prometheus text).
         .testTarget(name: "TransportTests", dependencies: ["Transport", "ProcessShell", "Store"]),
         .testTarget(name: "ProcessShellTests", dependencies: ["ProcessShell", "Transport", "Store"]),
-        .testTarget(name: "EffectivenessTests", dependencies: ["Effectiveness", "Random", "ScoringCore", "Simulation", "Wire"]),
+        .testTarget(name: "EffectivenessTests", dependencies: ["DecisionCore", "Effectiveness", "Random", "ScoringCore", "Simulation", "Wire"]),
         // The service adapters, in process through ServiceTesting (a test target may depend on an executable).
         .testTarget(name: "EchoServiceTests", dependencies: ["Echo", "ServiceTesting", "Transport", "Wire"]),
         .testTarget(name: "DecisionServiceTests", dependencies: ["Decision", "ServiceTesting", "DecisionCore", "ModelReplica", "ProfileCore", "Random", "ScoringCore", "Wire", logging, protobuf]),

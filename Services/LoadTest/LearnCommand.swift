@@ -24,7 +24,7 @@ struct LearnCommand: ParsableCommand {
     @Option(help: "Customers in the world.")
     var customers = 5_000
 
-    @Option(help: "How the learner chooses: thompson, uncertainty:GAMMA or epsilon:E (the decision strategy's exploration).")
+    @Option(help: "How the learner chooses: thompson, uncertainty:GAMMA[:FLOOR] or epsilon:E (the decision strategy's exploration).")
     var policy = "thompson"
 
     @Option(help: "Forgetting window in events (0: off).")
@@ -48,11 +48,12 @@ struct LearnCommand: ParsableCommand {
             throw ValidationError("need at least one seed, rounds > 0, offers ≥ 2, customers > 0")
         }
         let parts = policy.split(separator: ":")
-        let exploration: Exploration? = switch (parts.first, parts.count == 2 ? Double(parts[1]) : nil) {
+        let exploration: Exploration? = switch (parts.first, parts.count >= 2 ? Double(parts[1]) : nil) {
             case ("thompson", _) where parts.count == 1: nil
-            case ("uncertainty", let gamma?) where gamma >= 0: .uncertainty(gamma: gamma)
-            case ("epsilon", let epsilon?) where (0...1).contains(epsilon): .epsilonGreedy(epsilon)
-            default: throw ValidationError("--policy is thompson, uncertainty:GAMMA or epsilon:E, not '\(policy)'")
+            case ("uncertainty", let gamma?) where gamma >= 0 && parts.count <= 3:
+                .uncertainty(gamma: gamma, floor: parts.count == 3 ? Double(parts[2]) ?? -1 : 0)
+            case ("epsilon", let epsilon?) where (0...1).contains(epsilon) && parts.count == 2: .epsilonGreedy(epsilon)
+            default: throw ValidationError("--policy is thompson, uncertainty:GAMMA[:FLOOR] or epsilon:E, not '\(policy)'")
         }
         var hyperparameters = ModelHyperparameters()
         hyperparameters.forgettingWindow = forgettingWindow

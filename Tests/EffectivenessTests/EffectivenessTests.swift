@@ -1,5 +1,6 @@
 // Lift and off-policy estimates: against hand-computed figures, from decision records as the
 // service logs them, and — where the truth is known — in the simulated world of the scoring issue.
+import DecisionCore
 import Effectiveness
 import Foundation
 import Random
@@ -119,8 +120,8 @@ struct EffectivenessReportTests {
     }
 }
 
-/// The estimator check: a policy like the running one (ε-greedy by priority = the online model's
-/// propensity × the offer's value, ε = 0.1) decides in the simulated world, whose true acceptance
+/// The estimator check: a policy like the running one (by priority = the online model's
+/// propensity × the offer's value, exploring as the catalog says) decides in the simulated world, whose true acceptance
 /// probabilities are known, and logs what the decision service logs; the estimates of each target
 /// policy must cover its true value.
 struct EstimatorCheckTests {
@@ -130,7 +131,7 @@ struct EstimatorCheckTests {
         var truth: [TargetPolicy: Double] = [:]
     }
 
-    static func simulate(seed: UInt64, rounds: Int, offers: Int = 8, epsilon: Double = 0.1) throws -> Simulation {
+    static func simulate(seed: UInt64, rounds: Int, offers: Int = 8, exploration: Exploration = .epsilonGreedy(0.1)) throws -> Simulation {
         let world = SimulatedWorld(seed: seed, customers: 2_000, offers: offers)
         var random = SeededRandom(seed: seed &+ 1)
         var model = ScoringModel()
@@ -140,11 +141,17 @@ struct EstimatorCheckTests {
         let candidates = world.offerIDs.map { CandidateOffer($0, prior: 0.05) }
         for round in 0..<rounds {
             let arrival = world.arrive(using: &random)
-            let means = try model.score(arrival.features, candidates, using: &random).map(\.mean)
-            // The running policy ranks by priority = propensity × value, as the sample catalog does.
-            let best = means.indices.max { means[$0] * values[$0] < means[$1] * values[$1] }!
-            let probabilities = means.indices.map { ($0 == best ? 1 - epsilon : 0) + epsilon / Double(offers) }
-            let chosen = random.unit() < epsilon ? Int.random(in: 0..<offers, using: &random) : best
+            let scores = try model.score(arrival.features, candidates, using: &random)
+            let means = scores.map(\.mean)
+            // The running policy ranks by priority = propensity × value, as the sample catalog does,
+            // and explores as the decision strategy does.
+            let ranked = means.indices.sorted { means[$0] * values[$0] > means[$1] * values[$1] }
+            let chances = exploration.probabilities(
+                priorities: ranked.map { means[$0] * values[$0] },
+                spreads: ranked.map { values[$0] * Exploration.spread(mean: means[$0], logitVariance: scores[$0].logitVariance) })
+            var probabilities = [Double](repeating: 0, count: offers)
+            for (rank, offer) in ranked.enumerated() { probabilities[offer] = chances[rank] }
+            let chosen = ranked[Exploration.draw(chances, unit: random.unit())]
             let accept = (0..<offers).map { world.acceptance(arrival, offer: $0) }
             let reward: Double = random.unit() < accept[chosen] ? 1 : 0
             _ = try model.apply(UInt64(round + 1), LearningExample(offerID: world.offerIDs[chosen], features: arrival.features.names,
@@ -162,8 +169,13 @@ struct EstimatorCheckTests {
         return simulation
     }
 
-    @Test func offPolicyEstimatesCoverTheTrueValueOfEachPolicy() throws {
-        let simulation = try Self.simulate(seed: 11, rounds: 8_000)
+    /// Logged by ε-greedy, and by exploration by uncertainty with a floor on every offer's chance
+    /// (without one, offers the model is sure of get chances so small that target policies far
+    /// from the running one lose support: over seeds 11–30 the 95 % intervals then covered 80–95 %
+    /// of the time; with a floor of 0.05, 95–100 %, as with ε-greedy — docs/DECISION.md).
+    @Test(arguments: [Exploration.epsilonGreedy(0.1), .uncertainty(gamma: 256, floor: 0.05)])
+    func offPolicyEstimatesCoverTheTrueValueOfEachPolicy(exploration: Exploration) throws {
+        let simulation = try Self.simulate(seed: 11, rounds: 8_000, exploration: exploration)
         for policy in TargetPolicy.allCases {
             let truth = try #require(simulation.truth[policy])
             for estimator in Estimator.allCases {

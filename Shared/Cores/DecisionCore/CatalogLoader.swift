@@ -114,15 +114,18 @@ struct CatalogReader {
 
     mutating func explorationSection(_ node: Node) -> Exploration {
         guard let map = mapping(node, "exploration") else { return .standard }
-        checkKeys(map, ["method", "gamma", "epsilon"], "exploration")
+        checkKeys(map, ["method", "gamma", "floor", "epsilon"], "exploration")
         let method = map["method"].flatMap { string($0, "exploration.method") } ?? "uncertainty"
         switch method {
         case "uncertainty":
             if let epsilon = map["epsilon"] { fail(epsilon, "exploration.epsilon is a setting of method epsilon_greedy, not of uncertainty") }
-            guard case .uncertainty(let standard) = Exploration.standard else { return .standard }
-            return .uncertainty(gamma: map["gamma"].flatMap { number($0, "exploration.gamma", 0...1e6) } ?? standard)
+            guard case .uncertainty(let gamma, let floor) = Exploration.standard else { return .standard }
+            return .uncertainty(gamma: map["gamma"].flatMap { number($0, "exploration.gamma", 0...1e6) } ?? gamma,
+                                floor: map["floor"].flatMap { number($0, "exploration.floor", 0...1) } ?? floor)
         case "epsilon_greedy":
-            if let gamma = map["gamma"] { fail(gamma, "exploration.gamma is a setting of method uncertainty, not of epsilon_greedy") }
+            for key in ["gamma", "floor"] {
+                if let node = map[key] { fail(node, "exploration.\(key) is a setting of method uncertainty, not of epsilon_greedy") }
+            }
             return .epsilonGreedy(map["epsilon"].flatMap { number($0, "exploration.epsilon", 0...1) } ?? 0.1)
         default:
             fail(map["method"], "exploration.method must be uncertainty or epsilon_greedy, not '\(method.prefix(40))'")

@@ -14,7 +14,7 @@ import Foundation
 
 public enum Exploration: Sendable, Equatable, CustomStringConvertible {
     case epsilonGreedy(Double)
-    case uncertainty(gamma: Double)
+    case uncertainty(gamma: Double, floor: Double = 0)
 
     /// The catalog's default.
     public static let standard = Exploration.uncertainty(gamma: 256)
@@ -27,7 +27,7 @@ public enum Exploration: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .epsilonGreedy(let epsilon): "ε-greedy (ε = \(epsilon.formatted))"
-        case .uncertainty(let gamma): "uncertainty (γ = \(gamma.formatted))"
+        case .uncertainty(let gamma, let floor): "uncertainty (γ = \(gamma.formatted)" + (floor > 0 ? ", floor \(floor.formatted))" : ")")
         }
     }
 
@@ -42,13 +42,13 @@ public enum Exploration: Sendable, Equatable, CustomStringConvertible {
         case .epsilonGreedy(let epsilon):
             for index in 0..<count { chances[index] = epsilon / k }
             chances[0] += 1 - epsilon
-        case .uncertainty(let gamma):
+        case .uncertainty(let gamma, let floor):
             var others = 0.0
             for index in 1..<count {
                 let gap = max(priorities[0] - priorities[index], 0)
                 let spread = (spreads[0] * spreads[0] + spreads[index] * spreads[index]).squareRoot()
                 let z = spread > 0 ? gap / spread : (gap > 0 ? Double.infinity : 0)
-                chances[index] = z.isInfinite ? 0 : 1 / (k + gamma * z * z)
+                chances[index] = max(z.isInfinite ? 0 : 1 / (k + gamma * z * z), floor / k)
                 others += chances[index]
             }
             chances[0] = 1 - others
