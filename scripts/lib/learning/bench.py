@@ -27,13 +27,13 @@ DEFAULT_POLICIES = "offerloop,vw-squarecb-10,vw-squarecb-100,vw-squarecb-1000,vw
 def arguments():
     parser = argparse.ArgumentParser(prog="scripts/bench-learning", description=__doc__.splitlines()[0])
     parser.add_argument("--worlds", default=",".join(load_config()["worlds"]), help="comma-separated (default: all)")
-    parser.add_argument("--seeds", default="1,2,3,4,5", help="comma-separated seeds, or a count N for 1..N")
+    parser.add_argument("--seeds", default="1,2,3,4,5", help="N: seeds 1 to N; a list (4,7 or 7,): those seeds")
     parser.add_argument("--rounds", type=int, default=load_config()["nominal_rounds"],
                         help="rounds per world and seed; a drifting world's change rounds scale with it")
     parser.add_argument("--policies", default=DEFAULT_POLICIES,
                         help="offerloop, offerloop-egreedy (the cluster with OFFERLOOP_EPSILON=0.1 and no exploration "
                              "section), vw-squarecb-G (any gamma_scale G), vw-egreedy")
-    parser.add_argument("--window", type=int, default=16, help="rounds in flight through the cluster (distinct customers)")
+    parser.add_argument("--window", type=int, default=64, help="rounds in flight through the cluster (distinct customers)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="processes running the baselines beside the cluster; 0: after it, in this process (clean rounds/s)")
     parser.add_argument("--crosses", default=DEFAULT_CROSSES, help="crosses of shared features, FEATURE*FEATURE,… "
@@ -45,8 +45,8 @@ def arguments():
     parser.add_argument("--out", default=os.path.join(HERE, "..", "..", "..", ".run", "learning"), help="results directory")
     parser.add_argument("--plot", help="the learning curves (PNG); default: beside the JSON")
     args = parser.parse_args()
-    args.seeds = list(range(1, int(args.seeds) + 1)) if args.seeds.isdigit() and "," not in args.seeds and int(args.seeds) <= 20 \
-        else [int(s) for s in args.seeds.split(",")]
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    args.seeds = list(range(1, seeds[0] + 1)) if "," not in args.seeds else seeds
     args.worlds = [w.strip() for w in args.worlds.split(",") if w.strip()]
     args.policies = [p.strip() for p in args.policies.split(",") if p.strip()]
     for policy in args.policies:
@@ -121,7 +121,7 @@ def main():
                     stats = {"rounds_per_second": rate}
                 shown = np.array(choices)
                 chosen = np.where(shown >= 0, rounds.chosen(np.maximum(shown, 0)), 0.0)
-                run = {"seed": seed, "curve": measure.curve(chosen, oracle), **stats}
+                run = {"seed": seed, "curve": measure.curve(chosen, oracle), "rounds_without_offer": int((shown < 0).sum()), **stats}
                 if world.change_rounds:
                     run["drift"] = measure.drift(chosen, oracle, world.change_rounds, args.rounds / world.nominal_rounds)
                 entry["policies"][policy]["runs"].append(run)
@@ -161,8 +161,12 @@ def table(result):
             if not summary["runs"]:
                 continue
             best = " (best SquareCB)" if entry.get("best_squarecb") == policy else ""
+            runs = summary["runs"]
+            trouble = f"; degraded {sum(r['degraded'] for r in runs):,}, without an offer {sum(r['rounds_without_offer'] for r in runs):,}, " \
+                f"requests refused or timed out (then sent again) {sum(sum(r['errors'].values()) for r in runs):,}" \
+                if "degraded" in runs[0] else ""
             lines.append(f"{name:13} {policy:20}" + "".join(f"{summary['mean_at'][str(r)]:10.3f}" for r in shown)
-                         + f"{summary['rounds_per_second']:10,.0f}{best}")
+                         + f"{summary['rounds_per_second']:10,.0f}{best}{trouble}")
             for k, change in enumerate(np.array([run.get("drift", []) for run in summary["runs"]], dtype=object).T if entry["changes"] else []):
                 at_lag = [c["share_at_lag"] for c in change if c["share_at_lag"] is not None]
                 recovered = [c["rounds_to_0_95"] for c in change]

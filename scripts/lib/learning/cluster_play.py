@@ -146,6 +146,7 @@ def play(world, rounds, frontend, window, pairs, send_crosses, progress):
     contexts = {}
     choices = [-1] * rounds.count
     stats = {"degraded": 0, "no_offer": 0, "errors": {}, "degraded_reasons": {}}
+    waited = {"decide": [0.0, 0], "outcomes": [0.0, 0]}  # seconds and answers, for the mean time to an answer
     touchpoint = Touchpoint(frontend)
     pending = {}  # request id → (kind, round, attempt, sent at, decision id, offer id)
     busy = set()
@@ -194,7 +195,9 @@ def play(world, rounds, frontend, window, pairs, send_crosses, progress):
             for request_id, code, payload in touchpoint.replies(100):
                 if request_id not in pending:
                     continue  # answered after we gave up on it
-                kind, t, attempt, _, decision_id, offer = pending.pop(request_id)
+                kind, t, attempt, sent, decision_id, offer = pending.pop(request_id)
+                waited[kind][0] += time.monotonic() - sent
+                waited[kind][1] += 1
                 if code is not None:
                     failed(kind, t, attempt, code, decision_id, offer)
                 elif kind == "decide":
@@ -227,4 +230,6 @@ def play(world, rounds, frontend, window, pairs, send_crosses, progress):
     finally:
         touchpoint.close()
     stats["rounds_per_second"] = rounds.count / (time.monotonic() - started)
+    for kind, (seconds, answers) in waited.items():
+        stats[f"{kind}_mean_ms"] = 1000 * seconds / max(answers, 1)
     return choices, stats

@@ -1,6 +1,7 @@
 """The learning bench's curves: cumulative share of the oracle's expected reward against rounds, mean
 over seeds, one panel per world, one line per policy; a drifting world gets a second panel of the
 share over each 1 % of the rounds (how soon a policy follows a change)."""
+import math
 import os
 import sys
 
@@ -15,15 +16,23 @@ def plot(result, path):
     plt = pyplot()
     panels = [(name, "cumulative") for name in result["worlds"]]
     panels += [(name, "recent") for name, entry in result["worlds"].items() if entry["changes"]]
-    figure, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.6), squeeze=False)
-    for axis, (name, kind) in zip(axes[0], panels):
+    columns = min(len(panels), 2)
+    rows = math.ceil(len(panels) / columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(6.5 * columns, 4.6 * rows), squeeze=False)
+    for axis in axes.flat[len(panels):]:
+        axis.set_visible(False)
+    squarecb_colors = ["tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink"]
+    for axis, (name, kind) in zip(axes.flat, panels):
         entry = result["worlds"][name]
         for policy, summary in entry["policies"].items():
             if not summary["runs"]:
                 continue
             curve = summary["mean_curve"]
-            style = STYLE.get(policy, dict(linewidth=1.2, alpha=0.9 if policy == entry.get("best_squarecb") else 0.55))
-            label = policy + (" (best SquareCB)" if policy == entry.get("best_squarecb") else "")
+            squarecb = sorted((p for p in entry["policies"] if p.startswith("vw-squarecb-")), key=lambda p: float(p.rsplit("-", 1)[1]))
+            best = policy == entry.get("best_squarecb")
+            style = STYLE.get(policy) or dict(color=squarecb_colors[squarecb.index(policy) % len(squarecb_colors)],
+                                              linewidth=1.8 if best else 1.0, alpha=1 if best else 0.6)
+            label = policy + (" (best SquareCB)" if best else "")
             axis.plot([p[0] for p in curve], [p[1 if kind == "cumulative" else 2] for p in curve], label=label, **style)
         for change in entry["changes"]:
             axis.axvline(change, color="red", linewidth=0.8, linestyle=":")
