@@ -20,7 +20,7 @@ from cluster_play import Cluster, catalog_text, play, prepared_profile  # noqa: 
 from features import DEFAULT_CROSSES, crosses_of  # noqa: E402
 from worlds import World, load_config  # noqa: E402
 
-OFFERLOOP_POLICIES = {"offerloop": None, "offerloop-egreedy": 0.1}  # policy → OFFERLOOP_EPSILON to start with
+OFFERLOOP_POLICIES = ("offerloop", "offerloop-egreedy")
 DEFAULT_POLICIES = "offerloop,vw-squarecb-10,vw-squarecb-100,vw-squarecb-1000,vw-egreedy"
 
 
@@ -31,15 +31,20 @@ def arguments():
     parser.add_argument("--rounds", type=int, default=load_config()["nominal_rounds"],
                         help="rounds per world and seed; a drifting world's change rounds scale with it")
     parser.add_argument("--policies", default=DEFAULT_POLICIES,
-                        help="offerloop, offerloop-egreedy (the cluster with OFFERLOOP_EPSILON=0.1 and no exploration "
-                             "section), vw-squarecb-G (any gamma_scale G), vw-egreedy")
+                        help="offerloop (the catalog template as it is), offerloop-egreedy (its exploration section "
+                             "replaced by ε-greedy, ε = 0.1), vw-squarecb-G (any gamma_scale G), vw-egreedy")
     parser.add_argument("--window", type=int, default=64, help="rounds in flight through the cluster (distinct customers)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="processes running the baselines beside the cluster; 0: after it, in this process (clean rounds/s)")
     parser.add_argument("--crosses", default=DEFAULT_CROSSES, help="crosses of shared features, FEATURE*FEATURE,… "
-                        "(VW: each crossed with the action; OfferLoop: with --context-crosses, sent as context)")
+                        "(VW: each crossed with the action; OfferLoop: its catalog's features section, or with "
+                        "--context-crosses sent as context)")
     parser.add_argument("--context-crosses", action="store_true",
                         help="also send the crosses as request context (for an OfferLoop that does not cross them itself)")
+    parser.add_argument("--attributes-as-context", action="store_true",
+                        help="also send the customer's attributes as request context (for an OfferLoop that does not "
+                             "read them from the profile)")
+    parser.add_argument("--forgetting-window", type=int, default=0, help="the scoring model's (OFFERLOOP_FORGETTING_WINDOW; 0: off)")
     parser.add_argument("--bin", required=True, help="the release binaries' directory")
     parser.add_argument("--port", type=int, default=5705, help="the bench cluster's broker frontend; backend +1, streams +2 and +3, metrics +4000")
     parser.add_argument("--out", default=os.path.join(HERE, "..", "..", "..", ".run", "learning"), help="results directory")
@@ -53,6 +58,7 @@ def arguments():
         if policy not in OFFERLOOP_POLICIES and policy != "vw-egreedy" and not policy.startswith("vw-squarecb-"):
             parser.error(f"unknown policy '{policy}'")
     args.out = os.path.abspath(args.out)
+    args.bin = os.path.abspath(args.bin)
     return args
 
 
@@ -91,12 +97,14 @@ def main():
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     result = {"date": stamp, "command": " ".join(["scripts/bench-learning"] + sys.argv[1:]), "rounds": args.rounds,
               "seeds": args.seeds, "policies": args.policies, "window": args.window, "jobs": args.jobs, "crosses": args.crosses,
-              "context_crosses": args.context_crosses, "worlds": {}}
+              "context_crosses": args.context_crosses, "attributes_as_context": args.attributes_as_context,
+              "forgetting_window": args.forgetting_window, "worlds": {}}
     path = os.path.join(args.out, f"learning-{stamp}.json")
     pool = ProcessPoolExecutor(args.jobs) if args.jobs > 0 else None
     for name in args.worlds:
         world = World(name, rounds=args.rounds)
-        pairs = crosses_of(world, args.crosses)
+        context_options = {"pairs": crosses_of(world, args.crosses), "attributes": args.attributes_as_context,
+                           "crosses": args.context_crosses}
         entry = result["worlds"][name] = {"description": world.spec["description"], "changes": world.change_rounds,
                                           "policies": {policy: {"runs": []} for policy in args.policies}}
         for seed in args.seeds:
@@ -108,10 +116,10 @@ def main():
             for policy in [p for p in args.policies if p in OFFERLOOP_POLICIES] + baselines:
                 label = f"{name} seed {seed} {policy}"
                 if policy in OFFERLOOP_POLICIES:
-                    cluster = Cluster(args.bin, os.path.join(args.out, "cluster"), args.port, OFFERLOOP_POLICIES[policy])
+                    cluster = Cluster(args.bin, os.path.join(args.out, "cluster"), args.port, args.forgetting_window)
                     try:
                         cluster.start(catalog_text(world, policy == "offerloop-egreedy"), prepared_profile(world, args.bin, args.out))
-                        choices, stats = play(world, rounds, cluster.frontend, args.window, pairs, args.context_crosses,
+                        choices, stats = play(world, rounds, cluster.frontend, args.window, context_options,
                                               Progress(label, rounds, oracle))
                     finally:
                         cluster.stop()
@@ -163,6 +171,7 @@ def table(result):
             best = " (best SquareCB)" if entry.get("best_squarecb") == policy else ""
             runs = summary["runs"]
             trouble = f"; degraded {sum(r['degraded'] for r in runs):,}, without an offer {sum(r['rounds_without_offer'] for r in runs):,}, " \
+                f"outcomes not stored {sum(r['outcomes_lost'] for r in runs):,}, " \
                 f"requests refused or timed out (then sent again) {sum(sum(r['errors'].values()) for r in runs):,}" \
                 if "degraded" in runs[0] else ""
             lines.append(f"{name:13} {policy:20}" + "".join(f"{summary['mean_at'][str(r)]:10.3f}" for r in shown)

@@ -31,12 +31,12 @@ ATTEMPTS = 3
 def catalog_text(world, epsilon_greedy):
     """The world's template (catalogs/WORLD.yaml: everything but the offers) and its offers: value 1
     each (priority = propensity), a category each (one per category never binds), every channel.
-    epsilon_greedy: without the template's `exploration:` section, if it has one (the service's
-    own ε-greedy, OFFERLOOP_EPSILON)."""
+    epsilon_greedy: the template's `exploration:` section replaced by ε-greedy with ε = 0.1."""
     with open(os.path.join(CATALOGS, f"{world.name}.yaml")) as file:
         template = file.read()
     if epsilon_greedy:
         template = re.sub(r"(?m)^exploration:.*\n(?:(?:[ \t]+.*|[ \t]*)\n)*", "", template)
+        template += "exploration: {method: epsilon_greedy, epsilon: 0.1}\n"
     lines = [template.rstrip("\n"), "", "offers:"]
     channels = list(world.spec["channels"])
     for offer in world.offers:
@@ -72,8 +72,8 @@ def prepared_profile(world, binaries, cache):
 class Cluster:
     """scripts/cluster on the bench's ports and run directory, with the bench's catalog and profile."""
 
-    def __init__(self, binaries, run_dir, port, epsilon=None):
-        self.binaries, self.run_dir, self.port, self.epsilon = binaries, run_dir, port, epsilon
+    def __init__(self, binaries, run_dir, port, forgetting_window=0):
+        self.binaries, self.run_dir, self.port, self.forgetting_window = binaries, run_dir, port, forgetting_window
         self.frontend = f"tcp://127.0.0.1:{port}"
 
     def start(self, catalog, profile_store):
@@ -86,8 +86,7 @@ class Cluster:
             file.write(catalog)
         environment = {k: v for k, v in os.environ.items() if not k.startswith("OFFERLOOP_")}
         environment["OFFERLOOP_CATALOG"] = catalog_path
-        if self.epsilon is not None:
-            environment["OFFERLOOP_EPSILON"] = str(self.epsilon)
+        environment["OFFERLOOP_FORGETTING_WINDOW"] = str(self.forgetting_window)
         subprocess.run([os.path.join(ROOT, "scripts", "cluster"), "start", "--bin", self.binaries, "--run-dir", self.run_dir,
                         "--frontend-port", str(self.port), "--backend-port", str(self.port + 1),
                         "--metrics-port", str(self.port + 4000), "--scale", "echo=0", "--scale", "profile=1",
@@ -139,13 +138,13 @@ class Touchpoint:
         self.socket.close()
 
 
-def play(world, rounds, frontend, window, pairs, send_crosses, progress):
+def play(world, rounds, frontend, window, context_options, progress):
     """Plays every round through the cluster; returns (the offer index shown per round, -1 for none;
     statistics: rounds/s, degraded decisions, refused requests by code)."""
     offer_index = {offer: k for k, offer in enumerate(world.offers)}
     contexts = {}
     choices = [-1] * rounds.count
-    stats = {"degraded": 0, "no_offer": 0, "errors": {}, "degraded_reasons": {}}
+    stats = {"degraded": 0, "no_offer": 0, "outcomes_lost": 0, "errors": {}, "degraded_reasons": {}}
     waited = {"decide": [0.0, 0], "outcomes": [0.0, 0]}  # seconds and answers, for the mean time to an answer
     touchpoint = Touchpoint(frontend)
     pending = {}  # request id → (kind, round, attempt, sent at, decision id, offer id)
@@ -160,7 +159,7 @@ def play(world, rounds, frontend, window, pairs, send_crosses, progress):
     def decide(t, attempt):
         cell = int(rounds.cells[t])
         if cell not in contexts:
-            contexts[cell] = request_context(world.cells[cell], pairs, send_crosses)
+            contexts[cell] = request_context(world.cells[cell], **context_options)
         request = pb.DecideRequest(identity=pb.Identity(kind="login", value=world.customer_ids[rounds.customers[t]]),
                                    channel=CHANNELS[world.cells[cell]["channel"]], slots=1, context=contexts[cell])
         pending[touchpoint.send("decision", "decide", request)] = ("decide", t, attempt, time.monotonic(), None, None)
@@ -184,6 +183,7 @@ def play(world, rounds, frontend, window, pairs, send_crosses, progress):
         if attempt < ATTEMPTS:
             decide(t, attempt + 1) if kind == "decide" else report(t, attempt + 1, decision_id, offer)
         else:
+            stats["outcomes_lost"] += kind == "outcomes"
             finish(t)
 
     try:

@@ -33,19 +33,19 @@ def shared_features(cell):
     return features
 
 
-def request_context(cell, pairs, send_crosses):
-    """The decide request's context: the touchpoint's own (page or call reason) and, until OfferLoop
-    reads attributes loaded as data as features, the attributes the world depends on; with
-    send_crosses also the crosses as values of their own ("x_channel_context": "web.page_home")."""
+def request_context(cell, pairs, attributes, crosses):
+    """The decide request's context: the touchpoint's own (page or call reason); with attributes
+    also the customer's attributes (for an OfferLoop that does not read them from the profile as
+    features); with crosses also the crosses as values of their own ("x_channel_context": "web.page_home")."""
     context = {}
     for field, value in cell.items():
         if field == "context":
             if value != "none":
                 key, _, name = value.partition("=")
                 context[key] = name
-        elif field != "channel":
+        elif field != "channel" and attributes:
             context[field] = value
-    if send_crosses:
+    if crosses:
         features = shared_features(cell)
         for first, second in pairs:
             if first in features and second in features:
