@@ -47,21 +47,17 @@ extension StoredValueModel: CustomerValuation {
 extension ProfileRepository {
     /// Fits the value model to every customer's transactions up to `today` and stores it.
     public func fitValueModel(settings: ValuationSettings, today: Int, now: Int64) throws -> StoredValueModel {
-        var purchases: [String: [(day: Int, amount: Double)]] = [:]
-        for row in try db.query("SELECT customer_id, time_ms, amount FROM transactions", []) {
-            purchases[row.text(0) ?? "", default: []].append((Int((row.int(1) ?? 0) / Self.dayMs), row.double(2) ?? 0))
-        }
-        let summaries = purchases.values.compactMap { CustomerSummary(purchases: $0, endDay: today, periodDays: 7) }
+        let summaries = try valueSummaries(through: today)
         guard summaries.count >= 10, summaries.contains(where: { $0.frequency > 0 }) else {
             throw ProfileError.invalidArgument("fitting the value model needs transactions of at least 10 customers, some with repeat purchases; the store has \(summaries.count) customers with transactions")
         }
-        let (bg, logLikelihood) = BGNBD.fit(summaries)
-        var model = ValueModel(purchases: bg, spend: GammaGamma.fit(summaries).model, periodDays: 7)
+        let bg = BGNBD.fit(summaries)
+        var model = ValueModel(purchases: bg.model, spend: GammaGamma.fit(summaries).model, periodDays: 7)
         let clvs = summaries.map { model.clv($0, months: settings.horizonMonths, monthlyDiscount: settings.monthlyDiscount) }
         model.tierThresholds = ValueModel.thresholds(of: clvs, at: settings.tierQuantiles)
         model.tierNames = settings.tierNames
         let stored = StoredValueModel(model: model, settings: settings, churn: ChurnModel(), customers: summaries.count,
-                                      logLikelihood: logLikelihood, fittedUnixMs: now)
+                                      logLikelihood: bg.logLikelihood, fittedUnixMs: now)
         let json = String(decoding: try JSONEncoder().encode(stored), as: UTF8.self)
         // Only the store of the model is the write: the fit above reads without holding the write lock.
         try write(now: now) {
@@ -73,6 +69,26 @@ extension ProfileRepository {
             changedInWrite.valueModelVersion = now
         }
         return stored
+    }
+
+    /// Every customer's (x, t_x, T, m̄) in weeks at the end of `endDay`, as CustomerSummary
+    /// computes them, aggregated by the store: one row per customer comes back, not one per
+    /// transaction (10 million at bank scale). Per customer and day the amounts add up; the
+    /// first day starts the clock and is left out of the mean spend.
+    func valueSummaries(through endDay: Int) throws -> [CustomerSummary] {
+        let rows = try db.query("""
+            SELECT COUNT(*), MIN(day), MAX(day), SUM(amount), SUM(CASE WHEN day = first_day THEN amount ELSE 0 END)
+            FROM (SELECT customer_id, day, SUM(amount) AS amount, MIN(day) OVER (PARTITION BY customer_id) AS first_day
+                  FROM (SELECT customer_id, time_ms / $1 AS day, amount FROM transactions WHERE time_ms < $2) AS t
+                  GROUP BY customer_id, day) AS days
+            GROUP BY customer_id
+            """, [.integer(Self.dayMs), .integer((Int64(endDay) + 1) * Self.dayMs)])
+        return rows.map { row in
+            let (days, first, last) = (Double(row.int(0) ?? 1), Double(row.int(1) ?? 0), Double(row.int(2) ?? 0))
+            let repeatSpend = (row.double(3) ?? 0) - (row.double(4) ?? 0)
+            return CustomerSummary(frequency: days - 1, recency: (last - first) / 7, age: (Double(endDay) - first) / 7,
+                                   monetaryValue: days > 1 ? repeatSpend / (days - 1) : 0)
+        }
     }
 
     /// The stored value model, if one was fitted.
