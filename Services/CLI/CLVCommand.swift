@@ -216,7 +216,7 @@ struct CLVCommand: ParsableCommand {
                                            periodDays: try input.periodDays)
             let model = BGNBD.fit(check.customers.map(\.calibration)).model
             let groups = check.byFrequency(model)
-            let title = "Repeat purchases \(input.calibrationEnd) to \(holdoutEnd), by purchases before \(input.calibrationEnd)"
+            let title = "Actual and predicted repeat purchases after \(input.calibrationEnd), to \(holdoutEnd)"
             try CalibrationPlot(groups: groups, title: title).svg().write(toFile: plot, atomically: true, encoding: .utf8)
             let result = CheckResult(calibrationEnd: input.calibrationEnd, holdoutEnd: holdoutEnd, customers: check.customers.count,
                                      holdoutPeriods: check.holdoutPeriods, r: model.r, alpha: model.alpha, a: model.a, b: model.b,

@@ -10,7 +10,7 @@ struct CalibrationPlot {
 
     func svg() -> String {
         let (width, height) = (640.0, 420.0)
-        let (left, right, top, bottom) = (64.0, 24.0, 48.0, 56.0)
+        let (left, right, top, bottom) = (64.0, 32.0, 48.0, 56.0)
         let highest = groups.flatMap { [$0.actual, $0.predicted] }.max() ?? 1
         let step = niceStep(highest / 5)
         let yMax = (highest / step).rounded(.up) * step

@@ -34,7 +34,7 @@ def fit_bgnbd(s):
 
 
 def fit_gamma_gamma(s):
-    repeat = s[s["frequency"] > 0]
+    repeat = s[(s["frequency"] > 0) & (s["monetary_value"] > 0)]  # as SpendGroups: no mean spend of 0
     return GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"])
 
 

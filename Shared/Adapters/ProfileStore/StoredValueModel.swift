@@ -75,7 +75,7 @@ extension ProfileRepository {
     /// computes them, aggregated by the store: one row per customer comes back, not one per
     /// transaction (10 million at bank scale). Per customer and day the amounts add up; the
     /// first day starts the clock and is left out of the mean spend.
-    func valueSummaries(through endDay: Int) throws -> [CustomerSummary] {
+    public func valueSummaries(through endDay: Int) throws -> [CustomerSummary] {
         let rows = try db.query("""
             SELECT COUNT(*), MIN(day), MAX(day), SUM(amount), SUM(CASE WHEN day = first_day THEN amount ELSE 0 END)
             FROM (SELECT customer_id, day, SUM(amount) AS amount, MIN(day) OVER (PARTITION BY customer_id) AS first_day
