@@ -105,12 +105,16 @@ struct CLVCommand: ParsableCommand {
 
     static func fit(_ summaries: some Collection<CustomerSummary>) -> (ValueModel, FitResult) {
         let started = Date()
+        // Where the time goes, on stderr: grouping, then each fit with its likelihood evaluations.
+        func lap(_ what: String) { printError(what + String(format: " (%.3f s)", Date().timeIntervalSince(started))) }
         let groups = RepeatBuyingGroups(summaries)
-        printError("fitting BG/NBD to \(groups.customers) customers (\(groups.count) distinct histories)…")
+        lap("fitting BG/NBD to \(groups.customers) customers: \(groups.count) distinct histories")
         let bg = BGNBD.fit(groups)
+        lap("BG/NBD fitted: \(bg.evaluations) evaluations, \(bg.method)")
         let spendGroups = SpendGroups(summaries)
-        printError("fitting Gamma-Gamma to \(spendGroups.customers) repeat customers…")
+        lap("fitting Gamma-Gamma to \(spendGroups.customers) repeat customers: \(spendGroups.count) distinct (x, m̄)")
         let gg = GammaGamma.fit(spendGroups)
+        lap("Gamma-Gamma fitted: \(gg.evaluations) evaluations, \(gg.method)")
         let result = FitResult(customers: groups.customers, groups: groups.count, r: bg.model.r, alpha: bg.model.alpha, a: bg.model.a, b: bg.model.b,
                                logLikelihood: bg.logLikelihood, p: gg.model.p, q: gg.model.q, gamma: gg.model.gamma, spendLogLikelihood: gg.logLikelihood,
                                parameters: bg.parameters + gg.parameters, method: bg.method, spendMethod: gg.method,

@@ -29,13 +29,18 @@ for name in ["sqlite"] + (["postgres"] if postgres else []):
     imports = {k: load(f"import-{name}-{k}.json") for k in ["transactions", "identities"]}
     quiet, refit = load(f"views-{name}-quiet.json"), load(f"views-{name}-refit.json")
     seconds = float(open(os.path.join(out, f"refit-{name}-seconds.txt")).read())
+    # The profile's log line: how long the store's summaries took and the fit after them.
+    logged = dict(kv.split("=", 1) for kv in open(os.path.join(out, f"refit-{name}-log.txt")).read().split() if "=" in kv)
     summary["stores"][name] = {"import": {k: {"records": v["records"], "seconds": v["seconds"]} for k, v in imports.items()},
-                               "refit_seconds": seconds, "views_quiet": {k: quiet[k]["micros"] for k in ["hot", "random", "broker"]},
+                               "refit_seconds": seconds, "summaries_seconds": float(logged.get("summaries_seconds", "nan")),
+                               "fit_and_store_seconds": float(logged.get("fit_seconds", "nan")), "views_quiet": {k: quiet[k]["micros"] for k in ["hot", "random", "broker"]},
                                "views_during_refit": {k: refit[k]["micros"] for k in ["hot", "random", "broker"]}}
     print(f"\n== {name} ==")
     for k, v in imports.items():
         print(f"import {k:13} {v['records']:>10} records in {v['seconds']:7.1f} s = {v['records'] / v['seconds']:>9.0f}/s")
-    print(f"refit through the profile service, end to end: {seconds:.2f} s")
+    print(f"refit through the profile service, end to end: {seconds:.2f} s (the store's summaries "
+          f"{float(logged.get('summaries_seconds', 'nan')):.2f} s, fit, tiers and store {float(logged.get('fit_seconds', 'nan')):.2f} s, "
+          f"then up to 2 s revaluing customers)")
     print(f"{'view µs':34}{'p50':>9}{'p90':>9}{'p99':>9}{'p99.9':>9}")
     for label, r in [("without a refit", quiet), ("during the refit", refit)]:
         for k in ["hot", "random"]:

@@ -47,13 +47,25 @@ extension StoredValueModel: CustomerValuation {
 extension ProfileRepository {
     /// Fits the value model to every customer's transactions up to `today` and stores it.
     public func fitValueModel(settings: ValuationSettings, today: Int, now: Int64) throws -> StoredValueModel {
-        let summaries = try valueSummaries(through: today)
+        try fitValueModel(try valueSummaries(through: today), settings: settings, now: now)
+    }
+
+    /// Customers whose CLV places the tier cut points: a systematic sample of this many when there
+    /// are more. CLV sums 12 monthly ₂F₁ series per customer (about 6 µs): 6 s at a million, 0.6 s
+    /// for the sample, whose quantiles are within ±0.3 % of rank of the full set's (binomial, 95 %).
+    static let tierSample = 100_000
+
+    /// Fits the value model to these summaries (`valueSummaries`) and stores it.
+    public func fitValueModel(_ summaries: [CustomerSummary], settings: ValuationSettings, now: Int64) throws -> StoredValueModel {
         guard summaries.count >= 10, summaries.contains(where: { $0.frequency > 0 }) else {
             throw ProfileError.invalidArgument("fitting the value model needs transactions of at least 10 customers, some with repeat purchases; the store has \(summaries.count) customers with transactions")
         }
         let bg = BGNBD.fit(summaries)
         var model = ValueModel(purchases: bg.model, spend: GammaGamma.fit(summaries).model, periodDays: 7)
-        let clvs = summaries.map { model.clv($0, months: settings.horizonMonths, monthlyDiscount: settings.monthlyDiscount) }
+        let every = max(1, summaries.count / Self.tierSample)
+        let clvs = stride(from: 0, to: summaries.count, by: every).map {
+            model.clv(summaries[$0], months: settings.horizonMonths, monthlyDiscount: settings.monthlyDiscount)
+        }
         model.tierThresholds = ValueModel.thresholds(of: clvs, at: settings.tierQuantiles)
         model.tierNames = settings.tierNames
         let stored = StoredValueModel(model: model, settings: settings, churn: ChurnModel(), customers: summaries.count,
@@ -73,16 +85,21 @@ extension ProfileRepository {
 
     /// Every customer's (x, t_x, T, m̄) in weeks at the end of `endDay`, as CustomerSummary
     /// computes them, aggregated by the store: one row per customer comes back, not one per
-    /// transaction (10 million at bank scale). Per customer and day the amounts add up; the
-    /// first day starts the clock and is left out of the mean spend.
+    /// transaction (10 million at bank scale). Per customer: the days with purchases, the first
+    /// and last, the whole spend, and the first day's spend (left out of the mean: the first
+    /// purchase starts the clock), the last by the (customer_id, time_ms) index. One grouping
+    /// pass: 10 s for 10 million transactions in SQLite, where grouping by day first and a window
+    /// for the first day took 33 s.
     public func valueSummaries(through endDay: Int) throws -> [CustomerSummary] {
+        let day = Self.dayMs
         let rows = try db.query("""
-            SELECT COUNT(*), MIN(day), MAX(day), SUM(amount), SUM(CASE WHEN day = first_day THEN amount ELSE 0 END)
-            FROM (SELECT customer_id, day, SUM(amount) AS amount, MIN(day) OVER (PARTITION BY customer_id) AS first_day
-                  FROM (SELECT customer_id, time_ms / $1 AS day, amount FROM transactions WHERE time_ms < $2) AS t
-                  GROUP BY customer_id, day) AS days
-            GROUP BY customer_id
-            """, [.integer(Self.dayMs), .integer((Int64(endDay) + 1) * Self.dayMs)])
+            SELECT days, first_day, last_day, spend,
+                   (SELECT SUM(amount) FROM transactions AS f WHERE f.customer_id = c.customer_id
+                        AND f.time_ms >= c.first_day * \(day) AND f.time_ms < (c.first_day + 1) * \(day))
+            FROM (SELECT customer_id, COUNT(DISTINCT time_ms / \(day)) AS days, MIN(time_ms) / \(day) AS first_day,
+                         MAX(time_ms) / \(day) AS last_day, SUM(amount) AS spend
+                  FROM transactions WHERE time_ms < $1 GROUP BY customer_id) AS c
+            """, [.integer((Int64(endDay) + 1) * day)])
         return rows.map { row in
             let (days, first, last) = (Double(row.int(0) ?? 1), Double(row.int(1) ?? 0), Double(row.int(2) ?? 0))
             let repeatSpend = (row.double(3) ?? 0) - (row.double(4) ?? 0)

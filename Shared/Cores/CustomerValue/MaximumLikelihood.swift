@@ -21,6 +21,7 @@ public struct Fitted<Model: Sendable>: Sendable {
     public var parameters: [ParameterEstimate]
     /// "bfgs", or "nelder-mead" when the quasi-Newton method did not converge.
     public var method: String
+    /// Evaluations of the likelihood and its gradient by BFGS and for the Hessian (Nelder–Mead's not counted).
     public var evaluations: Int
 }
 
@@ -53,9 +54,9 @@ enum MaximumLikelihood {
                 found.value = value
                 method = "nelder-mead"
             }
-            evaluations += 1
         }
         let hessian = hessian(of: negative, at: found.point).map { $0.map { $0 * customers } }
+        evaluations += 2 * start.count
         let inverse = invert(hessian)
         let parameters = names.indices.map { i -> ParameterEstimate in
             let value = exp(found.point[i])
