@@ -41,13 +41,11 @@ public struct BGNBD: Sendable, Equatable, Codable {
 
     public static func fit(_ groups: RepeatBuyingGroups) -> Fitted<BGNBD> {
         let n = Double(max(groups.customers, 1))
-        let optimum = MaximumLikelihood.fit(names: parameterNames, customers: n, from: [0, 0, 0, 0]) { point in
+        return MaximumLikelihood.fit(names: parameterNames, customers: n, from: [0, 0, 0, 0],
+                                     model: { BGNBD(r: $0[0], alpha: $0[1], a: $0[2], b: $0[3]) }) { point in
             let (value, gradient) = logLikelihoodAndGradient(groups, logParameters: point)
             return (value / n, gradient.map { $0 / n })
         }
-        let p = optimum.logParameters.map(exp)
-        return Fitted(model: BGNBD(r: p[0], alpha: p[1], a: p[2], b: p[3]), logLikelihood: optimum.logLikelihood,
-                      parameters: optimum.parameters, method: optimum.method, evaluations: optimum.evaluations)
     }
 
     /// The log-likelihood of every customer in `groups` and its gradient in (ln r, ln α, ln a, ln b).

@@ -30,13 +30,11 @@ public struct GammaGamma: Sendable, Equatable, Codable {
 
     public static func fit(_ groups: SpendGroups) -> Fitted<GammaGamma> {
         let n = Double(max(groups.customers, 1))
-        let optimum = MaximumLikelihood.fit(names: parameterNames, customers: n, from: [0, 0, 0]) { point in
+        return MaximumLikelihood.fit(names: parameterNames, customers: n, from: [0, 0, 0],
+                                     model: { GammaGamma(p: $0[0], q: $0[1], gamma: $0[2]) }) { point in
             let (value, gradient) = logLikelihoodAndGradient(groups, logParameters: point)
             return (value / n, gradient.map { $0 / n })
         }
-        let v = optimum.logParameters.map(exp)
-        return Fitted(model: GammaGamma(p: v[0], q: v[1], gamma: v[2]), logLikelihood: optimum.logLikelihood,
-                      parameters: optimum.parameters, method: optimum.method, evaluations: optimum.evaluations)
     }
 
     /// The log-likelihood of every customer in `groups` and its gradient in (ln p, ln q, ln γ):

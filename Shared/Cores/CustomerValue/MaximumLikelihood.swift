@@ -30,16 +30,10 @@ public struct Fitted<Model: Sendable>: Sendable {
 typealias MeanLogLikelihood = ([Double]) -> (value: Double, gradient: [Double])
 
 enum MaximumLikelihood {
-    struct Optimum {
-        var logParameters: [Double]
-        var logLikelihood: Double
-        var parameters: [ParameterEstimate]
-        var method: String
-        var evaluations: Int
-    }
-
-    /// Maximises `customers` × `meanLogLikelihood` over log-parameters from `start`.
-    static func fit(names: [String], customers: Double, from start: [Double], _ meanLogLikelihood: @escaping MeanLogLikelihood) -> Optimum {
+    /// Maximises `customers` × `meanLogLikelihood` over log-parameters from `start`; `model` makes
+    /// the model from the parameters (not their logs).
+    static func fit<Model: Sendable>(names: [String], customers: Double, from start: [Double], model: ([Double]) -> Model,
+                           _ meanLogLikelihood: @escaping MeanLogLikelihood) -> Fitted<Model> {
         let negative: MeanLogLikelihood = { point in
             let (value, gradient) = meanLogLikelihood(point)
             return (-value, gradient.map { -$0 })
@@ -64,8 +58,8 @@ enum MaximumLikelihood {
             let se = value * inverse[i][i].squareRoot()
             return ParameterEstimate(name: names[i], value: value, standardError: se, lower95: value - 1.96 * se, upper95: value + 1.96 * se)
         }
-        return Optimum(logParameters: found.point, logLikelihood: -found.value * customers, parameters: parameters,
-                       method: method, evaluations: evaluations)
+        return Fitted(model: model(found.point.map(exp)), logLikelihood: -found.value * customers, parameters: parameters,
+                      method: method, evaluations: evaluations)
     }
 
     /// The Hessian by central differences of the analytic gradient, symmetrised.
