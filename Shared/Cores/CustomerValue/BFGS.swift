@@ -46,7 +46,12 @@ enum BFGS {
                 }
                 step *= 0.5
             }
-            guard let next else { break }  // no decrease along a descent direction: at the optimum to rounding
+            guard let next else {
+                // No decrease along a descent direction: at the optimum to rounding if the gradient
+                // is small; otherwise a failure, and the caller falls back to Nelder–Mead.
+                converged = norm(gradient) <= 1e-6 * max(1, value.magnitude)
+                break
+            }
             let s = zip(next.x, x).map { $0 - $1 }
             let y = zip(next.gradient, gradient).map { $0 - $1 }
             let improvement = value - next.value
