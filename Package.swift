@@ -151,7 +151,7 @@ let package = Package(
         .testTarget(name: "CSVTests", dependencies: ["CSV"]),
         .testTarget(name: "CivilCalendarTests", dependencies: ["CivilCalendar"]),
         .testTarget(name: "ProfileCoreTests", dependencies: ["ProfileCore"]),
-        .testTarget(name: "ProfileStoreTests", dependencies: ["ProfileStore", "StoreBackends", "CivilCalendar", "CSV"]),
+        .testTarget(name: "ProfileStoreTests", dependencies: ["ProfileStore", "StoreBackends", "CivilCalendar", "CSV", "CustomerValue"]),
         .testTarget(name: "DecisionRecordsTests", dependencies: ["DecisionRecords", "StoreBackends", "Store", "Wire"]),
         .testTarget(name: "CustomerValueTests", dependencies: ["CustomerValue", "CivilCalendar", "CSV", "ProfileCore", "Random"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScoringCoreTests", dependencies: ["ScoringCore", "Random", "Simulation", "Wire"]),

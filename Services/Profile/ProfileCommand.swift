@@ -112,7 +112,7 @@ struct ProfileCommand: AsyncParsableCommand {
                                     extra: [retention, revalue, contactHistory, heartbeat]) { _ in
             let changes = try publisher()
             do {
-                return try ProfileService(location: location, publisher: changes, settings: settings, environment: environment, logger: logger).methods()
+                return try ProfileService(location: location, publisher: changes, refitPublisher: publisher, settings: settings, environment: environment, logger: logger).methods()
             } catch {
                 changes.close()
                 throw error

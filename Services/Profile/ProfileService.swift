@@ -37,11 +37,20 @@ final class ProfileService: @unchecked Sendable {
     static let valuationCheckMs: Int64 = 10_000
     /// How long "fit_value_model" revalues customers itself before leaving the rest to the loop.
     static let revalueInlineNs: UInt64 = 2_000_000_000
+    /// How long a "fit_value_model" request may wait for the refit (the CLI allows 600 s).
+    static let refitWaitNs: UInt64 = 600_000_000_000
+    /// Where a refit's thread gets its stream publisher, and the refit running, if any.
+    let location: StoreLocation
+    let refitPublisher: EventPublisherFactory
+    var refit: ValueModelRefit?
     /// Changes per "changes" page and customers per "snapshot" page (also bounded in bytes by the store).
     static let maxReplay = 1_000
     static let snapshotPage = 1_000, maxSnapshotPage = 10_000
 
-    init(location: StoreLocation, publisher: any EventPublisher, settings: Settings, environment: ServiceEnvironment, logger: Logger) throws {
+    init(location: StoreLocation, publisher: any EventPublisher, refitPublisher: @escaping EventPublisherFactory, settings: Settings,
+         environment: ServiceEnvironment, logger: Logger) throws {
+        self.location = location
+        self.refitPublisher = refitPublisher
         repository = try location.open().handedTo { try ProfileRepository(db: $0, newCustomerID: Self.newCustomerID(environment)) }
         self.publisher = publisher
         self.settings = settings
@@ -99,22 +108,18 @@ final class ProfileService: @unchecked Sendable {
         methods.on("export") { [self] (request: ExportRequest, _) throws -> ExportReply in
             try repository.export(request, now: environment.wallMs())
         }
-        methods.on("fit_value_model") { [self] (_: FitValueModelRequest, _) throws -> FitValueModelReply in
-            let now = environment.wallMs()
-            let fitted = try published(repository.fitValueModel(settings: settings.valuation, today: Int(now / 86_400_000), now: now))
-            logger.notice("value model fitted", metadata: ["customers": "\(fitted.customers)", "log_likelihood": "\(fitted.logLikelihood)"])
-            valuationCheckedAt = 0
-            var reply = fitted.reply
-            reply.profileSequence = repository.appended.last?.sequence ?? 0
-            // The customers' states valued with the new model, as many as fit in a couple of
-            // seconds (all of a small store): the rest follow from the revalue loop.
-            let started = environment.monotonicNs()
-            while environment.monotonicNs() - started < Self.revalueInlineNs {
-                let step = try RevalueLoop.step(repository, publisher: publisher, now: now, wallUs: environment.wallUs, logger: logger)
-                reply.profileSequence = max(reply.profileSequence, try repository.streamHead())
-                if step.done { break }
+        // A refit takes seconds to minutes at bank scale: it runs on its own thread while the
+        // request waits parked, so this worker keeps answering (ValueModelRefit).
+        methods.onGroup("fit_value_model", waitingUpTo: Self.refitWaitNs) { [self] (requests: [(request: FitValueModelRequest, mayWait: Bool)]) throws -> [Result<FitValueModelReply, ServiceError>?] in
+            let running = refit ?? ValueModelRefit(.init(location: location, valuation: settings.valuation, environment: environment,
+                                                         publisher: refitPublisher, logger: logger, revalueInlineNs: Self.revalueInlineNs))
+            refit = running
+            guard let result = running.result else {
+                return requests.map { $0.mayWait ? nil : .failure(ServiceError(.deadlineExceeded, "the value model refit is still running; ask again later")) }
             }
-            return reply
+            refit = nil
+            valuationCheckedAt = 0
+            return requests.map { _ in result }
         }
         methods.on("erase") { [self] (request: EraseRequest, context) throws -> EraseReply in
             let reply = try published(repository.erase(request, now: environment.wallMs()))

