@@ -50,14 +50,23 @@ public final class SQLiteDatabase: SQLDatabase {
             throw StoreError(.unavailable, "cannot open SQLite database \(path): \(message)")
         }
         busyTimeout(seconds: busyTimeoutSeconds)
-        do {
-            for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON",
-                           "PRAGMA journal_size_limit = \(Self.walSizeLimit)"] {
-                _ = try query(pragma, [])
+        // Two processes opening a new file at once: switching it to WAL can answer "locked" at
+        // once, without the busy handler, while the other holds the lock for its own switch. Tried
+        // again within the busy timeout.
+        let giveUp = Date().addingTimeInterval(busyTimeoutSeconds)
+        while true {
+            do {
+                for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON",
+                               "PRAGMA journal_size_limit = \(Self.walSizeLimit)"] {
+                    _ = try query(pragma, [])
+                }
+                return
+            } catch where error.kind == .unavailable && error.message.contains("locked") && Date() < giveUp {
+                Thread.sleep(forTimeInterval: 0.05)
+            } catch {
+                close()
+                throw StoreError(.unavailable, "cannot open SQLite database \(path): \(error)")
             }
-        } catch {
-            close()
-            throw StoreError(.unavailable, "cannot open SQLite database \(path): \(error)")
         }
     }
 
