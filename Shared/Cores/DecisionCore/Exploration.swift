@@ -8,8 +8,9 @@
 // and b takes the rest (at least 1/K). Where the model is unsure of the difference (z near 0)
 // the offers are near uniform; as evidence grows the spreads shrink like 1/√n and so does the
 // exploration, on its own, context by context: a rare context stays explored, a common one
-// settles. `epsilonGreedy` spends ε uniformly for ever (kept for comparison and for catalogs
-// that want it).
+// settles. An optional floor keeps every offer's chance at floor/K or more, so that the log
+// supports evaluating policies far from this one. `epsilonGreedy` spends ε uniformly for ever
+// (kept for comparison and for catalogs that want it).
 import Foundation
 
 public enum Exploration: Sendable, Equatable, CustomStringConvertible {
