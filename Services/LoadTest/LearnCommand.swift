@@ -48,10 +48,11 @@ struct LearnCommand: ParsableCommand {
             throw ValidationError("need at least one seed, rounds > 0, offers ≥ 2, customers > 0")
         }
         let parts = policy.split(separator: ":")
+        let floor = parts.count == 3 ? Double(parts[2]) : 0
         let exploration: Exploration? = switch (parts.first, parts.count >= 2 ? Double(parts[1]) : nil) {
             case ("thompson", _) where parts.count == 1: nil
-            case ("uncertainty", let gamma?) where gamma >= 0 && parts.count <= 3:
-                .uncertainty(gamma: gamma, floor: parts.count == 3 ? Double(parts[2]) ?? -1 : 0)
+            case ("uncertainty", let gamma?) where gamma >= 0 && parts.count <= 3 && floor.map((0...1).contains) == true:
+                .uncertainty(gamma: gamma, floor: floor ?? 0)
             case ("epsilon", let epsilon?) where (0...1).contains(epsilon) && parts.count == 2: .epsilonGreedy(epsilon)
             default: throw ValidationError("--policy is thompson, uncertainty:GAMMA[:FLOOR] or epsilon:E, not '\(policy)'")
         }

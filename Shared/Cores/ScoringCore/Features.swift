@@ -173,10 +173,7 @@ public enum FeatureBuilder {
     /// Lower-case, no separators of our own, bounded length: a hostile value cannot forge a cross.
     static func clean(_ value: String) -> String {
         // Most values are already clean (lower-case ASCII letters, digits, "_", "-", "."): as they are.
-        if !value.isEmpty, value.utf8.count <= maxNameBytes,
-           value.utf8.allSatisfy({ (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5f || $0 == 0x2d || $0 == 0x2e }) {
-            return value
-        }
+        if FeaturePlan.isPlainName(value[...]) { return value }
         var out = ""
         for scalar in value.lowercased().unicodeScalars where out.utf8.count < maxNameBytes {
             switch scalar {
