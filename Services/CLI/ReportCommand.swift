@@ -1,5 +1,6 @@
 // `offerloop report`: which offers work — per offer × channel × segment, lift against control
-// with 95% intervals, and off-policy estimates of other policies — from the decision store.
+// with 95% intervals, off-policy estimates of other policies, champion against challengers and
+// per-offer holdout lift — from the decision store.
 import ArgumentParser
 import DecisionRecords
 import Effectiveness
@@ -20,6 +21,9 @@ struct ReportCommand: ParsableCommand {
 
     @Option(help: "Group by any of offer, channel, segment, comma-separated.")
     var by: String = "offer,channel,segment"
+
+    @Option(help: "The strategy the others are compared with (default: the one with the most decisions).")
+    var champion: String?
 
     @Option(help: "Also write the table as CSV to this file.")
     var csv: String?
@@ -64,11 +68,20 @@ struct ReportCommand: ParsableCommand {
         defer { db.close() }
         let since = try sinceMs(now: ServiceEnvironment.live.wallMs())
         let report = EffectivenessReport(decisions: try DecisionLogTable.decisions(since: since, db),
-                                         outcomes: try OutcomeTable.outcomes(ofDecisionsSince: since, db), by: try dimensions())
+                                         outcomes: try OutcomeTable.outcomes(ofDecisionsSince: since, db), by: try dimensions(), champion: champion)
         let table = Self.table(report)
         print(Self.aligned(table))
         print("")
         print(Self.aligned(Self.policyTable(report)))
+        if let strategies = report.strategies {
+            if let champion, champion != strategies.reference { print("\nno decision of strategy '\(champion)': compared with \(strategies.reference)") }
+            print("")
+            print(Self.aligned(Self.strategyTable(strategies)))
+        }
+        if !report.holdouts.isEmpty {
+            print("")
+            print(Self.aligned(Self.holdoutTable(report.holdouts)))
+        }
         if let csv {
             try (table.map { $0.map(Self.csvField).joined(separator: ",") }.joined(separator: "\n") + "\n").write(toFile: csv, atomically: true, encoding: .utf8)
             print("wrote \(csv)")
@@ -102,6 +115,37 @@ struct ReportCommand: ParsableCommand {
         }
     }
 
+    /// Each strategy's response (share of decisions with one) and value per decision, and their
+    /// differences from the reference strategy's, with 95% intervals.
+    static func strategyTable(_ comparison: StrategyComparison) -> [[String]] {
+        let reference = comparison.referenceRow
+        let header = ["strategy", "decisions", "response", "low_95", "high_95", "value", "low_95", "high_95",
+                      "response_vs_\(comparison.reference)", "low_95", "high_95", "value_vs_\(comparison.reference)", "low_95", "high_95"]
+        return [header] + comparison.rows.map { row in
+            let name = row.strategy.isEmpty ? "(none named)" : row.strategy
+            guard !row.tooFew else { return [name, "\(row.decisions)", "too few decisions"] + Array(repeating: "", count: header.count - 3) }
+            let response = [percent(row.response.mean), percent(row.response.interval.lowerBound), percent(row.response.interval.upperBound)]
+            let value = [money(row.value.mean), money(row.value.interval.lowerBound), money(row.value.interval.upperBound)]
+            guard row.strategy != comparison.reference, !reference.tooFew else { return [name, "\(row.decisions)"] + response + value + Array(repeating: "", count: 6) }
+            let dr = row.response.difference(from: reference.response), dv = row.value.difference(from: reference.value)
+            return [name, "\(row.decisions)"] + response + value
+                + [points(dr.value), points(dr.interval.lowerBound), points(dr.interval.upperBound)]
+                + [money(dv.value, signed: true), money(dv.interval.lowerBound, signed: true), money(dv.interval.upperBound, signed: true)]
+        }
+    }
+
+    /// Per offer with a holdout: response when shown against when held out where it would have been shown.
+    static func holdoutTable(_ rows: [OfferHoldoutRow]) -> [[String]] {
+        [["offer", "shown", "shown_rate", "held_out", "held_out_rate", "holdout_lift", "low_95", "high_95"]] + rows.map { row in
+            let lift = row.lift, interval = lift.tooFew == nil ? lift.interval : nil
+            return [row.offerID, "\(lift.treated)", percent(lift.treatedRate), "\(lift.control)", percent(lift.controlRate),
+                    lift.tooFew.map { "too few decisions (\($0))" } ?? lift.lift.map(points) ?? "",
+                    interval.map { points($0.lowerBound) } ?? "", interval.map { points($0.upperBound) } ?? ""]
+        }
+    }
+
+    static func money(_ value: Double, signed: Bool = false) -> String { String(format: signed ? "%+.2f" : "%.2f", value) }
+
     static func percent(_ value: Double) -> String { String(format: "%.2f%%", value * 100) }
     /// A difference of rates in percentage points.
     static func points(_ value: Double) -> String { String(format: "%+.2f pp", value * 100) }
@@ -123,20 +167,46 @@ struct ReportCommand: ParsableCommand {
 
     // MARK: plot
 
-    /// Lift per row and each policy's estimate, with their 95% intervals, drawn by matplotlib.
+    /// Lift per row, each policy's estimate, the strategies and the per-offer holdouts, with their
+    /// 95% intervals, drawn by matplotlib: one panel each (the last two when there are any).
     static func draw(_ report: EffectivenessReport, to path: String) throws {
+        func item(_ label: String, _ value: Double, _ interval: ClosedRange<Double>, scale: Double = 100) -> [String: Any] {
+            ["label": label, "value": value * scale, "low": interval.lowerBound * scale, "high": interval.upperBound * scale]
+        }
         // What the tables print as figures, as they print them.
         let lifts: [[String: Any]] = (report.rows + [report.overall]).compactMap { row in
             guard row.lift.tooFew == nil, let lift = row.lift.lift, let interval = row.lift.interval else { return nil }
             let label = report.dimensions.map { row.key[$0] ?? "(all)" }.joined(separator: " / ")
-            return ["label": label.isEmpty ? "(all)" : label, "value": lift * 100, "low": interval.lowerBound * 100, "high": interval.upperBound * 100]
+            return item(label.isEmpty ? "(all)" : label, lift, interval)
         }
         let policies: [[String: Any]] = report.policies.filter { !$0.estimate.tooFew }.map {
             let shown = $0.estimate.clipped
-            return ["label": "\($0.policy) — \($0.estimator)" + ($0.estimate.unstable ? " (unstable)" : ""), "value": shown.value * 100,
-                    "low": shown.interval.lowerBound * 100, "high": shown.interval.upperBound * 100]
+            return item("\($0.policy) — \($0.estimator)" + ($0.estimate.unstable ? " (unstable)" : ""), shown.value, shown.interval)
         }
-        let input = try JSONSerialization.data(withJSONObject: ["lifts": lifts, "policies": policies, "output": path])
+        var panels: [[String: Any]] = [["title": "Lift against control (percentage points, 95% CI)", "items": lifts],
+                                       ["title": "Response rate by policy (%, off-policy estimates, 95% CI)", "items": policies]]
+        if let strategies = report.strategies {
+            let rows = strategies.rows.filter { !$0.tooFew }
+            let reference = strategies.referenceRow
+            let others = reference.tooFew ? [] : rows.filter { $0.strategy != strategies.reference }
+            panels.append(["title": "Decisions with a response, by strategy (%, 95% CI)",
+                           "items": rows.map { item($0.strategy, $0.response.mean, $0.response.interval) }])
+            panels.append(["title": "Value per decision, by strategy (95% CI)",
+                           "items": rows.map { item($0.strategy, $0.value.mean, $0.value.interval, scale: 1) }])
+            panels.append(["title": "Difference from \(strategies.reference): response (pp) and value per decision (95% CI)",
+                           "items": others.flatMap { row -> [[String: Any]] in
+                               let dr = row.response.difference(from: reference.response), dv = row.value.difference(from: reference.value)
+                               return [item("\(row.strategy): response", dr.value, dr.interval), item("\(row.strategy): value", dv.value, dv.interval, scale: 1)]
+                           }])
+        }
+        if !report.holdouts.isEmpty {
+            panels.append(["title": "Per-offer holdout lift (percentage points, 95% CI)",
+                           "items": report.holdouts.compactMap { row -> [String: Any]? in
+                               guard row.lift.tooFew == nil, let lift = row.lift.lift, let interval = row.lift.interval else { return nil }
+                               return item(row.offerID, lift, interval)
+                           }])
+        }
+        let input = try JSONSerialization.data(withJSONObject: ["panels": panels, "output": path])
         let python = Process()
         python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         python.arguments = ["python3", "-c", plotProgram]
@@ -159,10 +229,9 @@ except ImportError:
     sys.exit("matplotlib is not installed for " + sys.executable + ": run `python3 -m pip install matplotlib` (scripts/demo and scripts/test install it)")
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-panels = [(data["lifts"], "Lift against control (percentage points, 95% CI)"),
-          (data["policies"], "Response rate by policy (%, off-policy estimates, 95% CI)")]
+panels = [(panel["items"], panel["title"]) for panel in data["panels"]]
 heights = [max(len(items), 1) for items, _ in panels]
-figure, axes = plt.subplots(2, 1, figsize=(10, 1.5 + 0.32 * sum(heights)), gridspec_kw={"height_ratios": heights})
+figure, axes = plt.subplots(len(panels), 1, figsize=(10, 1.2 * len(panels) + 0.32 * sum(heights)), gridspec_kw={"height_ratios": heights})
 for axis, (items, title) in zip(axes, panels):
     labels = [item["label"] for item in items]
     values = [item["value"] for item in items]

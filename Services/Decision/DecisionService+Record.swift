@@ -37,6 +37,7 @@ extension DecisionService {
         out.bool(14, decision.retention)
         out.string(15, view.segment)
         for choice in decision.heldOut { out.message(16) { $0.offerChoice(wire(choice)) } }
+        out.string(17, decision.strategy)
     }
 }
 

@@ -74,7 +74,7 @@ import Wire
 
     /// The field numbers DecisionService.writeRecord and ProtoWriter.offerChoice write, per message.
     static let written: [String: Set<Int>] = [
-        "DecisionRecord": Set(1...16), "CandidateRecord": Set(1...8), "OfferChoice": Set(1...9), "Treatment": Set(1...3),
+        "DecisionRecord": Set(1...17), "CandidateRecord": Set(1...8), "OfferChoice": Set(1...9), "Treatment": Set(1...3),
     ]
 
     /// The fields a message of offerloop.proto declares, as their "type name = number" lines.
@@ -97,9 +97,10 @@ import Wire
         }
     }
 
-    @Test func aLoggedDecisionIsTheRecordWithoutItsCandidates() throws {
+    @Test func aLoggedDecisionIsTheRecordWithoutItsCandidatesAndStrategy() throws {
         var record = try Self.declared("DecisionRecord")
         record[11] = nil
+        record[17] = nil
         #expect(try Self.declared("LoggedDecision") == record)
     }
 }

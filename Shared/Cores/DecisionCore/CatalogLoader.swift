@@ -20,7 +20,7 @@ struct CatalogReader {
     let file: String
     var errors: [CatalogError] = []
 
-    static let topKeys = ["version", "offers", "control_group", "contact_policy", "default_offers", "retention", "priority", "exploration", "features"]
+    static let topKeys = ["version", "offers", "control_group", "contact_policy", "default_offers", "retention", "priority", "exploration", "features", "strategies"]
     static let offerKeys = ["id", "name", "category", "value", "valid_from", "valid_to", "levers", "prior_propensity",
                             "channels", "treatments", "eligibility", "holdout_percent"]
 
@@ -106,10 +106,56 @@ struct CatalogReader {
         let exploration = top["exploration"].map { explorationSection($0) } ?? .standard
         let features = top["features"].flatMap { featuresSection($0) }
         guard let formula else { return nil }
+        let strategies = top["strategies"].map { strategiesSection($0, offers: offers, levers: levers, formula: formula, exploration: exploration) } ?? []
         return OfferCatalog(
             version: version, offers: offers, controlPercent: controlPercent, controlSalt: controlSalt, contactPolicy: policy,
             defaultOffers: defaults, retentionRule: retentionRule, retentionCategory: retentionCategory, priorityFormula: formula,
-            exploration: exploration, features: features)
+            exploration: exploration, features: features, strategies: strategies)
+    }
+
+    /// `strategies:` — a list of {name, share, and optionally priority, exploration, offers}; the
+    /// shares sum to 100, and what a strategy leaves out is the catalog's.
+    mutating func strategiesSection(_ node: Node, offers: [Offer], levers: Set<String>, formula: PriorityFormula, exploration: Exploration) -> [Strategy] {
+        guard let items = node.sequence, !items.isEmpty else {
+            fail(node, "'strategies' must be a list of {name, share, priority, exploration, offers}")
+            return []
+        }
+        var strategies: [Strategy] = []
+        var total = 0.0
+        for item in items {
+            guard let map = mapping(item, "a strategy") else { continue }
+            checkKeys(map, ["name", "share", "priority", "exploration", "offers"], "strategy")
+            guard let nameNode = map["name"], let name = string(nameNode, "strategy name"), let share = map["share"].flatMap({ number($0, "strategy share", 0...100) }) else {
+                if map["name"] == nil || map["share"] == nil { fail(item, "a strategy needs a 'name' and a 'share' (percent of the customers)") }
+                continue
+            }
+            if !FeaturePlan.isPlainName(name[...]) { fail(nameNode, "strategy name '\(name.prefix(40))' must be 1–64 lower-case letters, digits, '_', '-' or '.'") }
+            if strategies.contains(where: { $0.name == name }) { fail(nameNode, "strategy '\(name)' is named twice") }
+            total += share
+            var strategyFormula = formula
+            if let node = map["priority"], let text = string(node, "priority") {
+                do {
+                    strategyFormula = try PriorityFormula(text, levers: levers.union(["priority"]))
+                } catch {
+                    fail(node, "priority formula: \(error.message)", offset: error.offset)
+                }
+            }
+            var offerSet: Set<String>?
+            if let node = map["offers"] {
+                let ids = (node.sequence ?? []).compactMap { string($0, "offer id") }
+                if ids.isEmpty { fail(node, "a strategy's 'offers' must be a non-empty list of offer ids") }
+                for (index, id) in ids.enumerated() where !offers.contains(where: { $0.id == id }) {
+                    fail(node.sequence?[index], "strategy '\(name)' lists offer '\(id)', which is not in the catalog")
+                }
+                offerSet = Set(ids)
+            }
+            strategies.append(Strategy(name: name, share: share, priorityFormula: strategyFormula,
+                                       exploration: map["exploration"].map { explorationSection($0) } ?? exploration, offers: offerSet))
+        }
+        if !strategies.isEmpty, abs(total - 100) > 1e-9 {
+            fail(node, "the strategies' shares sum to \(total.formatted), not 100")
+        }
+        return strategies
     }
 
     mutating func explorationSection(_ node: Node) -> Exploration {

@@ -4,15 +4,18 @@
 // policy chose each shown offer (for off-policy evaluation). Time and randomness come in.
 //
 // Order of the strategy:
-//   1. opted out of the channel → nothing; 2. global control group → the channel's default
-//   offer (or nothing), logged as control; 3. contact caps reached → nothing;
-//   4. per offer: channel, validity dates, per-offer holdout, eligibility rule, suppression after
-//   a decline / cool-down after an acceptance — each drop has its reason;
-//   5. priority = the catalog's formula (propensity × value × levers by default);
+//   1. opted out of the channel → nothing; then the customer's strategy (champion or a
+//   challenger, by a hash of their id: its formula, exploration and offer set rule steps 4–7);
+//   2. global control group → the channel's default offer (or nothing), logged as control;
+//   3. contact caps reached → nothing;
+//   4. per offer: channel, validity dates, the strategy's offer set, eligibility rule, suppression
+//   after a decline / cool-down after an acceptance, per-offer holdout — each drop has its reason
+//   (a held-out offer the policy would have shown is logged as held out, to measure its lift);
+//   5. priority = the strategy's formula (propensity × value × levers by default);
 //   6. high-value customers at risk (the catalog's retention rule): retention offers rank first;
 //   7. slots filled one by one, at most one offer per category, each drawn among the remaining
 //      offers (within the retention offers while any remain for a customer at risk) with the
-//      chances the catalog's exploration gives them (Exploration: by default the best offer,
+//      chances the strategy's exploration gives them (Exploration: by default the best offer,
 //      and the others as far as the model is unsure they are worse). The logged probability of
 //      a shown offer is the exact chance this policy picked it at its slot, given the slots before it.
 //   8. nothing qualified → the channel's default offer, if it may be shown.
@@ -58,7 +61,7 @@ public struct Decision: Sendable {
     /// Why a candidate was kept or dropped; rendered as text only when it is read.
     public enum Reason: Sendable, CustomStringConvertible {
         case controlGroup, outsideValidity, shown, lowerPriority
-        case notOnChannel(String), heldOut(Double), notEligible(String), suppressed(String), categoryTaken(String)
+        case notOnChannel(String), notInStrategy(String), heldOut(Double), notEligible(String), suppressed(String), categoryTaken(String)
 
         public var description: String {
             switch self {
@@ -67,6 +70,7 @@ public struct Decision: Sendable {
             case .shown: "shown"
             case .lowerPriority: "lower priority"
             case .notOnChannel(let channel): "not shown on \(channel)"
+            case .notInStrategy(let strategy): "not among strategy \(strategy)'s offers"
             case .heldOut(let percent): "held out of this offer (\(percent.formatted)%)"
             case .notEligible(let rule): "not eligible: \(rule)"
             case .suppressed(let why): why
@@ -82,6 +86,7 @@ public struct Decision: Sendable {
             case .shown: "shown"
             case .lowerPriority: "lower_priority"
             case .notOnChannel: "not_on_channel"
+            case .notInStrategy: "not_in_strategy"
             case .heldOut: "held_out"
             case .notEligible: "not_eligible"
             case .suppressed(let why): "suppressed: " + why
@@ -107,9 +112,11 @@ public struct Decision: Sendable {
 
     public var offers: [Choice] = []
     public var candidates: [OfferVerdict] = []
+    /// The strategy that decided (empty: the catalog names none).
+    public var strategy = ""
     public var control = false
-    /// Control decisions: the offers the policy would have shown had the customer not been in
-    /// the control group (not shown; logged so that their outcomes measure lift).
+    /// The offers the policy would have shown but did not, logged so that their outcomes measure
+    /// lift: for the control group, all of them; otherwise those the customer is held out of.
     public var heldOut: [Choice] = []
     public var retention = false
     public var explanation: [String] = []
@@ -117,7 +124,8 @@ public struct Decision: Sendable {
 
 public struct DecisionEngine: Sendable {
     public let catalog: OfferCatalog
-    public let exploration: Exploration
+    /// The catalog's strategies, each with the upper end of its range of the hash.
+    let strategies: [(strategy: Strategy, exploration: Exploration, upTo: Double)]
     /// The prior when neither scoring nor the catalog gives one.
     public static let defaultPropensity = 0.05
 
@@ -127,10 +135,14 @@ public struct DecisionEngine: Sendable {
     let isRetention: [Bool]
     let leverTerms: [[Double]]
 
-    /// `exploration`: the catalog's unless given.
+    /// `exploration`: each strategy's own unless given.
     public init(catalog: OfferCatalog, exploration: Exploration? = nil) {
         self.catalog = catalog
-        self.exploration = exploration ?? catalog.exploration
+        var upTo = 0.0
+        strategies = catalog.strategies.map { strategy in
+            upTo += strategy.share / 100
+            return (strategy, exploration ?? strategy.exploration, upTo)
+        }
         let categories = Array(Set(catalog.offers.map(\.category))).sorted()
         categoryIndex = catalog.offers.map { categories.firstIndex(of: $0.category)! }
         isRetention = catalog.offers.map { $0.category == catalog.retentionCategory }
@@ -146,6 +158,18 @@ public struct DecisionEngine: Sendable {
         /// already made (opted out, contact cap). For the control group, the offers the policy
         /// would have considered.
         public var eligible: [Int]?
+        /// The customer's strategy, a position in `strategies`.
+        public var strategy = 0
+        /// Offers that passed every check but the customer's per-offer holdout.
+        public var heldOut: [Int] = []
+    }
+
+    /// The customer's strategy: a hash of their id, like the control group's but with its own salt
+    /// (so the split is the same inside and outside the control group); anonymous: the first.
+    func strategy(of customerID: String) -> Int {
+        guard strategies.count > 1, !customerID.isEmpty else { return 0 }
+        let position = ControlGroup.position(catalog.controlSalt + "/strategies\u{1F}" + customerID)
+        return strategies.firstIndex { position < $0.upTo } ?? strategies.count - 1
     }
 
     public func screen(_ request: DecisionRequest, view: CustomerViewInput, history: [ContactRecord]) -> Screening {
@@ -155,6 +179,10 @@ public struct DecisionEngine: Sendable {
             screening.decision.explanation.append("customer opted out of \(channel): no offer")
             return screening
         }
+        screening.strategy = strategy(of: view.customerID)
+        let strategy = strategies[screening.strategy].strategy
+        screening.decision.strategy = strategy.name
+        if strategies.count > 1 { screening.decision.explanation.append("strategy \(strategy.name) (\(strategy.share.formatted)% of customers)") }
         let control = !view.customerID.isEmpty && ControlGroup.contains(view.customerID, percent: catalog.controlPercent, salt: catalog.controlSalt)
         if control {
             screening.decision.control = true
@@ -171,12 +199,16 @@ public struct DecisionEngine: Sendable {
         let day = Int(request.now / 86_400_000)
         var eligible: [Int] = []
         for (index, offer) in catalog.offers.enumerated() {
+            // The holdout last: a held-out customer is one who could otherwise have been shown the offer.
             let why: Decision.Reason? = if !offer.channels.contains(channel) { .notOnChannel(channel) }
                 else if !offer.isValid(onDay: day) { .outsideValidity }
+                else if let offers = strategy.offers, !offers.contains(offer.id) { .notInStrategy(strategy.name) }
+                else if let rule = offer.eligibility, !rule.admits(view.rules) { .notEligible(rule.text) }
+                else if let suppressed = catalog.contactPolicy.suppression(of: offer, history: history, now: request.now) { .suppressed(suppressed) }
                 else if offer.holdoutPercent > 0, ControlGroup.contains(view.customerID, percent: offer.holdoutPercent, salt: catalog.controlSalt + "/" + offer.id) {
                     .heldOut(offer.holdoutPercent)
-                } else if let rule = offer.eligibility, !rule.admits(view.rules) { .notEligible(rule.text) }
-                else { catalog.contactPolicy.suppression(of: offer, history: history, now: request.now).map(Decision.Reason.suppressed) }
+                } else { nil }
+            if case .heldOut = why { screening.heldOut.append(index) }
             if let why {
                 screening.decision.candidates.append(Decision.OfferVerdict(offerID: offer.id, offerIndex: index, kept: false, why: why))
             } else {
@@ -207,17 +239,24 @@ public struct DecisionEngine: Sendable {
         var decision = screening.decision
         guard let eligible = screening.eligible else { return decision }
         if decision.control {
-            // What the policy would have shown (its default offer when nothing qualified is no treatment).
-            var policy = screening
-            policy.decision = Decision()
-            policy.decision.retention = decision.retention
-            let would = arbitrate(policy, request, history: history, propensities: propensities, using: &random)
-            decision.heldOut = would.candidates.contains { $0.kept } ? would.offers : []
+            decision.heldOut = wouldShow(screening, also: [], request, history: history, propensities: propensities, using: &random)
             return decision
+        }
+        if !screening.heldOut.isEmpty {
+            // With the same draws, what the policy would have shown had the customer not been held out.
+            var same = random
+            let held = Set(screening.heldOut.map { catalog.offers[$0].id })
+            decision.heldOut = wouldShow(screening, also: screening.heldOut, request, history: history, propensities: propensities, using: &same)
+                .filter { held.contains($0.offer.id) }
+            if !decision.heldOut.isEmpty {
+                decision.explanation.append("held out of \(decision.heldOut.map(\.offer.id).joined(separator: ", ")), which the policy would have shown: logged to measure its lift")
+            }
         }
         let channel = request.channel
         let offers = catalog.offers
-        var terms = [Double](repeating: 1, count: catalog.priorityFormula.terms.count)
+        let (strategy, exploration, _) = strategies[screening.strategy]
+        let formula = strategy.priorityFormula
+        var terms = [Double](repeating: 1, count: formula.terms.count)
         var kept: [(index: Int, propensity: Double, priority: Double, spread: Double)] = []
         kept.reserveCapacity(eligible.count)
         let spreads = if case .uncertainty = exploration { true } else { false }
@@ -227,13 +266,13 @@ public struct DecisionEngine: Sendable {
             terms[0] = propensity
             terms[1] = offers[index].value
             for (k, lever) in leverTerms[index].enumerated() { terms[k + 2] = lever }
-            let priority = catalog.priorityFormula.priority(terms)
+            let priority = formula.priority(terms)
             var spread = 0.0
             if spreads {
                 // The priority's spread: the propensity's, times how the formula moves with it.
                 let step = 1e-6
                 terms[0] = propensity + step
-                let slope = (catalog.priorityFormula.priority(terms) - priority) / step
+                let slope = (formula.priority(terms) - priority) / step
                 spread = abs(slope) * Exploration.spread(mean: propensity, logitVariance: scored?.logitVariance)
                 if !spread.isFinite { spread = 0 }
             }
@@ -265,7 +304,7 @@ public struct DecisionEngine: Sendable {
             let offer = offers[chosen.index]
             let probability = chances[pick]
             var reason = (pick == 0 ? "highest priority " : "explored (\(exploration), chance \(formatted(probability))); priority ") + formatted(chosen.priority)
-            reason += " = \(catalog.priorityFormula.text) with propensity \(formatted(chosen.propensity)), value \(offer.value.formatted)"
+            reason += " = \(formula.text) with propensity \(formatted(chosen.propensity)), value \(offer.value.formatted)"
             if retentionFirst, isRetention[chosen.index] { reason = "retention first; " + reason }
             decision.offers.append(choice(offer, channel, propensity: chosen.propensity, probability: probability, priority: chosen.priority, reason: reason))
             usedCategories.insert(categoryIndex[chosen.index])
@@ -282,6 +321,19 @@ public struct DecisionEngine: Sendable {
             decision.offers = [choice(offer, channel, propensity: prior(offer), probability: 1, priority: 0, reason: "default offer: nothing else qualified")]
         }
         return decision
+    }
+
+    /// The offers the policy would have shown with `also` eligible too (its default offer, shown
+    /// when nothing qualified, is no treatment).
+    func wouldShow<R: RandomNumberGenerator>(_ screening: Screening, also: [Int], _ request: DecisionRequest, history: [ContactRecord],
+                                             propensities: [String: Propensity]?, using random: inout R) -> [Decision.Choice] {
+        var policy = screening
+        policy.decision = Decision()
+        policy.decision.retention = screening.decision.retention
+        policy.eligible = (screening.eligible ?? []) + also
+        policy.heldOut = []
+        let would = arbitrate(policy, request, history: history, propensities: propensities, using: &random)
+        return would.candidates.contains { $0.kept } ? would.offers : []
     }
 
     /// Both halves at once.

@@ -103,6 +103,26 @@ public struct ContactPolicy: Sendable, Equatable {
     public init() {}
 }
 
+/// One strategy of a champion/challenger test: its share of the customers outside the control
+/// group, and how it ranks and explores (each defaults to the catalog's own).
+public struct Strategy: Sendable {
+    public let name: String
+    /// Percent of the customers; the catalog's strategies' shares sum to 100.
+    public let share: Double
+    public let priorityFormula: PriorityFormula
+    public let exploration: Exploration
+    /// The offers it may show (catalog ids); nil: every offer.
+    public let offers: Set<String>?
+
+    public init(name: String, share: Double, priorityFormula: PriorityFormula, exploration: Exploration, offers: Set<String>? = nil) {
+        self.name = name
+        self.share = share
+        self.priorityFormula = priorityFormula
+        self.exploration = exploration
+        self.offers = offers
+    }
+}
+
 public struct OfferCatalog: Sendable {
     public let version: String
     public let offers: [Offer]
@@ -121,13 +141,16 @@ public struct OfferCatalog: Sendable {
     public let exploration: Exploration
     /// The model's features: which customer attributes, which crosses (nil: the standard plan).
     public let features: FeaturePlan?
+    /// Champion and challengers, customers split among them by a hash like the control group's;
+    /// without a `strategies` section, one unnamed strategy: the catalog's formula and exploration.
+    public let strategies: [Strategy]
 
     /// Offers by id, built once when the catalog loads.
     let byID: [String: Offer]
 
     init(version: String, offers: [Offer], controlPercent: Double, controlSalt: String, contactPolicy: ContactPolicy,
          defaultOffers: [String: String], retentionRule: EligibilityRule?, retentionCategory: String, priorityFormula: PriorityFormula,
-         exploration: Exploration = .standard, features: FeaturePlan? = nil) {
+         exploration: Exploration = .standard, features: FeaturePlan? = nil, strategies: [Strategy] = []) {
         self.version = version
         self.offers = offers
         self.controlPercent = controlPercent
@@ -139,6 +162,7 @@ public struct OfferCatalog: Sendable {
         self.priorityFormula = priorityFormula
         self.exploration = exploration
         self.features = features
+        self.strategies = strategies.isEmpty ? [Strategy(name: "", share: 100, priorityFormula: priorityFormula, exploration: exploration)] : strategies
         byID = Dictionary(offers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 

@@ -2,7 +2,8 @@
 // any of those) and overall — decisions, impressions, responses (accept or purchase), response
 // rate, revenue, and lift against the control group (control decisions log the offers the
 // policy held back, and the outcomes reported for them, e.g. a purchase the customer made anyway,
-// are the control's responses) — plus off-policy estimates of other policies' response rates.
+// are the control's responses) — plus off-policy estimates of other policies' response rates,
+// strategies against the champion and per-offer holdout lift (StrategyComparison.swift).
 //
 // The greedy policy and the doubly robust estimator use the model's propensities as logged with
 // each decision, i.e. the model as it was when it decided. (The final model, rescoring decisions
@@ -39,6 +40,10 @@ public struct EffectivenessReport: Sendable {
     public var overall: EffectivenessRow
     /// The running policy as logged, then each target policy by each estimator.
     public var policies: [PolicyRow]
+    /// Champion against challengers; nil when no decision names a strategy.
+    public var strategies: StrategyComparison?
+    /// Per offer with a holdout (held-out units logged), by offer id.
+    public var holdouts: [OfferHoldoutRow]
 
     public static let responseTypes: Set<OutcomeType> = [.accept, .purchase]
 
@@ -49,7 +54,8 @@ public struct EffectivenessReport: Sendable {
         var responded: Bool { !types.isDisjoint(with: EffectivenessReport.responseTypes) }
     }
 
-    public init(decisions: [DecisionRecord], outcomes: [OutcomeEvent], by dimensions: [ReportDimension]) {
+    /// `champion`: the strategy the others are compared with (default: the one with the most decisions).
+    public init(decisions: [DecisionRecord], outcomes: [OutcomeEvent], by dimensions: [ReportDimension], champion: String? = nil) {
         self.dimensions = dimensions
         var facts: [String: [String: OfferFacts]] = [:]  // decision id → offer id → facts
         for event in outcomes {
@@ -69,12 +75,24 @@ public struct EffectivenessReport: Sendable {
             Self.add(&overall, record, fact, control)
         }
         var choices: [LoggedChoice] = []
+        var holdouts: [String: LiftEstimate] = [:]
+        func tally(_ offer: OfferChoice, of record: DecisionRecord, heldOut: Bool) {
+            let responded = facts[record.decisionID]?[offer.offerID]?.responded == true ? 1 : 0
+            var lift = holdouts[offer.offerID] ?? LiftEstimate(treated: 0, treatedResponses: 0, control: 0, controlResponses: 0)
+            if heldOut { (lift.control, lift.controlResponses) = (lift.control + 1, lift.controlResponses + responded) }
+            else { (lift.treated, lift.treatedResponses) = (lift.treated + 1, lift.treatedResponses + responded) }
+            holdouts[offer.offerID] = lift
+        }
         for record in decisions {
             if record.control {
                 for offer in record.heldOut { count(record, offer, control: true) }
                 continue
             }
-            for offer in record.offers { count(record, offer, control: false) }
+            for offer in record.offers {
+                count(record, offer, control: false)
+                tally(offer, of: record, heldOut: false)
+            }
+            for offer in record.heldOut { tally(offer, of: record, heldOut: true) }
             if let choice = Self.choice(record, facts[record.decisionID] ?? [:]) { choices.append(choice) }
         }
         for (key, group) in groups { groups[key]!.row.decisions = group.decisions.count }
@@ -83,6 +101,12 @@ public struct EffectivenessReport: Sendable {
             dimensions.map { a.key[$0] ?? "" }.lexicographicallyPrecedes(dimensions.map { b.key[$0] ?? "" })
         }
         self.overall = overall.row
+
+        self.holdouts = holdouts.filter { $0.value.control > 0 }.map { OfferHoldoutRow(offerID: $0.key, lift: $0.value) }.sorted { $0.offerID < $1.offerID }
+        strategies = StrategyComparison(decisions, responded: { record, offer in
+            let fact = facts[record.decisionID]?[offer.offerID]
+            return (fact?.responded == true, fact?.revenue ?? 0)
+        }, reference: champion)
 
         policies = OffPolicy.logged(choices).map { [PolicyRow(policy: "running policy (as logged)", estimator: "mean", estimate: $0)] } ?? []
         for policy in TargetPolicy.allCases {

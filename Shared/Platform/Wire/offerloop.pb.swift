@@ -597,51 +597,107 @@ public nonisolated struct Offerloop_V1_DecideReply: Sendable {
 
 /// The decision log: one record per decision, written by the decision service (journal, then the
 /// store's `decisions` table), read by the feedback service to attribute outcomes.
-public nonisolated struct Offerloop_V1_DecisionRecord: Sendable {
+public nonisolated struct Offerloop_V1_DecisionRecord: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var decisionID: String = String()
+  public var decisionID: String {
+    get {_storage._decisionID}
+    set {_uniqueStorage()._decisionID = newValue}
+  }
 
-  public var timeUnixMs: Int64 = 0
+  public var timeUnixMs: Int64 {
+    get {_storage._timeUnixMs}
+    set {_uniqueStorage()._timeUnixMs = newValue}
+  }
 
-  public var customerID: String = String()
+  public var customerID: String {
+    get {_storage._customerID}
+    set {_uniqueStorage()._customerID = newValue}
+  }
 
-  public var channel: Offerloop_V1_Channel = .unspecified
+  public var channel: Offerloop_V1_Channel {
+    get {_storage._channel}
+    set {_uniqueStorage()._channel = newValue}
+  }
 
-  public var control: Bool = false
+  public var control: Bool {
+    get {_storage._control}
+    set {_uniqueStorage()._control = newValue}
+  }
 
-  public var degraded: Bool = false
+  public var degraded: Bool {
+    get {_storage._degraded}
+    set {_uniqueStorage()._degraded = newValue}
+  }
 
-  public var degradedReason: String = String()
+  public var degradedReason: String {
+    get {_storage._degradedReason}
+    set {_uniqueStorage()._degradedReason = newValue}
+  }
 
-  public var catalogVersion: String = String()
+  public var catalogVersion: String {
+    get {_storage._catalogVersion}
+    set {_uniqueStorage()._catalogVersion = newValue}
+  }
 
-  public var modelVersion: String = String()
+  public var modelVersion: String {
+    get {_storage._modelVersion}
+    set {_uniqueStorage()._modelVersion = newValue}
+  }
 
   /// shown, in slot order, with the logged probability
-  public var offers: [Offerloop_V1_OfferChoice] = []
+  public var offers: [Offerloop_V1_OfferChoice] {
+    get {_storage._offers}
+    set {_uniqueStorage()._offers = newValue}
+  }
 
   /// every catalog offer: kept or dropped, and why
-  public var candidates: [Offerloop_V1_CandidateRecord] = []
+  public var candidates: [Offerloop_V1_CandidateRecord] {
+    get {_storage._candidates}
+    set {_uniqueStorage()._candidates = newValue}
+  }
 
   /// the features the offers were scored with
-  public var features: [String] = []
+  public var features: [String] {
+    get {_storage._features}
+    set {_uniqueStorage()._features = newValue}
+  }
 
-  public var context: Dictionary<String,String> = [:]
+  public var context: Dictionary<String,String> {
+    get {_storage._context}
+    set {_uniqueStorage()._context = newValue}
+  }
 
-  public var retention: Bool = false
+  public var retention: Bool {
+    get {_storage._retention}
+    set {_uniqueStorage()._retention = newValue}
+  }
 
   /// the customer's value segment at decision time
-  public var segment: String = String()
+  public var segment: String {
+    get {_storage._segment}
+    set {_uniqueStorage()._segment = newValue}
+  }
 
-  /// control: what the policy would have shown (not shown)
-  public var heldOut: [Offerloop_V1_OfferChoice] = []
+  /// what the policy would have shown but did not: control, per-offer holdouts
+  public var heldOut: [Offerloop_V1_OfferChoice] {
+    get {_storage._heldOut}
+    set {_uniqueStorage()._heldOut = newValue}
+  }
+
+  /// the catalog's strategy that decided (champion/challenger; empty: none named)
+  public var strategy: String {
+    get {_storage._strategy}
+    set {_uniqueStorage()._strategy = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// The first fields of a DecisionRecord, under the same numbers: what the decision log's loader
@@ -669,7 +725,7 @@ public nonisolated struct Offerloop_V1_DecisionRecordHead: Sendable {
 }
 
 /// A DecisionRecord as its outcomes read it: every field under the same number but the
-/// candidates (11), which a decode then skips (the shown offers carry their priors).
+/// candidates (11) and the strategy (17), which a decode then skips (the shown offers carry their priors).
 public nonisolated struct Offerloop_V1_LoggedDecision: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -2766,104 +2822,177 @@ nonisolated extension Offerloop_V1_DecideReply: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Offerloop_V1_DecisionRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DecisionRecord"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}decision_id\0\u{3}time_unix_ms\0\u{3}customer_id\0\u{1}channel\0\u{1}control\0\u{1}degraded\0\u{3}degraded_reason\0\u{3}catalog_version\0\u{3}model_version\0\u{1}offers\0\u{1}candidates\0\u{1}features\0\u{1}context\0\u{1}retention\0\u{1}segment\0\u{3}held_out\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}decision_id\0\u{3}time_unix_ms\0\u{3}customer_id\0\u{1}channel\0\u{1}control\0\u{1}degraded\0\u{3}degraded_reason\0\u{3}catalog_version\0\u{3}model_version\0\u{1}offers\0\u{1}candidates\0\u{1}features\0\u{1}context\0\u{1}retention\0\u{1}segment\0\u{3}held_out\0\u{1}strategy\0")
+
+  fileprivate class _StorageClass {
+    var _decisionID: String = String()
+    var _timeUnixMs: Int64 = 0
+    var _customerID: String = String()
+    var _channel: Offerloop_V1_Channel = .unspecified
+    var _control: Bool = false
+    var _degraded: Bool = false
+    var _degradedReason: String = String()
+    var _catalogVersion: String = String()
+    var _modelVersion: String = String()
+    var _offers: [Offerloop_V1_OfferChoice] = []
+    var _candidates: [Offerloop_V1_CandidateRecord] = []
+    var _features: [String] = []
+    var _context: Dictionary<String,String> = [:]
+    var _retention: Bool = false
+    var _segment: String = String()
+    var _heldOut: [Offerloop_V1_OfferChoice] = []
+    var _strategy: String = String()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _decisionID = source._decisionID
+      _timeUnixMs = source._timeUnixMs
+      _customerID = source._customerID
+      _channel = source._channel
+      _control = source._control
+      _degraded = source._degraded
+      _degradedReason = source._degradedReason
+      _catalogVersion = source._catalogVersion
+      _modelVersion = source._modelVersion
+      _offers = source._offers
+      _candidates = source._candidates
+      _features = source._features
+      _context = source._context
+      _retention = source._retention
+      _segment = source._segment
+      _heldOut = source._heldOut
+      _strategy = source._strategy
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.decisionID) }()
-      case 2: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.customerID) }()
-      case 4: try { try decoder.decodeSingularEnumField(value: &self.channel) }()
-      case 5: try { try decoder.decodeSingularBoolField(value: &self.control) }()
-      case 6: try { try decoder.decodeSingularBoolField(value: &self.degraded) }()
-      case 7: try { try decoder.decodeSingularStringField(value: &self.degradedReason) }()
-      case 8: try { try decoder.decodeSingularStringField(value: &self.catalogVersion) }()
-      case 9: try { try decoder.decodeSingularStringField(value: &self.modelVersion) }()
-      case 10: try { try decoder.decodeRepeatedMessageField(value: &self.offers) }()
-      case 11: try { try decoder.decodeRepeatedMessageField(value: &self.candidates) }()
-      case 12: try { try decoder.decodeRepeatedStringField(value: &self.features) }()
-      case 13: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.context) }()
-      case 14: try { try decoder.decodeSingularBoolField(value: &self.retention) }()
-      case 15: try { try decoder.decodeSingularStringField(value: &self.segment) }()
-      case 16: try { try decoder.decodeRepeatedMessageField(value: &self.heldOut) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._decisionID) }()
+        case 2: try { try decoder.decodeSingularInt64Field(value: &_storage._timeUnixMs) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._customerID) }()
+        case 4: try { try decoder.decodeSingularEnumField(value: &_storage._channel) }()
+        case 5: try { try decoder.decodeSingularBoolField(value: &_storage._control) }()
+        case 6: try { try decoder.decodeSingularBoolField(value: &_storage._degraded) }()
+        case 7: try { try decoder.decodeSingularStringField(value: &_storage._degradedReason) }()
+        case 8: try { try decoder.decodeSingularStringField(value: &_storage._catalogVersion) }()
+        case 9: try { try decoder.decodeSingularStringField(value: &_storage._modelVersion) }()
+        case 10: try { try decoder.decodeRepeatedMessageField(value: &_storage._offers) }()
+        case 11: try { try decoder.decodeRepeatedMessageField(value: &_storage._candidates) }()
+        case 12: try { try decoder.decodeRepeatedStringField(value: &_storage._features) }()
+        case 13: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &_storage._context) }()
+        case 14: try { try decoder.decodeSingularBoolField(value: &_storage._retention) }()
+        case 15: try { try decoder.decodeSingularStringField(value: &_storage._segment) }()
+        case 16: try { try decoder.decodeRepeatedMessageField(value: &_storage._heldOut) }()
+        case 17: try { try decoder.decodeSingularStringField(value: &_storage._strategy) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.decisionID.isEmpty {
-      try visitor.visitSingularStringField(value: self.decisionID, fieldNumber: 1)
-    }
-    if self.timeUnixMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 2)
-    }
-    if !self.customerID.isEmpty {
-      try visitor.visitSingularStringField(value: self.customerID, fieldNumber: 3)
-    }
-    if self.channel != .unspecified {
-      try visitor.visitSingularEnumField(value: self.channel, fieldNumber: 4)
-    }
-    if self.control != false {
-      try visitor.visitSingularBoolField(value: self.control, fieldNumber: 5)
-    }
-    if self.degraded != false {
-      try visitor.visitSingularBoolField(value: self.degraded, fieldNumber: 6)
-    }
-    if !self.degradedReason.isEmpty {
-      try visitor.visitSingularStringField(value: self.degradedReason, fieldNumber: 7)
-    }
-    if !self.catalogVersion.isEmpty {
-      try visitor.visitSingularStringField(value: self.catalogVersion, fieldNumber: 8)
-    }
-    if !self.modelVersion.isEmpty {
-      try visitor.visitSingularStringField(value: self.modelVersion, fieldNumber: 9)
-    }
-    if !self.offers.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.offers, fieldNumber: 10)
-    }
-    if !self.candidates.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.candidates, fieldNumber: 11)
-    }
-    if !self.features.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.features, fieldNumber: 12)
-    }
-    if !self.context.isEmpty {
-      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.context, fieldNumber: 13)
-    }
-    if self.retention != false {
-      try visitor.visitSingularBoolField(value: self.retention, fieldNumber: 14)
-    }
-    if !self.segment.isEmpty {
-      try visitor.visitSingularStringField(value: self.segment, fieldNumber: 15)
-    }
-    if !self.heldOut.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.heldOut, fieldNumber: 16)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      if !_storage._decisionID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._decisionID, fieldNumber: 1)
+      }
+      if _storage._timeUnixMs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._timeUnixMs, fieldNumber: 2)
+      }
+      if !_storage._customerID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._customerID, fieldNumber: 3)
+      }
+      if _storage._channel != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._channel, fieldNumber: 4)
+      }
+      if _storage._control != false {
+        try visitor.visitSingularBoolField(value: _storage._control, fieldNumber: 5)
+      }
+      if _storage._degraded != false {
+        try visitor.visitSingularBoolField(value: _storage._degraded, fieldNumber: 6)
+      }
+      if !_storage._degradedReason.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._degradedReason, fieldNumber: 7)
+      }
+      if !_storage._catalogVersion.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._catalogVersion, fieldNumber: 8)
+      }
+      if !_storage._modelVersion.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._modelVersion, fieldNumber: 9)
+      }
+      if !_storage._offers.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._offers, fieldNumber: 10)
+      }
+      if !_storage._candidates.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._candidates, fieldNumber: 11)
+      }
+      if !_storage._features.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._features, fieldNumber: 12)
+      }
+      if !_storage._context.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: _storage._context, fieldNumber: 13)
+      }
+      if _storage._retention != false {
+        try visitor.visitSingularBoolField(value: _storage._retention, fieldNumber: 14)
+      }
+      if !_storage._segment.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._segment, fieldNumber: 15)
+      }
+      if !_storage._heldOut.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._heldOut, fieldNumber: 16)
+      }
+      if !_storage._strategy.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._strategy, fieldNumber: 17)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Offerloop_V1_DecisionRecord, rhs: Offerloop_V1_DecisionRecord) -> Bool {
-    if lhs.decisionID != rhs.decisionID {return false}
-    if lhs.timeUnixMs != rhs.timeUnixMs {return false}
-    if lhs.customerID != rhs.customerID {return false}
-    if lhs.channel != rhs.channel {return false}
-    if lhs.control != rhs.control {return false}
-    if lhs.degraded != rhs.degraded {return false}
-    if lhs.degradedReason != rhs.degradedReason {return false}
-    if lhs.catalogVersion != rhs.catalogVersion {return false}
-    if lhs.modelVersion != rhs.modelVersion {return false}
-    if lhs.offers != rhs.offers {return false}
-    if lhs.candidates != rhs.candidates {return false}
-    if lhs.features != rhs.features {return false}
-    if lhs.context != rhs.context {return false}
-    if lhs.retention != rhs.retention {return false}
-    if lhs.segment != rhs.segment {return false}
-    if lhs.heldOut != rhs.heldOut {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._decisionID != rhs_storage._decisionID {return false}
+        if _storage._timeUnixMs != rhs_storage._timeUnixMs {return false}
+        if _storage._customerID != rhs_storage._customerID {return false}
+        if _storage._channel != rhs_storage._channel {return false}
+        if _storage._control != rhs_storage._control {return false}
+        if _storage._degraded != rhs_storage._degraded {return false}
+        if _storage._degradedReason != rhs_storage._degradedReason {return false}
+        if _storage._catalogVersion != rhs_storage._catalogVersion {return false}
+        if _storage._modelVersion != rhs_storage._modelVersion {return false}
+        if _storage._offers != rhs_storage._offers {return false}
+        if _storage._candidates != rhs_storage._candidates {return false}
+        if _storage._features != rhs_storage._features {return false}
+        if _storage._context != rhs_storage._context {return false}
+        if _storage._retention != rhs_storage._retention {return false}
+        if _storage._segment != rhs_storage._segment {return false}
+        if _storage._heldOut != rhs_storage._heldOut {return false}
+        if _storage._strategy != rhs_storage._strategy {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
