@@ -13,15 +13,15 @@ final class CatalogHolder: Sendable {
     /// Overrides the catalog's exploration (tests that want the strategy greedy); nil: the catalog's.
     let exploration: Exploration?
     let logger: Logger
-    private let state: Mutex<(engine: DecisionEngine, modified: FileStamp?)>
+    private let state: Mutex<(engine: DecisionEngine, modified: FileStamp?, text: String)>
 
     init(path: String, exploration: Exploration? = nil, logger: Logger) throws {
         self.path = path
         self.exploration = exploration
         self.logger = logger
         let modified = Self.modified(path)
-        let catalog = try Self.read(path)
-        state = Mutex((DecisionEngine(catalog: catalog, exploration: exploration), modified))
+        let (catalog, text) = try Self.read(path)
+        state = Mutex((DecisionEngine(catalog: catalog, exploration: exploration), modified, text))
         Self.report(catalog, replacing: nil)
     }
 
@@ -34,14 +34,17 @@ final class CatalogHolder: Sendable {
 
     var engine: DecisionEngine { state.withLock { $0.engine } }
 
-    static func read(_ path: String) throws -> OfferCatalog {
+    /// The running catalog's version and text (what the decision log stores beside the decisions).
+    var source: (version: String, text: String) { state.withLock { ($0.engine.catalog.version, $0.text) } }
+
+    static func read(_ path: String) throws -> (OfferCatalog, String) {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
             throw CatalogErrors(errors: [CatalogError(file: path, line: 1, column: 1, message: "cannot read the catalog: \(error.localizedDescription)")])
         }
-        return try CatalogLoader.load(yaml: text, file: path)
+        return (try CatalogLoader.load(yaml: text, file: path), text)
     }
 
     /// Loads the file again; returns the errors if it was refused (the running catalog stays).
@@ -50,9 +53,9 @@ final class CatalogHolder: Sendable {
         // The time stamp from before the read: a change made while reading is seen next time.
         let seen = Self.modified(path)
         do {
-            let catalog = try Self.read(path)
+            let (catalog, text) = try Self.read(path)
             let old = state.withLock { state in
-                defer { state = (DecisionEngine(catalog: catalog, exploration: exploration), seen) }
+                defer { state = (DecisionEngine(catalog: catalog, exploration: exploration), seen, text) }
                 return state.engine.catalog.version
             }
             logger.info("catalog reloaded", metadata: ["from": "\(old)", "to": "\(catalog.version)", "offers": "\(catalog.offers.count)"])

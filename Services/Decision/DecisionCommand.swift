@@ -86,7 +86,8 @@ struct DecisionCommand: AsyncParsableCommand {
         }
         logger.info("catalog loaded", metadata: ["path": "\(catalog)", "version": "\(holder.engine.catalog.version)", "offers": "\(holder.engine.catalog.offers.count)"])
         let journal = try DecisionJournal(directory: URL(fileURLWithPath: journalDir))
-        let loader = DecisionLogLoader(journal: journal, store: try store.location(), interval: UInt64(journalSyncMs) * 1_000_000, logger: logger)
+        let loader = DecisionLogLoader(journal: journal, store: try store.location(), interval: UInt64(journalSyncMs) * 1_000_000, logger: logger,
+                                       catalog: { holder.source })
         var configured = DecisionService.Settings()
         configured.channelDeadlinesMs = try deadlines.milliseconds()
         configured.maxCallMicros = UInt64(callTimeoutMs) * 1000

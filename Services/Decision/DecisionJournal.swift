@@ -10,6 +10,7 @@
 // ignore decision ids already there, so a file copied twice does no harm).
 import DecisionRecords
 import Foundation
+import Transport
 import Logging
 import Store
 import Synchronization
@@ -102,12 +103,15 @@ final class DecisionJournal: Sendable {
     }
 }
 
-/// Copies journals into the store: this process's, every interval; orphans, at start.
+/// Copies journals into the store: this process's, every interval; orphans, at start. Stores
+/// the running catalog's text too, once per version.
 struct DecisionLogLoader: Sendable {
     let journal: DecisionJournal
     let store: StoreLocation
     let interval: UInt64
     let logger: Logger
+    /// The running catalog's version and text.
+    let catalog: @Sendable () -> (version: String, text: String)
 
     /// Copies until `stop`, then once more. While the store is away (down, read-only), the
     /// journals wait on disk and are copied, in order, when it is back: a copy is idempotent.
@@ -119,6 +123,7 @@ struct DecisionLogLoader: Sendable {
         var db: (any SQLDatabase)?
         defer { db?.close() }
         var failing = false
+        var storedCatalog = ""
         while true {
             let stopping = stop.isRaised
             if let finished = try journal.rotate() { waiting.append(finished) }
@@ -128,6 +133,11 @@ struct DecisionLogLoader: Sendable {
                         try DecisionLogTable.create(opened)
                         return opened
                     }
+                }
+                let running = catalog()
+                if running.version != storedCatalog {
+                    try CatalogTable.record(version: running.version, text: running.text, nowMs: ServiceEnvironment.live.wallMs(), db!)
+                    storedCatalog = running.version
                 }
                 while let file = waiting.first {
                     try DecisionLogTable.insert(try DecisionJournal.read(file), db!)

@@ -30,6 +30,7 @@ extension DecisionService {
                 $0.double(6, candidate.firstSlotProbability ?? 0)
                 $0.string(7, offer.category)
                 $0.double(8, offer.priorPropensity)
+                if let variance = candidate.logitVariance { $0.presentDouble(9, variance) }
             }
         }
         out.strings(12, features)

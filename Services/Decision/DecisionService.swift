@@ -132,9 +132,10 @@ final class DecisionService: @unchecked Sendable {
         let history = Self.history(view)
         let screening = known ? engine.screen(decisionRequest, view: input, history: history) : engine.screenWithoutView()
 
-        // 3. How likely is each eligible offer? Scoring, with what time is left.
+        // 3. How likely is each eligible offer (and each the customer is held out of: what the
+        // policy would have shown is judged with its propensity)? Scoring, with what time is left.
         var scores: ScoreReply?
-        if let eligible = screening.eligible, !eligible.isEmpty {
+        if let eligible = screening.eligible.map({ $0 + screening.heldOut }), !eligible.isEmpty {
             do {
                 let scoreRequest = Self.scoreRequest(request, view: view, eligible: eligible, catalog: engine.catalog, hour: hour, now: now)
                 scores = try guarded("scoring", budget: budget(until: deadline, share: 1)) { budget throws(ServiceError) in

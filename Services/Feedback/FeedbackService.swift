@@ -207,6 +207,11 @@ final class FeedbackService: @unchecked Sendable {
             guard let offer = offers.first(where: { $0.offerID == outcome.offerID }) else {
                 throw ServiceError(.invalidArgument, "offer \(outcome.offerID) was not shown in decision \(outcome.decisionID) (shown: \(decision.offers.map(\.offerID).joined(separator: ", ")))")
             }
+            // A held-out offer was never seen: the customer can only have bought it anyway (a learned
+            // acceptance of an unseen offer would mislead the model).
+            if outcome.type != .purchase, !decision.offers.contains(where: { $0.offerID == outcome.offerID }) {
+                throw ServiceError(.invalidArgument, "offer \(outcome.offerID) was held out of decision \(outcome.decisionID), not shown: only a PURCHASE can be reported for it, not \("\(outcome.type)".uppercased())")
+            }
             guard outcome.customerID.isEmpty || outcome.customerID == decision.customerID else {
                 throw ServiceError(.invalidArgument, "decision \(outcome.decisionID) was for another customer, not \(outcome.customerID)")
             }

@@ -69,9 +69,15 @@ import Wire
         }
         #expect(decided["champion", default: 0] > 60 && decided["challenger", default: 0] > 60, "\(decided)")
         #expect(heldOut.values.reduce(0, +) > 0, "no decision held an offer out")
+        // The outcomes once every decision is in the log (an outcome waits for its decision only briefly).
+        #expect(try stack.logged(ids).isSuperset(of: ids))
         let acks: OutcomeBatchReply = try client.call("feedback", "outcomes", OutcomeBatch.with { $0.outcomes = outcomes })
         #expect(acks.results.allSatisfy { if case .ack = $0.result { true } else { false } }, "\(acks.results.map(\.error.message))")
-        #expect(try stack.logged(ids).isSuperset(of: ids))
+        // Anything but a purchase of a held-out offer is refused: the customer never saw it.
+        let purchase = try #require(outcomes.first { $0.type == .purchase })
+        #expect {
+            let _: OutcomeAck = try client.call("feedback", "outcome", Outcome.with { $0 = purchase; $0.eventID = "x"; $0.type = .accept })
+        } throws: { ($0 as? ServiceError)?.code == .invalidArgument && "\($0)".contains("only a PURCHASE can be reported") }
 
         let plot = stack.cluster.logDirectory.appendingPathComponent("report.png")
         var (status, output) = try run("offerloop", ["report", "--store", stack.decisionStore, "--by", "offer", "--plot", plot.path])

@@ -14,7 +14,7 @@ public enum DecisionLogTable {
             """,
             "CREATE INDEX IF NOT EXISTS decisions_customer ON decisions (customer_id, time_ms)",
             "CREATE INDEX IF NOT EXISTS decisions_channel ON decisions (channel, time_ms)",
-        ] + DecisionStoreErasure.schema)
+        ] + DecisionStoreErasure.schema + CatalogTable.schema)
     }
 
     /// Inserts decisions not yet logged, given as the bytes of their DecisionRecord: only the head

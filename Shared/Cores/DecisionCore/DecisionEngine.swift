@@ -106,6 +106,9 @@ public struct Decision: Sendable {
         public var priority: Double?
         /// P(chosen for the first slot), for kept candidates; these sum to 1 when any was kept.
         public var firstSlotProbability: Double?
+        /// The variance of the model's logit, for kept candidates the model scored (what the
+        /// exploration read: with the propensity, what a replay of the decision needs).
+        public var logitVariance: Double?
 
         public var reason: String { why.description }
     }
@@ -257,7 +260,7 @@ public struct DecisionEngine: Sendable {
         let (strategy, exploration, _) = strategies[screening.strategy]
         let formula = strategy.priorityFormula
         var terms = [Double](repeating: 1, count: formula.terms.count)
-        var kept: [(index: Int, propensity: Double, priority: Double, spread: Double)] = []
+        var kept: [(index: Int, propensity: Double, priority: Double, spread: Double, variance: Double?)] = []
         kept.reserveCapacity(eligible.count)
         let spreads = if case .uncertainty = exploration { true } else { false }
         for index in eligible {
@@ -276,7 +279,7 @@ public struct DecisionEngine: Sendable {
                 spread = abs(slope) * Exploration.spread(mean: propensity, logitVariance: scored?.logitVariance)
                 if !spread.isFinite { spread = 0 }
             }
-            kept.append((index, propensity, priority, spread))
+            kept.append((index, propensity, priority, spread, scored?.logitVariance))
         }
         let retentionFirst = decision.retention && kept.contains { isRetention[$0.index] }
         if retentionFirst { decision.explanation.append("high-value customer at risk: retention offers first") }
@@ -315,7 +318,7 @@ public struct DecisionEngine: Sendable {
             let why: Decision.Reason = shownAt[position] != nil ? .shown
                 : usedCategories.contains(categoryIndex[item.index]) ? .categoryTaken(offer.category) : .lowerPriority
             decision.candidates.append(Decision.OfferVerdict(offerID: offer.id, offerIndex: item.index, kept: true, why: why, propensity: item.propensity,
-                                                          priority: item.priority, firstSlotProbability: firstSlot[position]))
+                                                          priority: item.priority, firstSlotProbability: firstSlot[position], logitVariance: item.variance))
         }
         if decision.offers.isEmpty, let offer = defaultOffer(channel, history: history, now: request.now) {
             decision.offers = [choice(offer, channel, propensity: prior(offer), probability: 1, priority: 0, reason: "default offer: nothing else qualified")]

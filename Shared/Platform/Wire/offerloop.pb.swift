@@ -787,9 +787,21 @@ public nonisolated struct Offerloop_V1_CandidateRecord: Sendable {
 
   public var priorPropensity: Double = 0
 
+  /// the model's uncertainty of a scored candidate (unset: a prior, or older records)
+  public var logitVariance: Double {
+    get {_logitVariance ?? 0}
+    set {_logitVariance = newValue}
+  }
+  /// Returns true if `logitVariance` has been explicitly set.
+  public var hasLogitVariance: Bool {self._logitVariance != nil}
+  /// Clears the value of `logitVariance`. Subsequent reads from it will return its default value.
+  public mutating func clearLogitVariance() {self._logitVariance = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _logitVariance: Double? = nil
 }
 
 /// decision service, method "reload_catalog" (admin): load the catalog file again now.
@@ -3155,7 +3167,7 @@ nonisolated extension Offerloop_V1_LoggedDecision: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Offerloop_V1_CandidateRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CandidateRecord"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}offer_id\0\u{1}kept\0\u{1}reason\0\u{1}propensity\0\u{1}priority\0\u{3}first_slot_probability\0\u{1}category\0\u{3}prior_propensity\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}offer_id\0\u{1}kept\0\u{1}reason\0\u{1}propensity\0\u{1}priority\0\u{3}first_slot_probability\0\u{1}category\0\u{3}prior_propensity\0\u{3}logit_variance\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3171,12 +3183,17 @@ nonisolated extension Offerloop_V1_CandidateRecord: SwiftProtobuf.Message, Swift
       case 6: try { try decoder.decodeSingularDoubleField(value: &self.firstSlotProbability) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.category) }()
       case 8: try { try decoder.decodeSingularDoubleField(value: &self.priorPropensity) }()
+      case 9: try { try decoder.decodeSingularDoubleField(value: &self._logitVariance) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.offerID.isEmpty {
       try visitor.visitSingularStringField(value: self.offerID, fieldNumber: 1)
     }
@@ -3201,6 +3218,9 @@ nonisolated extension Offerloop_V1_CandidateRecord: SwiftProtobuf.Message, Swift
     if self.priorPropensity.bitPattern != 0 {
       try visitor.visitSingularDoubleField(value: self.priorPropensity, fieldNumber: 8)
     }
+    try { if let v = self._logitVariance {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 9)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3213,6 +3233,7 @@ nonisolated extension Offerloop_V1_CandidateRecord: SwiftProtobuf.Message, Swift
     if lhs.firstSlotProbability != rhs.firstSlotProbability {return false}
     if lhs.category != rhs.category {return false}
     if lhs.priorPropensity != rhs.priorPropensity {return false}
+    if lhs._logitVariance != rhs._logitVariance {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
