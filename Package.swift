@@ -122,7 +122,7 @@ let package = Package(
         .executableTarget(name: "Echo", dependencies: ["Transport", "ProcessShell"], path: "Services/Echo"),
         .executableTarget(
             name: "CLI",
-            dependencies: ["Transport", "ProcessShell", "CustomerValue", "CivilCalendar", "ProfileStore", "CSV", "Effectiveness", "DecisionRecords", protobuf],
+            dependencies: ["Transport", "ProcessShell", "CustomerValue", "CivilCalendar", "ProfileStore", "CSV", "Effectiveness", "DecisionRecords", "DecisionCore", protobuf],
             path: "Services/CLI"),
         .executableTarget(
             name: "LoadTest",
@@ -131,7 +131,7 @@ let package = Package(
 
         // Test and benchmark support: the tests and the load generator drive the system with these.
         // The learning check's simulated world of customers and offers.
-        .target(name: "Simulation", dependencies: ["ScoringCore", "DecisionCore", "Random"], path: "Tests/Support/Simulation"),
+        .target(name: "Simulation", dependencies: ["ScoringCore", "DecisionCore", "Random", "Wire"], path: "Tests/Support/Simulation"),
         // Seeded mutation fuzzing of every decoder that reads network bytes.
         .target(
             name: "WireFuzzing",
@@ -155,7 +155,7 @@ let package = Package(
         .testTarget(name: "DecisionRecordsTests", dependencies: ["DecisionRecords", "StoreBackends", "Store", "Wire"]),
         .testTarget(name: "CustomerValueTests", dependencies: ["CustomerValue", "CivilCalendar", "CSV", "ProfileCore", "Random"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScoringCoreTests", dependencies: ["ScoringCore", "Random", "Simulation", "Wire"]),
-        .testTarget(name: "DecisionCoreTests", dependencies: ["DecisionCore", "ProfileCore", "Random"]),
+        .testTarget(name: "DecisionCoreTests", dependencies: ["DecisionCore", "ProfileCore", "Random", "Simulation"]),
         .testTarget(name: "ModelReplicaTests", dependencies: ["ModelReplica", "ScoringCore", "Transport", "Wire", logging]),
         // ProcessShell for reading the metrics the layers record (Telemetry's Prometheus text).
         .testTarget(name: "TransportTests", dependencies: ["Transport", "ProcessShell", "Store"]),

@@ -9,7 +9,7 @@ struct OfferLoopCommand: ParsableCommand {
         commandName: "offerloop",
         abstract: "Talk to an OfferLoop cluster through its broker.",
         version: OfferLoopVersion.current,
-        subcommands: [PingCommand.self, ServicesCommand.self, EchoCommand.self, CustomerCommand.self, ImportCommand.self, CLVCommand.self, ScoreCommand.self, DecideCommand.self, OutcomeCommand.self, ReportCommand.self, CatalogCommand.self, KeysCommand.self])
+        subcommands: [PingCommand.self, ServicesCommand.self, EchoCommand.self, CustomerCommand.self, ImportCommand.self, CLVCommand.self, ScoreCommand.self, DecideCommand.self, OutcomeCommand.self, ReportCommand.self, EvaluateCommand.self, CatalogCommand.self, KeysCommand.self])
 
     /// As ArgumentParser's own, but a usage mistake a subcommand finds while it runs shows that
     /// subcommand's usage, not the whole tool's; any other failure shows only its message.

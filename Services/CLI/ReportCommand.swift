@@ -33,7 +33,7 @@ struct ReportCommand: ParsableCommand {
 
     func validate() throws {
         _ = try dimensions()
-        _ = try sinceMs(now: 0)
+        _ = try Self.sinceMs(since, now: 0)
     }
 
     func dimensions() throws -> [ReportDimension] {
@@ -45,7 +45,8 @@ struct ReportCommand: ParsableCommand {
         }
     }
 
-    func sinceMs(now: Int64) throws -> Int64 {
+    /// `--since` as Unix ms: a date (YYYY-MM-DD, UTC) or a last period before `now`; nil: 0 (all).
+    static func sinceMs(_ since: String?, now: Int64) throws -> Int64 {
         guard let since else { return 0 }
         if let ms = ChannelValues.milliseconds(Substring(since)) { return now - ms }
         let format = DateFormatter()
@@ -56,17 +57,21 @@ struct ReportCommand: ParsableCommand {
         return Int64(date.timeIntervalSince1970 * 1000)
     }
 
-    func run() throws {
+    /// The decision store, opened to read (never made).
+    static func open(_ store: DecisionStoreOptions) throws -> any SQLDatabase {
         let location = try store.location()
-        let db: any SQLDatabase
         do {
-            db = try location.open(create: false)
+            return try location.open(create: false)
         } catch {
             throw ValidationError("no decision store at \(location): \(error.message). The local cluster's (scripts/cluster) is "
                                   + "sqlite:.run/data/decisions.sqlite; a deployment's is its decision service's --store (env OFFERLOOP_DECISION_STORE)")
         }
+    }
+
+    func run() throws {
+        let db = try Self.open(store)
         defer { db.close() }
-        let since = try sinceMs(now: ServiceEnvironment.live.wallMs())
+        let since = try Self.sinceMs(since, now: ServiceEnvironment.live.wallMs())
         let report = EffectivenessReport(decisions: try DecisionLogTable.decisions(since: since, db),
                                          outcomes: try OutcomeTable.outcomes(ofDecisionsSince: since, db), by: try dimensions(), champion: champion)
         let table = Self.table(report)
@@ -170,18 +175,15 @@ struct ReportCommand: ParsableCommand {
     /// Lift per row, each policy's estimate, the strategies and the per-offer holdouts, with their
     /// 95% intervals, drawn by matplotlib: one panel each (the last two when there are any).
     static func draw(_ report: EffectivenessReport, to path: String) throws {
-        func item(_ label: String, _ value: Double, _ interval: ClosedRange<Double>, scale: Double = 100) -> [String: Any] {
-            ["label": label, "value": value * scale, "low": interval.lowerBound * scale, "high": interval.upperBound * scale]
-        }
         // What the tables print as figures, as they print them.
         let lifts: [[String: Any]] = (report.rows + [report.overall]).compactMap { row in
             guard row.lift.tooFew == nil, let lift = row.lift.lift, let interval = row.lift.interval else { return nil }
             let label = report.dimensions.map { row.key[$0] ?? "(all)" }.joined(separator: " / ")
-            return item(label.isEmpty ? "(all)" : label, lift, interval)
+            return plotItem(label.isEmpty ? "(all)" : label, lift, interval)
         }
         let policies: [[String: Any]] = report.policies.filter { !$0.estimate.tooFew }.map {
             let shown = $0.estimate.clipped
-            return item("\($0.policy) — \($0.estimator)" + ($0.estimate.unstable ? " (unstable)" : ""), shown.value, shown.interval)
+            return plotItem("\($0.policy) — \($0.estimator)" + ($0.estimate.unstable ? " (unstable)" : ""), shown.value, shown.interval)
         }
         var panels: [[String: Any]] = [["title": "Lift against control (percentage points, 95% CI)", "items": lifts],
                                        ["title": "Response rate by policy (%, off-policy estimates, 95% CI)", "items": policies]]
@@ -190,22 +192,32 @@ struct ReportCommand: ParsableCommand {
             let reference = strategies.referenceRow
             let others = reference.tooFew ? [] : rows.filter { $0.strategy != strategies.reference }
             panels.append(["title": "Decisions with a response, by strategy (%, 95% CI)",
-                           "items": rows.map { item($0.strategy, $0.response.mean, $0.response.interval) }])
+                           "items": rows.map { plotItem($0.strategy, $0.response.mean, $0.response.interval) }])
             panels.append(["title": "Value per decision, by strategy (95% CI)",
-                           "items": rows.map { item($0.strategy, $0.value.mean, $0.value.interval, scale: 1) }])
+                           "items": rows.map { plotItem($0.strategy, $0.value.mean, $0.value.interval, scale: 1) }])
             panels.append(["title": "Difference from \(strategies.reference): response (pp) and value per decision (95% CI)",
                            "items": others.flatMap { row -> [[String: Any]] in
                                let dr = row.response.difference(from: reference.response), dv = row.value.difference(from: reference.value)
-                               return [item("\(row.strategy): response", dr.value, dr.interval), item("\(row.strategy): value", dv.value, dv.interval, scale: 1)]
+                               return [plotItem("\(row.strategy): response", dr.value, dr.interval), plotItem("\(row.strategy): value", dv.value, dv.interval, scale: 1)]
                            }])
         }
         if !report.holdouts.isEmpty {
             panels.append(["title": "Per-offer holdout lift (percentage points, 95% CI)",
                            "items": report.holdouts.compactMap { row -> [String: Any]? in
                                guard row.lift.tooFew == nil, let lift = row.lift.lift, let interval = row.lift.interval else { return nil }
-                               return item(row.offerID, lift, interval)
+                               return plotItem(row.offerID, lift, interval)
                            }])
         }
+        try drawPanels(panels, to: path)
+    }
+
+    /// One estimate of a plot panel; `scale` 100 draws a rate in percent.
+    static func plotItem(_ label: String, _ value: Double, _ interval: ClosedRange<Double>, scale: Double = 100) -> [String: Any] {
+        ["label": label, "value": value * scale, "low": interval.lowerBound * scale, "high": interval.upperBound * scale]
+    }
+
+    /// Panels of labelled estimates with intervals (`title`, `items`: label, value, low, high), one under another.
+    static func drawPanels(_ panels: [[String: Any]], to path: String) throws {
         let input = try JSONSerialization.data(withJSONObject: ["panels": panels, "output": path])
         let python = Process()
         python.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -57,12 +57,7 @@ public struct EffectivenessReport: Sendable {
     /// `champion`: the strategy the others are compared with (default: the one with the most decisions).
     public init(decisions: [DecisionRecord], outcomes: [OutcomeEvent], by dimensions: [ReportDimension], champion: String? = nil) {
         self.dimensions = dimensions
-        var facts: [String: [String: OfferFacts]] = [:]  // decision id → offer id → facts
-        for event in outcomes {
-            let outcome = event.outcome
-            facts[outcome.decisionID, default: [:]][outcome.offerID, default: OfferFacts()].types.insert(outcome.type)
-            if outcome.type == .purchase { facts[outcome.decisionID]![outcome.offerID]!.revenue += outcome.amount }
-        }
+        let facts = Self.facts(outcomes)
 
         var groups: [[ReportDimension: String]: (row: EffectivenessRow, decisions: Set<String>)] = [:]
         var overall = (row: EffectivenessRow(), decisions: Set<String>())
@@ -116,6 +111,17 @@ public struct EffectivenessReport: Sendable {
                 }
             }
         }
+    }
+
+    /// Decision id → offer id → what came back.
+    static func facts(_ outcomes: [OutcomeEvent]) -> [String: [String: OfferFacts]] {
+        var facts: [String: [String: OfferFacts]] = [:]
+        for event in outcomes {
+            let outcome = event.outcome
+            facts[outcome.decisionID, default: [:]][outcome.offerID, default: OfferFacts()].types.insert(outcome.type)
+            if outcome.type == .purchase { facts[outcome.decisionID]![outcome.offerID]!.revenue += outcome.amount }
+        }
+        return facts
     }
 
     static func add(_ group: inout (row: EffectivenessRow, decisions: Set<String>), _ record: DecisionRecord,

@@ -105,13 +105,18 @@ public struct PolicyEstimate: Sendable {
 public enum OffPolicy {
     /// The estimate of `policy`'s mean reward by `estimator`; nil without logged choices.
     public static func estimate(_ choices: [LoggedChoice], policy: TargetPolicy, estimator: Estimator) -> PolicyEstimate? {
+        estimate(choices, targets: choices.map(policy.probabilities), estimator: estimator)
+    }
+
+    /// The estimate of the policy that chooses each decision's candidates with `targets` (per
+    /// decision, a probability per candidate, in its order).
+    public static func estimate(_ choices: [LoggedChoice], targets: [[Double]], estimator: Estimator) -> PolicyEstimate? {
         guard !choices.isEmpty else { return nil }
         var weights: [Double] = []
         var terms: [Double] = []
         weights.reserveCapacity(choices.count)
         terms.reserveCapacity(choices.count)
-        for choice in choices {
-            let target = policy.probabilities(choice)
+        for (choice, target) in zip(choices, targets) {
             let logged = choice.candidates[choice.chosen]
             let w = target[choice.chosen] / logged.loggingProbability
             weights.append(w)
