@@ -99,6 +99,27 @@ import Wire
         let png = try Data(contentsOf: plot)
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "not a PNG")
 
+        // What if every customer had been ranked by propensity alone? The stored catalogs say what decided.
+        #expect(try stack.query("SELECT version FROM catalogs ORDER BY version").contains("cc-1"))
+        let byPropensity = stack.cluster.logDirectory.appendingPathComponent("by-propensity.yaml")
+        try Self.catalog(original, version: "cc-whatif", strategies: "  - {name: only, share: 100, priority: propensity}\n")
+            .write(to: byPropensity, atomically: true, encoding: .utf8)
+        (status, output) = try run("offerloop", ["evaluate", "--catalog", byPropensity.path, "--store", stack.decisionStore, "--json"])
+        #expect(status == 0, "\(output)")
+        let whatIf = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], "\(output)")
+        let evaluable = try #require(whatIf["evaluable"] as? Int), estimates = try #require(whatIf["estimates"] as? [[String: Any]])
+        // Treated decisions with a first-slot choice (not those that fell back to the default offer), every one replayable.
+        let replayed = try #require(whatIf["decisions"] as? Int)
+        #expect(evaluable == replayed && replayed > 100 && replayed <= decided.values.reduce(0, +), "\(output)")
+        #expect(estimates.compactMap { $0["estimator"] as? String } == ["mean", "IPS", "SNIPS", "DR"], "\(output)")
+        #expect(estimates.allSatisfy { (($0["response"] as? [String: Any])?["estimate"] as? Double)?.isFinite == true }, "\(output)")
+        // A changed eligibility rule cannot be judged from the log.
+        let stricter = stack.cluster.logDirectory.appendingPathComponent("stricter.yaml")
+        try String(contentsOf: byPropensity, encoding: .utf8).replacingOccurrences(of: "eligibility: not holds(\"savings\")", with: "eligibility: not holds(\"savings\") and clv > 10")
+            .write(to: stricter, atomically: true, encoding: .utf8)
+        (status, output) = try run("offerloop", ["evaluate", "--catalog", stricter.path, "--store", stack.decisionStore])
+        #expect(status == 0 && output.contains("not evaluable from the log") && output.contains("the eligibility rule of savings_bonus changed"), "\(output)")
+
         // Promotion: the challenger takes every customer.
         try Self.catalog(original, version: "cc-2", strategies: "  - {name: challenger, share: 100, priority: \"propensity * priority\"}\n")
             .write(to: stack.catalog, atomically: true, encoding: .utf8)
