@@ -8,7 +8,8 @@ being offered it) with probability `organic`; shown the offer, they accept with 
 `organic + effect`. So the effect of showing an offer is real, and the control group (customers
 the catalog holds out, who are offered nothing) still buys at the organic rate: the bank's product
 systems see those purchases and report them against the decision as PURCHASE of the held-back
-offer, which they find in the decision log (docs/FEEDBACK.md, "Control groups and lift").
+offer, which they find in the decision log (docs/FEEDBACK.md, "Control groups and lift"). So do
+customers held out of one offer (the catalog's `holdout_percent`) where it would have been shown.
 
     python3 examples/python/campaign.py --identities DIR/identities.csv \\
         --decision-store .run/demo/data/decisions.sqlite --seed 7
@@ -51,8 +52,9 @@ def logins(path):
 
 
 def held_out(store, decision_ids):
-    """The offers the policy held back from these control decisions, from the decision log. Waits
-    (5 s at most) until every one is there: a control decision left out would bias its group."""
+    """The offers the policy held back from these decisions (all of a control decision's, or one a
+    customer is held out of), from the decision log. Waits (5 s at most) until every one is there:
+    a decision left out would bias its group."""
     found = {}
     for _ in range(50):
         missing = [decision_id for decision_id in decision_ids if decision_id not in found]
@@ -65,7 +67,7 @@ def held_out(store, decision_ids):
         if len(found) < len(decision_ids):
             time.sleep(0.1)
     if len(found) < len(decision_ids):
-        raise OfferLoopError("NOT_FOUND", f"{len(decision_ids) - len(found)} control decisions not in the decision log after 5 s")
+        raise OfferLoopError("NOT_FOUND", f"{len(decision_ids) - len(found)} decisions not in the decision log after 5 s")
     return found
 
 
@@ -101,7 +103,7 @@ def main():
     started = time.monotonic()
     try:
         for start in range(0, len(customers), CHUNK):
-            shown, control = [], []
+            shown, decided = [], []
             for login in customers[start:start + CHUNK]:
                 for channel, slots in VISITS:
                     request = pb.DecideRequest(identity=pb.Identity(kind="login", value=login), channel=channel, slots=slots)
@@ -111,9 +113,9 @@ def main():
                         refused[error.code] = refused.get(error.code, 0) + 1
                         continue
                     decisions += 1
+                    decided.append(reply.decision_id)
                     if reply.control:
                         controls += 1
-                        control.append(reply.decision_id)
                     else:
                         shown += [(reply.decision_id, offer.offer_id) for offer in reply.offers]
             # Reported at once: the feedback service waits for a decision still being copied to the log.
@@ -125,7 +127,7 @@ def main():
                 if rng.random() < organic + effect:
                     outcomes.append(pb.Outcome(event_id=f"campaign-{decision_id}-{offer}-accept", decision_id=decision_id,
                                                offer_id=offer, type=pb.ACCEPT))
-            for decision_id, offers in held_out(store, control).items():
+            for decision_id, offers in held_out(store, decided).items():
                 for offer in offers:
                     if rng.random() < RESPONSE.get(offer, DEFAULT_RESPONSE)[0]:
                         outcomes.append(pb.Outcome(event_id=f"campaign-{decision_id}-{offer}-bought", decision_id=decision_id,
