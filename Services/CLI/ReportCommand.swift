@@ -195,11 +195,11 @@ struct ReportCommand: ParsableCommand {
                            "items": rows.map { plotItem($0.strategy, $0.response.mean, $0.response.interval) }])
             panels.append(["title": "Value per decision, by strategy (95% CI)",
                            "items": rows.map { plotItem($0.strategy, $0.value.mean, $0.value.interval, scale: 1) }])
-            panels.append(["title": "Difference from \(strategies.reference): response (pp) and value per decision (95% CI)",
-                           "items": others.flatMap { row -> [[String: Any]] in
-                               let dr = row.response.difference(from: reference.response), dv = row.value.difference(from: reference.value)
-                               return [plotItem("\(row.strategy): response", dr.value, dr.interval), plotItem("\(row.strategy): value", dv.value, dv.interval, scale: 1)]
-                           }])
+            let differences = others.map { ($0.strategy, $0.response.difference(from: reference.response), $0.value.difference(from: reference.value)) }
+            panels.append(["title": "Response minus \(strategies.reference)'s (percentage points, 95% CI)",
+                           "items": differences.map { plotItem($0.0, $0.1.value, $0.1.interval) }])
+            panels.append(["title": "Value per decision minus \(strategies.reference)'s (95% CI)",
+                           "items": differences.map { plotItem($0.0, $0.2.value, $0.2.interval, scale: 1) }])
         }
         if !report.holdouts.isEmpty {
             panels.append(["title": "Per-offer holdout lift (percentage points, 95% CI)",
