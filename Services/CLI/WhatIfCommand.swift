@@ -67,6 +67,10 @@ enum WhatIfEvaluation {
         if let dr = estimate.rows.last?.response, dr.effectiveSampleSize < 0.1 * Double(dr.decisions) {
             lines.append("  little overlap: the new policy's choices match the logged ones in an effective \(Int(dr.effectiveSampleSize)) of \(dr.decisions) decisions")
         }
+        let unseen = estimate.offers.filter { $0.running == 0 && $0.new > 0 }.map(\.offerID)
+        if !unseen.isEmpty {
+            lines.append("  never put first in the log, yet chosen by the new policy: \(unseen.joined(separator: ", ")) (only DR's reward model speaks for them)")
+        }
         lines.append("")
         var table = [["policy", "estimator", "response", "low_95", "high_95", "value", "low_95", "high_95", "effective"]]
         for row in estimate.rows {
