@@ -8,6 +8,7 @@ struct StrategyComparisonTests {
     static func decision(_ id: String, strategy: String, shown: [String], heldOut: [String] = [], control: Bool = false) -> DecisionRecord {
         var record = EffectivenessReportTests.record(id, .web, segment: "gold", shown: shown)
         record.strategy = strategy
+        record.customerID = "c-" + id
         record.control = control
         record.heldOut = heldOut.map { offer in OfferChoice.with { $0.offerID = offer } }
         return record
@@ -45,6 +46,10 @@ struct StrategyComparisonTests {
         // Asked for, the challenger is the reference; a name no decision has falls back to the largest.
         #expect(EffectivenessReport(decisions: decisions, outcomes: outcomes, by: [.offer], champion: "challenger").strategies?.rows.first?.strategy == "challenger")
         #expect(EffectivenessReport(decisions: decisions, outcomes: outcomes, by: [.offer], champion: "nobody").strategies?.reference == "champion")
+        // A decision without a view of the customer is no strategy's.
+        var blind = Self.decision("x1", strategy: "", shown: [])
+        blind.customerID = ""
+        #expect(EffectivenessReport(decisions: decisions + [blind], outcomes: outcomes, by: [.offer]).strategies?.rows.count == 2)
         // Decisions under catalogs without strategies: no comparison.
         let unnamed = decisions.map { record in var copy = record; copy.strategy = ""; return copy }
         #expect(EffectivenessReport(decisions: unnamed, outcomes: outcomes, by: [.offer]).strategies == nil)

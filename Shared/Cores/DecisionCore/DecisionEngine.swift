@@ -127,8 +127,9 @@ public struct Decision: Sendable {
 
 public struct DecisionEngine: Sendable {
     public let catalog: OfferCatalog
-    /// The catalog's strategies, each with the upper end of its range of the hash.
-    let strategies: [(strategy: Strategy, exploration: Exploration, upTo: Double)]
+    /// The catalog's strategies, each with the upper end of its range of the hash and, when it
+    /// names its offers, whether it may show each of the catalog's (by position).
+    let strategies: [(strategy: Strategy, exploration: Exploration, upTo: Double, shows: [Bool]?)]
     /// The prior when neither scoring nor the catalog gives one.
     public static let defaultPropensity = 0.05
 
@@ -144,7 +145,7 @@ public struct DecisionEngine: Sendable {
         var upTo = 0.0
         strategies = catalog.strategies.map { strategy in
             upTo += strategy.share / 100
-            return (strategy, exploration ?? strategy.exploration, upTo)
+            return (strategy, exploration ?? strategy.exploration, upTo, strategy.offers.map { ids in catalog.offers.map { ids.contains($0.id) } })
         }
         let categories = Array(Set(catalog.offers.map(\.category))).sorted()
         categoryIndex = catalog.offers.map { categories.firstIndex(of: $0.category)! }
@@ -183,7 +184,7 @@ public struct DecisionEngine: Sendable {
             return screening
         }
         screening.strategy = strategy(of: view.customerID)
-        let strategy = strategies[screening.strategy].strategy
+        let (strategy, _, _, shows) = strategies[screening.strategy]
         screening.decision.strategy = strategy.name
         if strategies.count > 1 { screening.decision.explanation.append("strategy \(strategy.name) (\(strategy.share.formatted)% of customers)") }
         let control = !view.customerID.isEmpty && ControlGroup.contains(view.customerID, percent: catalog.controlPercent, salt: catalog.controlSalt)
@@ -205,7 +206,7 @@ public struct DecisionEngine: Sendable {
             // The holdout last: a held-out customer is one who could otherwise have been shown the offer.
             let why: Decision.Reason? = if !offer.channels.contains(channel) { .notOnChannel(channel) }
                 else if !offer.isValid(onDay: day) { .outsideValidity }
-                else if let offers = strategy.offers, !offers.contains(offer.id) { .notInStrategy(strategy.name) }
+                else if let shows, !shows[index] { .notInStrategy(strategy.name) }
                 else if let rule = offer.eligibility, !rule.admits(view.rules) { .notEligible(rule.text) }
                 else if let suppressed = catalog.contactPolicy.suppression(of: offer, history: history, now: request.now) { .suppressed(suppressed) }
                 else if offer.holdoutPercent > 0, ControlGroup.contains(view.customerID, percent: offer.holdoutPercent, salt: catalog.controlSalt + "/" + offer.id) {
@@ -257,7 +258,7 @@ public struct DecisionEngine: Sendable {
         }
         let channel = request.channel
         let offers = catalog.offers
-        let (strategy, exploration, _) = strategies[screening.strategy]
+        let (strategy, exploration, _, _) = strategies[screening.strategy]
         let formula = strategy.priorityFormula
         var terms = [Double](repeating: 1, count: formula.terms.count)
         var kept: [(index: Int, propensity: Double, priority: Double, spread: Double, variance: Double?)] = []

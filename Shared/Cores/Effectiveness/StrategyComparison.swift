@@ -4,7 +4,7 @@
 // a holdout, the response rate of its shown units against that of its held-out units (customers
 // held out of the offer for whom the policy would have shown it).
 //
-// Units: a strategy's unit is one non-control decision (customers are split by a hash, so the
+// Units: a strategy's unit is one non-control decision of a known customer (customers are split by a hash, so the
 // strategies' decisions are independent samples); intervals are normal, the mean ± 1.96 standard
 // errors (sample standard deviation over √n), a difference's standard error √(se₁² + se₀²).
 import Wire
@@ -65,7 +65,8 @@ public struct StrategyComparison: Sendable {
     /// Nil when no decision names a strategy.
     init?(_ decisions: [DecisionRecord], responded: (DecisionRecord, OfferChoice) -> (responded: Bool, revenue: Double), reference: String?) {
         var rows: [String: StrategyRow] = [:]
-        for record in decisions where !record.control {
+        // Without a customer id (no view of the customer: no offer) no strategy decided.
+        for record in decisions where !record.control && !record.customerID.isEmpty {
             var any = false, revenue = 0.0
             for offer in record.offers {
                 let fact = responded(record, offer)
