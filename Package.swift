@@ -20,6 +20,8 @@ let package = Package(
         .executable(name: "offerloop-decision", targets: ["Decision"]),
         .executable(name: "offerloop-feedback", targets: ["Feedback"]),
         .executable(name: "offerloop-loadtest", targets: ["LoadTest"]),
+        // IPS, SNIPS and DR with seeded bootstrap intervals on any logged bandit feedback.
+        .library(name: "OffPolicyEvaluation", targets: ["OffPolicyEvaluation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
@@ -96,7 +98,9 @@ let package = Package(
         // The offer-decision strategy: catalog, eligibility rules, contact policy, control groups, arbitration.
         .target(name: "DecisionCore", dependencies: ["Wire", "CivilCalendar", .product(name: "Yams", package: "Yams")], path: "Shared/Cores/DecisionCore"),
         // Which offers work: lift against control, off-policy estimates, the report over logged decisions.
-        .target(name: "Effectiveness", dependencies: ["Wire"], path: "Shared/Cores/Effectiveness"),
+        .target(name: "Effectiveness", dependencies: ["OffPolicyEvaluation", "Wire"], path: "Shared/Cores/Effectiveness"),
+        // Off-policy estimates (IPS, SNIPS, DR) with bootstrap intervals, on any logged bandit feedback (a library product).
+        .target(name: "OffPolicyEvaluation", dependencies: ["CSV", "Random"], path: "Shared/Cores/OffPolicyEvaluation"),
 
         // Adapters: a core's data in the store.
         // The profile: identity, attributes, activity, value, in the store.
@@ -122,7 +126,7 @@ let package = Package(
         .executableTarget(name: "Echo", dependencies: ["Transport", "ProcessShell"], path: "Services/Echo"),
         .executableTarget(
             name: "CLI",
-            dependencies: ["Transport", "ProcessShell", "CustomerValue", "CivilCalendar", "ProfileStore", "CSV", "Effectiveness", "DecisionRecords", "DecisionCore", protobuf],
+            dependencies: ["Transport", "ProcessShell", "CustomerValue", "CivilCalendar", "ProfileStore", "CSV", "Effectiveness", "DecisionRecords", "DecisionCore", "OffPolicyEvaluation", protobuf],
             path: "Services/CLI"),
         .executableTarget(
             name: "LoadTest",
@@ -160,6 +164,7 @@ let package = Package(
         // ProcessShell for reading the metrics the layers record (Telemetry's Prometheus text).
         .testTarget(name: "TransportTests", dependencies: ["Transport", "ProcessShell", "Store"]),
         .testTarget(name: "ProcessShellTests", dependencies: ["ProcessShell", "Transport", "Store"]),
+        .testTarget(name: "OffPolicyEvaluationTests", dependencies: ["OffPolicyEvaluation", "CSV", "Random"], exclude: ["Fixtures"]),
         .testTarget(name: "EffectivenessTests", dependencies: ["DecisionCore", "Effectiveness", "Random", "ScoringCore", "Simulation", "Wire"]),
         // The service adapters, in process through ServiceTesting (a test target may depend on an executable).
         .testTarget(name: "EchoServiceTests", dependencies: ["Echo", "ServiceTesting", "Transport", "Wire"]),

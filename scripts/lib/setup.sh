@@ -3,8 +3,8 @@
 
 offerloop_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
-# Debian packages the build, the tests and the demo need.
-OFFERLOOP_APT_PACKAGES=(libzmq3-dev pkg-config python3 python3-pip curl)
+# Debian packages the build, the tests and the demo need (librsvg2-bin: PNG plots from our SVG ones).
+OFFERLOOP_APT_PACKAGES=(libzmq3-dev pkg-config python3 python3-pip curl librsvg2-bin)
 # Python packages: pyzmq and protobuf for the example touchpoint (examples/python), matplotlib
 # for every plot (offerloop report --plot, the benchmarks, the chaos report).
 OFFERLOOP_PIP_PACKAGES=(pyzmq protobuf matplotlib)

@@ -1,15 +1,10 @@
-// Off-policy evaluation: what the response rate would have been under another policy, estimated
-// from the decisions the running policy logged with the exact probability of each choice
-// (Horvitz–Thompson inverse propensity scoring; Dudík, Langford & Li, "Doubly Robust Policy
-// Evaluation and Learning", 2011). Only the first slot is evaluated: its logged probability is
-// P(chosen | the kept candidates), which the decision service records for every candidate.
-//
-// For decision i with logged choice a_i, logging probability μ_i, reward r_i and target policy π:
-//   IPS   = mean(w_i r_i),  w_i = π(a_i | x_i) / μ_i
-//   SNIPS = Σ w_i r_i / Σ w_i
-//   DR    = mean(Σ_a π(a | x_i) r̂(x_i, a) + w_i (r_i − r̂(x_i, a_i))),  r̂ = the model's propensity
-// Standard errors: the sample standard deviation of the per-decision terms over √n (IPS, DR), and
-// the delta method for SNIPS; intervals are ± 1.96 standard errors.
+// Off-policy evaluation of the decision log: what the response rate would have been under another
+// policy, estimated from the decisions the running policy logged with the exact probability of each
+// choice. Only the first slot is evaluated: its logged probability is P(chosen | the kept
+// candidates), which the decision service records for every candidate. The formulas (IPS, SNIPS,
+// DR) are OffPolicyEvaluation's, with the model's logged propensity as DR's reward model; the
+// intervals here are the normal approximation's (± 1.96 standard errors).
+import OffPolicyEvaluation
 
 /// One logged first-slot choice.
 public struct LoggedChoice: Sendable {
@@ -74,6 +69,14 @@ public enum TargetPolicy: String, CaseIterable, Sendable {
 
 public enum Estimator: String, CaseIterable, Sendable {
     case ips = "IPS", snips = "SNIPS", doublyRobust = "DR"
+
+    var formula: OffPolicyEstimator {
+        switch self {
+        case .ips: .ips
+        case .snips: .snips
+        case .doublyRobust: .dr
+        }
+    }
 }
 
 public struct PolicyEstimate: Sendable {
@@ -112,51 +115,23 @@ public enum OffPolicy {
     /// decision, a probability per candidate, in its order).
     public static func estimate(_ choices: [LoggedChoice], targets: [[Double]], estimator: Estimator) -> PolicyEstimate? {
         guard !choices.isEmpty else { return nil }
-        var weights: [Double] = []
-        var terms: [Double] = []
-        weights.reserveCapacity(choices.count)
-        terms.reserveCapacity(choices.count)
-        for (choice, target) in zip(choices, targets) {
-            let logged = choice.candidates[choice.chosen]
-            let w = target[choice.chosen] / logged.loggingProbability
-            weights.append(w)
-            switch estimator {
-            case .ips, .snips:
-                terms.append(w * choice.reward)
-            case .doublyRobust:
-                let direct = zip(target, choice.candidates).reduce(0) { $0 + $1.0 * $1.1.modelPropensity }
-                terms.append(direct + w * (choice.reward - logged.modelPropensity))
-            }
+        let log = BanditLog(zip(choices, targets).map { choice, target in
+            LoggedRound(action: choice.chosen, propensity: choice.candidates[choice.chosen].loggingProbability, reward: choice.reward,
+                        targetProbability: target[choice.chosen], targetDistribution: target,
+                        rewardPredictions: choice.candidates.map(\.modelPropensity))
+        })
+        guard let value = estimator.formula.estimate(log), let error = estimator.formula.standardError(log) else {
+            return PolicyEstimate(value: 0, standardError: 0, decisions: choices.count, effectiveSampleSize: 0)
         }
-        let n = Double(choices.count)
-        let total = weights.reduce(0, +), squaredTotal = weights.reduce(0) { $0 + $1 * $1 }
-        let effective = squaredTotal > 0 ? total * total / squaredTotal : 0
-        if estimator == .snips {
-            guard total > 0 else { return PolicyEstimate(value: 0, standardError: 0, decisions: choices.count, effectiveSampleSize: 0) }
-            let value = terms.reduce(0, +) / total
-            let squares = zip(weights, choices).reduce(0) { sum, pair in
-                let deviation = pair.0 * (pair.1.reward - value)
-                return sum + deviation * deviation
-            }
-            return PolicyEstimate(value: value, standardError: squares.squareRoot() / total, decisions: choices.count, effectiveSampleSize: effective)
-        }
-        return PolicyEstimate(value: terms.reduce(0, +) / n, standardError: standardError(terms), decisions: choices.count, effectiveSampleSize: effective)
+        return PolicyEstimate(value: value, standardError: error, decisions: choices.count, effectiveSampleSize: log.effectiveSampleSize)
     }
 
     /// The running policy's own mean reward (on policy, no weighting).
     public static func logged(_ choices: [LoggedChoice]) -> PolicyEstimate? {
         guard !choices.isEmpty else { return nil }
-        let rewards = choices.map(\.reward)
-        return PolicyEstimate(value: rewards.reduce(0, +) / Double(rewards.count), standardError: standardError(rewards), decisions: choices.count,
-                              effectiveSampleSize: Double(choices.count))
-    }
-
-    /// Standard deviation over √n.
-    static func standardError(_ values: [Double]) -> Double {
-        guard values.count > 1 else { return 0 }
-        let n = Double(values.count)
-        let mean = values.reduce(0, +) / n
-        let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)
-        return (variance / n).squareRoot()
+        // On policy: every weight is 1, and IPS is the plain mean with its standard error.
+        let log = BanditLog(choices.map { LoggedRound(action: 0, propensity: 1, reward: $0.reward, targetProbability: 1) })
+        return PolicyEstimate(value: log.loggedMeanReward, standardError: OffPolicyEstimator.ips.standardError(log) ?? 0,
+                              decisions: choices.count, effectiveSampleSize: Double(choices.count))
     }
 }

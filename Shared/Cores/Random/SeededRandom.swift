@@ -5,10 +5,12 @@ import Foundation
 
 /// A small seeded generator (Steele, Lea & Flood's SplitMix64), so runs are repeatable.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    @usableFromInline var state: UInt64
 
     public init(seed: UInt64) { state = seed }
 
+    /// Inlinable: the bootstrap draws a billion times in a loop of another module.
+    @inlinable
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
