@@ -34,7 +34,7 @@ import Wire
           - {name: champion, share: 50}
           - {name: challenger, share: 50, priority: "propensity * priority"}
         """).write(to: stack.catalog, atomically: true, encoding: .utf8)
-        let reloaded: CatalogReply = try client.call("decision", "reload_catalog", ReloadCatalogRequest())
+        let reloaded: CatalogReply = try client.call("decision", "reload_catalog", ReloadCatalogRequest(), timeoutMicros: 10_000_000)
         try #require(reloaded.reloaded && reloaded.version == "cc-1", "\(reloaded.errors)")
 
         var decided: [String: Int] = [:]  // strategy → non-control decisions
@@ -71,12 +71,13 @@ import Wire
         #expect(heldOut.values.reduce(0, +) > 0, "no decision held an offer out")
         // The outcomes once every decision is in the log (an outcome waits for its decision only briefly).
         #expect(try stack.logged(ids).isSuperset(of: ids))
-        let acks: OutcomeBatchReply = try client.call("feedback", "outcomes", OutcomeBatch.with { $0.outcomes = outcomes })
+        // A few hundred outcomes in one batch, each stored: more than the default second on a loaded machine.
+        let acks: OutcomeBatchReply = try client.call("feedback", "outcomes", OutcomeBatch.with { $0.outcomes = outcomes }, timeoutMicros: 30_000_000)
         #expect(acks.results.allSatisfy { if case .ack = $0.result { true } else { false } }, "\(acks.results.map(\.error.message))")
         // Anything but a purchase of a held-out offer is refused: the customer never saw it.
         let purchase = try #require(outcomes.first { $0.type == .purchase })
         #expect {
-            let _: OutcomeAck = try client.call("feedback", "outcome", Outcome.with { $0 = purchase; $0.eventID = "x"; $0.type = .accept })
+            let _: OutcomeAck = try client.call("feedback", "outcome", Outcome.with { $0 = purchase; $0.eventID = "x"; $0.type = .accept }, timeoutMicros: 10_000_000)
         } throws: { ($0 as? ServiceError)?.code == .invalidArgument && "\($0)".contains("only a PURCHASE can be reported") }
 
         let plot = stack.cluster.logDirectory.appendingPathComponent("report.png")
@@ -123,7 +124,7 @@ import Wire
         // Promotion: the challenger takes every customer.
         try Self.catalog(original, version: "cc-2", strategies: "  - {name: challenger, share: 100, priority: \"propensity * priority\"}\n")
             .write(to: stack.catalog, atomically: true, encoding: .utf8)
-        let promoted: CatalogReply = try client.call("decision", "reload_catalog", ReloadCatalogRequest())
+        let promoted: CatalogReply = try client.call("decision", "reload_catalog", ReloadCatalogRequest(), timeoutMicros: 10_000_000)
         try #require(promoted.reloaded && promoted.version == "cc-2", "\(promoted.errors)")
         var later: Set<String> = [], treated = 0
         for index in 400..<440 {
