@@ -9,6 +9,25 @@ func sampleCatalog() throws -> OfferCatalog {
     return try CatalogLoader.load(yaml: try String(contentsOfFile: path, encoding: .utf8), file: "retail-bank.yaml")
 }
 
+/// A one-offer catalog with `section` added is refused, one of its errors starting with `expected`
+/// ("file:line:column: message").
+func expectRefused(section: String, file: String, expected: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    let yaml = """
+    version: "1"
+    offers:
+      - {id: a, name: A, category: x, value: 1, channels: [web], treatments: {web: {headline: A}}}
+
+    \(section)
+    """
+    do {
+        _ = try CatalogLoader.load(yaml: yaml, file: file)
+        Issue.record("loaded with \(section)", sourceLocation: sourceLocation)
+    } catch {
+        let lines = error.errors.map(\.description)
+        #expect(lines.contains { $0.hasPrefix(expected) }, "\(lines)", sourceLocation: sourceLocation)
+    }
+}
+
 struct CatalogTests {
     @Test func theSampleCatalogLoads() throws {
         let catalog = try sampleCatalog()

@@ -105,19 +105,6 @@ struct ExplorationTests {
         ("features: {attributes: {score: [0.5, 0.2]}}", "c.yaml:5:11: features: attribute 'score': bucket bounds must be finite and ascending"),
     ])
     func aBadSectionIsNamedWithItsPosition(section: String, expected: String) {
-        let yaml = """
-        version: "1"
-        offers:
-          - {id: a, name: A, category: x, value: 1, channels: [web], treatments: {web: {headline: A}}}
-
-        \(section)
-        """
-        do {
-            _ = try CatalogLoader.load(yaml: yaml, file: "c.yaml")
-            Issue.record("loaded with \(section)")
-        } catch {
-            let lines = error.errors.map(\.description)
-            #expect(lines.contains { $0.hasPrefix(expected) }, "\(lines)")
-        }
+        expectRefused(section: section, file: "c.yaml", expected: expected)
     }
 }

@@ -106,20 +106,7 @@ struct StrategyTests {
         ("strategies: [{share: 100}]", "s.yaml:5:14: a strategy needs a 'name' and a 'share' (percent of the customers)"),
     ])
     func aBadStrategyIsNamedWithItsPosition(section: String, expected: String) {
-        let yaml = """
-        version: "1"
-        offers:
-          - {id: a, name: A, category: x, value: 1, channels: [web], treatments: {web: {headline: A}}}
-
-        \(section)
-        """
-        do {
-            _ = try CatalogLoader.load(yaml: yaml, file: "s.yaml")
-            Issue.record("loaded with \(section)")
-        } catch {
-            let lines = error.errors.map(\.description)
-            #expect(lines.contains { $0.hasPrefix(expected) }, "\(lines)")
-        }
+        expectRefused(section: section, file: "s.yaml", expected: expected)
     }
 
     @Test func aCustomerHeldOutOfAnOfferTheyWouldHaveBeenShownIsLoggedAsHeldOut() throws {
