@@ -19,6 +19,17 @@ struct CLITests {
         #expect(!output.contains("<subcommand>"), "\(output)")
     }
 
+    @Test func aCatalogFileIsCheckedOfflineAsAReloadWould() throws {
+        let sample = repositoryRoot.appendingPathComponent("examples/catalog/retail-bank.yaml").path
+        let (status, output) = try run("offerloop", ["catalog", "check", sample])
+        #expect(status == 0 && output.hasSuffix("catalog 2026-11-25.1, 10 offers: ok\n"), "\(output)")
+        let broken = FileManager.default.temporaryDirectory.appendingPathComponent("broken-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: broken) }
+        try (try String(contentsOfFile: sample, encoding: .utf8) + "\nstrategies: [{name: a, share: 60}]\n").write(to: broken, atomically: true, encoding: .utf8)
+        let (refused, errors) = try run("offerloop", ["catalog", "check", broken.path])
+        #expect(refused == 1 && errors.contains("\(broken.path):") && errors.contains("the strategies' shares sum to 60, not 100"), "\(errors)")
+    }
+
     @Test func withNoBrokerTheCommandSaysSoAndHowToStartOne() throws {
         let context = try ZMQContext()
         defer { context.terminate() }
