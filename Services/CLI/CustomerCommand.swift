@@ -12,8 +12,8 @@ import Wire
 
 struct CustomerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "customer", abstract: "Look up, merge, unmerge, export or erase a customer (profile and feedback services).",
-        subcommands: [View.self, Merge.self, Unmerge.self, Export.self, Erase.self])
+        commandName: "customer", abstract: "Look up, write (attributes, identities, events, holdings, session), merge, unmerge, export or erase a customer (profile and feedback services).",
+        subcommands: [View.self, SetAttributes.self, AddIdentity.self, Event.self, SetHolding.self, Session.self, Merge.self, Unmerge.self, Export.self, Erase.self])
 
     /// "kind:value", e.g. card:4111111111111111, login:ada, customer:c-42.
     static func identity(_ text: String) throws -> Identity {

@@ -69,6 +69,33 @@ enum StoreKind: String, CaseIterable, Sendable {
         #expect(cluster.stop().allSatisfy { $0 == 0 })
     }
 
+    @Test func theCommandLineWritesTheProfile() throws {
+        let cluster = try Cluster()
+        try startProfiles(cluster, replicas: 1)
+        let client = try cluster.client()
+        defer { client.close() }
+        func offerloop(_ arguments: String...) throws -> String {
+            let (status, output) = try run("offerloop", ["customer"] + arguments + ["--frontend", cluster.frontend])
+            #expect(status == 0, "\(arguments): \(output)")
+            return output
+        }
+        #expect(try offerloop("set", "login:zoe", "first_name=Zoe", "opt_out.web=true", "--create").contains("(a new customer)"))
+        #expect(try offerloop("identity", "login:zoe", "phone:+447700900999").contains("identity phone:+447700900999 added"))
+        _ = try offerloop("event", "phone:+447700900999", "complaint", "reason=fees", "--channel", "call_center", "--event-id", "cli-1")
+        #expect(try offerloop("event", "phone:+447700900999", "complaint", "reason=fees", "--channel", "call_center", "--event-id", "cli-1").contains("already event complaint"))
+        _ = try offerloop("holding", "login:zoe", "savings", "--balance", "1200")
+        #expect(try offerloop("session", "login:zoe", "page=mortgages").contains("session page=mortgages"))
+        #expect(try offerloop("set", "login:zoe", "--remove", "first_name").contains("attributes set -first_name"))
+
+        let view: CustomerView = try client.call("profile", "view", CustomerViewRequest.with { $0.identity = .with { $0.kind = "phone"; $0.value = "+447700900999" }; $0.recentEvents = 5 })
+        #expect(view.attributes["opt_out.web"] == "true" && view.attributes["first_name"] == nil && view.optedOut == [.web])
+        #expect(view.holdings == ["savings"] && view.session["page"] == "mortgages")
+        #expect(view.recentEvents.filter { $0.type == "complaint" }.count == 1 && view.recentEvents.first { $0.type == "complaint" }?.data["reason"] == "fees")
+        // A mistake is named before anything is sent.
+        let (status, output) = try run("offerloop", ["customer", "set", "login:zoe", "first_name", "--frontend", cluster.frontend])
+        #expect(status != 0 && output.contains("attribute 'first_name' must be KEY=VALUE"), "\(output)")
+    }
+
     @Test func badRequestsGetTypedErrorsAndTheServiceGoesOn() throws {
         let cluster = try Cluster()
         try startProfiles(cluster, replicas: 1)
