@@ -22,6 +22,8 @@ let package = Package(
         .executable(name: "offerloop-loadtest", targets: ["LoadTest"]),
         // IPS, SNIPS and DR with seeded bootstrap intervals on any logged bandit feedback.
         .library(name: "OffPolicyEvaluation", targets: ["OffPolicyEvaluation"]),
+        // For Swift touchpoints: BrokerClient (deadlines, retries, two brokers, CURVE) and the protocol's messages.
+        .library(name: "OfferLoopClient", targets: ["Transport", "Wire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),

@@ -20,8 +20,7 @@ import time
 import zmq
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "python"))
-import offerloop_pb2 as pb  # noqa: E402
-from touchpoint import PROTOCOL_VERSION, OfferLoopClient  # noqa: E402
+from touchpoint import PROTOCOL_VERSION, OfferLoopClient, pb  # noqa: E402
 from write_visible import open_loop, report  # noqa: E402
 
 CUSTOMERS = 200

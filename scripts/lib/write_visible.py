@@ -15,7 +15,7 @@ import urllib.request
 
 import zmq
 
-import offerloop_pb2 as pb
+from offerloop import offerloop_pb2 as pb  # clients/python, on the path of its caller (profile-stream-load.py)
 
 HISTOGRAM = "offerloop_decision_replica_visible_seconds"
 MAXIMUM = "offerloop_decision_replica_visible_max_seconds"
