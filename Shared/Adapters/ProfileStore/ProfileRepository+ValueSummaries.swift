@@ -59,7 +59,7 @@ extension ProfileRepository {
         """
         SELECT customer_id, days, first_day, last_day, spend,
                (SELECT SUM(amount) FROM transactions AS f WHERE f.customer_id = c.customer_id AND f.time_ms > (c.first_day - 1) * \(dayMs)
-                    AND f.time_ms < (c.first_day + 1) * \(dayMs) AND f.time_ms / \(dayMs) = c.first_day)
+                    AND f.time_ms < (c.first_day + 1) * \(dayMs) AND f.time_ms / \(dayMs) = c.first_day) AS first_day_spend
         FROM (SELECT customer_id, COUNT(DISTINCT time_ms / \(dayMs)) AS days, MIN(time_ms) / \(dayMs) AS first_day,
                      MAX(time_ms) / \(dayMs) AS last_day, SUM(amount) AS spend
               FROM transactions WHERE \(condition) GROUP BY customer_id) AS c
@@ -73,14 +73,27 @@ extension ProfileRepository {
         if try db.row("SELECT 1 FROM settings WHERE name = $1", [.text(Self.valueSummariesSetting)]) == nil {
             try buildValueSummaries()
         }
-        let rows = try db.query("""
-            SELECT customer_id, days, first_day, last_day, spend, first_day_spend FROM value_summaries WHERE last_day <= $2
-            UNION ALL
-            \(Self.summarySelect(where: "time_ms < $1 AND customer_id IN (SELECT customer_id FROM value_summaries WHERE last_day > $2)"))
-            """, [.integer((Int64(endDay) + 1) * Self.dayMs), .integer(Int64(endDay))])
+        // Two cells a customer: repeat days, recency and age in days packed in one integer (21 bits
+        // each), and the repeat spend. PostgreSQL's client decodes each cell apart: five cells a
+        // customer took 9 to 12 s at a million.
+        let end = Int64(endDay)
+        var rows = try db.query("""
+            SELECT (days - 1) * 4398046511104 + (last_day - first_day) * 2097152 + ($1 - first_day), spend - first_day_spend
+            FROM value_summaries WHERE last_day <= $1
+            """, [.integer(end)]).map { row -> (days: Int64, first: Int64, last: Int64, repeatSpend: Double) in
+            let packed = row.int(0) ?? 0, age = packed & 0x1F_FFFF
+            return ((packed >> 42) + 1, end - age, end - age + ((packed >> 21) & 0x1F_FFFF), row.double(1) ?? 0)
+        }
+        // Customers with purchases after the day (normally none): from their transactions, by id.
+        let later = try db.query("SELECT customer_id FROM value_summaries WHERE last_day > $1", [.integer(end)]).compactMap { $0.text(0) }
+        try SQLPlaceholders.inChunks(later, firstPlaceholder: 2) { chunk, placeholders in
+            rows += try db.query("""
+                SELECT days, first_day, last_day, spend - first_day_spend FROM (\(Self.summarySelect(where: "time_ms < $1 AND customer_id IN (\(placeholders))"))) AS s
+                """, [.integer((end + 1) * Self.dayMs)] + chunk.map { .text($0) }).map { ($0.int(0) ?? 1, $0.int(1) ?? 0, $0.int(2) ?? 0, $0.double(3) ?? 0) }
+        }
         return rows.map { row in
-            let (days, first, last) = (Double(row.int(1) ?? 1), Double(row.int(2) ?? 0), Double(row.int(3) ?? 0))
-            let repeatSpend = (row.double(4) ?? 0) - (row.double(5) ?? 0)
+            let (days, first, last) = (Double(row.days), Double(row.first), Double(row.last))
+            let repeatSpend = row.repeatSpend
             return CustomerSummary(frequency: days - 1, recency: (last - first) / 7, age: (Double(endDay) - first) / 7,
                                    monetaryValue: days > 1 ? repeatSpend / (days - 1) : 0)
         }
