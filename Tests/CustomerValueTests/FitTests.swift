@@ -44,6 +44,44 @@ import Testing
         #expect(abs(SpecialFunctions.digamma(10) - (-eulerGamma + (1...9).reduce(0) { $0 + 1 / Double($1) })) < 1e-13)
     }
 
+    /// The groups are the distinct combinations with their counts, ascending, whatever the order of
+    /// the customers (what hashing whole combinations gave before grouping sorted; the fits read
+    /// nothing else, so they are the same bits).
+    @Test func groupsAreTheDistinctCombinationsInOrder() {
+        var generator = SystemRandomNumberGenerator()
+        let customers = Array(cdnow.values) + (0..<5000).map { _ in
+            CustomerSummary(frequency: Double(Int.random(in: 0...9, using: &generator)), recency: Double(Int.random(in: 0...20, using: &generator)) / 7,
+                            age: Double(Int.random(in: 20...40, using: &generator)) / 7, monetaryValue: Double(Int.random(in: 1...30, using: &generator)) / 4)
+        }
+        func distinct<Key: Hashable & Comparable>(_ keys: [Key]) -> [(Key, Double)] {
+            Dictionary(keys.map { ($0, 1.0) }, uniquingKeysWith: +).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        }
+        struct Triple: Hashable, Comparable {
+            var x, t, age: Double
+            static func < (l: Triple, r: Triple) -> Bool { (l.x, l.t, l.age) < (r.x, r.t, r.age) }
+        }
+        struct Pair: Hashable, Comparable {
+            var x, m: Double
+            static func < (l: Pair, r: Pair) -> Bool { (l.x, l.m) < (r.x, r.m) }
+        }
+        let histories = distinct(customers.map { Triple(x: $0.frequency, t: $0.recency, age: $0.age) })
+        let spends = distinct(customers.filter { $0.frequency > 0 && $0.monetaryValue > 0 }.map { Pair(x: $0.frequency, m: $0.monetaryValue) })
+        for input in [customers, customers.shuffled(), customers.reversed()] {
+            let groups = RepeatBuyingGroups(input)
+            let grouped = groups.counts.indices.map {
+                (Triple(x: groups.frequencies[Int(groups.frequencyIndex[$0])], t: groups.recencies[Int(groups.recencyIndex[$0])],
+                        age: groups.ages[Int(groups.ageIndex[$0])]), groups.counts[$0])
+            }
+            #expect(grouped.map(\.0) == histories.map(\.0) && grouped.map(\.1) == histories.map(\.1))
+            let spendGroups = SpendGroups(input)
+            let spent = spendGroups.counts.indices.map {
+                (Pair(x: spendGroups.frequencies[Int(spendGroups.frequencyIndex[$0])], m: spendGroups.monetaryValues[$0]), spendGroups.counts[$0])
+            }
+            #expect(spent.map(\.0) == spends.map(\.0) && spent.map(\.1) == spends.map(\.1))
+            #expect(spendGroups.logMonetaryValues == spendGroups.monetaryValues.map(log))
+        }
+    }
+
     @Test func compressionChangesNoLikelihood() {
         let customers = Array(cdnow.values)
         let groups = RepeatBuyingGroups(customers)

@@ -44,6 +44,13 @@ public final class ProfileImporter {
     let batchSize: Int
     let now: Int64
     private var created: Set<String> = []
+    /// What the current batch writes in bulk at its end: new customers, transaction rows, and the
+    /// transaction ids among them (a repeat within the batch is not yet in the store to be found).
+    private var newCustomers: [String] = []
+    private var newTransactions: [[SQLValue]] = []
+    private var newTransactionIDs: Set<String> = []
+    /// Customers the batch's transactions belong to.
+    private var buyers: Set<String> = []
     /// Customers of the current batch that exist: merged into whom, erased.
     private var existing: [String: (String?, Bool)] = [:]
     static let chunk = 500
@@ -92,7 +99,11 @@ public final class ProfileImporter {
                         reject(CSVError(file: reader.file, line: line, error.message), &summary)
                     }
                 }
+                try writeBatch()
                 try touch(touched)
+                // After the customers' rows are locked (touch, or inserted): their summaries from all they have.
+                try repository.refreshValueSummaries(buyers)
+                buyers = []
             }
             batch.removeAll(keepingCapacity: true)
             progress(reader.progress.done, reader.progress.total)
@@ -151,6 +162,18 @@ public final class ProfileImporter {
         }
     }
 
+    /// Writes the batch's new customers and transactions, 500 rows per statement.
+    private func writeBatch() throws {
+        try repository.insertNewCustomers(newCustomers, now: now)
+        try SQLPlaceholders.rowsInChunks(newTransactions, width: 7) { values, arguments in
+            try repository.db.execute("INSERT INTO transactions (customer_id, time_ms, amount, quantity, channel, product, key) VALUES \(values)",
+                                      arguments)
+        }
+        newCustomers = []
+        newTransactions = []
+        newTransactionIDs = []
+    }
+
     /// Bumps the version of customers the batch changed, so replicas' caches let go of them.
     private func touch(_ ids: Set<String>) throws {
         try SQLPlaceholders.inChunks(Array(ids), of: Self.chunk, firstPlaceholder: 2) { chunk, placeholders in
@@ -171,7 +194,7 @@ public final class ProfileImporter {
             return
         }
         guard create else { throw ProfileError.notFound("unknown customer \(id): import customers first") }
-        try repository.insertNewCustomer(id, now: now)
+        newCustomers.append(id)
         summary.customersCreated += 1
         created.insert(id)
     }
@@ -226,14 +249,18 @@ public final class ProfileImporter {
     private func importTransaction(_ fields: [String], _ columns: [String: Int], _ summary: inout ImportSummary, _ touched: inout Set<String>) throws {
         let row = try TransactionRow(fields: fields, columns: columns)
         try ensureCustomer(row.customerID, create: true, &summary, &touched)
-        if !row.transactionID.isEmpty, try repository.db.row("SELECT 1 FROM transactions WHERE key = $1", [.text(row.transactionID)]) != nil {
-            summary.unchanged += 1
-            return
+        if !row.transactionID.isEmpty {
+            if try newTransactionIDs.contains(row.transactionID)
+                || repository.db.row("SELECT 1 FROM transactions WHERE key = $1", [.text(row.transactionID)]) != nil {
+                summary.unchanged += 1
+                return
+            }
+            newTransactionIDs.insert(row.transactionID)
         }
-        try repository.db.execute("""
-            INSERT INTO transactions (customer_id, time_ms, amount, quantity, channel, product, key) VALUES ($1, $2, $3, $4, $5, $6, $7)
-            """, [.text(row.customerID), .integer(Int64(row.day) * ProfileRepository.dayMs), .real(row.amount), .integer(row.quantity),
-                  .text(row.channel), .text(row.product), row.transactionID.isEmpty ? .null : .text(row.transactionID)])
+        newTransactions.append([.text(row.customerID), .integer(Int64(row.day) * ProfileRepository.dayMs), .real(row.amount),
+                                .integer(row.quantity), .text(row.channel), .text(row.product),
+                                row.transactionID.isEmpty ? .null : .text(row.transactionID)])
+        buyers.insert(row.customerID)
         summary.imported += 1
     }
 }

@@ -12,6 +12,7 @@ extension ProfileRepository {
         try checkKey(record.transactionID, "transaction_id")
         try checkText(record.product, "product")
         return try recordOnce(in: "transactions", key: record.transactionID, identity, create: record.create, now: now) { id, key in
+            try addToValueSummary(id, timeMs: record.timeUnixMs, amount: record.amount)
             try db.execute("""
                 INSERT INTO transactions (customer_id, time_ms, amount, quantity, channel, product, key)
                 VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -41,7 +42,8 @@ extension ProfileRepository {
     }
 
     /// One write of a record that may carry an idempotency key: a key seen before answers
-    /// `duplicate` and writes nothing; otherwise `insert(customer, key)` runs in the transaction.
+    /// `duplicate` and writes nothing; otherwise `insert(customer, key)` runs in the transaction,
+    /// after the customer's row was locked (`touch`), as `addToValueSummary` needs.
     private func recordOnce(in table: String, key: String, _ identity: CustomerIdentity, create: Bool, now: Int64,
                             insert: (String, SQLValue) throws -> Void) throws -> CustomerReply {
         try write(now: now) {
@@ -49,8 +51,8 @@ extension ProfileRepository {
                 return CustomerReply.with { $0.customerID = seen.text(0) ?? ""; $0.duplicate = true }
             }
             let (id, created) = try resolve(identity, create: create, now: now)
-            try insert(id, key.isEmpty ? .null : .text(key))
             try touch(id, now: now)
+            try insert(id, key.isEmpty ? .null : .text(key))
             return CustomerReply.with { $0.customerID = id; $0.created = created }
         }
     }

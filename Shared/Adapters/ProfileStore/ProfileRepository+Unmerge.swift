@@ -45,6 +45,7 @@ extension ProfileRepository {
             try db.execute("UPDATE merge_records SET undone_ms = $3, undone_by = $4 WHERE merged_id = $1 AND time_ms = $2",
                            [.text(merged), .integer(time), .integer(now), .text(caller)])
             try touch(survivor, now: now)
+            try refreshValueSummaries([merged, survivor])
             reply.kept += try writtenAfter(time, to: survivor)
             return reply
         }

@@ -170,6 +170,7 @@ extension ProfileRepository {
                                [.text(customer), .integer(now)])
                 changed(customer)
             }
+            try refreshValueSummaries(ids)
             return EraseReply.with { $0.customerID = id; $0.rowsDeleted = UInt64(deleted); $0.customerIds = ids }
         }
     }

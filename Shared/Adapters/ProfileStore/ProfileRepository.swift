@@ -82,8 +82,15 @@ public final class ProfileRepository {
 
     /// Inserts a customer known not to exist.
     func insertNewCustomer(_ id: String, now: Int64) throws {
-        try db.execute("INSERT INTO customers (id, version, created_ms, updated_ms) VALUES ($1, 1, $2, $2)", [.text(id), .integer(now)])
-        changed(id)
+        try insertNewCustomers([id], now: now)
+    }
+
+    /// Inserts customers known not to exist, many per statement (the bulk import).
+    func insertNewCustomers(_ ids: [String], now: Int64) throws {
+        try SQLPlaceholders.rowsInChunks(ids.map { [.text($0), .integer(1), .integer(now), .integer(now)] }, width: 4) { values, arguments in
+            try db.execute("INSERT INTO customers (id, version, created_ms, updated_ms) VALUES \(values)", arguments)
+        }
+        ids.forEach(changed)
     }
 
     /// Marks a customer changed: the version replicas' caches compare against, and (unless
@@ -235,6 +242,8 @@ public final class ProfileRepository {
             INSERT INTO merge_records (merged_id, time_ms, survivor_id, caller, reason, record) VALUES ($1, $2, $3, $4, $5, $6)
             """, [.text(merged), .integer(now), .text(survivor), .text(caller), .text(reason), .text(try record.encoded())])
         try touch(survivor, now: now)
+        // After the survivor's row is locked (touch): the writes to either have then committed.
+        try refreshValueSummaries([merged, survivor])
     }
 
     /// A customer's holding of `product` (product, balance, opened_ms, updated_ms), if any.

@@ -38,6 +38,13 @@ enum ProfileSchema {
             channel TEXT NOT NULL, product TEXT NOT NULL, key TEXT UNIQUE)
         """,
         "CREATE INDEX IF NOT EXISTS transactions_customer ON transactions (customer_id, time_ms)",
+        // Per customer, what the value models read, kept by every write of transactions
+        // (ProfileRepository+ValueSummaries).
+        """
+        CREATE TABLE IF NOT EXISTS value_summaries (
+            customer_id TEXT PRIMARY KEY, days BIGINT NOT NULL, first_day BIGINT NOT NULL, last_day BIGINT NOT NULL,
+            spend DOUBLE PRECISION NOT NULL, first_day_spend DOUBLE PRECISION NOT NULL)
+        """,
         """
         CREATE TABLE IF NOT EXISTS events (
             customer_id TEXT NOT NULL, time_ms BIGINT NOT NULL, type TEXT NOT NULL, channel TEXT NOT NULL,
@@ -76,5 +83,6 @@ enum ProfileSchema {
     /// Creates what is missing. Safe to run from every replica at start-up.
     static func migrate(_ db: any SQLDatabase) throws {
         try db.createSchema(statements + ProfileRepository.streamStatements(db.dialect))
+        try ProfileRepository.markValueSummariesCompleteIfNew(db)
     }
 }

@@ -83,31 +83,6 @@ extension ProfileRepository {
         return stored
     }
 
-    /// Every customer's (x, t_x, T, m̄) in weeks at the end of `endDay`, as CustomerSummary
-    /// computes them, aggregated by the store: one row per customer comes back, not one per
-    /// transaction (10 million at bank scale). Per customer: the days with purchases, the first
-    /// and last, the whole spend, and the first day's spend (left out of the mean: the first
-    /// purchase starts the clock), the last by the (customer_id, time_ms) index. One grouping
-    /// pass: 10 s for 10 million transactions in SQLite, where grouping by day first and a window
-    /// for the first day took 33 s.
-    public func valueSummaries(through endDay: Int) throws -> [CustomerSummary] {
-        let day = Self.dayMs
-        let rows = try db.query("""
-            SELECT days, first_day, last_day, spend,
-                   (SELECT SUM(amount) FROM transactions AS f WHERE f.customer_id = c.customer_id
-                        AND f.time_ms >= c.first_day * \(day) AND f.time_ms < (c.first_day + 1) * \(day))
-            FROM (SELECT customer_id, COUNT(DISTINCT time_ms / \(day)) AS days, MIN(time_ms) / \(day) AS first_day,
-                         MAX(time_ms) / \(day) AS last_day, SUM(amount) AS spend
-                  FROM transactions WHERE time_ms < $1 GROUP BY customer_id) AS c
-            """, [.integer((Int64(endDay) + 1) * day)])
-        return rows.map { row in
-            let (days, first, last) = (Double(row.int(0) ?? 1), Double(row.int(1) ?? 0), Double(row.int(2) ?? 0))
-            let repeatSpend = (row.double(3) ?? 0) - (row.double(4) ?? 0)
-            return CustomerSummary(frequency: days - 1, recency: (last - first) / 7, age: (Double(endDay) - first) / 7,
-                                   monetaryValue: days > 1 ? repeatSpend / (days - 1) : 0)
-        }
-    }
-
     /// The stored value model, if one was fitted.
     public func loadValueModel() throws -> StoredValueModel? {
         guard let json = try db.row("SELECT value FROM settings WHERE name = $1", [.text(StoredValueModel.settingName)])?.text(0) else { return nil }

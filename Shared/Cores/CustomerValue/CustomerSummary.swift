@@ -28,7 +28,9 @@ public struct CustomerSummary: Sendable, Equatable {
         frequency = Double(repeats.count)
         recency = Double(last - first) / periodDays
         age = Double(endDay - first) / periodDays
-        monetaryValue = repeats.isEmpty ? 0 : repeats.values.reduce(0, +) / Double(repeats.count)
+        // Summed in day order: a dictionary's order changes from run to run, and so did the last
+        // bits of m̄ (a million customers: 519,871 distinct (x, m̄) in one run, 520,001 in another).
+        monetaryValue = repeats.isEmpty ? 0 : repeats.sorted { $0.key < $1.key }.reduce(0) { $0 + $1.value } / Double(repeats.count)
     }
 
     /// Summaries of every customer in a list of purchases.
