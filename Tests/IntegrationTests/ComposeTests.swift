@@ -23,10 +23,10 @@ struct ComposeTests {
         let definitions = try Self.resolvedServices(file)
         // The stack runs the decision replicas as one service per partition.
         let partitions = name == "stack.yml" ? Self.decisionPartitions.filter { !Self.services.contains($0) } : []
-        #expect(Set(definitions.keys) == Set(Self.services + partitions + ["postgres", "prometheus"]))
-        // Only the brokers publish a port for touchpoints (and Prometheus its UI): every other
-        // service connects, so any of them scales.
-        #expect(Set(definitions.filter { $0.value["ports"] != nil }.map(\.key)) == Set(Self.brokers + ["prometheus"]))
+        #expect(Set(definitions.keys) == Set(Self.services + partitions + ["postgres", "prometheus", "grafana"]))
+        // Only the brokers publish a port for touchpoints (and Prometheus and Grafana their UIs):
+        // every other service connects, so any of them scales.
+        #expect(Set(definitions.filter { $0.value["ports"] != nil }.map(\.key)) == Set(Self.brokers + ["prometheus", "grafana"]))
         // Every service serves its metrics on 9100, where Prometheus looks, and is checked by /ready.
         for name in Self.services {
             let environment = definitions[name]?["environment"] as? [String: Any]

@@ -54,33 +54,58 @@ struct OperationsTests {
         return answer
     }
 
+    /// A cluster started by scripts/cluster on free loopback ports, with the demo customers in its
+    /// profile store: ports `base` (frontend) to `base + 3` (the broker's), metrics from `base + 4`.
+    struct ScriptedCluster {
+        static let script = repositoryRoot.appendingPathComponent("scripts/cluster").path
+        let runDirectory: URL
+        let base: Int
+        /// Each process's metrics URL by name (scripts/cluster's metrics.txt).
+        let endpoints: [String: String]
+        var frontend: String { "tcp://127.0.0.1:\(base)" }
+
+        /// `scale`: replicas per service (echo, profile, scoring, decision, feedback).
+        init(scale: KeyValuePairs<String, Int>, context: ZMQContext) throws {
+            // The frontend, backend and two stream ports, then one metrics port per process.
+            base = try OperationsTests.freePorts(4 + 1 + scale.map(\.value).reduce(0, +), context)
+            runDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("offerloop-ops-\(UUID().uuidString.prefix(8))")
+            let data = runDirectory.appendingPathComponent("data")
+            try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+            try DemoData.importAll(into: "sqlite:" + data.appendingPathComponent("profile.sqlite").path)
+            let (started, startOutput) = try run(Self.script, ["start"] + scale.flatMap { ["--scale", "\($0.key)=\($0.value)"] } + [
+                "--bin", binDirectory.path, "--frontend-port", "\(base)", "--backend-port", "\(base + 1)", "--metrics-port", "\(base + 4)",
+                "--run-dir", runDirectory.path,
+            ])
+            let listed = (try? String(contentsOf: runDirectory.appendingPathComponent("metrics.txt"), encoding: .utf8)) ?? ""
+            endpoints = Dictionary(uniqueKeysWithValues: listed.split(separator: "\n").map { line in
+                let parts = line.split(separator: " ")
+                return (String(parts[0]), String(parts[1]))
+            })
+            if started != 0 {
+                stop()
+                throw ServiceError(.internal, "scripts/cluster start failed: \(startOutput)")
+            }
+        }
+
+        func stop() { _ = try? run(Self.script, ["stop", "--run-dir", runDirectory.path]) }
+
+        /// The pid of one of its processes (e.g. broker, profile-1).
+        func pid(_ name: String) throws -> pid_t {
+            let text = try String(contentsOf: runDirectory.appendingPathComponent("pids/\(name).pid"), encoding: .utf8)
+            return try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+    }
+
     @Test func aScaledClusterSpreadsDecisionsAndShowsItInItsMetrics() throws {
         let context = try ZMQContext()
         defer { context.terminate() }
-        // frontend, backend and its two stream ports, then one metrics port per process (8).
-        let base = try Self.freePorts(12, context)
-        let runDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("offerloop-ops-\(UUID().uuidString.prefix(8))")
-        let data = runDirectory.appendingPathComponent("data")
-        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        try DemoData.importAll(into: "sqlite:" + data.appendingPathComponent("profile.sqlite").path)
-        let script = repositoryRoot.appendingPathComponent("scripts/cluster").path
-        let (started, startOutput) = try run(script, [
-            "start", "--scale", "echo=0", "--scale", "profile=1", "--scale", "scoring=3", "--scale", "decision=2", "--scale", "feedback=1",
-            "--bin", binDirectory.path, "--frontend-port", "\(base)", "--backend-port", "\(base + 1)", "--metrics-port", "\(base + 4)",
-            "--run-dir", runDirectory.path,
-        ])
-        defer { _ = try? run(script, ["stop", "--run-dir", runDirectory.path]) }
-        try #require(started == 0, "\(startOutput)")
+        let cluster = try ScriptedCluster(scale: ["echo": 0, "profile": 1, "scoring": 3, "decision": 2, "feedback": 1], context: context)
+        defer { cluster.stop() }
+        let (base, endpoints, frontend) = (cluster.base, cluster.endpoints, cluster.frontend)
 
         // The endpoints scripts/cluster lists: one per process.
-        let listed = try String(contentsOf: runDirectory.appendingPathComponent("metrics.txt"), encoding: .utf8)
-        let endpoints = Dictionary(uniqueKeysWithValues: listed.split(separator: "\n").map { line in
-            let parts = line.split(separator: " ")
-            return (String(parts[0]), String(parts[1]))
-        })
         #expect(Set(endpoints.keys) == ["broker", "profile-1", "scoring-1", "scoring-2", "scoring-3", "decision-1", "decision-2", "feedback-1"])
 
-        let frontend = "tcp://127.0.0.1:\(base)"
         let client = try BrokerClient(context: context, endpoint: frontend)
         defer { client.close() }
         let customers: [(String, String, Channel)] = [("card", "4111111111110006", .atm), ("login", "ada", .web), ("login", "chloe", .kiosk),
@@ -129,8 +154,7 @@ struct OperationsTests {
         #expect(scraped["decision-1"]?.keys.contains { $0.hasPrefix("offerloop_catalog_info{version=") } == true)
 
         // The broker stops: the services are still alive but cannot serve; it comes back: ready again.
-        let brokerPID = try String(contentsOf: runDirectory.appendingPathComponent("pids/broker.pid"), encoding: .utf8)
-        kill(try #require(pid_t(brokerPID.trimmingCharacters(in: .whitespacesAndNewlines))), SIGTERM)
+        kill(try cluster.pid("broker"), SIGTERM)
         let decisionURL = try #require(endpoints["decision-1"])
         let notReady = try Self.waitFor(503, at: decisionURL + "/ready", within: 15)
         #expect(notReady.status == 503 && notReady.body.contains("broker"), "\(notReady)")
