@@ -35,7 +35,8 @@ enum WhatIfEvaluation {
         do {
             catalog = try CatalogLoader.load(yaml: text, file: path)
         } catch {
-            throw ValidationError("the catalog has errors:\n\(error)")
+            error.errors.forEach { printError($0.description) }
+            throw ExitCode(1)
         }
         let db = try ReportCommand.open(options.store)
         defer { db.close() }
