@@ -30,6 +30,10 @@ public struct WhatIf: Sendable {
         }
     }
 
+    /// The logged reasons (Decision.Reason.code) of drops made after the eligibility rule was checked.
+    static let notEligible = Decision.Reason.notEligible("").code, heldOut = Decision.Reason.heldOut(0).code
+    static let suppressed = Decision.Reason.suppressed("").code
+
     public let engine: DecisionEngine
     /// The catalogs that decided, by version.
     public let running: [String: OfferCatalog]
@@ -52,7 +56,7 @@ public struct WhatIf: Sendable {
         let channel = ChannelName.name(record.channel) ?? ""
         let day = Int(record.timeUnixMs / 86_400_000)
         let strategyIndex = engine.strategy(of: record.customerID)
-        let strategy = engine.strategies[strategyIndex].strategy
+        let shows = engine.strategies[strategyIndex].shows
         var judged: [String: CandidateRecord] = [:]
         for candidate in record.candidates { judged[candidate.offerID] = candidate }
 
@@ -60,15 +64,15 @@ public struct WhatIf: Sendable {
         var propensities: [String: Propensity] = [:]
         for (index, offer) in new.offers.enumerated() {
             // What the new catalog decides from the request and the customer id alone.
-            guard offer.channels.contains(channel), offer.isValid(onDay: day), strategy.offers?.contains(offer.id) ?? true,
+            guard offer.channels.contains(channel), offer.isValid(onDay: day), shows?[index] ?? true,
                   !(offer.holdoutPercent > 0 && ControlGroup.contains(record.customerID, percent: offer.holdoutPercent, salt: new.controlSalt + "/" + offer.id))
             else { continue }
             // The rest (eligibility, suppression) only as the log judged it, under the same rule.
             guard let logged = judged[offer.id], let before = old.offer(offer.id) else { return .failure(.newOffer(offer.id)) }
-            let eligibilityChecked = logged.kept || ["not_eligible", "held_out"].contains(logged.reason) || logged.reason.hasPrefix("suppressed")
+            let eligibilityChecked = logged.kept || [Self.notEligible, Self.heldOut].contains(logged.reason) || logged.reason.hasPrefix(Self.suppressed)
             guard eligibilityChecked else { return .failure(.unjudgedOffer(offer.id)) }
             if before.eligibility?.text != offer.eligibility?.text { return .failure(.ruleChanged(offer.id)) }
-            guard logged.kept || logged.reason == "held_out" else { continue }
+            guard logged.kept || logged.reason == Self.heldOut else { continue }
             kept.append(index)
             if logged.kept { propensities[offer.id] = Propensity(mean: logged.propensity, logitVariance: logged.hasLogitVariance ? logged.logitVariance : nil) }
         }
