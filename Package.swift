@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "offerloop-decision", targets: ["Decision"]),
         .executable(name: "offerloop-feedback", targets: ["Feedback"]),
         .executable(name: "offerloop-loadtest", targets: ["LoadTest"]),
+        .executable(name: "offerloop-gateway", targets: ["Gateway"]),
         // IPS, SNIPS and DR with seeded bootstrap intervals on any logged bandit feedback.
         .library(name: "OffPolicyEvaluation", targets: ["OffPolicyEvaluation"]),
         // For Swift touchpoints: BrokerClient (deadlines, retries, two brokers, CURVE) and the protocol's messages.
@@ -40,6 +41,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // The HTTP/JSON gateway's server (and TLS); without its optional swift-configuration support.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
     ],
     targets: [
         // Shared/ holds three kinds of library (README.md, Layout): the platform every process
@@ -125,6 +128,15 @@ let package = Package(
         .executableTarget(name: "Scoring", dependencies: ["ModelReplica", "ScoringCore", "Transport", "ProcessShell", "Store", metrics], path: "Services/Scoring"),
         .executableTarget(name: "Decision", dependencies: ["DecisionCore", "DecisionRecords", "ModelReplica", "ProfileCore", "Random", "Transport", "ProcessShell", "Store", metrics, protobuf], path: "Services/Decision"),
         .executableTarget(name: "Feedback", dependencies: ["DecisionRecords", "Transport", "ProcessShell", "Store", metrics], path: "Services/Feedback"),
+        // The HTTP/JSON gateway: web touchpoints, the agent's desktop, Personalizer's applications.
+        .executableTarget(
+            name: "Gateway",
+            dependencies: [
+                "Transport", "ProcessShell", "Wire", "ZeroMQ", logging, metrics, protobuf,
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+            ],
+            path: "Services/Gateway"),
         .executableTarget(name: "Echo", dependencies: ["Transport", "ProcessShell"], path: "Services/Echo"),
         .executableTarget(
             name: "CLI",
