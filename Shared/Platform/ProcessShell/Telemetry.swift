@@ -21,7 +21,8 @@ public struct TelemetryOptions: ParsableArguments {
         }
     }
 
-    static func split(_ address: String) -> (host: String, port: Int)? {
+    /// HOST:PORT split; nil when it is not one.
+    public static func split(_ address: String) -> (host: String, port: Int)? {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
               (0...65535).contains(port), colon > address.startIndex else { return nil }
         return (String(address[..<colon]), port)

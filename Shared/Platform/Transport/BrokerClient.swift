@@ -111,6 +111,10 @@ public final class BrokerClient {
 
     public var inFlight: Int { pending.count }
 
+    /// When `receive` next has work of its own — a retry or a deadline (monotonic ns) — for a
+    /// caller that waits on the client's sockets in its own poller; nil with nothing in flight.
+    public var nextDue: UInt64? { pending.values.map { $0.retryAt ?? $0.deadline }.min() }
+
     /// Waits for the next answer (or typed timeout) of any call in flight, up to the earliest
     /// deadline among them. Nil when nothing is in flight, or `waitMilliseconds` passed first
     /// (0: only what has already arrived).
@@ -121,7 +125,7 @@ public final class BrokerClient {
             let now = MonotonicClock.now()
             expire(now: now)
             if !answers.isEmpty { break }
-            let nextEvent = pending.values.map { $0.retryAt ?? $0.deadline }.min()!
+            let nextEvent = nextDue!
             let until = giveUp.map { min($0, nextEvent) } ?? nextEvent
             let received = try waitForReply(upToMicros: until > now ? (until - now) / 1000 : 0)
             if !received, let giveUp, MonotonicClock.now() >= giveUp { break }

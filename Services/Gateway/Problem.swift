@@ -1,0 +1,79 @@
+// Every error the gateway answers is RFC 9457 problem details (`application/problem+json`) that
+// carry the wire's ErrorCode, so an HTTP touchpoint handles the same typed errors a ZeroMQ one does.
+// The ErrorCode → HTTP status table is here, once; docs/PROTOCOL.md prints it and the gateway's
+// tests call every code through it.
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Wire
+
+struct Problem: HTTPResponseError {
+    let error: ServiceError
+
+    init(_ error: ServiceError) { self.error = error }
+    init(_ code: ErrorCode, _ message: String) { error = ServiceError(code, message) }
+
+    var status: HTTPResponse.Status { Self.status(for: error.code) }
+
+    /// One HTTP status per wire code.
+    static func status(for code: ErrorCode) -> HTTPResponse.Status {
+        switch code {
+        case .malformed, .unsupportedVersion: .badRequest                        // 400
+        case .unauthorized: .unauthorized                                        // 401
+        case .notFound: .notFound                                                // 404
+        case .alreadyExists: .conflict                                           // 409
+        case .outOfWindow, .outOfRange: .gone                                    // 410
+        case .tooLarge: .contentTooLarge                                         // 413
+        case .invalidArgument: .unprocessableContent                             // 422
+        case .overloaded: .tooManyRequests                                       // 429
+        case .internal, .unspecified, .UNRECOGNIZED: .internalServerError        // 500
+        case .unknownMethod: .notImplemented                                     // 501
+        case .noWorkers, .unavailable, .shuttingDown: .serviceUnavailable        // 503
+        case .deadlineExceeded: .gatewayTimeout                                  // 504
+        }
+    }
+
+    /// Codes a client may send again (after `Retry-After` seconds): the cluster is busy or a worker was lost.
+    static func retryable(_ code: ErrorCode) -> Bool {
+        [.overloaded, .noWorkers, .unavailable, .shuttingDown].contains(code)
+    }
+
+    /// The problem's JSON: type, title, status, detail, and the wire code.
+    var body: [String: Any] {
+        ["type": "urn:offerloop:error:\(error.code.name)", "title": error.code.name, "status": Int(status.code),
+         "detail": error.message, "code": error.code.name]
+    }
+
+    func response(from request: Request, context: some Hummingbird.RequestContext) throws -> Response {
+        var headers: HTTPFields = [.contentType: "application/problem+json"]
+        if Self.retryable(error.code) { headers[.retryAfter] = "1" }
+        if error.code == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"offerloop\"" }
+        let bytes = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+/// Errors from Hummingbird itself (no such route, a body over the limit, a wrong method) come
+/// out as problems too, with the nearest wire code.
+struct ProblemMiddleware<Context: Hummingbird.RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError {
+            let code: ErrorCode = switch error.status {
+            case .notFound: .notFound
+            case .contentTooLarge: .tooLarge
+            case .unauthorized, .forbidden: .unauthorized
+            case .methodNotAllowed, .notImplemented: .unknownMethod
+            case .badRequest: .malformed
+            default: error.status.code >= 500 ? .internal : .invalidArgument
+            }
+            let detail = error.body ?? (error.status == .notFound ? "no route \(request.method) \(request.uri.path)" : error.status.reasonPhrase)
+            throw Problem(code, detail)
+        } catch let error as Problem {
+            throw error
+        } catch let error as ServiceError {
+            throw Problem(error)
+        }
+    }
+}
