@@ -72,11 +72,12 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Shared/Platform/Store"),
-        // How a process talks through the broker: worker loop, broker client, methods, streams, CURVE/ZAP.
+        // How a process talks through the broker: worker loop, broker client, methods, streams, CURVE/ZAP,
+        // the gateway's API keys (their SHA-256 digests: swift-crypto).
         .target(
             name: "Transport",
             // Store only for StoreError's wire form (StoreError+ServiceError.swift): the store knows no wire type.
-            dependencies: ["ZeroMQ", "Wire", "Store", logging, metrics],
+            dependencies: ["ZeroMQ", "Wire", "Store", logging, metrics, .product(name: "Crypto", package: "swift-crypto")],
             path: "Shared/Platform/Transport"),
         // The process around it: options from flags/env, logging, telemetry over HTTP, lifecycle.
         .target(

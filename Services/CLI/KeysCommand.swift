@@ -2,6 +2,8 @@
 // operator: NAME.key (the secret key, readable by its owner only) and NAME.pub (the public key),
 // which with --role goes straight into the broker's keys directory, allow/ROLE/NAME.pub.
 // `offerloop keys cluster`: every key the cluster needs (compose and `scripts/cluster --secure`).
+// `offerloop keys api NAME --role ROLE --file FILE`: an API key for the HTTP gateway (its digest
+// added to FILE, the key printed once).
 import ArgumentParser
 import Foundation
 import Transport
@@ -11,7 +13,7 @@ extension KeyRole: ExpressibleByArgument {}
 
 struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "keys", abstract: "Make CURVE key pairs.", subcommands: [New.self, Cluster.self])
+        commandName: "keys", abstract: "Make CURVE key pairs, and the HTTP gateway's API keys.", subcommands: [New.self, Cluster.self, API.self])
 
     struct New: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -29,7 +31,9 @@ struct KeysCommand: ParsableCommand {
         @Flag(help: "Replace existing keys of that name.")
         var force = false
 
-        func validate() throws {
+        func validate() throws { try Self.validate(name: name) }
+
+        static func validate(name: String) throws {
             guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
                 throw ValidationError("the name '\(name)' may hold only letters, digits, '-' and '_'")
             }
@@ -66,6 +70,40 @@ struct KeysCommand: ParsableCommand {
                 print("\(secret.path)")
             }
             print("keys in \(dir): the broker's allow-list is \(dir)/allow")
+        }
+    }
+
+    struct API: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "api",
+            abstract: "Make an API key for the HTTP gateway: its SHA-256 digest goes into FILE (the gateway's --api-keys, read at its start); the key is printed once, to give to its holder.")
+
+        @Argument(help: "Whose key: a touchpoint, an agent (e.g. agent-ada), an operator (letters, digits, '-', '_').")
+        var name: String
+
+        @Option(help: "What the key may do, as a CURVE key of that role at the broker: clients (touchpoints, agents), services, admin (operators).")
+        var role: KeyRole = .client
+
+        @Option(help: "The gateway's API keys file; made if missing.")
+        var file: String = "api-keys"
+
+        func validate() throws { try New.validate(name: name) }
+
+        func run() throws {
+            let key = APIKeys.newKey()
+            let line = APIKeys.line(APIKey(role: role, name: name), key: key) + "\n"
+            let url = URL(fileURLWithPath: file)
+            if !FileManager.default.fileExists(atPath: file) {
+                guard FileManager.default.createFile(atPath: file, contents: Data("# ROLE NAME SHA256 (offerloop keys api)\n".utf8), attributes: [.posixPermissions: 0o600]) else {
+                    throw ValidationError("cannot write \(file)")
+                }
+            }
+            let handle = try FileHandle(forWritingTo: url)
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(line.utf8))
+            FileHandle.standardError.write(Data("\(file): \(role.rawValue) \(name) added; the gateway reads it at its next start. The key (shown once):\n".utf8))
+            print(key)
         }
     }
 

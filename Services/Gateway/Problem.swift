@@ -9,11 +9,16 @@ import Wire
 
 struct Problem: HTTPResponseError {
     let error: ServiceError
+    /// For a method the path does not take: the methods it does (405 and its Allow header).
+    var allow: String?
 
     init(_ error: ServiceError) { self.error = error }
-    init(_ code: ErrorCode, _ message: String) { error = ServiceError(code, message) }
+    init(_ code: ErrorCode, _ message: String, allow: String? = nil) {
+        error = ServiceError(code, message)
+        self.allow = allow
+    }
 
-    var status: HTTPResponse.Status { Self.status(for: error.code) }
+    var status: HTTPResponse.Status { allow == nil ? Self.status(for: error.code) : .methodNotAllowed }
 
     /// One HTTP status per wire code.
     static func status(for code: ErrorCode) -> HTTPResponse.Status {
@@ -48,6 +53,7 @@ struct Problem: HTTPResponseError {
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         if Self.retryable(error.code) { headers[.retryAfter] = "1" }
         if error.code == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"offerloop\"" }
+        if let allow { headers[.allow] = allow }
         let bytes = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
@@ -59,6 +65,10 @@ struct ProblemMiddleware<Context: Hummingbird.RequestContext>: RouterMiddleware 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound && OpenAPIDocument.methods(forPath: request.uri.path) != nil {
+            // A documented path asked with another method: 405 with the methods it has.
+            let methods = OpenAPIDocument.methods(forPath: request.uri.path)!.joined(separator: ", ")
+            throw Problem(.unknownMethod, "\(request.uri.path) takes \(methods), not \(request.method)", allow: methods)
         } catch let error as HTTPError {
             let code: ErrorCode = switch error.status {
             case .notFound: .notFound

@@ -17,11 +17,16 @@ enum ProtoJSON {
 
     static func decode<T: Message>(_ type: T.Type, bytes: some Collection<UInt8>) throws(Problem) -> T {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return T() }
+        let message: T
         do {
-            return try T(jsonUTF8Bytes: Array(bytes))
+            message = try T(jsonUTF8Bytes: Array(bytes))
         } catch {
             throw Problem(.malformed, "the body is not a \(T.protoMessageName.split(separator: ".").last!) as proto3 JSON: \(describe(error))")
         }
+        if let numbers = (message as? EnumFields)?.enumNumbers, let wrong = numbers.first(where: { Int32(exactly: $0) == nil }) {
+            throw Problem(.malformed, "the enum number \(wrong) is outside int32")
+        }
+        return message
     }
 
     /// A 200 (or `status`) answer with `message` as JSON.
@@ -45,3 +50,13 @@ enum ProtoJSON {
         }
     }
 }
+
+/// The gateway's request messages with enum fields. swift-protobuf's JSON decoder takes any
+/// integer for an enum, even one outside int32, which its binary encoder then cannot write (an
+/// assertion in a debug build, wrong bytes in a release one); ProtoJSON refuses such a number.
+protocol EnumFields { var enumNumbers: [Int] { get } }
+extension DecideRequest: EnumFields { var enumNumbers: [Int] { [channel.rawValue] } }
+extension Outcome: EnumFields { var enumNumbers: [Int] { [type.rawValue, channel.rawValue] } }
+extension OutcomeBatch: EnumFields { var enumNumbers: [Int] { outcomes.flatMap(\.enumNumbers) } }
+extension EventRecord: EnumFields { var enumNumbers: [Int] { [event.channel.rawValue] } }
+extension TransactionRecord: EnumFields { var enumNumbers: [Int] { [channel.rawValue] } }
