@@ -193,6 +193,7 @@ let package = Package(
         .testTarget(name: "ProfileServiceTests", dependencies: ["Profile", "ServiceTesting", "ProfileStore", "Store", logging]),
         .testTarget(name: "ScoringServiceTests", dependencies: ["Scoring", "ServiceTesting", "ModelReplica", "ScoringCore", "Store", "ZeroMQ", logging]),
         .testTarget(name: "FeedbackServiceTests", dependencies: ["Feedback", "ServiceTesting", "DecisionRecords", "Store", "ZeroMQ", logging]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Transport", "Wire", "ZeroMQ", protobuf, .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "IntegrationTests", dependencies: ["Transport", protobuf, .product(name: "Yams", package: "Yams")]),
     ],
     swiftLanguageModes: [.v6]

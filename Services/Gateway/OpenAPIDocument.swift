@@ -10,12 +10,12 @@ enum OpenAPIDocument {
         Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: json)))
     }
 
-    /// Each documented path (its segments; nil for a {parameter}) and its methods, upper case.
-    static let operations: [(segments: [String?], methods: [String])] = {
+    /// Each documented path, its segments (nil for a {parameter}) and its methods, upper case.
+    static let operations: [(path: String, segments: [String?], methods: [String])] = {
         let document = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
         let paths = document?["paths"] as? [String: [String: Any]] ?? [:]
         return paths.map { path, operations in
-            (path.split(separator: "/").map { $0.hasPrefix("{") ? nil : String($0) }, operations.keys.map { $0.uppercased() }.sorted())
+            (path, path.split(separator: "/").map { $0.hasPrefix("{") ? nil : String($0) }, operations.keys.map { $0.uppercased() }.sorted())
         }
     }()
 

@@ -43,19 +43,24 @@ struct Problem: HTTPResponseError {
         [.overloaded, .noWorkers, .unavailable, .shuttingDown].contains(code)
     }
 
+    /// The wire code as proto3 JSON names it (as in a batch's per-outcome errors).
+    var code: String { error.code == .unspecified ? "ERROR_CODE_UNSPECIFIED" : error.code.name }
+
     /// The problem's JSON: type, title, status, detail, and the wire code.
-    var body: [String: Any] {
-        ["type": "urn:offerloop:error:\(error.code.name)", "title": error.code.name, "status": Int(status.code),
-         "detail": error.message, "code": error.code.name]
+    var body: Data {
+        let fields: [String: Any] = ["type": "urn:offerloop:error:\(code)", "title": code, "status": Int(status.code),
+                                     "detail": error.message, "code": code]
+        return (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
     }
 
-    func response(from request: Request, context: some Hummingbird.RequestContext) throws -> Response {
+    func response(from request: Request, context: some Hummingbird.RequestContext) throws -> Response { response }
+
+    var response: Response {
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         if Self.retryable(error.code) { headers[.retryAfter] = "1" }
         if error.code == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"offerloop\"" }
         if let allow { headers[.allow] = allow }
-        let bytes = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
 
