@@ -74,7 +74,9 @@ struct ProblemMiddleware<Context: Hummingbird.RequestContext>: RouterMiddleware 
             // A documented path asked with another method: 405 with the methods it has.
             let methods = OpenAPIDocument.methods(forPath: request.uri.path)!.joined(separator: ", ")
             throw Problem(.unknownMethod, "\(request.uri.path) takes \(methods), not \(request.method)", allow: methods)
-        } catch let error as HTTPError {
+        } catch let error as Problem {
+            throw error
+        } catch let error as any HTTPResponseError {
             let code: ErrorCode = switch error.status {
             case .notFound: .notFound
             case .contentTooLarge: .tooLarge
@@ -83,10 +85,12 @@ struct ProblemMiddleware<Context: Hummingbird.RequestContext>: RouterMiddleware 
             case .badRequest: .malformed
             default: error.status.code >= 500 ? .internal : .invalidArgument
             }
-            let detail = error.body ?? (error.status == .notFound ? "no route \(request.method) \(request.uri.path)" : error.status.reasonPhrase)
+            let detail = switch error.status {
+            case .notFound: "no route \(request.method) \(request.uri.path)"
+            case .contentTooLarge: "the body is over the gateway's limit of \(context.maxUploadSize) bytes"
+            default: (error as? HTTPError)?.body ?? error.status.reasonPhrase
+            }
             throw Problem(code, detail)
-        } catch let error as Problem {
-            throw error
         } catch let error as ServiceError {
             throw Problem(error)
         }

@@ -2,6 +2,7 @@
 // in what the path names (the customer's identity), checks the caller's role, asks the cluster
 // through the broker within the request's deadline and answers the reply as JSON. The messages,
 // their fields and their errors are the ZeroMQ protocol's own (docs/PROTOCOL.md).
+import Foundation
 import HTTPTypes
 import Hummingbird
 import SwiftProtobuf
@@ -105,8 +106,10 @@ struct V1Routes {
     }
 
     private func identity(_ context: GatewayContext) throws(Problem) -> Identity {
-        guard let kind = context.parameters.get("kind"), let value = context.parameters.get("value"), !kind.isEmpty, !value.isEmpty else {
-            throw Problem(.invalidArgument, "the path names no customer: /v1/customers/{kind}/{value}")
+        // Path segments arrive percent-encoded (a phone's "+" as %2B).
+        guard let kind = context.parameters.get("kind")?.removingPercentEncoding, let value = context.parameters.get("value")?.removingPercentEncoding,
+              !kind.isEmpty, !value.isEmpty else {
+            throw Problem(.invalidArgument, "the path names no customer (or not in valid percent-encoding): /v1/customers/{kind}/{value}")
         }
         return Identity.with {
             $0.kind = kind

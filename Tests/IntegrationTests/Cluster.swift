@@ -77,6 +77,9 @@ final class Cluster {
         return process
     }
 
+    /// Stops `process` with the cluster (a process started with `launch` that is not a worker).
+    func adopt(_ process: Process) { workers.append(process) }
+
     /// `environment`: variables added to the test's own.
     func launch(_ binary: String, _ arguments: [String], log: String, environment: [String: String] = [:]) throws -> Process {
         let process = Process()
