@@ -52,7 +52,7 @@ struct KeysCommand: ParsableCommand {
 
     struct Cluster: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write every key pair the cluster needs that DIR does not hold yet: the broker's, each service's, a touchpoint's and an operator's, with the allow-list in DIR/allow.")
+            abstract: "Write every key pair the cluster needs that DIR does not hold yet: the broker's, each service's, the gateway's, a touchpoint's and an operator's, with the allow-list in DIR/allow; and the gateway's API keys file DIR/api-keys with a touchpoint's and an operator's key.")
 
         @Option(help: "Directory to write the keys to.")
         var dir: String = "keys"
@@ -61,6 +61,9 @@ struct KeysCommand: ParsableCommand {
         static let holders: [(String, KeyRole?)] = [("broker", nil)]
             + ["profile", "scoring", "decision", "feedback", "echo"].map { ($0, .service) }
             + [("touchpoint", .client), ("ops", .admin)]
+            // The HTTP gateway passes on what its API keys' roles allow (it checks them by the
+            // broker's own table), an admin's reload among them.
+            + [("gateway", .admin)]
 
         func run() throws {
             for (name, role) in Self.holders {
@@ -69,7 +72,19 @@ struct KeysCommand: ParsableCommand {
                 _ = try KeysCommand.write(secret: secret, public: pub)
                 print("\(secret.path)")
             }
-            print("keys in \(dir): the broker's allow-list is \(dir)/allow")
+            // The gateway's API keys: a touchpoint's and an operator's, each key in NAME.api-key.
+            let apiKeys = URL(fileURLWithPath: dir).appendingPathComponent("api-keys").path
+            if !FileManager.default.fileExists(atPath: apiKeys) {
+                for (name, role) in [("touchpoint", KeyRole.client), ("ops", .admin)] {
+                    let key = try API.add(name: name, role: role, file: apiKeys)
+                    let path = URL(fileURLWithPath: dir).appendingPathComponent("\(name).api-key").path
+                    guard FileManager.default.createFile(atPath: path, contents: Data((key + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+                        throw ValidationError("cannot write \(path)")
+                    }
+                }
+                print(apiKeys)
+            }
+            print("keys in \(dir): the broker's allow-list is \(dir)/allow; the gateway's API keys \(apiKeys) (touchpoint.api-key, ops.api-key)")
         }
     }
 
@@ -90,20 +105,24 @@ struct KeysCommand: ParsableCommand {
         func validate() throws { try New.validate(name: name) }
 
         func run() throws {
+            let key = try Self.add(name: name, role: role, file: file)
+            FileHandle.standardError.write(Data("\(file): \(role.rawValue) \(name) added; the gateway reads it at its next start. The key (shown once):\n".utf8))
+            print(key)
+        }
+
+        /// Adds a new key's line to `file` (made, readable by its owner only, if missing); returns the key.
+        static func add(name: String, role: KeyRole, file: String) throws -> String {
             let key = APIKeys.newKey()
-            let line = APIKeys.line(APIKey(role: role, name: name), key: key) + "\n"
-            let url = URL(fileURLWithPath: file)
             if !FileManager.default.fileExists(atPath: file) {
                 guard FileManager.default.createFile(atPath: file, contents: Data("# ROLE NAME SHA256 (offerloop keys api)\n".utf8), attributes: [.posixPermissions: 0o600]) else {
                     throw ValidationError("cannot write \(file)")
                 }
             }
-            let handle = try FileHandle(forWritingTo: url)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
             defer { try? handle.close() }
             try handle.seekToEnd()
-            try handle.write(contentsOf: Data(line.utf8))
-            FileHandle.standardError.write(Data("\(file): \(role.rawValue) \(name) added; the gateway reads it at its next start. The key (shown once):\n".utf8))
-            print(key)
+            try handle.write(contentsOf: Data((APIKeys.line(APIKey(role: role, name: name), key: key) + "\n").utf8))
+            return key
         }
     }
 

@@ -24,9 +24,9 @@ struct ComposeTests {
         // The stack runs the decision replicas as one service per partition.
         let partitions = name == "stack.yml" ? Self.decisionPartitions.filter { !Self.services.contains($0) } : []
         #expect(Set(definitions.keys) == Set(Self.services + partitions + ["postgres", "prometheus", "grafana"]))
-        // Only the brokers publish a port for touchpoints (and Prometheus and Grafana their UIs):
-        // every other service connects, so any of them scales.
-        #expect(Set(definitions.filter { $0.value["ports"] != nil }.map(\.key)) == Set(Self.brokers + ["prometheus", "grafana"]))
+        // Only the brokers publish a port for touchpoints, the gateway one for HTTP touchpoints (and
+        // Prometheus and Grafana their UIs): every other service connects, so any of them scales.
+        #expect(Set(definitions.filter { $0.value["ports"] != nil }.map(\.key)) == Set(Self.brokers + ["gateway", "prometheus", "grafana"]))
         // Every service serves its metrics on 9100, where Prometheus looks, and is checked by /ready.
         for name in Self.services {
             let environment = definitions[name]?["environment"] as? [String: Any]
@@ -127,7 +127,7 @@ struct ComposeTests {
         let compose = try Self.resolvedServices(Self.compose.appendingPathComponent("docker-compose.yml").path)
         #expect((compose["decision"]?["environment"] as? [String: Any])?["OFFERLOOP_PARTITION"] == nil && compose["decision-2"] == nil)
     }
-    static let services = brokers + ["profile", "scoring", "decision", "feedback"]
+    static let services = brokers + ["profile", "scoring", "decision", "feedback", "gateway"]
 
     /// The services as compose resolves them, once the file passed every check.
     static func resolvedServices(_ file: String) throws -> [String: [String: Any]] {

@@ -32,7 +32,12 @@ extension KeysTests {
             Set(((try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("allow/\(role)").path)) ?? []))
         }
         #expect(names("services") == ["profile.pub", "scoring.pub", "decision.pub", "feedback.pub", "echo.pub"])
-        #expect(names("clients") == ["touchpoint.pub"] && names("admin") == ["ops.pub"])
+        #expect(names("clients") == ["touchpoint.pub"] && names("admin") == ["ops.pub", "gateway.pub"])
+        // The gateway's API keys: a touchpoint's and an operator's, the file holding their digests only.
+        let touchpointKey = try String(contentsOf: dir.appendingPathComponent("touchpoint.api-key"), encoding: .utf8).trimmingCharacters(in: .newlines)
+        let apiKeys = try String(contentsOf: dir.appendingPathComponent("api-keys"), encoding: .utf8)
+        #expect(touchpointKey.hasPrefix("olk_") && !apiKeys.contains(touchpointKey))
+        #expect(apiKeys.contains("\nclients touchpoint ") && apiKeys.contains("\nadmin ops "))
         let broker = try String(contentsOf: dir.appendingPathComponent("broker.key"), encoding: .utf8)
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("broker.pub").path))
         #expect(try run("offerloop", ["keys", "cluster", "--dir", dir.path]).0 == 0)
