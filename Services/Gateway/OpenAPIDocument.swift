@@ -1,6 +1,7 @@
 // The gateway's OpenAPI 3.1 document, served at /v1/openapi.json: every route, its request and
-// reply (the protocol's messages in proto3 JSON), and its problems. GatewayTests checks that it
-// lists exactly the routes the router serves; schemathesis checks the real answers against it.
+// reply (the protocol's messages in proto3 JSON), and its problems. Written by scripts/gen-openapi;
+// GatewayTests checks that it lists exactly the routes the router serves, schemathesis checks the
+// real answers against it.
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -15,7 +16,8 @@ enum OpenAPIDocument {
         let document = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
         let paths = document?["paths"] as? [String: [String: Any]] ?? [:]
         return paths.map { path, operations in
-            (path, path.split(separator: "/").map { $0.hasPrefix("{") ? nil : String($0) }, operations.keys.map { $0.uppercased() }.sorted())
+            let methods = operations.keys.filter { ["get", "put", "post", "delete", "patch"].contains($0) }.map { $0.uppercased() }.sorted()
+            return (path, path.split(separator: "/").map { $0.hasPrefix("{") ? nil : String($0) }, methods)
         }
     }()
 
@@ -79,41 +81,8 @@ enum OpenAPIDocument {
        }
       }
      },
-     "400": {
-      "$ref": "#/components/responses/E400"
-     },
-     "401": {
-      "$ref": "#/components/responses/E401"
-     },
-     "404": {
-      "$ref": "#/components/responses/E404"
-     },
-     "409": {
-      "$ref": "#/components/responses/E409"
-     },
-     "410": {
-      "$ref": "#/components/responses/E410"
-     },
-     "413": {
-      "$ref": "#/components/responses/E413"
-     },
-     "422": {
-      "$ref": "#/components/responses/E422"
-     },
-     "429": {
-      "$ref": "#/components/responses/E429"
-     },
-     "500": {
-      "$ref": "#/components/responses/E500"
-     },
-     "501": {
-      "$ref": "#/components/responses/E501"
-     },
-     "503": {
-      "$ref": "#/components/responses/E503"
-     },
-     "504": {
-      "$ref": "#/components/responses/E504"
+     "default": {
+      "$ref": "#/components/responses/Problem"
      }
     }
    }
@@ -162,41 +131,8 @@ enum OpenAPIDocument {
        }
       }
      },
-     "400": {
-      "$ref": "#/components/responses/E400"
-     },
-     "401": {
-      "$ref": "#/components/responses/E401"
-     },
-     "404": {
-      "$ref": "#/components/responses/E404"
-     },
-     "409": {
-      "$ref": "#/components/responses/E409"
-     },
-     "410": {
-      "$ref": "#/components/responses/E410"
-     },
-     "413": {
-      "$ref": "#/components/responses/E413"
-     },
-     "422": {
-      "$ref": "#/components/responses/E422"
-     },
-     "429": {
-      "$ref": "#/components/responses/E429"
-     },
-     "500": {
-      "$ref": "#/components/responses/E500"
-     },
-     "501": {
-      "$ref": "#/components/responses/E501"
-     },
-     "503": {
-      "$ref": "#/components/responses/E503"
-     },
-     "504": {
-      "$ref": "#/components/responses/E504"
+     "default": {
+      "$ref": "#/components/responses/Problem"
      }
     }
    }
@@ -221,41 +157,8 @@ enum OpenAPIDocument {
        }
       }
      },
-     "400": {
-      "$ref": "#/components/responses/E400"
-     },
-     "401": {
-      "$ref": "#/components/responses/E401"
-     },
-     "404": {
-      "$ref": "#/components/responses/E404"
-     },
-     "409": {
-      "$ref": "#/components/responses/E409"
-     },
-     "410": {
-      "$ref": "#/components/responses/E410"
-     },
-     "413": {
-      "$ref": "#/components/responses/E413"
-     },
-     "422": {
-      "$ref": "#/components/responses/E422"
-     },
-     "429": {
-      "$ref": "#/components/responses/E429"
-     },
-     "500": {
-      "$ref": "#/components/responses/E500"
-     },
-     "501": {
-      "$ref": "#/components/responses/E501"
-     },
-     "503": {
-      "$ref": "#/components/responses/E503"
-     },
-     "504": {
-      "$ref": "#/components/responses/E504"
+     "default": {
+      "$ref": "#/components/responses/Problem"
      }
     }
    }
@@ -280,41 +183,8 @@ enum OpenAPIDocument {
        }
       }
      },
-     "400": {
-      "$ref": "#/components/responses/E400"
-     },
-     "401": {
-      "$ref": "#/components/responses/E401"
-     },
-     "404": {
-      "$ref": "#/components/responses/E404"
-     },
-     "409": {
-      "$ref": "#/components/responses/E409"
-     },
-     "410": {
-      "$ref": "#/components/responses/E410"
-     },
-     "413": {
-      "$ref": "#/components/responses/E413"
-     },
-     "422": {
-      "$ref": "#/components/responses/E422"
-     },
-     "429": {
-      "$ref": "#/components/responses/E429"
-     },
-     "500": {
-      "$ref": "#/components/responses/E500"
-     },
-     "501": {
-      "$ref": "#/components/responses/E501"
-     },
-     "503": {
-      "$ref": "#/components/responses/E503"
-     },
-     "504": {
-      "$ref": "#/components/responses/E504"
+     "default": {
+      "$ref": "#/components/responses/Problem"
      }
     }
    }
@@ -334,41 +204,8 @@ enum OpenAPIDocument {
        }
       }
      },
-     "400": {
-      "$ref": "#/components/responses/E400"
-     },
-     "401": {
-      "$ref": "#/components/responses/E401"
-     },
-     "404": {
-      "$ref": "#/components/responses/E404"
-     },
-     "409": {
-      "$ref": "#/components/responses/E409"
-     },
-     "410": {
-      "$ref": "#/components/responses/E410"
-     },
-     "413": {
-      "$ref": "#/components/responses/E413"
-     },
-     "422": {
-      "$ref": "#/components/responses/E422"
-     },
-     "429": {
-      "$ref": "#/components/responses/E429"
-     },
-     "500": {
-      "$ref": "#/components/responses/E500"
-     },
-     "501": {
-      "$ref": "#/components/responses/E501"
-     },
-     "503": {
-      "$ref": "#/components/responses/E503"
-     },
-     "504": {
-      "$ref": "#/components/responses/E504"
+     "default": {
+      "$ref": "#/components/responses/Problem"
      }
     }
    }
@@ -378,25 +215,6 @@ enum OpenAPIDocument {
     "operationId": "customerView",
     "summary": "The one view of a customer (profile.view)",
     "parameters": [
-     {
-      "name": "kind",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "minLength": 1
-      },
-      "description": "the identity's kind: customer, card, account, phone, login, loyalty, cookie, device"
-     },
-     {
-      "name": "value",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "minLength": 1
-      }
-     },
      {
       "$ref": "#/components/parameters/Deadline"
      },
@@ -423,41 +241,8 @@ enum OpenAPIDocument {
        }
       }
      },
-     "400": {
-      "$ref": "#/components/responses/E400"
-     },
-     "401": {
-      "$ref": "#/components/responses/E401"
-     },
-     "404": {
-      "$ref": "#/components/responses/E404"
-     },
-     "409": {
-      "$ref": "#/components/responses/E409"
-     },
-     "410": {
-      "$ref": "#/components/responses/E410"
-     },
-     "413": {
-      "$ref": "#/components/responses/E413"
-     },
-     "422": {
-      "$ref": "#/components/responses/E422"
-     },
-     "429": {
-      "$ref": "#/components/responses/E429"
-     },
-     "500": {
-      "$ref": "#/components/responses/E500"
-     },
-     "501": {
-      "$ref": "#/components/responses/E501"
-     },
-     "503": {
-      "$ref": "#/components/responses/E503"
-     },
-     "504": {
-      "$ref": "#/components/responses/E504"
+     "default": {
+      "$ref": "#/components/responses/Problem"
      }
     }
    },
@@ -465,25 +250,6 @@ enum OpenAPIDocument {
     "operationId": "updateCustomer",
     "summary": "Set or remove attributes; create with create: true (profile.upsert)",
     "parameters": [
-     {
-      "name": "kind",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "minLength": 1
-      },
-      "description": "the identity's kind: customer, card, account, phone, login, loyalty, cookie, device"
-     },
-     {
-      "name": "value",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "minLength": 1
-      }
-     },
      {
       "$ref": "#/components/parameters/Deadline"
      }
@@ -509,69 +275,38 @@ enum OpenAPIDocument {
        }
       }
      },
-     "400": {
-      "$ref": "#/components/responses/E400"
-     },
-     "401": {
-      "$ref": "#/components/responses/E401"
-     },
-     "404": {
-      "$ref": "#/components/responses/E404"
-     },
-     "409": {
-      "$ref": "#/components/responses/E409"
-     },
-     "410": {
-      "$ref": "#/components/responses/E410"
-     },
-     "413": {
-      "$ref": "#/components/responses/E413"
-     },
-     "422": {
-      "$ref": "#/components/responses/E422"
-     },
-     "429": {
-      "$ref": "#/components/responses/E429"
-     },
-     "500": {
-      "$ref": "#/components/responses/E500"
-     },
-     "501": {
-      "$ref": "#/components/responses/E501"
-     },
-     "503": {
-      "$ref": "#/components/responses/E503"
-     },
-     "504": {
-      "$ref": "#/components/responses/E504"
+     "default": {
+      "$ref": "#/components/responses/Problem"
      }
     }
-   }
+   },
+   "parameters": [
+    {
+     "name": "kind",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string",
+      "minLength": 1
+     },
+     "description": "the identity's kind: customer, card, account, phone, login, loyalty, cookie, device"
+    },
+    {
+     "name": "value",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string",
+      "minLength": 1
+     }
+    }
+   ]
   },
   "/v1/customers/{kind}/{value}/identities": {
    "post": {
     "operationId": "addIdentity",
     "summary": "Another identity of the customer (profile.add_identity)",
     "parameters": [
-     {
-      "name": "kind",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "minLength": 1
-      },
-      "description": "the identity's kind: customer, card, account, phone, login, loyalty, cookie, device"
-     },
-     {
-      "name": "value",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "minLength": 1
-      }
-     },
      {
       "$ref": "#/components/parameters/Deadline"
      }
@@ -597,69 +332,38 @@ enum OpenAPIDocument {
        }
       }
      },
-     "400": {
-      "$ref": "#/components/responses/E400"
-     },
-     "401": {
-      "$ref": "#/components/responses/E401"
-     },
-     "404": {
-      "$ref": "#/components/responses/E404"
-     },
-     "409": {
-      "$ref": "#/components/responses/E409"
-     },
-     "410": {
-      "$ref": "#/components/responses/E410"
-     },
-     "413": {
-      "$ref": "#/components/responses/E413"
-     },
-     "422": {
-      "$ref": "#/components/responses/E422"
-     },
-     "429": {
-      "$ref": "#/components/responses/E429"
-     },
-     "500": {
-      "$ref": "#/components/responses/E500"
-     },
-     "501": {
-      "$ref": "#/components/responses/E501"
-     },
-     "503": {
-      "$ref": "#/components/responses/E503"
-     },
-     "504": {
-      "$ref": "#/components/responses/E504"
+     "default": {
+      "$ref": "#/components/responses/Problem"
      }
     }
-   }
+   },
+   "parameters": [
+    {
+     "name": "kind",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string",
+      "minLength": 1
+     },
+     "description": "the identity's kind: customer, card, account, phone, login, loyalty, cookie, device"
+    },
+    {
+     "name": "value",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string",
+      "minLength": 1
+     }
+    }
+   ]
   },
   "/v1/customers/{kind}/{value}/events": {
    "post": {
     "operationId": "recordEvent",
     "summary": "An event of the customer (profile.record_event)",
     "parameters": [
-     {
-      "name": "kind",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "minLength": 1
-      },
-      "description": "the identity's kind: customer, card, account, phone, login, loyalty, cookie, device"
-     },
-     {
-      "name": "value",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "minLength": 1
-      }
-     },
      {
       "$ref": "#/components/parameters/Deadline"
      }
@@ -685,69 +389,38 @@ enum OpenAPIDocument {
        }
       }
      },
-     "400": {
-      "$ref": "#/components/responses/E400"
-     },
-     "401": {
-      "$ref": "#/components/responses/E401"
-     },
-     "404": {
-      "$ref": "#/components/responses/E404"
-     },
-     "409": {
-      "$ref": "#/components/responses/E409"
-     },
-     "410": {
-      "$ref": "#/components/responses/E410"
-     },
-     "413": {
-      "$ref": "#/components/responses/E413"
-     },
-     "422": {
-      "$ref": "#/components/responses/E422"
-     },
-     "429": {
-      "$ref": "#/components/responses/E429"
-     },
-     "500": {
-      "$ref": "#/components/responses/E500"
-     },
-     "501": {
-      "$ref": "#/components/responses/E501"
-     },
-     "503": {
-      "$ref": "#/components/responses/E503"
-     },
-     "504": {
-      "$ref": "#/components/responses/E504"
+     "default": {
+      "$ref": "#/components/responses/Problem"
      }
     }
-   }
+   },
+   "parameters": [
+    {
+     "name": "kind",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string",
+      "minLength": 1
+     },
+     "description": "the identity's kind: customer, card, account, phone, login, loyalty, cookie, device"
+    },
+    {
+     "name": "value",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string",
+      "minLength": 1
+     }
+    }
+   ]
   },
   "/v1/customers/{kind}/{value}/transactions": {
    "post": {
     "operationId": "recordTransaction",
     "summary": "A purchase (profile.record_transaction)",
     "parameters": [
-     {
-      "name": "kind",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "minLength": 1
-      },
-      "description": "the identity's kind: customer, card, account, phone, login, loyalty, cookie, device"
-     },
-     {
-      "name": "value",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "minLength": 1
-      }
-     },
      {
       "$ref": "#/components/parameters/Deadline"
      }
@@ -773,69 +446,38 @@ enum OpenAPIDocument {
        }
       }
      },
-     "400": {
-      "$ref": "#/components/responses/E400"
-     },
-     "401": {
-      "$ref": "#/components/responses/E401"
-     },
-     "404": {
-      "$ref": "#/components/responses/E404"
-     },
-     "409": {
-      "$ref": "#/components/responses/E409"
-     },
-     "410": {
-      "$ref": "#/components/responses/E410"
-     },
-     "413": {
-      "$ref": "#/components/responses/E413"
-     },
-     "422": {
-      "$ref": "#/components/responses/E422"
-     },
-     "429": {
-      "$ref": "#/components/responses/E429"
-     },
-     "500": {
-      "$ref": "#/components/responses/E500"
-     },
-     "501": {
-      "$ref": "#/components/responses/E501"
-     },
-     "503": {
-      "$ref": "#/components/responses/E503"
-     },
-     "504": {
-      "$ref": "#/components/responses/E504"
+     "default": {
+      "$ref": "#/components/responses/Problem"
      }
     }
-   }
+   },
+   "parameters": [
+    {
+     "name": "kind",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string",
+      "minLength": 1
+     },
+     "description": "the identity's kind: customer, card, account, phone, login, loyalty, cookie, device"
+    },
+    {
+     "name": "value",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string",
+      "minLength": 1
+     }
+    }
+   ]
   },
   "/v1/customers/{kind}/{value}/holdings": {
    "put": {
     "operationId": "setHolding",
     "summary": "A product held, with its balance (profile.set_holding)",
     "parameters": [
-     {
-      "name": "kind",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "minLength": 1
-      },
-      "description": "the identity's kind: customer, card, account, phone, login, loyalty, cookie, device"
-     },
-     {
-      "name": "value",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "minLength": 1
-      }
-     },
      {
       "$ref": "#/components/parameters/Deadline"
      }
@@ -861,69 +503,38 @@ enum OpenAPIDocument {
        }
       }
      },
-     "400": {
-      "$ref": "#/components/responses/E400"
-     },
-     "401": {
-      "$ref": "#/components/responses/E401"
-     },
-     "404": {
-      "$ref": "#/components/responses/E404"
-     },
-     "409": {
-      "$ref": "#/components/responses/E409"
-     },
-     "410": {
-      "$ref": "#/components/responses/E410"
-     },
-     "413": {
-      "$ref": "#/components/responses/E413"
-     },
-     "422": {
-      "$ref": "#/components/responses/E422"
-     },
-     "429": {
-      "$ref": "#/components/responses/E429"
-     },
-     "500": {
-      "$ref": "#/components/responses/E500"
-     },
-     "501": {
-      "$ref": "#/components/responses/E501"
-     },
-     "503": {
-      "$ref": "#/components/responses/E503"
-     },
-     "504": {
-      "$ref": "#/components/responses/E504"
+     "default": {
+      "$ref": "#/components/responses/Problem"
      }
     }
-   }
+   },
+   "parameters": [
+    {
+     "name": "kind",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string",
+      "minLength": 1
+     },
+     "description": "the identity's kind: customer, card, account, phone, login, loyalty, cookie, device"
+    },
+    {
+     "name": "value",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string",
+      "minLength": 1
+     }
+    }
+   ]
   },
   "/v1/customers/{kind}/{value}/session": {
    "get": {
     "operationId": "getSession",
     "summary": "The live session (profile.get_session)",
     "parameters": [
-     {
-      "name": "kind",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "minLength": 1
-      },
-      "description": "the identity's kind: customer, card, account, phone, login, loyalty, cookie, device"
-     },
-     {
-      "name": "value",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "minLength": 1
-      }
-     },
      {
       "$ref": "#/components/parameters/Deadline"
      }
@@ -939,41 +550,8 @@ enum OpenAPIDocument {
        }
       }
      },
-     "400": {
-      "$ref": "#/components/responses/E400"
-     },
-     "401": {
-      "$ref": "#/components/responses/E401"
-     },
-     "404": {
-      "$ref": "#/components/responses/E404"
-     },
-     "409": {
-      "$ref": "#/components/responses/E409"
-     },
-     "410": {
-      "$ref": "#/components/responses/E410"
-     },
-     "413": {
-      "$ref": "#/components/responses/E413"
-     },
-     "422": {
-      "$ref": "#/components/responses/E422"
-     },
-     "429": {
-      "$ref": "#/components/responses/E429"
-     },
-     "500": {
-      "$ref": "#/components/responses/E500"
-     },
-     "501": {
-      "$ref": "#/components/responses/E501"
-     },
-     "503": {
-      "$ref": "#/components/responses/E503"
-     },
-     "504": {
-      "$ref": "#/components/responses/E504"
+     "default": {
+      "$ref": "#/components/responses/Problem"
      }
     }
    },
@@ -981,25 +559,6 @@ enum OpenAPIDocument {
     "operationId": "setSession",
     "summary": "Set session keys (profile.set_session)",
     "parameters": [
-     {
-      "name": "kind",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "minLength": 1
-      },
-      "description": "the identity's kind: customer, card, account, phone, login, loyalty, cookie, device"
-     },
-     {
-      "name": "value",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "minLength": 1
-      }
-     },
      {
       "$ref": "#/components/parameters/Deadline"
      }
@@ -1025,41 +584,8 @@ enum OpenAPIDocument {
        }
       }
      },
-     "400": {
-      "$ref": "#/components/responses/E400"
-     },
-     "401": {
-      "$ref": "#/components/responses/E401"
-     },
-     "404": {
-      "$ref": "#/components/responses/E404"
-     },
-     "409": {
-      "$ref": "#/components/responses/E409"
-     },
-     "410": {
-      "$ref": "#/components/responses/E410"
-     },
-     "413": {
-      "$ref": "#/components/responses/E413"
-     },
-     "422": {
-      "$ref": "#/components/responses/E422"
-     },
-     "429": {
-      "$ref": "#/components/responses/E429"
-     },
-     "500": {
-      "$ref": "#/components/responses/E500"
-     },
-     "501": {
-      "$ref": "#/components/responses/E501"
-     },
-     "503": {
-      "$ref": "#/components/responses/E503"
-     },
-     "504": {
-      "$ref": "#/components/responses/E504"
+     "default": {
+      "$ref": "#/components/responses/Problem"
      }
     }
    },
@@ -1067,25 +593,6 @@ enum OpenAPIDocument {
     "operationId": "clearSession",
     "summary": "End the session (profile.set_session with clear)",
     "parameters": [
-     {
-      "name": "kind",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "minLength": 1
-      },
-      "description": "the identity's kind: customer, card, account, phone, login, loyalty, cookie, device"
-     },
-     {
-      "name": "value",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "minLength": 1
-      }
-     },
      {
       "$ref": "#/components/parameters/Deadline"
      }
@@ -1101,44 +608,32 @@ enum OpenAPIDocument {
        }
       }
      },
-     "400": {
-      "$ref": "#/components/responses/E400"
-     },
-     "401": {
-      "$ref": "#/components/responses/E401"
-     },
-     "404": {
-      "$ref": "#/components/responses/E404"
-     },
-     "409": {
-      "$ref": "#/components/responses/E409"
-     },
-     "410": {
-      "$ref": "#/components/responses/E410"
-     },
-     "413": {
-      "$ref": "#/components/responses/E413"
-     },
-     "422": {
-      "$ref": "#/components/responses/E422"
-     },
-     "429": {
-      "$ref": "#/components/responses/E429"
-     },
-     "500": {
-      "$ref": "#/components/responses/E500"
-     },
-     "501": {
-      "$ref": "#/components/responses/E501"
-     },
-     "503": {
-      "$ref": "#/components/responses/E503"
-     },
-     "504": {
-      "$ref": "#/components/responses/E504"
+     "default": {
+      "$ref": "#/components/responses/Problem"
      }
     }
-   }
+   },
+   "parameters": [
+    {
+     "name": "kind",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string",
+      "minLength": 1
+     },
+     "description": "the identity's kind: customer, card, account, phone, login, loyalty, cookie, device"
+    },
+    {
+     "name": "value",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string",
+      "minLength": 1
+     }
+    }
+   ]
   }
  },
  "components": {
@@ -2301,118 +1796,8 @@ enum OpenAPIDocument {
    }
   },
   "responses": {
-   "E400": {
-    "description": "MALFORMED or UNSUPPORTED_VERSION: the body is not the message",
-    "content": {
-     "application/problem+json": {
-      "schema": {
-       "$ref": "#/components/schemas/Problem"
-      }
-     }
-    }
-   },
-   "E401": {
-    "description": "UNAUTHORIZED: no key, an unknown key, or a role that may not do this",
-    "content": {
-     "application/problem+json": {
-      "schema": {
-       "$ref": "#/components/schemas/Problem"
-      }
-     }
-    }
-   },
-   "E404": {
-    "description": "NOT_FOUND: unknown customer, decision, offer, or route",
-    "content": {
-     "application/problem+json": {
-      "schema": {
-       "$ref": "#/components/schemas/Problem"
-      }
-     }
-    }
-   },
-   "E409": {
-    "description": "ALREADY_EXISTS",
-    "content": {
-     "application/problem+json": {
-      "schema": {
-       "$ref": "#/components/schemas/Problem"
-      }
-     }
-    }
-   },
-   "E410": {
-    "description": "OUT_OF_WINDOW or OUT_OF_RANGE",
-    "content": {
-     "application/problem+json": {
-      "schema": {
-       "$ref": "#/components/schemas/Problem"
-      }
-     }
-    }
-   },
-   "E413": {
-    "description": "TOO_LARGE: the body is over 1 MiB",
-    "content": {
-     "application/problem+json": {
-      "schema": {
-       "$ref": "#/components/schemas/Problem"
-      }
-     }
-    }
-   },
-   "E422": {
-    "description": "INVALID_ARGUMENT: a field is missing or out of range",
-    "content": {
-     "application/problem+json": {
-      "schema": {
-       "$ref": "#/components/schemas/Problem"
-      }
-     }
-    }
-   },
-   "E429": {
-    "description": "OVERLOADED: back off and retry (Retry-After)",
-    "content": {
-     "application/problem+json": {
-      "schema": {
-       "$ref": "#/components/schemas/Problem"
-      }
-     }
-    }
-   },
-   "E500": {
-    "description": "INTERNAL",
-    "content": {
-     "application/problem+json": {
-      "schema": {
-       "$ref": "#/components/schemas/Problem"
-      }
-     }
-    }
-   },
-   "E501": {
-    "description": "UNKNOWN_METHOD",
-    "content": {
-     "application/problem+json": {
-      "schema": {
-       "$ref": "#/components/schemas/Problem"
-      }
-     }
-    }
-   },
-   "E503": {
-    "description": "NO_WORKERS, UNAVAILABLE or SHUTTING_DOWN: retry (Retry-After)",
-    "content": {
-     "application/problem+json": {
-      "schema": {
-       "$ref": "#/components/schemas/Problem"
-      }
-     }
-    }
-   },
-   "E504": {
-    "description": "DEADLINE_EXCEEDED",
+   "Problem": {
+    "description": "a typed error: 400 MALFORMED, 401 UNAUTHORIZED, 404 NOT_FOUND, 405 (a method the path does not take), 409 ALREADY_EXISTS, 410 OUT_OF_WINDOW or OUT_OF_RANGE, 413 TOO_LARGE, 422 INVALID_ARGUMENT, 429 OVERLOADED, 500 INTERNAL, 501 UNKNOWN_METHOD, 503 NO_WORKERS, UNAVAILABLE or SHUTTING_DOWN (429 and 503 with Retry-After), 504 DEADLINE_EXCEEDED",
     "content": {
      "application/problem+json": {
       "schema": {
@@ -2450,6 +1835,5 @@ enum OpenAPIDocument {
   }
  }
 }
-
 """#
 }

@@ -15,7 +15,9 @@ struct V1Routes {
     func register(on router: some RouterMethods<GatewayContext>) {
         router.post("decisions") { request, context in
             let decide = try await ProtoJSON.decode(DecideRequest.self, from: request, context: context)
-            return try await forward("decision", "decide", decide, as: DecideReply.self, context: context, idempotent: false)
+            // A decide that names the customer id goes straight to the replica holding it (partitions).
+            let key = decide.identity.kind == "customer" ? Array(decide.identity.value.utf8) : []
+            return try await forward("decision", "decide", decide, as: DecideReply.self, context: context, idempotent: false, routingKey: key)
         }
         router.post("outcomes") { request, context in try await outcomes(request, context: context) }
         router.get("catalog") { _, context in
@@ -119,11 +121,12 @@ struct V1Routes {
 
     /// Asks `service`.`method` within the request's deadline, as the caller's role allows.
     private func forward<Reply: Message>(_ service: String, _ method: String, _ request: some Message, as: Reply.Type,
-                                         context: GatewayContext, idempotent: Bool) async throws -> Response {
+                                         context: GatewayContext, idempotent: Bool, routingKey: [UInt8] = []) async throws -> Response {
         let reply: Reply
         do {
             try context.authorize(service, method)
-            reply = try await broker.call(service, method, request, as: Reply.self, timeoutMicros: try context.remainingMicros(), idempotent: idempotent)
+            reply = try await broker.call(service, method, request, as: Reply.self, timeoutMicros: try context.remainingMicros(), idempotent: idempotent,
+                                          routingKey: routingKey)
         } catch {
             throw Problem(error)
         }

@@ -44,6 +44,21 @@ struct GatewayIntegrationTests {
         #expect(contacts.contains { $0["kind"] as? String == "accepted" && $0["offerId"] as? String == offerID }, "\(contacts)")
     }
 
+    /// Many requests in flight on one caller thread: 64 connections at once, each answered.
+    @Test func sixtyFourDecisionsAtOnceAreEachAnswered() throws {
+        let stack = try DecisionIntegrationTests.Stack(valueModel: false)
+        let gateway = try TestGateway.start(on: stack.cluster)
+        let body = #"{"identity": {"kind": "login", "value": "ada"}, "channel": "WEB"}"#
+        let (status, output) = try run("/usr/bin/curl", ["-s", "--parallel", "--parallel-immediate", "--parallel-max", "64", "--max-time", "30",
+                                                         "-H", "Authorization: Bearer \(gateway.keys["tp"]!)", "-d", body, "-w", "\n%{http_code}\n"]
+                                       + Array(repeating: gateway.url + "/v1/decisions", count: 64))
+        #expect(status == 0, "\(output)")
+        let lines = output.split(separator: "\n")
+        #expect(lines.filter { $0 == "200" }.count == 64, "\(output.prefix(2_000))")
+        let ids = Set(lines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["decisionId"] as? String })
+        #expect(ids.count == 64)
+    }
+
     @Test func theProfileIsWrittenAndReadOverHTTP() throws {
         let stack = try DecisionIntegrationTests.Stack(valueModel: false)
         let gateway = try TestGateway.start(on: stack.cluster)
@@ -157,7 +172,8 @@ struct GatewayIntegrationTests {
             """.write(to: config, atomically: true, encoding: .utf8)
         // Every check but positive_data_acceptance: a request of the right shape may still break
         // the service's rules (an unknown customer, an unknown identity kind) and is answered a problem.
-        let (status, output) = try run("/usr/bin/env", ["schemathesis", "--config-file", config.path, "--no-color", "run", gateway.url + "/v1/openapi.json",
+        // Run in the test's own directory: schemathesis keeps a cache where it runs.
+        let (status, output) = try run("/usr/bin/env", ["-C", stack.cluster.logDirectory.path, "schemathesis", "--config-file", config.path, "--no-color", "run", gateway.url + "/v1/openapi.json",
                                                          "--max-examples", "25", "--workers", "1", "--seed", "7",
                                                          "-H", "Authorization: Bearer \(gateway.keys["tp"]!)", "--exclude-checks", "positive_data_acceptance"],
                                        environment: ["SCHEMATHESIS_HOOKS": ""])

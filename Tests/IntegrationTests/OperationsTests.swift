@@ -72,7 +72,8 @@ struct OperationsTests {
             let data = runDirectory.appendingPathComponent("data")
             try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
             try DemoData.importAll(into: "sqlite:" + data.appendingPathComponent("profile.sqlite").path)
-            let (started, startOutput) = try run(Self.script, ["start"] + scale.flatMap { ["--scale", "\($0.key)=\($0.value)"] } + [
+            // No HTTP gateway: it would take the fixed port 8080, which parallel tests share.
+            let (started, startOutput) = try run(Self.script, ["start", "--scale", "gateway=0"] + scale.flatMap { ["--scale", "\($0.key)=\($0.value)"] } + [
                 "--bin", binDirectory.path, "--frontend-port", "\(base)", "--backend-port", "\(base + 1)", "--metrics-port", "\(base + 4)",
                 "--run-dir", runDirectory.path,
             ])

@@ -3,12 +3,19 @@
 -- latency percentiles (µs), the rate and the errors.
 local customers = tonumber(os.getenv("BENCH_CUSTOMERS") or "100000")
 local key = os.getenv("BENCH_API_KEY")
+-- Each connection waits this long between its requests (wrk's delay()): 64 connections at a
+-- delay of 64 ms make about 1,000 requests/s. 0: as fast as the answers come (closed loop).
+local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 if key and key ~= "" then wrk.headers["Authorization"] = "Bearer " .. key end
 
 function init(args)
   math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16) % 100000)
+end
+
+function delay()
+  return pause
 end
 
 function request()
