@@ -58,7 +58,6 @@ function plainWords(error) {
   if (!(error instanceof GatewayError)) return `The page failed: ${error.message}. Reload it and try again.`;
   const detail = error.message ? ` (${error.message})` : "";
   if (error.status === 0) return "The gateway cannot be reached: check your connection and try again.";
-  if (error.status === 401) return "Your key was not accepted: sign in again with the key your operator gave you.";
   switch (error.code) {
     case "NOT_FOUND": return `Not found${detail}.`;
     case "INVALID_ARGUMENT": case "MALFORMED": return `The request was refused${detail}.`;
@@ -77,12 +76,19 @@ function say(text, kind = "error") {
   box.hidden = !text;
 }
 
-/// Runs `work`, showing its failure in plain words; a key no longer accepted signs the agent out.
+/// Runs `work`, showing its failure in plain words. A 401 is either a key no longer accepted
+/// (the agent is signed out) or a call the agent's role may not make: whoami tells which.
 async function guarded(work) {
   try {
     await work();
   } catch (error) {
-    if (error instanceof GatewayError && error.status === 401) signOut();
+    if (error instanceof GatewayError && error.status === 401) {
+      const known = await api("GET", "whoami").then(() => true, () => false);
+      if (!known) {
+        signOut();
+        return say("Your key was not accepted: sign in again with the key your operator gave you.");
+      }
+    }
     say(plainWords(error));
   }
 }
@@ -189,6 +195,9 @@ function renderView(view) {
 
 // An explanation line about one offer: "offer_id: why"; general lines have spaces before the colon.
 const OFFER_LINE = /^([\w.-]+): (.*)$/;
+// The contact policy's reasons (DecisionCore's ContactPolicy.suppression): "declined on web 2
+// day(s) ago (suppressed for 30)", "accepted fee_waiver (retention) 0 day(s) ago (cool-down 90)".
+const CONTACT_POLICY = / \((suppressed for|cool-down) \d+\)$/;
 
 function renderDecision(reply, view) {
   const offers = reply.offers || [];
@@ -207,9 +216,9 @@ function renderDecision(reply, view) {
 
   fill("offers", offers.map((offer) => renderOffer(reply, offer)));
 
-  const suppressed = lines.map((line) => line.match(OFFER_LINE)).filter((m) => m && m[2].startsWith("suppressed: "));
+  const suppressed = lines.map((line) => line.match(OFFER_LINE)).filter((m) => m && CONTACT_POLICY.test(m[2]));
   fill("suppressed", suppressed.map((m) => element("li", { "data-offer-id": m[1] },
-    element("strong", {}, state.names[m[1]] || m[1]), " — " + m[2].slice("suppressed: ".length))));
+    element("strong", {}, state.names[m[1]] || m[1]), " — " + m[2])));
   $("suppressed-box").hidden = !suppressed.length;
   fill("explanation", lines.map((line) => element("li", {}, line)));
 }
@@ -275,6 +284,7 @@ async function record(reply, offer, type, item, status) {
   status.textContent = `${kind[0].toUpperCase() + kind.slice(1)}: recorded. Updating the customer…`;
   item.classList.add(kind);
   await showAfter(offer.offerId, kind, before);
+  if (contactCount(state.view, offer.offerId, kind) > before) say(`${offer.name || offer.offerId}: ${kind}, recorded.`, "info");
 }
 
 /// Reads the view until the outcome is among the contacts, then decides until the decision
@@ -306,7 +316,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("sign-in-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const key = $("key").value.trim();
-    signIn(key).catch((error) => say(error instanceof GatewayError ? plainWords(error) : error.message));
+    signIn(key).catch((error) => say(!(error instanceof GatewayError) ? error.message
+      : error.status === 401 ? `This key was not accepted (${error.message}): check it, or ask your operator for one.` : plainWords(error)));
   });
   $("sign-out").addEventListener("click", () => { signOut(); say(""); });
   $("find-form").addEventListener("submit", (event) => {
