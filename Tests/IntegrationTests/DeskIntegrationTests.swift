@@ -6,42 +6,14 @@ import Testing
 import Wire
 
 @Suite(.serialized) struct DeskIntegrationTests {
-    /// Makes an API key with `offerloop keys api`, as an operator does; the key it prints.
-    static func apiKey(_ name: String, role: String, file: String) throws -> String {
-        let (status, output) = try run("offerloop", ["keys", "api", name, "--role", role, "--file", file])
-        guard status == 0, let key = output.split(separator: "\n").last else { throw ServiceError(.internal, "keys api \(name): \(output)") }
-        return String(key)
-    }
-
-    /// Waits until `url` answers 200 (the gateway is up), within 30 s.
-    static func waitUntilServing(_ url: String) throws {
-        for _ in 0..<300 {
-            if try run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", url]).1 == "200" { return }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        throw ServiceError(.unavailable, "\(url) did not answer 200 within 30 s")
-    }
-
     @Test(.enabled(if: Browser.isInstalled, "needs Debian's chromium and chromium-driver (scripts/test installs them)"))
     func anAgentAcceptsAnOfferAndTheDeskShowsItSuppressed() throws {
         let stack = try DecisionIntegrationTests.Stack()
-        let cluster = stack.cluster
-        let keys = cluster.logDirectory.appendingPathComponent("api-keys").path
-        let agentKey = try Self.apiKey("agent-ada", role: "clients", file: keys)
-        let adminKey = try Self.apiKey("ops", role: "admin", file: keys)
-        let address = "127.0.0.1:\(try freePort(cluster.context))"
-        let gateway = try cluster.launch("offerloop-gateway", ["--frontend", cluster.frontend, "--address", address, "--api-keys", keys], log: "gateway")
-        defer { gateway.terminate(); gateway.waitUntilExit() }
-        let desk = "http://\(address)/desk/"
-        try Self.waitUntilServing(desk)
-
-        let browser = try Browser(cluster, port: try freePort(cluster.context), height: 1150)
+        let gateway = try TestGateway.start(on: stack.cluster)
+        let browser = try Browser(stack.cluster, port: try freePort(stack.cluster.context), height: 1150)
         defer { browser.close() }
-        try Self.agentSession(browser, desk: desk, agentKey: agentKey, adminKey: adminKey, stack: stack)
-    }
-
-    static func agentSession(_ browser: Browser, desk: String, agentKey: String, adminKey: String, stack: DecisionIntegrationTests.Stack) throws {
-        try browser.open(desk)
+        let (agentKey, adminKey) = (gateway.keys["agent-ada"]!, gateway.keys["ops"]!)
+        try browser.open(gateway.url + "/desk/")
         _ = try browser.wait("the sign-in form", for: "return !document.getElementById('sign-in').hidden")
 
         // An operator's key is refused and not kept: a page never holds an admin or services key.

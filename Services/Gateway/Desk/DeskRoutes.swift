@@ -15,23 +15,28 @@ enum DeskRoutes {
     static let securityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
+    /// The media type of each kind of file the page has.
+    static let mediaTypes = ["html": "text/html; charset=utf-8", "js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8"]
+
     static func register<Context: RequestContext>(on router: Router<Context>) {
-        let page = asset("index", "html", "text/html; charset=utf-8")
-        let script = asset("desk", "js", "text/javascript; charset=utf-8")
-        let style = asset("desk", "css", "text/css; charset=utf-8")
+        let page = asset("index.html")
         // The router matches /desk and /desk/ alike; the page's relative links need the slash.
         router.get("/desk") { request, _ in
             request.uri.path.hasSuffix("/") ? response(page) : Response.redirect(to: "desk/", type: .permanent)
         }
-        router.get("/desk/desk.js") { _, _ in response(script) }
-        router.get("/desk/desk.css") { _, _ in response(style) }
+        for file in ["desk.js", "desk.css"] {
+            let asset = asset(file)
+            router.get("/desk/\(file)") { _, _ in response(asset) }
+        }
     }
 
     /// A file of the resource bundle. The bundle is part of the build (next to the executable,
     /// compose/Dockerfile copies it too), so its absence is a packaging fault, not an input.
-    static func asset(_ name: String, _ ext: String, _ contentType: String) -> Asset {
-        guard let url = Bundle.module.url(forResource: name, withExtension: ext), let data = try? Data(contentsOf: url) else {
-            fatalError("the gateway's resource bundle has no \(name).\(ext): install offerloop_Gateway.resources next to the executable")
+    static func asset(_ file: String) -> Asset {
+        let ext = String(file.split(separator: ".").last ?? "")
+        guard let url = Bundle.module.url(forResource: file, withExtension: nil), let data = try? Data(contentsOf: url),
+              let contentType = mediaTypes[ext] else {
+            fatalError("the gateway's resource bundle has no \(file): install OfferLoop_Gateway.resources next to the executable")
         }
         return Asset(body: ByteBuffer(bytes: data), contentType: contentType)
     }
