@@ -1,6 +1,7 @@
 // The call-center agent's desktop (/desk/) in headless Chromium, against the real cluster and the
 // real gateway with API keys: an admin key refused, an agent signs in, looks a customer up,
-// accepts an offer, and the outcome is in the decision store and the offer held back on screen.
+// accepts an offer, and the outcome is in the decision store and the offer held back on screen;
+// an opted-out customer gets no offer; an open gateway needs no sign-in.
 import Foundation
 import Testing
 import Wire
@@ -82,5 +83,11 @@ import Wire
             """)
         #expect(optedOut as? String == "No offer may be made: the customer opted out of call-center offers.")
         #expect(try browser.evaluate("return document.querySelectorAll('#offers li.offer').length") as? Int == 0)
+
+        // A gateway without keys (the local demo): the desk needs no sign-in there.
+        let open = try TestGateway.start(on: stack.cluster, keys: false)
+        try browser.open(open.url + "/desk/")
+        let signedIn = try browser.wait("signed in to an open gateway", for: "return !document.getElementById('desk').hidden && document.getElementById('agent-name').textContent")
+        #expect(signedIn as? String == "open gateway (no keys)")
     }
 }
