@@ -22,7 +22,6 @@ class GatewayError extends Error {
 const state = {
   identity: null,   // {kind, value} of the customer on screen
   view: null,       // their CustomerView
-  decision: null,   // the DecideReply on screen
   names: {},        // offer id -> name, from every offer shown in this tab (the suppressed list names them)
 };
 
@@ -131,7 +130,7 @@ async function signIn(key) {
 
 function signOut() {
   sessionStorage.removeItem(KEY_ITEM);
-  Object.assign(state, { identity: null, view: null, decision: null });
+  Object.assign(state, { identity: null, view: null });
   $("agent").hidden = true;
   $("desk").hidden = true;
   $("customer").hidden = true;
@@ -155,7 +154,7 @@ function element(tag, attributes = {}, ...children) {
 
 function fill(id, children) { $(id).replaceChildren(...children); }
 
-const number = (value, digits = 0) => Number(value || 0).toLocaleString(undefined, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const amount = (value) => Number(value || 0).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const percent = (value) => `${Math.round(Number(value || 0) * 100)}%`;
 const when = (ms) => (Number(ms) ? new Date(Number(ms)).toLocaleString() : "");
 const channelName = (channel) => String(channel || "").toLowerCase().replace("_", " ");
@@ -169,7 +168,7 @@ function renderView(view) {
   $("customer-id").textContent = name ? `${name} (${view.customerId})` : view.customerId || "";
   $("opted-out").hidden = !optedOutOfCalls(view);
   $("segment").textContent = view.segment || "not valued yet";
-  $("clv").textContent = number(view.clv, 2);
+  $("clv").textContent = amount(view.clv);
   $("p-alive").textContent = percent(view.pAlive);
   $("churn-risk").textContent = percent(view.churnRisk);
   $("opt-outs").textContent = (view.optedOut || []).map(channelName).join(", ") || "none";
@@ -180,7 +179,7 @@ function renderView(view) {
   const details = view.holdingDetails || [];
   const holdings = details.length ? details : (view.holdings || []).map((product) => ({ product }));
   $("holdings").tBodies[0].replaceChildren(...(holdings.length
-    ? holdings.map((h) => element("tr", {}, element("td", {}, h.product), element("td", { className: "number" }, h.balance === undefined ? "" : number(h.balance, 2)),
+    ? holdings.map((h) => element("tr", {}, element("td", {}, h.product), element("td", { className: "number" }, h.balance === undefined ? "" : amount(h.balance)),
       element("td", {}, h.openedUnixMs ? new Date(Number(h.openedUnixMs)).toLocaleDateString() : "")))
     : [element("tr", {}, element("td", { colspan: "3", className: "empty" }, "no products held"))]));
 
@@ -251,8 +250,7 @@ async function refresh() {
   const view = await api("GET", path(state.identity));
   state.view = view;
   renderView(view);
-  state.decision = await decide();
-  renderDecision(state.decision, view);
+  renderDecision(await decide(), view);
 }
 
 const contactCount = (view, offerId, kind) => (view.contacts || []).filter((c) => c.offerId === offerId && c.kind === kind).length;
@@ -283,13 +281,13 @@ async function record(reply, offer, type, item, status) {
   }
   status.textContent = `${kind[0].toUpperCase() + kind.slice(1)}: recorded. Updating the customer…`;
   item.classList.add(kind);
-  await showAfter(offer.offerId, kind, before);
-  if (contactCount(state.view, offer.offerId, kind) > before) say(`${offer.name || offer.offerId}: ${kind}, recorded.`, "info");
+  await showAfter(offer, kind, before);
 }
 
 /// Reads the view until the outcome is among the contacts, then decides until the decision
 /// service has it too (it follows the profile stream, a moment behind), within about 5 s each.
-async function showAfter(offerId, kind, before) {
+async function showAfter(offer, kind, before) {
+  const offerId = offer.offerId;
   let view = state.view;
   for (let attempt = 0; attempt < 25 && contactCount(view, offerId, kind) <= before; attempt++) {
     await pause(200);
@@ -302,11 +300,9 @@ async function showAfter(offerId, kind, before) {
     await pause(200);
     reply = await decide();
   }
-  state.decision = reply;
   renderDecision(reply, view);
-  if (contactCount(view, offerId, kind) <= before) {
-    say("The outcome is recorded, but the customer's history has not caught up yet: look the customer up again in a moment.", "info");
-  }
+  say(contactCount(view, offerId, kind) > before ? `${offer.name || offerId}: ${kind}, recorded.`
+    : "The outcome is recorded, but the customer's history has not caught up yet: look the customer up again in a moment.", "info");
 }
 
 // ---------------------------------------------------------------------------------------------
