@@ -31,7 +31,7 @@ final class Browser {
         self.base = base
         var ready = false
         for _ in 0..<100 where !ready {
-            ready = ((try? Self.send("GET", base.appendingPathComponent("status")))?["ready"] as? Bool) == true
+            ready = ((try? Self.send("GET", base.appendingPathComponent("status")))?["value"] as? [String: Any])?["ready"] as? Bool == true
             if !ready { Thread.sleep(forTimeInterval: 0.1) }
         }
         guard ready else {
@@ -42,7 +42,7 @@ final class Browser {
         let options: [String: Any] = ["args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=\(width),\(height)"]]
         do {
             let created = try Self.send("POST", base.appendingPathComponent("session"),
-                                              ["capabilities": ["alwaysMatch": ["browserName": "chrome", "goog:chromeOptions": options]]])
+                                        ["capabilities": ["alwaysMatch": ["browserName": "chrome", "goog:chromeOptions": options]]])
             guard let id = (created["value"] as? [String: Any])?["sessionId"] as? String else { throw ServiceError(.internal, "chromedriver made no session: \(created)") }
             session = base.appendingPathComponent("session").appendingPathComponent(id)
         } catch {
@@ -120,7 +120,7 @@ final class Browser {
         try Self.send(method, session.appendingPathComponent(path), body)["value"]
     }
 
-    /// One WebDriver call: the reply's JSON object (for a command, the result is its "value").
+    /// One WebDriver call: the reply's JSON object (its "value" is the result).
     private static func send(_ method: String, _ url: URL, _ body: [String: Any]? = nil) throws -> [String: Any] {
         var arguments = ["-s", "--max-time", "60", "-X", method, "-w", "\n%{http_code}", url.absoluteString]
         if let body {
@@ -137,7 +137,6 @@ final class Browser {
             let error = reply["value"] as? [String: Any]
             throw ServiceError(.internal, "WebDriver \(method) \(url.path): \(status) \(error?["error"] ?? "") \(error?["message"] ?? "")")
         }
-        // /status answers {"value": {"ready": …}}; commands answer {"value": result}.
-        return url.path.hasSuffix("/status") ? reply["value"] as? [String: Any] ?? [:] : reply
+        return reply
     }
 }
