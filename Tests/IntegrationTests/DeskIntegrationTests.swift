@@ -1,14 +1,14 @@
 // The call-center agent's desktop (/desk/) in headless Chromium, against the real cluster and the
 // real gateway with API keys: an admin key refused, an agent signs in, looks a customer up,
-// accepts an offer, and the outcome is in the decision store and the offer held back on screen;
-// an opted-out customer gets no offer; an open gateway needs no sign-in.
+// accepts an offer (stored, and held back on screen by the contact policy), declines another (the
+// day's call-center cap reached); an opted-out customer gets no offer; an open gateway, no sign-in.
 import Foundation
 import Testing
 import Wire
 
 @Suite(.serialized) struct DeskIntegrationTests {
     @Test(.enabled(if: Browser.isInstalled, "needs Debian's chromium and chromium-driver (scripts/test installs them)"))
-    func anAgentAcceptsAnOfferAndTheDeskShowsItSuppressed() throws {
+    func anAgentRecordsOutcomesAndTheDeskShowsTheContactPolicyApplied() throws {
         let stack = try DecisionIntegrationTests.Stack()
         let gateway = try TestGateway.start(on: stack.cluster)
         let browser = try Browser(stack.cluster, port: try freePort(stack.cluster.context), height: 1150)
@@ -71,8 +71,19 @@ import Wire
 
         let screenshot = try browser.screenshot()
         try screenshot.write(to: stack.cluster.logDirectory.appendingPathComponent("desk.png"))
-        // scripts/desk-screenshot sets this to refresh the documentation's picture.
+        // Set to docs/plots/desk.png, it refreshes the documentation's picture (OPERATIONS.md).
         if let path = ProcessInfo.processInfo.environment["OFFERLOOP_DESK_SCREENSHOT"] { try screenshot.write(to: URL(fileURLWithPath: path)) }
+
+        // Declined: the second offer presented today, which is the demo catalog's call-center cap,
+        // so the next decision makes none and the desk says why.
+        let declined = try browser.wait("a second offer", for: "return document.querySelector('#offers li.offer')?.dataset.offerId") as? String ?? ""
+        try browser.click("#offers li.offer[data-offer-id='\(declined)'] button.decline")
+        let capped = try browser.wait("the declined offer in the contacts and the cap reached", within: 20, for: """
+            const note = document.getElementById('decision-note');
+            return document.querySelector(`#contacts tr[data-offer-id='${arguments[0]}'][data-kind='declined']`) && !note.hidden && note.textContent;
+            """, [declined])
+        #expect(capped as? String == "No offer for this customer now: contact cap: 2 offer(s) a day on call_center already shown: no offer.")
+        #expect(try stack.query("SELECT type FROM outcomes WHERE offer_id = '\(declined)' ORDER BY sequence") == ["impression", "decline"])
 
         // Chloe (phone +447700900002) opted out of call-center offers: the desk says no offer may be made.
         try browser.type("#value", "+447700900002")
