@@ -143,7 +143,9 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
-            path: "Services/Gateway"),
+            path: "Services/Gateway",
+            // The agent desk's page (Desk/DeskRoutes.swift serves it at /desk/).
+            resources: [.copy("Desk/index.html"), .copy("Desk/desk.js"), .copy("Desk/desk.css")]),
         .executableTarget(name: "Echo", dependencies: ["Transport", "ProcessShell"], path: "Services/Echo"),
         .executableTarget(
             name: "CLI",

@@ -92,6 +92,7 @@ struct GatewayCommand: AsyncParsableCommand {
             .add(middleware: AuthenticationMiddleware(keys: keys))
             .add(middleware: DeadlineMiddleware(defaultMs: deadlineMs))
         V1Routes(broker: broker).register(on: v1)
+        DeskRoutes.register(on: router)
         return router
     }
 }
