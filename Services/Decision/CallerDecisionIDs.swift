@@ -1,15 +1,12 @@
-// Decision ids a caller chooses (Personalizer's eventIds; docs/PERSONALIZER.md): checked, and
-// refused when already used, so that two decisions never share an id — the decision log's insert
-// keeps the first of two, and the second, with the outcomes meant for it, would be lost.
+// Decision ids a caller chooses (Personalizer's eventIds; docs/PERSONALIZER.md; the rule is Wire's
+// CallerDecisionID) are refused once used, so that two decisions never share an id: the decision
+// log's insert keeps the first of two, and the second, with the outcomes meant for it, would be lost.
 import DecisionRecords
 import Store
 import Synchronization
 import Transport
 
 final class CallerDecisionIDs: Sendable {
-    static let maxLength = 200
-    /// The service's own ids start so: a caller's never collides with them.
-    static let servicePrefix = "d-"
     /// Ids claimed by this process's decisions, in two generations of at most `generation` ids:
     /// the journal copies a decision into the store within its interval (100 ms), after which the
     /// store's decision log answers for it; the set only covers that gap (and a spare generation).
@@ -18,16 +15,6 @@ final class CallerDecisionIDs: Sendable {
 
     init(generation: Int = 100_000) {
         self.generation = generation
-    }
-
-    /// An id a caller may choose: 1-200 of A-Za-z0-9-_.: (it travels in URLs and in the log), not the service's prefix.
-    static func validate(_ id: String) throws(ServiceError) {
-        guard (1...maxLength).contains(id.utf8.count),
-              id.utf8.allSatisfy({ $0 < 128 && (isalnum(Int32($0)) != 0 || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: ":")) })
-        else { throw ServiceError(.invalidArgument, "decision_id must be 1-\(maxLength) of A-Za-z0-9-_.: (not \(id.prefix(40).debugDescription))") }
-        guard !id.hasPrefix(servicePrefix) else {
-            throw ServiceError(.invalidArgument, "decision_id may not start with \(servicePrefix.debugDescription): the service's own ids do")
-        }
     }
 
     /// Claims `id` for a decision about to be logged; false: this process used it already.

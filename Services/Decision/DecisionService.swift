@@ -119,7 +119,7 @@ final class DecisionService: @unchecked Sendable {
         let now = environment.wallMs()
         let channel = try Self.validate(request)
         let engine = catalog.engine
-        var decisionRequest = try Self.restrictions(request, channel: channel, catalog: engine.catalog, now: now)
+        let decisionRequest = try Self.restrictions(request, channel: channel, catalog: engine.catalog, now: now)
         if !request.decisionID.isEmpty, try logged(request.decisionID) { throw Self.taken(request.decisionID) }
         let deadline = Self.answerBy(context, channelDeadline: UInt64(settings.channelDeadlinesMs[channel] ?? 100) * 1_000_000)
         var degraded: [(reason: String, text: String)] = []
@@ -162,7 +162,7 @@ final class DecisionService: @unchecked Sendable {
         let decision = engine.arbitrate(screening, decisionRequest, history: history, propensities: means, using: &random)
 
         // 5. The log, before the answer.
-        let id = request.decisionID.isEmpty ? CallerDecisionIDs.servicePrefix + environment.newID() : request.decisionID
+        let id = request.decisionID.isEmpty ? CallerDecisionID.servicePrefix + environment.newID() : request.decisionID
         if !request.decisionID.isEmpty, !callerIDs.claim(id) { throw Self.taken(id) }
         let reply = Self.reply(decision, id: id, request: request, view: view, catalogVersion: engine.catalog.version,
                                modelVersion: scores?.modelVersion ?? "", degraded: degraded)
@@ -197,39 +197,11 @@ final class DecisionService: @unchecked Sendable {
         guard request.slotOptions.isEmpty || request.slots == 0 || Int(request.slots) == request.slotOptions.count else {
             throw ServiceError(.invalidArgument, "slots is \(request.slots) but slot_options names \(request.slotOptions.count)")
         }
-        if !request.decisionID.isEmpty { try CallerDecisionIDs.validate(request.decisionID) }
+        if !request.decisionID.isEmpty { try CallerDecisionID.validate(request.decisionID) }
         if request.hasLocalHour, !(0..<24).contains(request.localHour) {
             throw ServiceError(.invalidArgument, "local_hour \(request.localHour) is not 0-23")
         }
         return channel
-    }
-
-    /// The strategy's request: the channel, the slots and the offers the caller lets it show,
-    /// each named offer one the catalog has.
-    static func restrictions(_ request: DecideRequest, channel: String, catalog: OfferCatalog, now: Int64) throws(ServiceError) -> DecisionRequest {
-        var named = request.offerIDs + request.excludedOfferIDs
-        for slot in request.slotOptions {
-            named += slot.excludedOfferIDs
-            if !slot.baselineOfferID.isEmpty { named.append(slot.baselineOfferID) }
-        }
-        if let unknown = named.first(where: { catalog.offer($0) == nil }) {
-            throw ServiceError(.invalidArgument, "unknown offer \(unknown.debugDescription): not in catalog \(catalog.version)")
-        }
-        if request.baseline, let slot = request.slotOptions.firstIndex(where: { $0.baselineOfferID.isEmpty }) ?? (request.slotOptions.isEmpty ? 0 : nil) {
-            throw ServiceError(.invalidArgument, "baseline (apprentice mode) needs a baseline_offer_id for every slot; slot \(slot) has none")
-        }
-        var restricted = DecisionRequest(channel: channel, slots: request.slotOptions.isEmpty ? Int(max(request.slots, 1)) : request.slotOptions.count, now: now)
-        if !request.offerIDs.isEmpty { restricted.offerIDs = Set(request.offerIDs) }
-        restricted.excludedOfferIDs = Set(request.excludedOfferIDs)
-        restricted.slotOptions = request.slotOptions.map {
-            DecisionRequest.SlotOptions(id: $0.id, excludedOfferIDs: Set($0.excludedOfferIDs), baselineOfferID: $0.baselineOfferID)
-        }
-        restricted.baseline = request.baseline
-        return restricted
-    }
-
-    static func taken(_ id: String) -> ServiceError {
-        ServiceError(.alreadyExists, "decision id \(id.debugDescription) is taken: a decision was logged under it already (each decision needs a new id)")
     }
 
     /// The customer's view: from this replica's memory when it is fresh (after waiting, within

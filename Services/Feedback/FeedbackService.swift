@@ -204,7 +204,10 @@ final class FeedbackService: @unchecked Sendable {
                 throw ServiceError(.notFound, "unknown decision \(outcome.decisionID): not in the decision log (an outcome waits up to \(settings.decisionWaitMs) ms for its decision)")
             }
             if outcome.offerID.isEmpty {
-                guard let shown = decision.offers.first(where: { outcome.slotID.isEmpty || $0.slotID == outcome.slotID }) else {
+                let position = outcome.slotID.hasPrefix("#") ? Int(outcome.slotID.dropFirst()) : nil
+                let shown = if let position { position >= 0 && position < decision.offers.count ? decision.offers[position] : nil }
+                    else { decision.offers.first { outcome.slotID.isEmpty || $0.slotID == outcome.slotID } }
+                guard let shown else {
                     throw ServiceError(.invalidArgument, outcome.slotID.isEmpty ? "decision \(outcome.decisionID) showed no offer: offer_id is required"
                         : "decision \(outcome.decisionID) showed no offer in slot \(outcome.slotID.debugDescription)")
                 }

@@ -28,7 +28,7 @@ import Wire
         #expect(journaled.map(\.decisionID) == ["evt-1:a_b.c"] && journaled[0].offers == reply.offers)
     }
 
-    @Test(arguments: [("", false), ("d-0001", true), ("has space", true), ("é", true), (String(repeating: "x", count: 201), true), (String(repeating: "x", count: 200), false)])
+    @Test(arguments: [("", false), ("d-0001", true), ("has space", true), ("é", true), (String(repeating: "x", count: 65), true), (String(repeating: "x", count: 64), false)])
     func aCallersIdIsCheckedBeforeAnythingElse(id: String, refused: Bool) throws {
         let fixture = try DecisionFixture()
         let request = Self.request { $0.decisionID = id }
@@ -60,8 +60,8 @@ import Wire
     @Test func onlyTheNamedOffersAreCandidatesAndAnUnknownOneIsRefused() throws {
         let fixture = try DecisionFixture()
         let reply = try fixture.decide(Self.request {
-            $0.offerIDs = ["home_insurance", "personal_loan", "savings_bonus"]
-            $0.excludedOfferIDs = ["personal_loan"]
+            $0.offerIds = ["home_insurance", "personal_loan", "savings_bonus"]
+            $0.excludedOfferIds = ["personal_loan"]
             $0.explain = true
         })
         // personal_loan (0.2) would win; excluded, home insurance (0.1) does.
@@ -70,7 +70,7 @@ import Wire
         #expect(reasons["personal_loan"] == "excluded" && reasons["mortgage_refinance"] == "not_requested" && reasons["home_insurance"] == "shown")
         #expect(try fixture.journaled().first?.candidates.map(\.reason) == reply.candidates.map(\.reason))
         #expect(throws: ServiceError(.invalidArgument, "unknown offer \"gold_bar\": not in catalog \(fixture.catalog.engine.catalog.version)")) {
-            try fixture.decide(Self.request { $0.offerIDs = ["home_insurance", "gold_bar"] })
+            try fixture.decide(Self.request { $0.offerIds = ["home_insurance", "gold_bar"] })
         }
     }
 
@@ -79,9 +79,9 @@ import Wire
         let slots = [DecideSlot.with { $0.id = "main"; $0.baselineOfferID = "home_insurance" },
                      DecideSlot.with { $0.id = "side"; $0.baselineOfferID = "personal_loan" }]
         let named = ["home_insurance", "personal_loan"]
-        let online = try fixture.decide(Self.request { $0.offerIDs = named; $0.slotOptions = slots; $0.slotOptions[0].excludedOfferIDs = ["personal_loan"] })
+        let online = try fixture.decide(Self.request { $0.offerIds = named; $0.slotOptions = slots; $0.slotOptions[0].excludedOfferIds = ["personal_loan"] })
         #expect(online.offers.map(\.offerID) == ["home_insurance", "personal_loan"] && online.offers.map(\.slotID) == ["main", "side"])
-        let apprentice = try fixture.decide(Self.request { $0.offerIDs = named; $0.slotOptions = slots.reversed(); $0.baseline = true })
+        let apprentice = try fixture.decide(Self.request { $0.offerIds = named; $0.slotOptions = slots.reversed(); $0.baseline = true })
         #expect(apprentice.offers.map(\.offerID) == ["personal_loan", "home_insurance"] && apprentice.offers.map(\.slotID) == ["side", "main"])
         #expect(apprentice.offers.allSatisfy { $0.probability == 1 })
         #expect(try fixture.journaled().map(\.offers) == [online.offers, apprentice.offers])

@@ -19,6 +19,10 @@
 //      and the others as far as the model is unsure they are worse). The logged probability of
 //      a shown offer is the exact chance this policy picked it at its slot, given the slots before it.
 //   8. nothing qualified → the channel's default offer, if it may be shown.
+// A request may name the offers it lets the decision show, per slot too (Personalizer's actions,
+// exclusions and slots): the others are dropped as not requested or excluded. In apprentice mode
+// (`baseline`) each slot shows its baseline offer if it passes every check, with probability 1,
+// and there is no control group.
 
 /// What the strategy needs of a request beyond the customer (whose rule input already holds the
 /// request's context and hour).
@@ -221,7 +225,8 @@ public struct DecisionEngine: Sendable {
         let (strategy, _, _, shows) = strategies[screening.strategy]
         screening.decision.strategy = strategy.name
         if strategies.count > 1 { screening.decision.explanation.append("strategy \(strategy.name) (\(strategy.share.formatted)% of customers)") }
-        let control = !view.customerID.isEmpty && ControlGroup.contains(view.customerID, percent: catalog.controlPercent, salt: catalog.controlSalt)
+        // Apprentice mode has no control group: every decision shows the application's own choice already.
+        let control = !request.baseline && !view.customerID.isEmpty && ControlGroup.contains(view.customerID, percent: catalog.controlPercent, salt: catalog.controlSalt)
         if control {
             screening.decision.control = true
             screening.decision.explanation.append("control group (\(catalog.controlPercent.formatted)%): the channel's default offer only")

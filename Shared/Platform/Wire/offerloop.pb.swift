@@ -492,7 +492,7 @@ public nonisolated struct Offerloop_V1_DecideRequest: Sendable {
   /// applied it waits for it within the deadline (docs/DECISION.md); 0: no such wait.
   public var minProfileSequence: UInt64 = 0
 
-  /// The caller's id for this decision (Personalizer's eventId; docs/PERSONALIZER.md): 1-200 of
+  /// The caller's id for this decision (Personalizer's eventId; docs/PERSONALIZER.md): 1-64 of
   /// A-Za-z0-9-_.: not starting "d-" (the service's own ids). An id already used is ALREADY_EXISTS.
   /// Empty: the service makes one.
   public var decisionID: String = String()
@@ -898,8 +898,8 @@ public nonisolated struct Offerloop_V1_Outcome: Sendable {
 
   public var customerID: String = String()
 
-  /// With offer_id empty: the offer shown in the slot of this id (slot_options' ids); with both
-  /// empty, the offer shown first.
+  /// With offer_id empty: the offer shown in the slot of this id (slot_options' ids), or "#N": the
+  /// Nth offer shown (from 0); with both empty, the offer shown first.
   public var slotID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()

@@ -1,0 +1,95 @@
+// Azure Personalizer's applications moved to OfferLoop by changing endpoint and key: Microsoft's
+// own Python clients from PyPI (azure-cognitiveservices-personalizer, azure-ai-personalizer) call
+// two real gateways, online and apprentice, over a real cluster (clients/personalizer/
+// check_personalizer.py); then the decision store must hold what they were shown and what they
+// reported: the decisions under their eventIds, the outcomes of rewards and activations.
+import Foundation
+import Testing
+import Wire
+
+@Suite(.serialized) struct PersonalizerIntegrationTests {
+    /// Microsoft's clients, installed from PyPI once into a directory of the build's (test-only).
+    static func clients() throws -> String {
+        let target = repositoryRoot.appendingPathComponent(".build/personalizer-clients").path
+        if !FileManager.default.fileExists(atPath: target + "/azure/ai/personalizer/__init__.py") {
+            let (status, log) = try run("/usr/bin/env", ["python3", "-m", "pip", "install", "--quiet", "--target", target,
+                                                         "azure-cognitiveservices-personalizer==0.1.1", "azure-ai-personalizer==1.0.0b1"],
+                                        environment: ["PIP_ROOT_USER_ACTION": "ignore", "PIP_DISABLE_PIP_VERSION_CHECK": "1"])
+            try #require(status == 0, "pip install of Microsoft's Personalizer clients: \(log)")
+        }
+        return target
+    }
+
+    @Test func microsoftsClientsRankRewardAndActivateThroughTheGateway() throws {
+        let stack = try DecisionIntegrationTests.Stack()
+        let cluster = stack.cluster
+        let key = "pz-test-key-\(UUID().uuidString)"
+        let keys = cluster.logDirectory.appendingPathComponent("api-keys")
+        let (hashed, digest) = try run("/usr/bin/env", ["python3", "-c", "import hashlib,sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest(), end='')", key])
+        try #require(hashed == 0)
+        try "clients personalizer-app \(digest)\n".write(to: keys, atomically: true, encoding: .utf8)
+        var gateways: [Process] = []
+        defer { for gateway in gateways where gateway.isRunning { gateway.terminate(); gateway.waitUntilExit() } }
+        var endpoints: [String] = []
+        for mode in ["Online", "Apprentice"] {
+            let port = try freePort(cluster.context)
+            gateways.append(try cluster.launch("offerloop-gateway", ["--frontend", cluster.frontend, "--address", "127.0.0.1:\(port)", "--api-keys", keys.path,
+                                                                     "--personalizer-learning-mode", mode], log: "gateway-\(mode)"))
+            endpoints.append("http://127.0.0.1:\(port)")
+        }
+        let script = repositoryRoot.appendingPathComponent("clients/personalizer/check_personalizer.py").path
+        let (status, output) = try run("/usr/bin/env", ["python3", script, "--endpoint", endpoints[0], "--apprentice-endpoint", endpoints[1], "--key", key],
+                                       environment: ["PYTHONPATH": try Self.clients()])
+        try #require(status == 0 && output.contains("personalizer clients ok"), "\(output)\n\(cluster.logTails())")
+        struct Shown: Decodable { let shown: [String: [String]]; let generated: String }
+        let result = try JSONDecoder().decode(Shown.self, from: Data(output.split(separator: "\n").last!.utf8))
+
+        // Each rank is a decision under its eventId, showing what the client was told.
+        let events = ["e-single", "e-deferred", result.generated, "e-identified", "e-new", "e-multi", "e-apprentice", "e-apprentice-multi"]
+        #expect(try stack.query("SELECT id FROM decisions ORDER BY id") == events.sorted())
+        var records: [String: DecisionRecord] = [:]
+        for event in events {
+            let hex = try #require(try stack.query("SELECT hex(record) FROM decisions WHERE id = '\(event)'").first)
+            records[event] = try DecisionRecord(serializedBytes: Self.bytes(hex))
+            #expect(records[event]?.offers.map(\.offerID) == result.shown[event], "\(event)")
+        }
+        let single = try #require(records["e-single"])
+        let reasons = Dictionary(uniqueKeysWithValues: single.candidates.map { ($0.offerID, $0.reason) })
+        #expect(reasons["personal_loan"] == "excluded" && reasons["home_insurance"] == "not_requested")
+        #expect(single.context["page"] == "travel" && single.context["device.type"] == "mobile")
+        #expect(records["e-multi"]?.offers.map(\.slotID) == ["main", "side"])
+        #expect(records["e-identified"]?.customerID == (try stack.query("SELECT customer_id FROM decisions WHERE id = 'e-identified'")).first)
+        for event in ["e-apprentice", "e-apprentice-multi"] {
+            #expect(records[event]?.offers.allSatisfy { $0.probability == 1 && $0.reason.hasPrefix("baseline (apprentice mode)") } == true, "\(event)")
+        }
+
+        // Rewards and activations are outcomes (a rank not deferred is an impression at once, sent after its answer).
+        let expected = [
+            "e-single": ["IMPRESSION", "ACCEPT"], "e-deferred": ["IMPRESSION", "IGNORED"], result.generated: ["IMPRESSION", "ACCEPT"],
+            "e-identified": ["IMPRESSION"], "e-new": ["IMPRESSION", "ACCEPT"], "e-multi": ["IMPRESSION", "IMPRESSION", "ACCEPT", "IGNORED"],
+            "e-apprentice": ["IMPRESSION", "ACCEPT"], "e-apprentice-multi": ["IMPRESSION", "IMPRESSION"],
+        ]
+        let total = expected.values.map(\.count).reduce(0, +)
+        let end = Date().addingTimeInterval(10)
+        while try stack.query("SELECT COUNT(*) FROM outcomes") != ["\(total)"], Date() < end { Thread.sleep(forTimeInterval: 0.1) }
+        for (event, types) in expected {
+            let stored = try stack.query("SELECT type FROM outcomes WHERE decision_id = '\(event)' ORDER BY type")
+            #expect(stored == types.sorted(), "\(event)")
+        }
+        // Each outcome is about the offer shown in its slot.
+        #expect(try stack.query("SELECT offer_id FROM outcomes WHERE decision_id = 'e-multi' AND type = 'ACCEPT'") == [result.shown["e-multi"]![0]])
+        #expect(try stack.query("SELECT offer_id FROM outcomes WHERE decision_id = 'e-multi' AND type = 'IGNORED'") == [result.shown["e-multi"]![1]])
+        #expect(try stack.query("SELECT offer_id FROM outcomes WHERE decision_id = 'e-deferred' AND type = 'IGNORED'") == result.shown["e-deferred"])
+    }
+
+    static func bytes(_ hex: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            bytes.append(UInt8(hex[index..<next], radix: 16)!)
+            index = next
+        }
+        return bytes
+    }
+}
