@@ -194,7 +194,6 @@ let package = Package(
         .testTarget(name: "DecisionServiceTests", dependencies: ["Decision", "ServiceTesting", "DecisionCore", "DecisionRecords", "ModelReplica", "ProfileCore", "Random", "ScoringCore", "Store", "Wire", logging, protobuf]),
         .testTarget(name: "ProfileServiceTests", dependencies: ["Profile", "ServiceTesting", "ProfileStore", "Store", logging]),
         .testTarget(name: "ScoringServiceTests", dependencies: ["Scoring", "ServiceTesting", "ModelReplica", "ScoringCore", "Store", "ZeroMQ", logging]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Wire"]),
         .testTarget(name: "FeedbackServiceTests", dependencies: ["Feedback", "ServiceTesting", "DecisionRecords", "Store", "ZeroMQ", logging]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Transport", "Wire", "ZeroMQ", protobuf, .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "IntegrationTests", dependencies: ["Transport", protobuf, .product(name: "Yams", package: "Yams")]),
