@@ -5,6 +5,7 @@
 // reported: the decisions under their eventIds, the outcomes of rewards and activations.
 import Foundation
 import Testing
+import Transport
 import Wire
 
 @Suite(.serialized) struct PersonalizerIntegrationTests {
@@ -23,6 +24,16 @@ import Wire
     @Test func microsoftsClientsRankRewardAndActivateThroughTheGateway() throws {
         let stack = try DecisionIntegrationTests.Stack()
         let cluster = stack.cluster
+        // No control group: each rank shows the policy's choice (an anonymous visitor's random id
+        // would put one rank in twenty in it; the control group has tests of its own).
+        let catalog = try String(contentsOf: stack.catalog, encoding: .utf8)
+        try catalog.replacingOccurrences(of: "\n  percent: 5\n", with: "\n  percent: 0\n")
+            .replacingOccurrences(of: "version: \"2026-11-25.1\"", with: "version: personalizer-test")
+            .write(to: stack.catalog, atomically: true, encoding: .utf8)
+        let client = try cluster.client()
+        defer { client.close() }
+        let reloaded: CatalogReply = try client.call("decision", "reload_catalog", ReloadCatalogRequest(), timeoutMicros: 5_000_000)
+        try #require(reloaded.reloaded && reloaded.version == "personalizer-test", "\(reloaded.errors)")
         let key = "pz-test-key-\(UUID().uuidString)"
         let keys = cluster.logDirectory.appendingPathComponent("api-keys")
         let (hashed, digest) = try run("/usr/bin/env", ["python3", "-c", "import hashlib,sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest(), end='')", key])
@@ -58,7 +69,12 @@ import Wire
         #expect(reasons["personal_loan"] == "excluded" && reasons["home_insurance"] == "not_requested")
         #expect(single.context["page"] == "travel" && single.context["device.type"] == "mobile")
         #expect(records["e-multi"]?.offers.map(\.slotID) == ["main", "side"])
-        #expect(records["e-identified"]?.customerID == (try stack.query("SELECT customer_id FROM decisions WHERE id = 'e-identified'")).first)
+        // The identified rank is the named customer's; each anonymous one a visitor of its own.
+        let ada: CustomerView = try client.call("profile", "view", CustomerViewRequest.with { $0.identity = .with { $0.kind = "login"; $0.value = "ada" } },
+                                                timeoutMicros: 5_000_000)
+        #expect(records["e-identified"]?.customerID == ada.customerID)
+        let anonymous = events.filter { $0 != "e-identified" }.compactMap { records[$0]?.customerID }
+        #expect(Set(anonymous).count == anonymous.count && !anonymous.contains(ada.customerID))
         for event in ["e-apprentice", "e-apprentice-multi"] {
             #expect(records[event]?.offers.allSatisfy { $0.probability == 1 && $0.reason.hasPrefix("baseline (apprentice mode)") } == true, "\(event)")
         }

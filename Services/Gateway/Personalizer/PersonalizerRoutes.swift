@@ -56,7 +56,7 @@ struct PersonalizerRoutes {
         }
     }
 
-    func register(on group: RouterGroup<GatewayContext>) {
+    func register(on group: some RouterMethods<GatewayContext>) {
         group.post("rank") { request, context in
             let rank = try await decode(RankRequest.self, request, context)
             let (eventID, decide) = try await decideRequest(rank.eventId, rank.contextFeatures, context) { eventID, identity, features, sequence throws(ServiceError) in
