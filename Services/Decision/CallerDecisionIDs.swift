@@ -5,6 +5,7 @@ import DecisionRecords
 import Store
 import Synchronization
 import Transport
+import Wire
 
 final class CallerDecisionIDs: Sendable {
     /// Ids claimed by this process's decisions, in two generations of at most `generation` ids:

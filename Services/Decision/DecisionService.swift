@@ -334,16 +334,7 @@ final class DecisionService: @unchecked Sendable {
             $0.modelVersion = modelVersion
             if request.explain {
                 $0.explanation = decision.explanation + decision.candidates.map { "\($0.offerID): \($0.reason)" }
-                $0.candidates = decision.candidates.map { candidate in
-                    CandidateRecord.with {
-                        $0.offerID = candidate.offerID
-                        $0.kept = candidate.kept
-                        $0.reason = candidate.why.code
-                        $0.propensity = candidate.propensity ?? 0
-                        $0.priority = candidate.priority ?? 0
-                        $0.firstSlotProbability = candidate.firstSlotProbability ?? 0
-                    }
-                }
+                $0.candidates = decision.candidates.map(\.record)
             }
         }
     }

@@ -45,10 +45,10 @@ import Wire
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let location = StoreLocation.sqlite(path: directory.appendingPathComponent("decisions.sqlite").path)
-        try location.open().handedTo { db in
-            try DecisionLogTable.create(db)
-            try DecisionLogTable.insert([DecisionRecord.with { $0.decisionID = "evt-logged"; $0.customerID = "c1"; $0.channel = .web }], db)
-        }
+        let db = try location.open()
+        defer { db.close() }
+        try DecisionLogTable.create(db)
+        try DecisionLogTable.insert([DecisionRecord.with { $0.decisionID = "evt-logged"; $0.customerID = "c1"; $0.channel = .web }], db)
         let lookup = DecisionLogLookup(location: location)
         defer { lookup.close() }
         let fixture = try DecisionFixture(logged: lookup.contains)
@@ -85,6 +85,10 @@ import Wire
         #expect(apprentice.offers.map(\.offerID) == ["personal_loan", "home_insurance"] && apprentice.offers.map(\.slotID) == ["side", "main"])
         #expect(apprentice.offers.allSatisfy { $0.probability == 1 })
         #expect(try fixture.journaled().map(\.offers) == [online.offers, apprentice.offers])
+        // The journal's hand-written bytes carry the slot ids as swift-protobuf writes them.
+        for bytes in try DecisionJournal.read(fixture.journal.currentFile) {
+            #expect(bytes == (try DecisionRecordEncodingTests.swiftProtobufBytes(try DecisionRecord(serializedBytes: bytes))))
+        }
         #expect(throws: ServiceError(.invalidArgument, "baseline (apprentice mode) needs a baseline_offer_id for every slot; slot 0 has none")) {
             try fixture.decide(Self.request { $0.baseline = true })
         }
