@@ -81,9 +81,9 @@ import Wire
 
         // Rewards and activations are outcomes (a rank not deferred is an impression at once, sent after its answer).
         let expected = [
-            "e-single": ["IMPRESSION", "ACCEPT"], "e-deferred": ["IMPRESSION", "IGNORED"], result.generated: ["IMPRESSION", "ACCEPT"],
-            "e-identified": ["IMPRESSION"], "e-new": ["IMPRESSION", "ACCEPT"], "e-multi": ["IMPRESSION", "IMPRESSION", "ACCEPT", "IGNORED"],
-            "e-apprentice": ["IMPRESSION", "ACCEPT"], "e-apprentice-multi": ["IMPRESSION", "IMPRESSION"],
+            "e-single": ["impression", "accept"], "e-deferred": ["impression", "ignored"], result.generated: ["impression", "accept"],
+            "e-identified": ["impression"], "e-new": ["impression", "accept"], "e-multi": ["impression", "impression", "accept", "ignored"],
+            "e-apprentice": ["impression", "accept"], "e-apprentice-multi": ["impression", "impression"],
         ]
         let total = expected.values.map(\.count).reduce(0, +)
         let end = Date().addingTimeInterval(10)
@@ -93,9 +93,9 @@ import Wire
             #expect(stored == types.sorted(), "\(event)")
         }
         // Each outcome is about the offer shown in its slot.
-        #expect(try stack.query("SELECT offer_id FROM outcomes WHERE decision_id = 'e-multi' AND type = 'ACCEPT'") == [result.shown["e-multi"]![0]])
-        #expect(try stack.query("SELECT offer_id FROM outcomes WHERE decision_id = 'e-multi' AND type = 'IGNORED'") == [result.shown["e-multi"]![1]])
-        #expect(try stack.query("SELECT offer_id FROM outcomes WHERE decision_id = 'e-deferred' AND type = 'IGNORED'") == result.shown["e-deferred"])
+        #expect(try stack.query("SELECT offer_id FROM outcomes WHERE decision_id = 'e-multi' AND type = 'accept'") == [result.shown["e-multi"]![0]])
+        #expect(try stack.query("SELECT offer_id FROM outcomes WHERE decision_id = 'e-multi' AND type = 'ignored'") == [result.shown["e-multi"]![1]])
+        #expect(try stack.query("SELECT offer_id FROM outcomes WHERE decision_id = 'e-deferred' AND type = 'ignored'") == result.shown["e-deferred"])
     }
 
     static func bytes(_ hex: String) -> [UInt8] {
