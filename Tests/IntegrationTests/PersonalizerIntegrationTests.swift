@@ -34,22 +34,12 @@ import Wire
         defer { client.close() }
         let reloaded: CatalogReply = try client.call("decision", "reload_catalog", ReloadCatalogRequest(), timeoutMicros: 5_000_000)
         try #require(reloaded.reloaded && reloaded.version == "personalizer-test", "\(reloaded.errors)")
-        let key = "pz-test-key-\(UUID().uuidString)"
-        let keys = cluster.logDirectory.appendingPathComponent("api-keys")
-        let (hashed, digest) = try run("/usr/bin/env", ["python3", "-c", "import hashlib,sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest(), end='')", key])
-        try #require(hashed == 0)
-        try "clients personalizer-app \(digest)\n".write(to: keys, atomically: true, encoding: .utf8)
-        var gateways: [Process] = []
-        defer { for gateway in gateways where gateway.isRunning { gateway.terminate(); gateway.waitUntilExit() } }
-        var endpoints: [String] = []
-        for mode in ["Online", "Apprentice"] {
-            let port = try freePort(cluster.context)
-            gateways.append(try cluster.launch("offerloop-gateway", ["--frontend", cluster.frontend, "--address", "127.0.0.1:\(port)", "--api-keys", keys.path,
-                                                                     "--personalizer-learning-mode", mode], log: "gateway-\(mode)"))
-            endpoints.append("http://127.0.0.1:\(port)")
-        }
+        // Two gateways (TestGateway: API keys made by `offerloop keys api`), one in apprentice mode.
+        let online = try TestGateway.start(on: cluster)
+        let apprentice = try TestGateway.start(on: cluster, arguments: ["--personalizer-learning-mode", "Apprentice"])
         let script = repositoryRoot.appendingPathComponent("clients/personalizer/check_personalizer.py").path
-        let (status, output) = try run("/usr/bin/env", ["python3", script, "--endpoint", endpoints[0], "--apprentice-endpoint", endpoints[1], "--key", key],
+        let (status, output) = try run("/usr/bin/env", ["python3", script, "--endpoint", online.url, "--key", online.keys["tp"]!,
+                                                        "--apprentice-endpoint", apprentice.url, "--apprentice-key", apprentice.keys["tp"]!],
                                        environment: ["PYTHONPATH": try Self.clients()])
         try #require(status == 0 && output.contains("personalizer clients ok"), "\(output)\n\(cluster.logTails())")
         struct Shown: Decodable { let shown: [String: [String]]; let generated: String }

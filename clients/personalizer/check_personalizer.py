@@ -10,9 +10,6 @@ store (Tests/IntegrationTests/PersonalizerIntegrationTests.swift runs it).
 import argparse
 import json
 import sys
-import time
-import urllib.error
-import urllib.request
 
 from azure.ai.personalizer import PersonalizerAdministrationClient, PersonalizerClient
 from azure.cognitiveservices.personalizer import PersonalizerClient as PersonalizerClientV1
@@ -56,28 +53,14 @@ def error_code(exception):
     return exception.error.code if getattr(exception, "error", None) else None
 
 
-def wait_for(endpoint, key, seconds=30):
-    """Until the gateway answers (it may still be starting)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            urllib.request.urlopen(urllib.request.Request(endpoint + "/v1/whoami", headers={"Authorization": "Bearer " + key}), timeout=2)
-            return
-        except (urllib.error.URLError, ConnectionError):
-            if time.monotonic() > deadline:
-                sys.exit(f"FAILED: no gateway at {endpoint} within {seconds} s")
-            time.sleep(0.1)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--endpoint", required=True, help="the online gateway, http://HOST:PORT")
     parser.add_argument("--apprentice-endpoint", required=True, help="a gateway in apprentice mode")
-    parser.add_argument("--key", required=True, help="an API key of the clients role")
+    parser.add_argument("--key", required=True, help="an API key of the clients role at --endpoint")
+    parser.add_argument("--apprentice-key", required=True, help="an API key of the clients role at --apprentice-endpoint")
     parser.add_argument("--identity", default="login:ada", help="an OfferLoop customer for the identified rank")
     args = parser.parse_args()
-    for endpoint in (args.endpoint, args.apprentice_endpoint):
-        wait_for(endpoint, args.key)
 
     v1 = PersonalizerClientV1(args.endpoint, CognitiveServicesCredentials(args.key))
     travel = [{"page": "travel"}, {"device": {"type": "mobile"}}]
@@ -103,7 +86,7 @@ def main():
         v1.rank(RankRequest(actions=actions("mobile_app"), event_id="e-single"))
         check(False, "a second rank with the same eventId is refused")
     except ErrorResponseException as error:
-        check(error.response.status_code == 409 and error_code(error) == "Conflict", f"duplicate eventId: 409 Conflict, not {error}")
+        check(error.response.status_code == 409 and error_code(error) == "Conflict", f"duplicate eventId: 409 Conflict, not {error}: {error.response.text}")
     try:
         v1.rank(RankRequest(actions=actions("mobile_app", "gold_bar")))
         check(False, "an unknown action is refused")
@@ -136,7 +119,7 @@ def main():
     client.reward_multi_slot("e-multi", {"reward": [{"slotId": "main", "value": 1}, {"slotId": "side", "value": 0}]})
 
     # Apprentice mode: the baseline is shown; a reward reaches it through any gateway.
-    apprentice = PersonalizerClient(args.apprentice_endpoint, AzureKeyCredential(args.key))
+    apprentice = PersonalizerClient(args.apprentice_endpoint, AzureKeyCredential(args.apprentice_key))
     ranked = apprentice.rank({"actions": [{"id": i, "features": [{}]} for i in ("travel_insurance", "savings_bonus", "mobile_app")],
                               "excludedActions": ["travel_insurance"], "contextFeatures": travel, "eventId": "e-apprentice"})
     check(ranked["rewardActionId"] == "savings_bonus", f"apprentice: the baseline (first action not excluded) is shown, not {ranked}")
@@ -147,7 +130,7 @@ def main():
         "slots": [{"id": "main", "baselineAction": "travel_insurance"}, {"id": "side", "baselineAction": "mobile_app"}]})
     check([s.get("rewardActionId") for s in ranked["slots"]] == ["travel_insurance", "mobile_app"], f"apprentice multi-slot: the baselines, not {ranked}")
     shown["e-apprentice-multi"] = ["travel_insurance", "mobile_app"]
-    configuration = PersonalizerAdministrationClient(args.apprentice_endpoint, AzureKeyCredential(args.key)).get_service_configuration()
+    configuration = PersonalizerAdministrationClient(args.apprentice_endpoint, AzureKeyCredential(args.apprentice_key)).get_service_configuration()
     check(configuration["learningMode"] == "Apprentice", f"the configuration says Apprentice: {configuration}")
 
     try:

@@ -194,31 +194,24 @@ struct PersonalizerRoutes {
 
 /// Every error on Personalizer's routes in its shape, `{"error": {"code": …, "message": …}}`, with
 /// the status its clients expect: our problems and typed errors mapped by PersonalizerMapping.error.
+/// Answered here, not thrown on: the gateway's ProblemMiddleware would make a problem+json of it.
 struct PersonalizerErrorMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let problem as Problem {
-            throw PersonalizerError(problem.error)
+            return try Self.response(problem.error)
         } catch let error as ServiceError {
-            throw PersonalizerError(error)
+            return try Self.response(error)
         } catch let error as HTTPError {
             let code: ErrorCode = error.status == .contentTooLarge ? .tooLarge : error.status.code >= 500 ? .internal : .invalidArgument
-            throw PersonalizerError(ServiceError(code, error.body ?? error.status.reasonPhrase))
+            return try Self.response(ServiceError(code, error.body ?? error.status.reasonPhrase))
         }
     }
-}
 
-struct PersonalizerError: HTTPResponseError {
-    let error: ServiceError
-
-    init(_ error: ServiceError) { self.error = error }
-
-    var status: HTTPResponse.Status { HTTPResponse.Status(code: PersonalizerMapping.error(error).status) }
-
-    func response(from request: Request, context: some Hummingbird.RequestContext) throws -> Response {
-        let body = PersonalizerErrorBody(error: .init(code: PersonalizerMapping.error(error).code, message: error.message))
-        var response = try PersonalizerRoutes.json(body, status: status)
+    static func response(_ error: ServiceError) throws -> Response {
+        let (status, code) = PersonalizerMapping.error(error)
+        var response = try PersonalizerRoutes.json(PersonalizerErrorBody(error: .init(code: code, message: error.message)), status: .init(code: status))
         if Problem.retryable(error.code) { response.headers[.retryAfter] = "1" }
         return response
     }
