@@ -37,11 +37,10 @@ import Wire
             {"actions": [{"id": "personal_loan", "features": [{"x": 1}]}, {"id": "home_insurance", "features": []}, {"id": "savings_bonus", "features": []}],
              "excludedActions": ["personal_loan"], "eventId": "evt-1"}
             """)
-        let online = try PersonalizerMapping.decide(rank, eventID: "evt-1", identity: Self.ada, context: ["a": "b"], channel: .web, mode: .online,
-                                                    minProfileSequence: 7)
+        let online = try PersonalizerMapping.decide(rank, eventID: "evt-1", identity: Self.ada, context: ["a": "b"], channel: .web, mode: .online)
         #expect(online.decisionID == "evt-1" && online.identity == Self.ada && online.channel == .web && online.context == ["a": "b"])
         #expect(online.offerIds == ["personal_loan", "home_insurance", "savings_bonus"] && online.excludedOfferIds == ["personal_loan"])
-        #expect(online.explain && !online.baseline && online.slotOptions.isEmpty && online.minProfileSequence == 7)
+        #expect(online.explain && !online.baseline && online.slotOptions.isEmpty)
         // Apprentice mode: the baseline is the first action not excluded.
         let apprentice = try PersonalizerMapping.decide(rank, eventID: "evt-1", identity: Self.ada, context: [:], channel: .web, mode: .apprentice)
         #expect(apprentice.baseline && apprentice.slotOptions.map(\.baselineOfferID) == ["home_insurance"])

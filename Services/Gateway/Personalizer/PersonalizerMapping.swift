@@ -91,13 +91,13 @@ enum PersonalizerMapping {
     /// The decide request of a single-slot rank. In apprentice mode its slot's baseline is the
     /// first action not excluded (as Personalizer's offline evaluations take it).
     static func decide(_ rank: RankRequest, eventID: String, identity: Identity, context: [String: String], channel: Channel,
-                       mode: LearningMode, minProfileSequence: UInt64 = 0) throws(ServiceError) -> DecideRequest {
+                       mode: LearningMode) throws(ServiceError) -> DecideRequest {
         let ids = try actionIDs(rank.actions)
         let excluded = rank.excludedActions ?? []
         if let stranger = excluded.first(where: { !ids.contains($0) }) {
             throw ServiceError(.invalidArgument, "excluded action \(stranger.debugDescription) is not one of the actions")
         }
-        var request = base(eventID: eventID, identity: identity, context: context, channel: channel, offerIDs: ids, minProfileSequence: minProfileSequence)
+        var request = base(eventID: eventID, identity: identity, context: context, channel: channel, offerIDs: ids)
         request.excludedOfferIds = excluded
         if mode == .apprentice {
             guard let baseline = ids.first(where: { !excluded.contains($0) }) else {
@@ -111,7 +111,7 @@ enum PersonalizerMapping {
 
     /// The decide request of a multi-slot rank: a slot option per slot, with its exclusions and baseline.
     static func decide(_ rank: MultiSlotRankRequest, eventID: String, identity: Identity, context: [String: String], channel: Channel,
-                       mode: LearningMode, minProfileSequence: UInt64 = 0) throws(ServiceError) -> DecideRequest {
+                       mode: LearningMode) throws(ServiceError) -> DecideRequest {
         let ids = try actionIDs(rank.actions)
         guard !rank.slots.isEmpty else { throw ServiceError(.invalidArgument, "slots is empty: a multi-slot rank needs at least one slot") }
         var seen: Set<String> = []
@@ -130,7 +130,7 @@ enum PersonalizerMapping {
                 throw ServiceError(.invalidArgument, "slot \(slot.id)'s excluded action \(stranger.debugDescription) is not one of the actions")
             }
         }
-        var request = base(eventID: eventID, identity: identity, context: context, channel: channel, offerIDs: ids, minProfileSequence: minProfileSequence)
+        var request = base(eventID: eventID, identity: identity, context: context, channel: channel, offerIDs: ids)
         request.slotOptions = rank.slots.map { slot in
             DecideSlot.with {
                 $0.id = slot.id
@@ -142,8 +142,7 @@ enum PersonalizerMapping {
         return request
     }
 
-    private static func base(eventID: String, identity: Identity, context: [String: String], channel: Channel, offerIDs: [String],
-                             minProfileSequence: UInt64) -> DecideRequest {
+    private static func base(eventID: String, identity: Identity, context: [String: String], channel: Channel, offerIDs: [String]) -> DecideRequest {
         DecideRequest.with {
             $0.decisionID = eventID
             $0.identity = identity
@@ -151,7 +150,6 @@ enum PersonalizerMapping {
             $0.context = context
             $0.offerIds = offerIDs
             $0.explain = true  // the candidates' probabilities make the ranking
-            $0.minProfileSequence = minProfileSequence
         }
     }
 

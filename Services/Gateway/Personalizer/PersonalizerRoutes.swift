@@ -59,16 +59,16 @@ struct PersonalizerRoutes {
     func register(on group: some RouterMethods<GatewayContext>) {
         group.post("rank") { request, context in
             let rank = try await decode(RankRequest.self, request, context)
-            let (eventID, decide) = try await decideRequest(rank.eventId, rank.contextFeatures, context) { eventID, identity, features, sequence throws(ServiceError) in
-                try PersonalizerMapping.decide(rank, eventID: eventID, identity: identity, context: features, channel: channel, mode: mode, minProfileSequence: sequence)
+            let (eventID, decide) = try await decideRequest(rank.eventId, rank.contextFeatures, context) { eventID, identity, features throws(ServiceError) in
+                try PersonalizerMapping.decide(rank, eventID: eventID, identity: identity, context: features, channel: channel, mode: mode)
             }
             let reply = try await ranked(decide, deferred: rank.deferActivation ?? false, context)
             return try Self.json(PersonalizerMapping.rankResponse(reply, actions: rank.actions.map(\.id), eventID: eventID), status: .created)
         }
         group.post("multislot/rank") { request, context in
             let rank = try await decode(MultiSlotRankRequest.self, request, context)
-            let (eventID, decide) = try await decideRequest(rank.eventId, rank.contextFeatures, context) { eventID, identity, features, sequence throws(ServiceError) in
-                try PersonalizerMapping.decide(rank, eventID: eventID, identity: identity, context: features, channel: channel, mode: mode, minProfileSequence: sequence)
+            let (eventID, decide) = try await decideRequest(rank.eventId, rank.contextFeatures, context) { eventID, identity, features throws(ServiceError) in
+                try PersonalizerMapping.decide(rank, eventID: eventID, identity: identity, context: features, channel: channel, mode: mode)
             }
             let reply = try await ranked(decide, deferred: rank.deferActivation ?? false, context)
             return try Self.json(PersonalizerMapping.multiSlotResponse(reply, slots: rank.slots, eventID: eventID), status: .created)
@@ -104,15 +104,16 @@ struct PersonalizerRoutes {
     }
 
     /// The rank's event id (given, checked; or a new one), its customer and context, and its
-    /// decide request. An anonymous visitor (no identity feature, or a cookie or device one) is
-    /// recorded by the profile first — created if new — and the decision waits for that write.
+    /// decide request, checked before the cluster is asked anything. An anonymous visitor (no
+    /// identity feature, or a cookie or device one) is then recorded by the profile — created if
+    /// new — and the decision waits for that write.
     private func decideRequest(_ given: String?, _ features: [JSONValue]?, _ context: GatewayContext,
-                               _ make: (String, Identity, [String: String], UInt64) throws(ServiceError) -> DecideRequest) async throws -> (String, DecideRequest) {
+                               _ make: (String, Identity, [String: String]) throws(ServiceError) -> DecideRequest) async throws -> (String, DecideRequest) {
         let eventID = given.flatMap { $0.isEmpty ? nil : $0 } ?? UUID().uuidString.lowercased()
         try CallerDecisionID.validate(eventID)
         let (features, named) = try PersonalizerMapping.context(features)
         let identity = named ?? Identity.with { $0.kind = "cookie"; $0.value = "pz-" + eventID }
-        var sequence: UInt64 = 0
+        var decide = try make(eventID, identity, features)
         if PersonalizerMapping.anonymousKinds.contains(identity.kind) {
             let seen = EventRecord.with {
                 $0.identity = identity
@@ -121,9 +122,9 @@ struct PersonalizerRoutes {
                 $0.event = .with { $0.type = "personalizer_rank"; $0.channel = channel }
             }
             let written: CustomerReply = try await call("profile", "record_event", seen, context, idempotent: true)
-            sequence = written.profileSequence
+            decide.minProfileSequence = written.profileSequence
         }
-        return (eventID, try make(eventID, identity, features, sequence))
+        return (eventID, decide)
     }
 
     /// The decision; then, unless the caller defers its activation, the IMPRESSIONs of what it
