@@ -38,6 +38,8 @@ struct PersonalizerRoutes {
     static let versions = ["v1.0", "v1.1-preview.1", "v1.1-preview.2", "v1.1-preview.3", ""]
     /// How long the impressions of a rank may take, sent after its answer.
     static let impressionTimeoutMicros: UInt64 = 5_000_000
+    /// How long a reward or an activation looks for its rank's decision (see `record`).
+    static let decisionSearchNs: UInt64 = 1_000_000_000
 
     let broker: BrokerCaller
     let mode: PersonalizerMapping.LearningMode
@@ -76,20 +78,21 @@ struct PersonalizerRoutes {
         group.post("events/:eventId/reward") { request, context in
             let reward = try await decode(RewardRequest.self, request, context)
             let outcome = try PersonalizerMapping.reward(eventID: try eventID(context), slotID: "", value: reward.value)
-            let _: OutcomeAck = try await call("feedback", "outcome", outcome, context, idempotent: true)
+            if let refused = try await record([outcome], context).first?.error, refused.code != .unspecified { throw ServiceError(refused.code, refused.message) }
             return Response(status: .noContent)
         }
         group.post("multislot/events/:eventId/reward") { request, context in
             let reward = try await decode(MultiSlotRewardRequest.self, request, context)
             let id = try eventID(context)
-            var batch = OutcomeBatch()
+            var outcomes: [Outcome] = []
             for slot in reward.reward {
                 guard !slot.slotId.isEmpty else { throw ServiceError(.invalidArgument, "a slot reward needs its slotId") }
-                batch.outcomes.append(try PersonalizerMapping.reward(eventID: id, slotID: slot.slotId, value: slot.value))
+                outcomes.append(try PersonalizerMapping.reward(eventID: id, slotID: slot.slotId, value: slot.value))
             }
-            guard !batch.outcomes.isEmpty else { throw ServiceError(.invalidArgument, "reward is empty: no slot's reward to record") }
-            let results: OutcomeBatchReply = try await call("feedback", "outcomes", batch, context, idempotent: true)
-            if let refused = results.results.first(where: { $0.error.code != .unspecified }) { throw ServiceError(refused.error.code, refused.error.message) }
+            guard !outcomes.isEmpty else { throw ServiceError(.invalidArgument, "reward is empty: no slot's reward to record") }
+            if let refused = try await record(outcomes, context).first(where: { $0.error.code != .unspecified }) {
+                throw ServiceError(refused.error.code, refused.error.message)
+            }
             return Response(status: .noContent)
         }
         group.post("events/:eventId/activate") { _, context in
@@ -148,10 +151,22 @@ struct PersonalizerRoutes {
 
     /// The IMPRESSION of each offer the decision showed (positions past those it showed are refused, and fine).
     private func activate(_ eventID: String, slots: Int, _ context: GatewayContext) async throws -> Response {
-        let batch = OutcomeBatch.with { $0.outcomes = PersonalizerMapping.activation(eventID: eventID, slots: slots) }
-        let results: OutcomeBatchReply = try await call("feedback", "outcomes", batch, context, idempotent: true)
-        if let first = results.results.first, first.error.code != .unspecified { throw ServiceError(first.error.code, first.error.message) }
+        if let first = try await record(PersonalizerMapping.activation(eventID: eventID, slots: slots), context).first?.error, first.code != .unspecified {
+            throw ServiceError(first.code, first.message)
+        }
         return Response(status: .noContent)
+    }
+
+    /// Records outcomes of a rank (idempotent by their event ids), each answered. The feedback
+    /// service waits `--decision-wait-ms` (200) for a decision on its way to the log; under load
+    /// the log's copy (every 100 ms) can take longer, so an outcome whose decision is not found is
+    /// asked again for up to `decisionSearchNs`: a reward sent right after its rank is not lost.
+    private func record(_ outcomes: [Outcome], _ context: GatewayContext) async throws -> [OutcomeResult] {
+        let until = MonotonicClock.now() + Self.decisionSearchNs
+        while true {
+            let results: OutcomeBatchReply = try await call("feedback", "outcomes", OutcomeBatch.with { $0.outcomes = outcomes }, context, idempotent: true)
+            guard results.results.contains(where: { $0.error.code == .notFound }), MonotonicClock.now() < until else { return results.results }
+        }
     }
 
     private func eventID(_ context: GatewayContext) throws(ServiceError) -> String {
