@@ -34,14 +34,17 @@ import Wire
         defer { client.close() }
         let reloaded: CatalogReply = try client.call("decision", "reload_catalog", ReloadCatalogRequest(), timeoutMicros: 5_000_000)
         try #require(reloaded.reloaded && reloaded.version == "personalizer-test", "\(reloaded.errors)")
-        // Two gateways (TestGateway: API keys made by `offerloop keys api`), one in apprentice mode.
-        let online = try TestGateway.start(on: cluster)
-        let apprentice = try TestGateway.start(on: cluster, arguments: ["--personalizer-learning-mode", "Apprentice"])
+        // Two gateways (TestGateway: API keys made by `offerloop keys api`), one in apprentice mode;
+        // the cluster's 5 s deadlines, not the gateway's 2 s, on a machine loaded by parallel tests
+        // (with less, a visitor's decision may not see its new profile in time: no view, no offer).
+        let online = try TestGateway.start(on: cluster, arguments: ["--deadline-ms", "5000"])
+        let apprentice = try TestGateway.start(on: cluster, arguments: ["--deadline-ms", "5000", "--personalizer-learning-mode", "Apprentice"])
         let script = repositoryRoot.appendingPathComponent("clients/personalizer/check_personalizer.py").path
         let (status, output) = try run("/usr/bin/env", ["python3", script, "--endpoint", online.url, "--key", online.keys["tp"]!,
                                                         "--apprentice-endpoint", apprentice.url, "--apprentice-key", apprentice.keys["tp"]!],
                                        environment: ["PYTHONPATH": try Self.clients()])
-        try #require(status == 0 && output.contains("personalizer clients ok"), "\(output)\n\(cluster.logTails())")
+        try #require(status == 0 && output.contains("personalizer clients ok"),
+                     "\(output)\ndecisions (id: degraded): \((try? stack.query("SELECT id || ': ' || degraded FROM decisions")) ?? [])\n\(cluster.logTails())")
         struct Shown: Decodable { let shown: [String: [String]]; let generated: String }
         let result = try JSONDecoder().decode(Shown.self, from: Data(output.split(separator: "\n").last!.utf8))
 
