@@ -191,7 +191,7 @@ let package = Package(
         .testTarget(name: "EffectivenessTests", dependencies: ["DecisionCore", "Effectiveness", "Random", "ScoringCore", "Simulation", "Wire"]),
         // The service adapters, in process through ServiceTesting (a test target may depend on an executable).
         .testTarget(name: "EchoServiceTests", dependencies: ["Echo", "ServiceTesting", "Transport", "Wire"]),
-        .testTarget(name: "DecisionServiceTests", dependencies: ["Decision", "ServiceTesting", "DecisionCore", "ModelReplica", "ProfileCore", "Random", "ScoringCore", "Wire", logging, protobuf]),
+        .testTarget(name: "DecisionServiceTests", dependencies: ["Decision", "ServiceTesting", "DecisionCore", "DecisionRecords", "ModelReplica", "ProfileCore", "Random", "ScoringCore", "Store", "Wire", logging, protobuf]),
         .testTarget(name: "ProfileServiceTests", dependencies: ["Profile", "ServiceTesting", "ProfileStore", "Store", logging]),
         .testTarget(name: "ScoringServiceTests", dependencies: ["Scoring", "ServiceTesting", "ModelReplica", "ScoringCore", "Store", "ZeroMQ", logging]),
         .testTarget(name: "FeedbackServiceTests", dependencies: ["Feedback", "ServiceTesting", "DecisionRecords", "Store", "ZeroMQ", logging]),

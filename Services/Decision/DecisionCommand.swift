@@ -119,14 +119,19 @@ struct DecisionCommand: AsyncParsableCommand {
             extra.append(ThreadService(name: "model-follower") { try replica.run(settings, context: context, environment: .live, logger: logger, until: $0) })
             startGates.append(replica.startGate)
         }
+        // The ids callers chose (Personalizer's eventIds), claimed by every worker of this process.
+        let callerIDs = CallerDecisionIDs()
+        let storeLocation = try store.location()
         if let partition { logger.notice("holding one partition of the customers", metadata: ["partition": "\(partition)"]) }
         try await ServiceRunner.run(service: "decision", options: options, logger: logger, context: context, extra: extra,
                                     partition: partition, startGates: startGates) { [views] _ in
             let broker = BrokerSources(client: try BrokerClient(context: context, endpoint: frontend))
             let propensities: any PropensitySource = model.map { LocalPropensities(replica: $0.0, remote: broker, environment: .live) } ?? broker
+            let log = DecisionLogLookup(location: storeLocation)
             var methods = DecisionService(catalog: holder, journal: journal, settings: settings, views: broker, replica: views,
                                           propensities: propensities, forwarder: broker, environment: .live, logger: logger,
-                                          closeSources: broker.client.close).methods()
+                                          callerIDs: callerIDs, logged: log.contains,
+                                          closeSources: { broker.client.close(); log.close() }).methods()
             if let (replica, _) = model { methods.onModel(replica) }
             return methods
         }

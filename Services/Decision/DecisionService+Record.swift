@@ -60,5 +60,6 @@ extension ProtoWriter {
         double(7, choice.priority)
         string(8, choice.reason)
         if choice.hasPriorPropensity { presentDouble(9, choice.priorPropensity) }
+        string(10, choice.slotID)
     }
 }

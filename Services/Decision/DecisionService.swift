@@ -52,6 +52,10 @@ final class DecisionService: @unchecked Sendable {
     let forwarder: (any DecisionForwarder)?
     let environment: ServiceEnvironment
     let logger: Logger
+    /// The ids callers chose for their decisions, claimed by this process's workers.
+    let callerIDs: CallerDecisionIDs
+    /// Whether the decision log in the store holds a decision id already.
+    let logged: (String) throws(ServiceError) -> Bool
     /// Recent views by identity, with when they were read (Unix ms): the fallback when profile fails.
     var recentViews: [String: (view: CustomerView, readMs: Int64)] = [:]
     /// Profile and scoring, each behind its own breaker: a frozen one is skipped, not waited for.
@@ -70,8 +74,11 @@ final class DecisionService: @unchecked Sendable {
 
     init(catalog: CatalogHolder, journal: DecisionJournal, settings: Settings, views: any CustomerViewSource, replica: ReplicaViews? = nil,
          propensities: any PropensitySource, forwarder: (any DecisionForwarder)? = nil, environment: ServiceEnvironment, logger: Logger,
+         callerIDs: CallerDecisionIDs = CallerDecisionIDs(), logged: @escaping (String) throws(ServiceError) -> Bool = { _ in false },
          closeSources: @escaping () -> Void = {}) {
         self.closeSources = closeSources
+        self.callerIDs = callerIDs
+        self.logged = logged
         self.forwarder = forwarder
         self.replica = replica
         self.catalog = catalog
@@ -111,8 +118,10 @@ final class DecisionService: @unchecked Sendable {
     func decide(_ request: DecideRequest, _ context: RequestContext) throws -> DecideReply {
         let now = environment.wallMs()
         let channel = try Self.validate(request)
-        let deadline = Self.answerBy(context, channelDeadline: UInt64(settings.channelDeadlinesMs[channel] ?? 100) * 1_000_000)
         let engine = catalog.engine
+        let decisionRequest = try Self.restrictions(request, channel: channel, catalog: engine.catalog, now: now)
+        if !request.decisionID.isEmpty, try logged(request.decisionID) { throw Self.taken(request.decisionID) }
+        let deadline = Self.answerBy(context, channelDeadline: UInt64(settings.channelDeadlinesMs[channel] ?? 100) * 1_000_000)
         var degraded: [(reason: String, text: String)] = []
 
         // 1. Who is this? This replica's memory, or the profile service within its share of the time
@@ -126,7 +135,6 @@ final class DecisionService: @unchecked Sendable {
 
         // 2. Who may be shown what, before any propensity is known.
         let hour = request.hasLocalHour ? Int(request.localHour) : nil
-        let decisionRequest = DecisionRequest(channel: channel, slots: Int(max(request.slots, 1)), now: now)
         let input = CustomerViewInput(customerID: view.customerID, optedOut: Set(view.optedOut.compactMap(ChannelName.name)),
                                       rules: RuleInput(view: view, channel: channel, context: request.context, hour: hour, now: now))
         let history = Self.history(view)
@@ -154,10 +162,17 @@ final class DecisionService: @unchecked Sendable {
         let decision = engine.arbitrate(screening, decisionRequest, history: history, propensities: means, using: &random)
 
         // 5. The log, before the answer.
-        let reply = Self.reply(decision, id: "d-" + environment.newID(), request: request, view: view, catalogVersion: engine.catalog.version,
+        let id = request.decisionID.isEmpty ? CallerDecisionID.servicePrefix + environment.newID() : request.decisionID
+        if !request.decisionID.isEmpty, !callerIDs.claim(id) { throw Self.taken(id) }
+        let reply = Self.reply(decision, id: id, request: request, view: view, catalogVersion: engine.catalog.version,
                                modelVersion: scores?.modelVersion ?? "", degraded: degraded)
-        try journal.append {
-            Self.writeRecord(reply, decision, request: request, view: view, features: scores?.features ?? [], catalog: engine.catalog, now: now, into: &$0)
+        do {
+            try journal.append {
+                Self.writeRecord(reply, decision, request: request, view: view, features: scores?.features ?? [], catalog: engine.catalog, now: now, into: &$0)
+            }
+        } catch {
+            if !request.decisionID.isEmpty { callerIDs.release(id) }
+            throw error
         }
         decisions[channel]?.increment()
         if decision.control { controlDecisions.increment() }
@@ -176,7 +191,13 @@ final class DecisionService: @unchecked Sendable {
         guard !request.identity.kind.isEmpty, !request.identity.value.isEmpty else {
             throw ServiceError(.invalidArgument, "identity is required: kind and value, e.g. card and its number")
         }
-        guard request.slots <= Settings.maxSlots else { throw ServiceError(.invalidArgument, "at most \(Settings.maxSlots) slots, not \(request.slots)") }
+        guard request.slots <= Settings.maxSlots, request.slotOptions.count <= Settings.maxSlots else {
+            throw ServiceError(.invalidArgument, "at most \(Settings.maxSlots) slots, not \(max(request.slots, UInt32(request.slotOptions.count)))")
+        }
+        guard request.slotOptions.isEmpty || request.slots == 0 || Int(request.slots) == request.slotOptions.count else {
+            throw ServiceError(.invalidArgument, "slots is \(request.slots) but slot_options names \(request.slotOptions.count)")
+        }
+        if !request.decisionID.isEmpty { try CallerDecisionID.validate(request.decisionID) }
         if request.hasLocalHour, !(0..<24).contains(request.localHour) {
             throw ServiceError(.invalidArgument, "local_hour \(request.localHour) is not 0-23")
         }
@@ -313,6 +334,7 @@ final class DecisionService: @unchecked Sendable {
             $0.modelVersion = modelVersion
             if request.explain {
                 $0.explanation = decision.explanation + decision.candidates.map { "\($0.offerID): \($0.reason)" }
+                $0.candidates = decision.candidates.map(\.record)
             }
         }
     }
@@ -340,6 +362,7 @@ final class DecisionService: @unchecked Sendable {
             $0.priority = choice.priority
             $0.reason = choice.reason
             $0.priorPropensity = choice.offer.priorPropensity
+            $0.slotID = choice.slotID
         }
     }
 }

@@ -185,8 +185,9 @@ final class FeedbackService: @unchecked Sendable {
     /// The outcome as a stream event, completed from its decision; or why it is refused.
     func validate(_ request: Outcome, now: Int64) throws(ServiceError) -> OutcomeEvent {
         var outcome = request
-        for (name, value) in [("event_id", outcome.eventID), ("decision_id", outcome.decisionID), ("offer_id", outcome.offerID)] {
-            guard !value.isEmpty else { throw ServiceError(.invalidArgument, "\(name) is required") }
+        for (name, value) in [("event_id", outcome.eventID), ("decision_id", outcome.decisionID), ("offer_id", outcome.offerID), ("slot_id", outcome.slotID)] {
+            // Without an offer_id the outcome is about the offer the decision showed (in the slot named, or first).
+            guard !value.isEmpty || name == "offer_id" || name == "slot_id" else { throw ServiceError(.invalidArgument, "\(name) is required") }
             guard value.utf8.count <= Self.maxIDBytes else {
                 throw ServiceError(.invalidArgument, "\(name) is too long: \(value.utf8.count) bytes, at most \(Self.maxIDBytes)")
             }
@@ -201,6 +202,16 @@ final class FeedbackService: @unchecked Sendable {
             guard let decision = try decisions.find(outcome.decisionID, log.db) else {
                 // NOT_FOUND is what a waiting request waits on (record): only this refusal may be one.
                 throw ServiceError(.notFound, "unknown decision \(outcome.decisionID): not in the decision log (an outcome waits up to \(settings.decisionWaitMs) ms for its decision)")
+            }
+            if outcome.offerID.isEmpty {
+                let position = outcome.slotID.hasPrefix("#") ? Int(outcome.slotID.dropFirst()) : nil
+                let shown = if let position { position >= 0 && position < decision.offers.count ? decision.offers[position] : nil }
+                    else { decision.offers.first { outcome.slotID.isEmpty || $0.slotID == outcome.slotID } }
+                guard let shown else {
+                    throw ServiceError(.invalidArgument, outcome.slotID.isEmpty ? "decision \(outcome.decisionID) showed no offer: offer_id is required"
+                        : "decision \(outcome.decisionID) showed no offer in slot \(outcome.slotID.debugDescription)")
+                }
+                outcome.offerID = shown.offerID
             }
             // The offers shown; for a control decision also those the policy would have shown.
             let offers = decision.offers + decision.heldOut

@@ -39,6 +39,7 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "PEM private key of --tls-certificate (env OFFERLOOP_GATEWAY_TLS_KEY).")
     var tlsKey: String = Environment.string("OFFERLOOP_GATEWAY_TLS_KEY", "")
 
+    @OptionGroup var personalizer: PersonalizerOptions
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var telemetry: TelemetryOptions
 
@@ -66,7 +67,7 @@ struct GatewayCommand: AsyncParsableCommand {
         let broker = BrokerCaller(context: try ZMQContext(), endpoint: client.frontend, threads: callerThreads)
         let (host, port) = TelemetryOptions.split(address)!
         let app = Application(
-            router: Self.makeRouter(broker: broker, keys: keys, deadlineMs: deadlineMs),
+            router: Self.makeRouter(broker: broker, keys: keys, deadlineMs: deadlineMs, personalizer: (personalizer.mode, personalizer.channel)),
             server: try server(),
             configuration: .init(address: .hostname(host, port: port), serverName: "offerloop-gateway"),
             logger: logger)
@@ -83,7 +84,8 @@ struct GatewayCommand: AsyncParsableCommand {
     }
 
     /// Every route of the gateway. Each feature registers itself here with one line.
-    static func makeRouter(broker: BrokerCaller, keys: APIKeys?, deadlineMs: Int) -> Router<GatewayContext> {
+    static func makeRouter(broker: BrokerCaller, keys: APIKeys?, deadlineMs: Int,
+                           personalizer: (mode: PersonalizerMapping.LearningMode, channel: Channel) = (.online, .web)) -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self)
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: MetricsMiddleware())
@@ -93,6 +95,7 @@ struct GatewayCommand: AsyncParsableCommand {
             .add(middleware: DeadlineMiddleware(defaultMs: deadlineMs))
         V1Routes(broker: broker).register(on: v1)
         DeskRoutes.register(on: router)
+        PersonalizerRoutes.register(on: router, broker: broker, keys: keys, deadlineMs: deadlineMs, mode: personalizer.mode, channel: personalizer.channel)
         return router
     }
 }

@@ -24,12 +24,14 @@ struct WhatIfTests {
                                "save": Propensity(mean: 0.3, logitVariance: 0.1)]
 
     /// A decision of `catalog` for customer `id` on the web, as the decision service logs it.
-    static func logged(_ catalog: OfferCatalog, id: String, clv: Double = 500) -> DecisionRecord {
+    static func logged(_ catalog: OfferCatalog, id: String, clv: Double = 500, request configure: (inout DecisionRequest) -> Void = { _ in }) -> DecisionRecord {
         let engine = DecisionEngine(catalog: catalog)
         let view = CustomerView.with { $0.customerID = id; $0.clv = clv }
         let input = CustomerViewInput(customerID: id, optedOut: [], rules: RuleInput(view: view, channel: "web", context: [:], hour: 10, now: DecisionEngineTests.now))
         var random = SeededRandom(seed: 5)
-        let decision = engine.decide(DecisionRequest(channel: "web", now: DecisionEngineTests.now), view: input, history: [], propensities: propensities, using: &random)
+        var request = DecisionRequest(channel: "web", now: DecisionEngineTests.now)
+        configure(&request)
+        let decision = engine.decide(request, view: input, history: [], propensities: propensities, using: &random)
         return decision.record(id: "d-" + id, customerID: id, channel: .web, timeUnixMs: DecisionEngineTests.now, catalogVersion: catalog.version)
     }
 
@@ -43,6 +45,13 @@ struct WhatIfTests {
         #expect(first.map(\.offerID).sorted() == ["card", "loan", "save"])
         let chances = try replay(Self.running, record).get()
         for (candidate, chance) in zip(first, chances) { #expect(abs(chance - candidate.firstSlotProbability) < 1e-12, "\(candidate.offerID)") }
+    }
+
+    @Test func aDecisionAmongTheOffersItsRequestNamedReplaysAmongThemAlone() throws {
+        let record = Self.logged(try Self.catalog(Self.running), id: "c1") { $0.offerIDs = ["card", "loan", "app"]; $0.excludedOfferIDs = ["loan"] }
+        #expect(record.candidates.filter(WhatIf.isFirstSlotCandidate).map(\.offerID) == ["card"])
+        // save was not requested and loan excluded: the new policy could not have shown them either.
+        #expect(try replay(Self.running, record).get() == [1])
     }
 
     @Test func aChangedFormulaExplorationOrOfferSetReplaysToWhatItsEngineWouldHaveGiven() throws {

@@ -29,7 +29,8 @@ final class DecisionFixture {
     /// `forwarder`: where a decide for another partition's customer goes.
     init(settings: DecisionService.Settings = DecisionService.Settings(), exploration: Exploration = .greedy,
          scoring: (RecordingPropensities, ServiceEnvironment) -> any PropensitySource = { recording, _ in recording },
-         replica: ReplicaViews? = nil, forwarder: (any DecisionForwarder)? = nil, clock: ManualClock = ManualClock()) throws {
+         replica: ReplicaViews? = nil, forwarder: (any DecisionForwarder)? = nil, clock: ManualClock = ManualClock(),
+         logged: @escaping (String) throws(ServiceError) -> Bool = { _ in false }) throws {
         self.clock = clock
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("decision-service-\(UUID().uuidString)")
         views = RecordingViews(InMemoryViewSource([Self.adaKey: Self.ada]))
@@ -42,7 +43,8 @@ final class DecisionFixture {
         catalog = try CatalogHolder(path: Self.catalogPath, exploration: exploration, logger: logger)
         let environment = ServiceEnvironment.manual(clock)
         service = DecisionService(catalog: catalog, journal: journal, settings: settings, views: views, replica: replica,
-                                  propensities: scoring(propensities, environment), forwarder: forwarder, environment: environment, logger: logger)
+                                  propensities: scoring(propensities, environment), forwarder: forwarder, environment: environment, logger: logger,
+                                  logged: logged)
         tester = ServiceTester(service: "decision", methods: service.methods(), clock: clock)
     }
 

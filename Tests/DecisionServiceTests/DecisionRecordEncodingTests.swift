@@ -74,7 +74,7 @@ import Wire
 
     /// The field numbers DecisionService.writeRecord and ProtoWriter.offerChoice write, per message.
     static let written: [String: Set<Int>] = [
-        "DecisionRecord": Set(1...17), "CandidateRecord": Set(1...9), "OfferChoice": Set(1...9), "Treatment": Set(1...3),
+        "DecisionRecord": Set(1...17), "CandidateRecord": Set(1...9), "OfferChoice": Set(1...10), "Treatment": Set(1...3),
     ]
 
     /// The fields a message of offerloop.proto declares, as their "type name = number" lines.

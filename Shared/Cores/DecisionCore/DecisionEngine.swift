@@ -19,21 +19,10 @@
 //      and the others as far as the model is unsure they are worse). The logged probability of
 //      a shown offer is the exact chance this policy picked it at its slot, given the slots before it.
 //   8. nothing qualified → the channel's default offer, if it may be shown.
-
-/// What the strategy needs of a request beyond the customer (whose rule input already holds the
-/// request's context and hour).
-public struct DecisionRequest: Sendable {
-    public var channel: String
-    public var slots: Int
-    /// Unix milliseconds.
-    public var now: Int64
-
-    public init(channel: String, slots: Int = 1, now: Int64) {
-        self.channel = channel
-        self.slots = slots
-        self.now = now
-    }
-}
+// A request may name the offers it lets the decision show, per slot too (Personalizer's actions,
+// exclusions and slots): the others are dropped as not requested or excluded. In apprentice mode
+// (`baseline`) each slot shows its baseline offer if it passes every check, with probability 1,
+// and there is no control group.
 
 /// What scoring said of one offer.
 public struct Propensity: Sendable {
@@ -56,11 +45,13 @@ public struct Decision: Sendable {
         public var probability: Double
         public var priority: Double
         public var reason: String
+        /// The id of the slot it fills, when the request named its slots.
+        public var slotID = ""
     }
 
     /// Why a candidate was kept or dropped; rendered as text only when it is read.
     public enum Reason: Sendable, CustomStringConvertible {
-        case controlGroup, outsideValidity, shown, lowerPriority
+        case controlGroup, outsideValidity, shown, lowerPriority, notRequested, excluded
         case notOnChannel(String), notInStrategy(String), heldOut(Double), notEligible(String), suppressed(String), categoryTaken(String)
 
         public var description: String {
@@ -69,6 +60,8 @@ public struct Decision: Sendable {
             case .outsideValidity: "outside its validity dates"
             case .shown: "shown"
             case .lowerPriority: "lower priority"
+            case .notRequested: "not among the request's offers"
+            case .excluded: "excluded by the request"
             case .notOnChannel(let channel): "not shown on \(channel)"
             case .notInStrategy(let strategy): "not among strategy \(strategy)'s offers"
             case .heldOut(let percent): "held out of this offer (\(percent.formatted)%)"
@@ -85,6 +78,8 @@ public struct Decision: Sendable {
             case .outsideValidity: "outside_validity"
             case .shown: "shown"
             case .lowerPriority: "lower_priority"
+            case .notRequested: "not_requested"
+            case .excluded: "excluded"
             case .notOnChannel: "not_on_channel"
             case .notInStrategy: "not_in_strategy"
             case .heldOut: "held_out"
@@ -187,12 +182,14 @@ public struct DecisionEngine: Sendable {
         let (strategy, _, _, shows) = strategies[screening.strategy]
         screening.decision.strategy = strategy.name
         if strategies.count > 1 { screening.decision.explanation.append("strategy \(strategy.name) (\(strategy.share.formatted)% of customers)") }
-        let control = !view.customerID.isEmpty && ControlGroup.contains(view.customerID, percent: catalog.controlPercent, salt: catalog.controlSalt)
+        // Apprentice mode has no control group: every decision shows the application's own choice already.
+        let control = !request.baseline && !view.customerID.isEmpty && ControlGroup.contains(view.customerID, percent: catalog.controlPercent, salt: catalog.controlSalt)
         if control {
             screening.decision.control = true
             screening.decision.explanation.append("control group (\(catalog.controlPercent.formatted)%): the channel's default offer only")
-            if let offer = defaultOffer(channel, history: history, now: request.now) {
-                screening.decision.offers = [choice(offer, channel, propensity: prior(offer), probability: 1, priority: 0, reason: "control group: default offer")]
+            if let offer = defaultOffer(request, history: history) {
+                screening.decision.offers = [choice(offer, channel, propensity: prior(offer), probability: 1, priority: 0, reason: "control group: default offer",
+                                                    slotID: request.slotID(0))]
             }
         }
         if let cap = catalog.contactPolicy.capReached(channel: channel, history: history, now: request.now) {
@@ -204,7 +201,9 @@ public struct DecisionEngine: Sendable {
         var eligible: [Int] = []
         for (index, offer) in catalog.offers.enumerated() {
             // The holdout last: a held-out customer is one who could otherwise have been shown the offer.
-            let why: Decision.Reason? = if !offer.channels.contains(channel) { .notOnChannel(channel) }
+            let why: Decision.Reason? = if !(request.offerIDs?.contains(offer.id) ?? true) { .notRequested }
+                else if request.excludedOfferIDs.contains(offer.id) { .excluded }
+                else if !offer.channels.contains(channel) { .notOnChannel(channel) }
                 else if !offer.isValid(onDay: day) { .outsideValidity }
                 else if let shows, !shows[index] { .notInStrategy(strategy.name) }
                 else if let rule = offer.eligibility, !rule.admits(view.rules) { .notEligible(rule.text) }
@@ -295,10 +294,17 @@ public struct DecisionEngine: Sendable {
         var firstSlot = [Double](repeating: 0, count: kept.count)
         for slot in 0..<max(request.slots, 1) {
             var remaining = kept.indices.filter { !usedCategories.contains(categoryIndex[kept[$0].index]) }
-            if retentionFirst, remaining.contains(where: { isRetention[kept[$0].index] }) {
+            if slot < request.slotOptions.count {
+                let options = request.slotOptions[slot]
+                remaining = remaining.filter { !options.excludedOfferIDs.contains(offers[kept[$0].index].id) }
+                // Apprentice mode: the slot's baseline is its only candidate, so it is drawn with probability 1.
+                if request.baseline { remaining = remaining.filter { offers[kept[$0].index].id == options.baselineOfferID } }
+            }
+            if retentionFirst, !request.baseline, remaining.contains(where: { isRetention[kept[$0].index] }) {
                 remaining = remaining.filter { isRetention[kept[$0].index] }
             }
-            guard !remaining.isEmpty else { break }
+            // A slot whose own exclusions leave nothing stays empty; the next may still be filled.
+            guard !remaining.isEmpty else { continue }
             let chances = exploration.probabilities(priorities: remaining.map { kept[$0].priority }, spreads: remaining.map { kept[$0].spread })
             let pick = Exploration.draw(chances, unit: Double.random(in: 0..<1, using: &random))
             if slot == 0 {
@@ -310,7 +316,9 @@ public struct DecisionEngine: Sendable {
             var reason = (pick == 0 ? "highest priority " : "explored (\(exploration), chance \(formatted(probability))); priority ") + formatted(chosen.priority)
             reason += " = \(formula.text) with propensity \(formatted(chosen.propensity)), value \(offer.value.formatted)"
             if retentionFirst, isRetention[chosen.index] { reason = "retention first; " + reason }
-            decision.offers.append(choice(offer, channel, propensity: chosen.propensity, probability: probability, priority: chosen.priority, reason: reason))
+            if request.baseline { reason = "baseline (apprentice mode): the application's own choice, shown while the model learns from it" }
+            decision.offers.append(choice(offer, channel, propensity: chosen.propensity, probability: probability, priority: chosen.priority, reason: reason,
+                                          slotID: request.slotID(slot)))
             usedCategories.insert(categoryIndex[chosen.index])
             shownAt[remaining[pick]] = slot
         }
@@ -321,8 +329,9 @@ public struct DecisionEngine: Sendable {
             decision.candidates.append(Decision.OfferVerdict(offerID: offer.id, offerIndex: item.index, kept: true, why: why, propensity: item.propensity,
                                                           priority: item.priority, firstSlotProbability: firstSlot[position], logitVariance: item.variance))
         }
-        if decision.offers.isEmpty, let offer = defaultOffer(channel, history: history, now: request.now) {
-            decision.offers = [choice(offer, channel, propensity: prior(offer), probability: 1, priority: 0, reason: "default offer: nothing else qualified")]
+        if decision.offers.isEmpty, !request.baseline, let offer = defaultOffer(request, history: history) {
+            decision.offers = [choice(offer, channel, propensity: prior(offer), probability: 1, priority: 0, reason: "default offer: nothing else qualified",
+                                      slotID: request.slotID(0))]
         }
         return decision
     }
@@ -348,14 +357,16 @@ public struct DecisionEngine: Sendable {
 
     func prior(_ offer: Offer) -> Double { offer.priorPropensity > 0 ? offer.priorPropensity : Self.defaultPropensity }
 
-    func defaultOffer(_ channel: String, history: [ContactRecord], now: Int64) -> Offer? {
-        guard let id = catalog.defaultOffers[channel], let offer = catalog.offer(id),
-              catalog.contactPolicy.suppression(of: offer, history: history, now: now) == nil else { return nil }
+    /// The channel's default offer, unless it is suppressed or the request does not let it be shown.
+    func defaultOffer(_ request: DecisionRequest, history: [ContactRecord]) -> Offer? {
+        guard let id = catalog.defaultOffers[request.channel], request.allows(id), let offer = catalog.offer(id),
+              catalog.contactPolicy.suppression(of: offer, history: history, now: request.now) == nil else { return nil }
         return offer
     }
 
-    func choice(_ offer: Offer, _ channel: String, propensity: Double, probability: Double, priority: Double, reason: String) -> Decision.Choice {
-        Decision.Choice(offer: offer, treatment: offer.treatments[channel]!, propensity: propensity, probability: probability, priority: priority, reason: reason)
+    func choice(_ offer: Offer, _ channel: String, propensity: Double, probability: Double, priority: Double, reason: String, slotID: String = "") -> Decision.Choice {
+        Decision.Choice(offer: offer, treatment: offer.treatments[channel]!, propensity: propensity, probability: probability, priority: priority, reason: reason,
+                        slotID: slotID)
     }
 
     func formatted(_ value: Double) -> String {

@@ -33,6 +33,8 @@ public struct WhatIf: Sendable {
     /// The logged reasons (Decision.Reason.code) of drops made after the eligibility rule was checked.
     static let notEligible = Decision.Reason.notEligible("").code, heldOut = Decision.Reason.heldOut(0).code
     static let suppressed = Decision.Reason.suppressed("").code
+    /// Offers the request did not let the decision show: no policy could have, the new one neither.
+    static let refusedByRequest = [Decision.Reason.notRequested.code, Decision.Reason.excluded.code]
 
     public let engine: DecisionEngine
     /// The catalogs that decided, by version.
@@ -69,6 +71,7 @@ public struct WhatIf: Sendable {
             else { continue }
             // The rest (eligibility, suppression) only as the log judged it, under the same rule.
             guard let logged = judged[offer.id], let before = old.offer(offer.id) else { return .failure(.newOffer(offer.id)) }
+            if Self.refusedByRequest.contains(logged.reason) { continue }
             let eligibilityChecked = logged.kept || [Self.notEligible, Self.heldOut].contains(logged.reason) || logged.reason.hasPrefix(Self.suppressed)
             guard eligibilityChecked else { return .failure(.unjudgedOffer(offer.id)) }
             if before.eligibility?.text != offer.eligibility?.text { return .failure(.ruleChanged(offer.id)) }

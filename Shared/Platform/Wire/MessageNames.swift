@@ -12,6 +12,7 @@ public typealias ServicesReply = Offerloop_V1_ServicesReply
 public typealias Channel = Offerloop_V1_Channel
 public typealias Identity = Offerloop_V1_Identity
 public typealias DecideRequest = Offerloop_V1_DecideRequest
+public typealias DecideSlot = Offerloop_V1_DecideSlot
 public typealias Treatment = Offerloop_V1_Treatment
 public typealias OfferChoice = Offerloop_V1_OfferChoice
 public typealias DecideReply = Offerloop_V1_DecideReply

@@ -492,12 +492,47 @@ public nonisolated struct Offerloop_V1_DecideRequest: Sendable {
   /// applied it waits for it within the deadline (docs/DECISION.md); 0: no such wait.
   public var minProfileSequence: UInt64 = 0
 
+  /// The caller's id for this decision (Personalizer's eventId; docs/PERSONALIZER.md): 1-64 of
+  /// A-Za-z0-9-_.: not starting "d-" (the service's own ids). An id already used is ALREADY_EXISTS.
+  /// Empty: the service makes one.
+  public var decisionID: String = String()
+
+  /// Only these catalog offers may be shown (empty: any); an unknown id is INVALID_ARGUMENT.
+  public var offerIds: [String] = []
+
+  /// These offers may not be shown (an unknown id is INVALID_ARGUMENT).
+  public var excludedOfferIds: [String] = []
+
+  /// Per slot, in order (when given, their count is the number of slots): its id, the offers it may
+  /// not show, and its baseline (the offer the application would show without us).
+  public var slotOptions: [Offerloop_V1_DecideSlot] = []
+
+  /// Apprentice mode: each slot shows its baseline offer (when it may be shown at all), logged with
+  /// probability 1, so that what is logged is what was shown while the model learns from it.
+  public var baseline: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _identity: Offerloop_V1_Identity? = nil
   fileprivate var _localHour: Int32? = nil
+}
+
+public nonisolated struct Offerloop_V1_DecideSlot: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  public var excludedOfferIds: [String] = []
+
+  public var baselineOfferID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Offerloop_V1_Treatment: Sendable {
@@ -559,6 +594,9 @@ public nonisolated struct Offerloop_V1_OfferChoice: Sendable {
   /// Clears the value of `priorPropensity`. Subsequent reads from it will return its default value.
   public mutating func clearPriorPropensity() {self._priorPropensity = nil}
 
+  /// the id of the slot it fills, when the request named its slots (slot_options)
+  public var slotID: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -589,6 +627,9 @@ public nonisolated struct Offerloop_V1_DecideReply: Sendable {
   public var modelVersion: String = String()
 
   public var explanation: [String] = []
+
+  /// with explain: every catalog offer, kept or dropped and why, as logged
+  public var candidates: [Offerloop_V1_CandidateRecord] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -856,6 +897,10 @@ public nonisolated struct Offerloop_V1_Outcome: Sendable {
   public var amount: Double = 0
 
   public var customerID: String = String()
+
+  /// With offer_id empty: the offer shown in the slot of this id (slot_options' ids), or "#N": the
+  /// Nth offer shown (from 0); with both empty, the offer shown first.
+  public var slotID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -2581,7 +2626,7 @@ nonisolated extension Offerloop_V1_Identity: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Offerloop_V1_DecideRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DecideRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{1}channel\0\u{1}slots\0\u{1}context\0\u{1}explain\0\u{3}local_hour\0\u{1}seed\0\u{3}min_profile_sequence\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{1}channel\0\u{1}slots\0\u{1}context\0\u{1}explain\0\u{3}local_hour\0\u{1}seed\0\u{3}min_profile_sequence\0\u{3}decision_id\0\u{3}offer_ids\0\u{3}excluded_offer_ids\0\u{3}slot_options\0\u{1}baseline\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2597,6 +2642,11 @@ nonisolated extension Offerloop_V1_DecideRequest: SwiftProtobuf.Message, SwiftPr
       case 6: try { try decoder.decodeSingularInt32Field(value: &self._localHour) }()
       case 7: try { try decoder.decodeSingularUInt64Field(value: &self.seed) }()
       case 8: try { try decoder.decodeSingularUInt64Field(value: &self.minProfileSequence) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.decisionID) }()
+      case 10: try { try decoder.decodeRepeatedStringField(value: &self.offerIds) }()
+      case 11: try { try decoder.decodeRepeatedStringField(value: &self.excludedOfferIds) }()
+      case 12: try { try decoder.decodeRepeatedMessageField(value: &self.slotOptions) }()
+      case 13: try { try decoder.decodeSingularBoolField(value: &self.baseline) }()
       default: break
       }
     }
@@ -2631,6 +2681,21 @@ nonisolated extension Offerloop_V1_DecideRequest: SwiftProtobuf.Message, SwiftPr
     if self.minProfileSequence != 0 {
       try visitor.visitSingularUInt64Field(value: self.minProfileSequence, fieldNumber: 8)
     }
+    if !self.decisionID.isEmpty {
+      try visitor.visitSingularStringField(value: self.decisionID, fieldNumber: 9)
+    }
+    if !self.offerIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.offerIds, fieldNumber: 10)
+    }
+    if !self.excludedOfferIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.excludedOfferIds, fieldNumber: 11)
+    }
+    if !self.slotOptions.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.slotOptions, fieldNumber: 12)
+    }
+    if self.baseline != false {
+      try visitor.visitSingularBoolField(value: self.baseline, fieldNumber: 13)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2643,6 +2708,51 @@ nonisolated extension Offerloop_V1_DecideRequest: SwiftProtobuf.Message, SwiftPr
     if lhs._localHour != rhs._localHour {return false}
     if lhs.seed != rhs.seed {return false}
     if lhs.minProfileSequence != rhs.minProfileSequence {return false}
+    if lhs.decisionID != rhs.decisionID {return false}
+    if lhs.offerIds != rhs.offerIds {return false}
+    if lhs.excludedOfferIds != rhs.excludedOfferIds {return false}
+    if lhs.slotOptions != rhs.slotOptions {return false}
+    if lhs.baseline != rhs.baseline {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Offerloop_V1_DecideSlot: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DecideSlot"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}excluded_offer_ids\0\u{3}baseline_offer_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.excludedOfferIds) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.baselineOfferID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if !self.excludedOfferIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.excludedOfferIds, fieldNumber: 2)
+    }
+    if !self.baselineOfferID.isEmpty {
+      try visitor.visitSingularStringField(value: self.baselineOfferID, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Offerloop_V1_DecideSlot, rhs: Offerloop_V1_DecideSlot) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.excludedOfferIds != rhs.excludedOfferIds {return false}
+    if lhs.baselineOfferID != rhs.baselineOfferID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2690,7 +2800,7 @@ nonisolated extension Offerloop_V1_Treatment: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Offerloop_V1_OfferChoice: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OfferChoice"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}offer_id\0\u{1}name\0\u{1}category\0\u{1}treatment\0\u{1}propensity\0\u{1}probability\0\u{1}priority\0\u{1}reason\0\u{3}prior_propensity\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}offer_id\0\u{1}name\0\u{1}category\0\u{1}treatment\0\u{1}propensity\0\u{1}probability\0\u{1}priority\0\u{1}reason\0\u{3}prior_propensity\0\u{3}slot_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2707,6 +2817,7 @@ nonisolated extension Offerloop_V1_OfferChoice: SwiftProtobuf.Message, SwiftProt
       case 7: try { try decoder.decodeSingularDoubleField(value: &self.priority) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.reason) }()
       case 9: try { try decoder.decodeSingularDoubleField(value: &self._priorPropensity) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.slotID) }()
       default: break
       }
     }
@@ -2744,6 +2855,9 @@ nonisolated extension Offerloop_V1_OfferChoice: SwiftProtobuf.Message, SwiftProt
     try { if let v = self._priorPropensity {
       try visitor.visitSingularDoubleField(value: v, fieldNumber: 9)
     } }()
+    if !self.slotID.isEmpty {
+      try visitor.visitSingularStringField(value: self.slotID, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2757,6 +2871,7 @@ nonisolated extension Offerloop_V1_OfferChoice: SwiftProtobuf.Message, SwiftProt
     if lhs.priority != rhs.priority {return false}
     if lhs.reason != rhs.reason {return false}
     if lhs._priorPropensity != rhs._priorPropensity {return false}
+    if lhs.slotID != rhs.slotID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2764,7 +2879,7 @@ nonisolated extension Offerloop_V1_OfferChoice: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Offerloop_V1_DecideReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DecideReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}decision_id\0\u{3}customer_id\0\u{1}offers\0\u{1}control\0\u{1}degraded\0\u{3}degraded_reason\0\u{3}catalog_version\0\u{3}model_version\0\u{1}explanation\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}decision_id\0\u{3}customer_id\0\u{1}offers\0\u{1}control\0\u{1}degraded\0\u{3}degraded_reason\0\u{3}catalog_version\0\u{3}model_version\0\u{1}explanation\0\u{1}candidates\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2781,6 +2896,7 @@ nonisolated extension Offerloop_V1_DecideReply: SwiftProtobuf.Message, SwiftProt
       case 7: try { try decoder.decodeSingularStringField(value: &self.catalogVersion) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.modelVersion) }()
       case 9: try { try decoder.decodeRepeatedStringField(value: &self.explanation) }()
+      case 10: try { try decoder.decodeRepeatedMessageField(value: &self.candidates) }()
       default: break
       }
     }
@@ -2814,6 +2930,9 @@ nonisolated extension Offerloop_V1_DecideReply: SwiftProtobuf.Message, SwiftProt
     if !self.explanation.isEmpty {
       try visitor.visitRepeatedStringField(value: self.explanation, fieldNumber: 9)
     }
+    if !self.candidates.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.candidates, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2827,6 +2946,7 @@ nonisolated extension Offerloop_V1_DecideReply: SwiftProtobuf.Message, SwiftProt
     if lhs.catalogVersion != rhs.catalogVersion {return false}
     if lhs.modelVersion != rhs.modelVersion {return false}
     if lhs.explanation != rhs.explanation {return false}
+    if lhs.candidates != rhs.candidates {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3310,7 +3430,7 @@ nonisolated extension Offerloop_V1_CatalogReply: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Offerloop_V1_Outcome: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Outcome"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}event_id\0\u{3}decision_id\0\u{3}offer_id\0\u{1}type\0\u{1}channel\0\u{3}time_unix_ms\0\u{1}amount\0\u{3}customer_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}event_id\0\u{3}decision_id\0\u{3}offer_id\0\u{1}type\0\u{1}channel\0\u{3}time_unix_ms\0\u{1}amount\0\u{3}customer_id\0\u{3}slot_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3326,6 +3446,7 @@ nonisolated extension Offerloop_V1_Outcome: SwiftProtobuf.Message, SwiftProtobuf
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
       case 7: try { try decoder.decodeSingularDoubleField(value: &self.amount) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.customerID) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.slotID) }()
       default: break
       }
     }
@@ -3356,6 +3477,9 @@ nonisolated extension Offerloop_V1_Outcome: SwiftProtobuf.Message, SwiftProtobuf
     if !self.customerID.isEmpty {
       try visitor.visitSingularStringField(value: self.customerID, fieldNumber: 8)
     }
+    if !self.slotID.isEmpty {
+      try visitor.visitSingularStringField(value: self.slotID, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3368,6 +3492,7 @@ nonisolated extension Offerloop_V1_Outcome: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.timeUnixMs != rhs.timeUnixMs {return false}
     if lhs.amount != rhs.amount {return false}
     if lhs.customerID != rhs.customerID {return false}
+    if lhs.slotID != rhs.slotID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

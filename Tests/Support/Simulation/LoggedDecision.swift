@@ -18,17 +18,7 @@ extension Decision {
                 OfferChoice.with { $0.offerID = choice.offer.id; $0.propensity = choice.propensity; $0.probability = choice.probability; $0.priority = choice.priority }
             }
             record.heldOut = heldOut.map { choice in OfferChoice.with { $0.offerID = choice.offer.id } }
-            record.candidates = candidates.map { verdict in
-                CandidateRecord.with {
-                    $0.offerID = verdict.offerID
-                    $0.kept = verdict.kept
-                    $0.reason = verdict.why.code
-                    $0.propensity = verdict.propensity ?? 0
-                    $0.priority = verdict.priority ?? 0
-                    $0.firstSlotProbability = verdict.firstSlotProbability ?? 0
-                    if let variance = verdict.logitVariance { $0.logitVariance = variance }
-                }
-            }
+            record.candidates = candidates.map(\.record)
         }
     }
 }
