@@ -89,13 +89,17 @@ struct V1Routes {
     /// idempotent by event id: a retry after a lost answer is acknowledged as a duplicate.
     private func outcomes(_ request: Request, context: GatewayContext) async throws -> Response {
         let bytes = try await request.body.collect(upTo: context.maxUploadSize).readableBytesView
+        let outcome: Outcome
         do {
-            let outcome = try ProtoJSON.decode(Outcome.self, bytes: bytes)
-            return try await forward("feedback", "outcome", outcome, as: OutcomeAck.self, context: context, idempotent: true)
-        } catch let single {
-            guard let batch = try? ProtoJSON.decode(OutcomeBatch.self, bytes: bytes), !batch.outcomes.isEmpty else { throw single }
+            outcome = try ProtoJSON.decode(Outcome.self, bytes: bytes)
+        } catch let problem {
+            // Not one outcome: a batch, whose own errors then name what is wrong inside it.
+            guard problem.error.message.contains("unknown field 'outcomes'") else { throw problem }
+            let batch = try ProtoJSON.decode(OutcomeBatch.self, bytes: bytes)
+            guard !batch.outcomes.isEmpty else { throw Problem(.invalidArgument, "a batch holds 1 to 1,000 outcomes; this one holds none") }
             return try await forward("feedback", "outcomes", batch, as: OutcomeBatchReply.self, context: context, idempotent: true)
         }
+        return try await forward("feedback", "outcome", outcome, as: OutcomeAck.self, context: context, idempotent: true)
     }
 
     /// A body whose own identity must be absent: the path names the customer.

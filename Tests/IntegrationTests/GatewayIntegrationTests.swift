@@ -118,6 +118,10 @@ struct GatewayIntegrationTests {
                       400, "MALFORMED", saying: "unknown field 'chanel'")
         expectProblem(try gateway.call("POST", "/v1/decisions", #"{"identity": {"kind": "nickname", "value": "ada"}, "channel": "WEB"}"#),
                       422, "INVALID_ARGUMENT", saying: "nickname")
+        expectProblem(try gateway.call("POST", "/v1/outcomes", #"{"outcomes": [{"eventId": "e-9", "tipe": "ACCEPT"}]}"#),
+                      400, "MALFORMED", saying: "OutcomeBatch as proto3 JSON: unknown field 'tipe'")
+        expectProblem(try gateway.call("POST", "/v1/outcomes", #"{"outcomes": []}"#), 422, "INVALID_ARGUMENT", saying: "this one holds none")
+        expectProblem(try gateway.call("POST", "/v1/outcomes", #"{"evntId": "e-9"}"#), 400, "MALFORMED", saying: "Outcome as proto3 JSON: unknown field 'evntId'")
         expectProblem(try gateway.call("GET", "/v1/customers/login/nobody-here"), 404, "NOT_FOUND", saying: "nobody-here")
         expectProblem(try gateway.call("PATCH", "/v1/customers/login/ada", #"{"identity": {"kind": "login", "value": "bob"}, "attributes": {"a": "b"}}"#),
                       422, "INVALID_ARGUMENT", saying: "named by the path")
