@@ -70,13 +70,13 @@ struct ProblemMiddleware<Context: Hummingbird.RequestContext>: RouterMiddleware 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as HTTPError where error.status == .notFound && OpenAPIDocument.methods(forPath: request.uri.path) != nil {
-            // A documented path asked with another method: 405 with the methods it has.
-            let methods = OpenAPIDocument.methods(forPath: request.uri.path)!.joined(separator: ", ")
-            throw Problem(.unknownMethod, "\(request.uri.path) takes \(methods), not \(request.method)", allow: methods)
         } catch let error as Problem {
             throw error
         } catch let error as any HTTPResponseError {
+            // A documented path asked with another method: 405 with the methods it has.
+            if error.status == .notFound, let methods = OpenAPIDocument.methods(forPath: request.uri.path)?.joined(separator: ", ") {
+                throw Problem(.unknownMethod, "\(request.uri.path) takes \(methods), not \(request.method)", allow: methods)
+            }
             let code: ErrorCode = switch error.status {
             case .notFound: .notFound
             case .contentTooLarge: .tooLarge

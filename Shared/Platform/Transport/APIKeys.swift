@@ -56,7 +56,7 @@ public struct APIKeys: Sendable {
     /// A new key: "olk_" and 256 random bits in hex.
     public static func newKey() -> String {
         var generator = SystemRandomNumberGenerator()
-        return "olk_" + (0..<4).map { _ in String(generator.next() as UInt64, radix: 16).leftPadded(to: 16) }.joined()
+        return "olk_" + (0..<4).map { _ in String(format: "%016llx", generator.next() as UInt64) }.joined()
     }
 
     /// The keys file's line for `key`.
@@ -65,8 +65,4 @@ public struct APIKeys: Sendable {
     static func digest(_ key: String) -> String {
         SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
     }
-}
-
-private extension String {
-    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
