@@ -136,7 +136,7 @@ let package = Package(
         .executableTarget(
             name: "Gateway",
             dependencies: [
-                "Transport", "ProcessShell", "Wire", "ZeroMQ", logging, metrics, protobuf,
+                "Transport", "ProcessShell", "Wire", "ZeroMQ", logging, metrics, protobuf, nioPosix,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

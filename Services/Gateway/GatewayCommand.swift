@@ -7,6 +7,8 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import Logging
+import NIOCore
+import NIOPosix
 import NIOSSL
 import ProcessShell
 import Transport
@@ -18,6 +20,15 @@ struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "offerloop-gateway",
         abstract: "Serves the cluster over HTTP/JSON: decisions, outcomes, customer views and writes, the catalog (docs/PROTOCOL.md, HTTP).")
+
+    /// NIO's event loops become Swift concurrency's global executor before any task runs: a
+    /// handler then goes on on the event loop that read its request instead of hopping to the
+    /// cooperative pool and back (docs/PERFORMANCE.md, "The HTTP gateway"). Nothing in the
+    /// gateway blocks a task: its ZeroMQ calls run on the caller threads.
+    static func main() async {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        await main(nil)
+    }
 
     @OptionGroup var client: ClientOptions
 
@@ -85,8 +96,9 @@ struct GatewayCommand: AsyncParsableCommand {
 
     /// Every route of the gateway. Each feature registers itself here with one line.
     static func makeRouter(broker: BrokerCaller, keys: APIKeys?, deadlineMs: Int,
-                           personalizer: (mode: PersonalizerMapping.LearningMode, channel: Channel) = (.online, .web)) -> Router<GatewayContext> {
+                           personalizer: (mode: PersonalizerMapping.LearningMode, channel: Wire.Channel) = (.online, .web)) -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self)
+        router.add(middleware: EventLoopMiddleware())
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: MetricsMiddleware())
         router.get("v1/openapi.json") { _, _ in OpenAPIDocument.response() }

@@ -2,6 +2,7 @@
 // holder) and by when it must be answered (the `OfferLoop-Deadline-Ms` header, else the default).
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import Transport
 import Wire
 
@@ -12,8 +13,12 @@ struct GatewayContext: Hummingbird.RequestContext {
     /// When the answer is due (MonotonicClock ns); set by DeadlineMiddleware.
     var deadline: UInt64 = 0
 
+    /// The event loop of the request's connection: its handler runs there (EventLoopMiddleware).
+    let eventLoop: any EventLoop
+
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        eventLoop = source.channel.eventLoop
     }
 
     /// Request bodies are protobuf messages as JSON: a batch of 1,000 outcomes fits.
@@ -48,5 +53,30 @@ struct DeadlineMiddleware: RouterMiddleware {
         var context = context
         context.deadline = MonotonicClock.now() + UInt64(milliseconds) * 1_000_000
         return try await next(request, context)
+    }
+}
+
+/// Runs each handler on its connection's event loop: the answer of a broker call resumes it there,
+/// and its response is written without another hop.
+struct EventLoopMiddleware: RouterMiddleware {
+    func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
+        try await withTaskExecutorPreference(EventLoopExecutor(loop: context.eventLoop)) {
+            try await next(request, context)
+        }
+    }
+}
+
+/// An event loop as a task executor.
+final class EventLoopExecutor: TaskExecutor {
+    let loop: any EventLoop
+
+    init(loop: any EventLoop) {
+        self.loop = loop
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        loop.execute { job.runSynchronously(on: executor) }
     }
 }
