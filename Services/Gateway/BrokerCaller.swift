@@ -45,7 +45,7 @@ final class BrokerCaller: Sendable {
     /// The caller threads, as one service of the process's group: started with it; on shutdown
     /// they answer what is still in flight (within its deadline) and close their sockets.
     func services(logger: Logger) -> [any Service] {
-        lanes.map { lane in ThreadService(name: "gateway-caller-\(lane.index)") { stop in try lane.run(stop: stop, logger: logger) } }
+        lanes.map { lane in ThreadService(name: "gw-caller-\(lane.index)") { stop in try lane.run(stop: stop, logger: logger) } }
     }
 }
 
