@@ -63,9 +63,12 @@ let package = Package(
             dependencies: [protobuf],
             path: "Shared/Platform/Wire", exclude: ["offerloop.proto"]),
         // The system of record: SQLite (embedded default) or PostgreSQL (shared), one SQL dialect.
+        // CSQLiteOptions: the SQLite connection settings only a variadic C call sets.
+        .target(name: "CSQLiteOptions", dependencies: [.product(name: "SQLiteNIO", package: "sqlite-nio")], path: "Shared/Platform/CSQLiteOptions"),
         .target(
             name: "Store",
             dependencies: [
+                "CSQLiteOptions",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 nioPosix,

@@ -49,6 +49,22 @@ func temporaryPath(_ name: String) -> String {
         #expect(throws: StoreError.self) { try db.execute("INSERT INTO t VALUES (1); DROP TABLE t", []) }
         #expect(try db.row("SELECT COUNT(*) FROM t", [])?.int(0) == 0)
     }
+
+    /// SQLite 3.54 plans `LIMIT $n` with the number bound and, unless plans are kept stable,
+    /// prepares such a statement again whenever a number is bound: a cached statement must run
+    /// as it was prepared, whatever is bound.
+    @Test func aCachedStatementIsNotPreparedAgainForNewBindings() throws {
+        let db = try SQLiteDatabase(path: temporaryPath("stable"))
+        defer { db.close() }
+        try db.execute("CREATE TABLE t (k TEXT, x INTEGER)")
+        for x in 0..<10 { try db.execute("INSERT INTO t VALUES ('a', $1)", [.integer(Int64(x))]) }
+        let sql = "SELECT x FROM t WHERE k = $1 AND x >= $2 ORDER BY x LIMIT $3"
+        for limit in 1...5 {
+            let rows = try db.query(sql, [.text("a"), .integer(Int64(limit)), .integer(Int64(limit))])
+            #expect(rows.map { $0.int(0) } == (limit..<2 * limit).map { Int64($0) })
+        }
+        #expect(db.timesPreparedAgain(sql) == 0)
+    }
 }
 
 /// The wrapper over SQLite's C API: values cross unchanged, errors keep their kind, a failed
