@@ -1,9 +1,11 @@
 // Keeps the replica states' value figures current: after midnight (UTC) and after a refit of the
 // value model, every customer's state is valued again and published on the profile stream, a
 // few customers per transaction (the store's write lock is held for milliseconds at a time). The
-// profile replicas share one pass through a cursor in the store.
+// profile replicas share one pass through a cursor in the store. A background thread
+// (BackgroundPriority): the views and writes take the cores first.
 import Foundation
 import Logging
+import ProcessShell
 import ProfileStore
 import Store
 import Transport
@@ -20,6 +22,7 @@ struct RevalueLoop {
     static let idle: UInt64 = 1_000_000_000
 
     func run(until stop: StopSignal) throws {
+        BackgroundPriority.enterOnCallingThread()
         let repository = try location.open().handedTo { try ProfileRepository(db: $0, newCustomerID: ProfileService.newCustomerID(environment)) }
         defer { repository.db.close() }
         let changes = try publisher()

@@ -1,9 +1,12 @@
 // "fit_value_model" off the worker that answers: the refit (read every customer's summary, fit,
 // store the model, revalue the first customers) runs on a thread of its own with its own store
 // connection and stream publisher, while the worker parks the request (a waiting method) and goes
-// on serving views and writes. Requests that arrive during a refit wait for the same one.
+// on serving views and writes. Requests that arrive during a refit wait for the same one. The
+// refit's thread is a background one (BackgroundPriority) and fits on itself alone, so the
+// views and writes beside it keep their latency.
 import Foundation
 import Logging
+import ProcessShell
 import ProfileStore
 import Store
 import Synchronization
@@ -29,6 +32,8 @@ final class ValueModelRefit: Sendable {
     /// Starts the refit on a new thread.
     init(_ job: Job) {
         Thread.detachNewThread { [self] in
+            Thread.current.name = "profile-refit"
+            BackgroundPriority.enterOnCallingThread()
             let result = Result { () throws(ServiceError) in try Self.run(job) }
             outcome.withLock { $0 = result }
         }
@@ -44,7 +49,7 @@ final class ValueModelRefit: Sendable {
             let started = job.environment.monotonicNs()
             let summaries = try repository.valueSummaries(through: Int(now / 86_400_000))
             let read = job.environment.monotonicNs()
-            let fitted = try repository.fitValueModel(summaries, settings: job.valuation, now: now)
+            let fitted = try repository.fitValueModel(summaries, settings: job.valuation, now: now, parallel: false)
             repository.publish(to: publisher, wallUs: job.environment.wallUs, logger: job.logger)
             var reply = fitted.reply
             reply.profileSequence = try repository.streamHead()

@@ -55,13 +55,14 @@ extension ProfileRepository {
     /// for the sample, whose quantiles are within ±0.3 % of rank of the full set's (binomial, 95 %).
     static let tierSample = 100_000
 
-    /// Fits the value model to these summaries (`valueSummaries`) and stores it.
-    public func fitValueModel(_ summaries: [CustomerSummary], settings: ValuationSettings, now: Int64) throws -> StoredValueModel {
+    /// Fits the value model to these summaries (`valueSummaries`) and stores it; `parallel`: the
+    /// fit's sums on every core, or (false) on the calling thread alone.
+    public func fitValueModel(_ summaries: [CustomerSummary], settings: ValuationSettings, now: Int64, parallel: Bool = true) throws -> StoredValueModel {
         guard summaries.count >= 10, summaries.contains(where: { $0.frequency > 0 }) else {
             throw ProfileError.invalidArgument("fitting the value model needs transactions of at least 10 customers, some with repeat purchases; the store has \(summaries.count) customers with transactions")
         }
-        let bg = BGNBD.fit(summaries)
-        var model = ValueModel(purchases: bg.model, spend: GammaGamma.fit(summaries).model, periodDays: 7)
+        let bg = BGNBD.fit(summaries, parallel: parallel)
+        var model = ValueModel(purchases: bg.model, spend: GammaGamma.fit(summaries, parallel: parallel).model, periodDays: 7)
         let every = max(1, summaries.count / Self.tierSample)
         let clvs = stride(from: 0, to: summaries.count, by: every).map {
             model.clv(summaries[$0], months: settings.horizonMonths, monthlyDiscount: settings.monthlyDiscount)

@@ -34,16 +34,17 @@ public struct BGNBD: Sendable, Equatable, Codable {
 
     public static let parameterNames = ["r", "alpha", "a", "b"]
 
-    /// Maximum-likelihood parameters for these customers, with standard errors.
-    public static func fit(_ customers: some Sequence<CustomerSummary>) -> Fitted<BGNBD> {
-        fit(RepeatBuyingGroups(customers))
+    /// Maximum-likelihood parameters for these customers, with standard errors. `parallel`: the
+    /// sums over customers on every core (the same result as on the calling thread alone).
+    public static func fit(_ customers: some Sequence<CustomerSummary>, parallel: Bool = true) -> Fitted<BGNBD> {
+        fit(RepeatBuyingGroups(customers), parallel: parallel)
     }
 
-    public static func fit(_ groups: RepeatBuyingGroups) -> Fitted<BGNBD> {
+    public static func fit(_ groups: RepeatBuyingGroups, parallel: Bool = true) -> Fitted<BGNBD> {
         let n = Double(max(groups.customers, 1))
         return MaximumLikelihood.fit(names: parameterNames, customers: n, from: [0, 0, 0, 0],
                                      model: { BGNBD(r: $0[0], alpha: $0[1], a: $0[2], b: $0[3]) }) { point in
-            let (value, gradient) = logLikelihoodAndGradient(groups, logParameters: point)
+            let (value, gradient) = logLikelihoodAndGradient(groups, logParameters: point, parallel: parallel)
             return (value / n, gradient.map { $0 / n })
         }
     }
@@ -54,7 +55,7 @@ public struct BGNBD: Sendable, Equatable, Codable {
     ///   ∂/∂α = r/α − (r+x) (w3/(α+T) + w4/(α+t_x))
     ///   ∂/∂a = ψ(a+b) − ψ(a+b+x) + w4/a
     ///   ∂/∂b = ψ(a+b) + ψ(b+x) − ψ(b) − ψ(a+b+x) − w4/(b+x−1)
-    static func logLikelihoodAndGradient(_ groups: RepeatBuyingGroups, logParameters: [Double]) -> (Double, [Double]) {
+    static func logLikelihoodAndGradient(_ groups: RepeatBuyingGroups, logParameters: [Double], parallel: Bool = true) -> (Double, [Double]) {
         let (r, alpha, a, b) = (exp(logParameters[0]), exp(logParameters[1]), exp(logParameters[2]), exp(logParameters[3]))
         let digamma = SpecialFunctions.digamma
         let logAlpha = log(alpha)
@@ -68,7 +69,7 @@ public struct BGNBD: Sendable, Equatable, Codable {
         }
         let logAge = groups.ages.map { log(alpha + $0) }, inverseAge = groups.ages.map { 1 / (alpha + $0) }
         let logRecency = groups.recencies.map { log(alpha + $0) }, inverseRecency = groups.recencies.map { 1 / (alpha + $0) }
-        let sums = MaximumLikelihood.chunkedSum(count: groups.count, width: 5) { range in
+        let sums = MaximumLikelihood.chunkedSum(count: groups.count, width: 5, parallel: parallel) { range in
             var (ll, gr, ga, gaa, gb) = (0.0, 0.0, 0.0, 0.0, 0.0)
             for i in range {
                 let xi = Int(groups.frequencyIndex[i]), ti = Int(groups.recencyIndex[i]), ai = Int(groups.ageIndex[i])

@@ -24,15 +24,16 @@ public struct GammaGamma: Sendable, Equatable, Codable {
     public static let parameterNames = ["p", "q", "gamma"]
 
     /// Maximum-likelihood parameters from the customers with repeat purchases, with standard errors.
-    public static func fit(_ customers: some Sequence<CustomerSummary>) -> Fitted<GammaGamma> {
-        fit(SpendGroups(customers))
+    /// `parallel`: the sums over customers on every core (the same result as on the calling thread alone).
+    public static func fit(_ customers: some Sequence<CustomerSummary>, parallel: Bool = true) -> Fitted<GammaGamma> {
+        fit(SpendGroups(customers), parallel: parallel)
     }
 
-    public static func fit(_ groups: SpendGroups) -> Fitted<GammaGamma> {
+    public static func fit(_ groups: SpendGroups, parallel: Bool = true) -> Fitted<GammaGamma> {
         let n = Double(max(groups.customers, 1))
         return MaximumLikelihood.fit(names: parameterNames, customers: n, from: [0, 0, 0],
                                      model: { GammaGamma(p: $0[0], q: $0[1], gamma: $0[2]) }) { point in
-            let (value, gradient) = logLikelihoodAndGradient(groups, logParameters: point)
+            let (value, gradient) = logLikelihoodAndGradient(groups, logParameters: point, parallel: parallel)
             return (value / n, gradient.map { $0 / n })
         }
     }
@@ -41,7 +42,7 @@ public struct GammaGamma: Sendable, Equatable, Codable {
     ///   ∂/∂p = x (ψ(px+q) − ψ(px) + ln m̄ + ln x − ln(γ + m̄x))
     ///   ∂/∂q = ψ(px+q) − ψ(q) + ln γ − ln(γ + m̄x)
     ///   ∂/∂γ = q/γ − (px+q)/(γ + m̄x)
-    static func logLikelihoodAndGradient(_ groups: SpendGroups, logParameters: [Double]) -> (Double, [Double]) {
+    static func logLikelihoodAndGradient(_ groups: SpendGroups, logParameters: [Double], parallel: Bool = true) -> (Double, [Double]) {
         let (p, q, gamma) = (exp(logParameters[0]), exp(logParameters[1]), exp(logParameters[2]))
         let digamma = SpecialFunctions.digamma
         let (logGamma, digammaQ) = (log(gamma), digamma(q))
@@ -50,7 +51,7 @@ public struct GammaGamma: Sendable, Equatable, Codable {
              dp: x * (digamma(p * x + q) - digamma(p * x) + log(x)),
              dq: digamma(p * x + q) - digammaQ + logGamma)
         }
-        let sums = MaximumLikelihood.chunkedSum(count: groups.count, width: 4) { range in
+        let sums = MaximumLikelihood.chunkedSum(count: groups.count, width: 4, parallel: parallel) { range in
             var (ll, gp, gq, gg) = (0.0, 0.0, 0.0, 0.0)
             for i in range {
                 let xi = Int(groups.frequencyIndex[i])

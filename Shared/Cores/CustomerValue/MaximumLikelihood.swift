@@ -95,19 +95,28 @@ enum MaximumLikelihood {
     }
 
     /// Σ over `count` rows of `term(range)` partial sums, in fixed chunks summed in order: the
-    /// same result whatever the number of threads, and on two threads when there are enough rows.
-    static func chunkedSum(count: Int, width: Int, _ term: @Sendable (Range<Int>) -> [Double]) -> [Double] {
+    /// same result whatever the number of threads, and on every core when there are enough rows
+    /// (unless not `parallel`: then on the calling thread alone).
+    static func chunkedSum(count: Int, width: Int, parallel: Bool = true, _ term: @Sendable (Range<Int>) -> [Double]) -> [Double] {
         let chunk = 32_768
         let chunks = (count + chunk - 1) / chunk
         guard chunks > 1 else { return term(0..<count) }
-        let partials = Partials(UnsafeMutableBufferPointer<[Double]>.allocate(capacity: chunks))
-        partials.slots.initialize(repeating: [])
-        defer { partials.slots.deallocate() }
-        DispatchQueue.concurrentPerform(iterations: chunks) { i in
-            partials.slots[i] = term(i * chunk..<min(count, (i + 1) * chunk))
+        let rows = { @Sendable (i: Int) in i * chunk..<min(count, (i + 1) * chunk) }
+        var partials: [[Double]] = []
+        if parallel {
+            let slots = Partials(UnsafeMutableBufferPointer<[Double]>.allocate(capacity: chunks))
+            slots.slots.initialize(repeating: [])
+            defer {
+                _ = slots.slots.deinitialize()
+                slots.slots.deallocate()
+            }
+            DispatchQueue.concurrentPerform(iterations: chunks) { i in slots.slots[i] = term(rows(i)) }
+            partials = Array(slots.slots)
+        } else {
+            partials = (0..<chunks).map { term(rows($0)) }
         }
         var total = [Double](repeating: 0, count: width)
-        for partial in partials.slots {
+        for partial in partials {
             for k in 0..<width { total[k] += partial[k] }
         }
         return total
