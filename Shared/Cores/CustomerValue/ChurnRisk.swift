@@ -45,20 +45,22 @@ public struct ChurnModel: Sendable, Equatable, Codable {
     public init() {}
 
     public func risk(_ s: ChurnSignals) -> ChurnRisk {
-        var parts: [(Double, String)] = []
+        // Each signal's contribution and its reason, worded only if it is kept (wording is most
+        // of the cost when every customer is revalued).
+        var parts: [(Double, () -> String)] = []
         let dead = 1 - s.pAlive
-        parts.append((deadWeight * dead, String(format: "P(alive) %.0f%%", s.pAlive * 100)))
+        parts.append((deadWeight * dead, { String(format: "P(alive) %.0f%%", s.pAlive * 100) }))
         if let since = s.daysSinceLastPurchase, let gap = s.meanGapDays, gap > 0 {
             let late = since / gap
             parts.append((latenessWeight * log1p(max(0, late - 1)),
-                          String(format: "no purchase for %.0f days, %.1f× their usual gap of %.0f days", since, late, gap)))
+                          { String(format: "no purchase for %.0f days, %.1f× their usual gap of %.0f days", since, late, gap) }))
         }
         let complaints = min(s.recentComplaints, 5)
-        parts.append((complaintWeight * Double(complaints), "\(s.recentComplaints) complaint\(s.recentComplaints == 1 ? "" : "s") in \(windowDays) days"))
+        parts.append((complaintWeight * Double(complaints), { "\(s.recentComplaints) complaint\(s.recentComplaints == 1 ? "" : "s") in \(windowDays) days" }))
         let decline = min(max(s.balanceDecline, 0), 1)
-        parts.append((balanceWeight * decline, String(format: "balance down %.0f%% in %d days", decline * 100, windowDays)))
+        parts.append((balanceWeight * decline, { String(format: "balance down %.0f%% in %d days", decline * 100, windowDays) }))
         let z = intercept + parts.reduce(0) { $0 + $1.0 }
-        let reasons = parts.filter { $0.0 >= 0.25 }.sorted { $0.0 > $1.0 }.map(\.1)
+        let reasons = parts.filter { $0.0 >= 0.25 }.sorted { $0.0 > $1.0 }.map { $0.1() }
         return ChurnRisk(score: 1 / (1 + exp(-z)), reasons: reasons)
     }
 }
