@@ -102,7 +102,7 @@ enum MaximumLikelihood {
         let chunks = (count + chunk - 1) / chunk
         guard chunks > 1 else { return term(0..<count) }
         let rows = { @Sendable (i: Int) in i * chunk..<min(count, (i + 1) * chunk) }
-        var partials: [[Double]] = []
+        let partials: [[Double]]
         if parallel {
             let slots = Partials(UnsafeMutableBufferPointer<[Double]>.allocate(capacity: chunks))
             slots.slots.initialize(repeating: [])

@@ -1,8 +1,9 @@
 // Background work inside a service (a value model's refit, revaluing every customer) gives the
-// cores to the requests: its thread runs at nice 10, so a request's thread, woken, preempts it.
-// Not the idle class (SCHED_IDLE): under full load such a thread could starve while it holds the
-// store's write lock, and the writes that wait for it would overrun their deadlines; at nice 10
-// it still gets about a tenth of a busy core.
+// cores to the requests: its thread runs at nice 10, so requests competing with it get the much
+// larger share (though under EEVDF a woken request may wait for the end of its slice). Not the
+// idle class (SCHED_IDLE), which yields at once: under full load such a thread starves while it
+// holds the store's write lock, and the writes that wait for it overrun their deadlines (measured:
+// docs/PERFORMANCE.md); at nice 10 it still gets about a tenth of a busy core.
 import Glibc
 
 public enum BackgroundPriority {

@@ -52,7 +52,7 @@ public final class SQLiteDatabase: SQLDatabase {
         }
         busyTimeout(seconds: busyTimeoutSeconds)
         // Stable plans: else every statement with `LIMIT $n` is prepared again at each execution
-        // (a quarter of the revaluation's CPU, and of a profile view's, before this).
+        // (a quarter of the profile revaluation's CPU before this; every profile view paid it too).
         guard offerloop_sqlite_enable_stable_plans(handle) == SQLITE_OK else {
             let message = self.message(sqlite_nio_sqlite3_errcode(handle))
             close()
