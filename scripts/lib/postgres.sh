@@ -16,8 +16,10 @@ offerloop_postgres_start() {
   local bin port dir run_as=()
   bin="$(offerloop_postgres_bin)"
   [ -n "$bin" ] || { echo "PostgreSQL binaries not found under /usr/lib/postgresql" >&2; return 1; }
-  port=55432
-  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  # Below Linux's ephemeral range (32768–60999): a port in it can be a client connection's own
+  # (nothing listens there, yet it cannot be bound), as a CI run once met; and if the chosen port
+  # still cannot be bound, the next free one is tried.
+  port=25432
   dir="$(mktemp -d /tmp/offerloop-pg.XXXXXX)"
   # initdb refuses to run as root: the server runs as the postgres user, which owns its directory.
   if [ "$(id -u)" -eq 0 ]; then
@@ -25,12 +27,22 @@ offerloop_postgres_start() {
     chown postgres "$dir"
     run_as=(runuser -u postgres --)
   fi
-  offerloop_log "starting a throwaway PostgreSQL ($("$bin/postgres" --version | awk '{print $3}')) on 127.0.0.1:$port"
   "${run_as[@]}" "$bin/initdb" -D "$dir/data" -U offerloop --auth=trust -E UTF8 >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; return 1; }
-  OFFERLOOP_POSTGRES_OPTIONS="-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200"
-  "${run_as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$OFFERLOOP_POSTGRES_OPTIONS" start >/dev/null \
-    || { cat "$dir/server.log" >&2; return 1; }
+  local tries=0
+  while true; do
+    while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+    offerloop_log "starting a throwaway PostgreSQL ($("$bin/postgres" --version | awk '{print $3}')) on 127.0.0.1:$port"
+    OFFERLOOP_POSTGRES_OPTIONS="-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200"
+    "${run_as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$OFFERLOOP_POSTGRES_OPTIONS" start \
+      >/dev/null 2>"$dir/pg_ctl.log" && break
+    tries=$((tries + 1))
+    if ! grep -q "could not create any TCP/IP sockets" "$dir/server.log" || [ "$tries" -ge 10 ]; then
+      cat "$dir/pg_ctl.log" "$dir/server.log" >&2
+      return 1
+    fi
+    port=$((port + 1))
+  done
   "${run_as[@]}" "$bin/createdb" -h 127.0.0.1 -p "$port" -U offerloop offerloop_test
   export OFFERLOOP_TEST_POSTGRES_URL="postgres://offerloop@127.0.0.1:$port/offerloop_test"
   OFFERLOOP_POSTGRES_DIR="$dir"
